@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by p2pmr's scripts: where the cache is and how to run in the root.
+
+P2PMR_CACHE=${P2PMR_CACHE:-/var/cache/p2pmr}
+P2PMR_ROOT=$P2PMR_CACHE/root
+P2PMR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# in_root CMD...: run CMD in the trixie root, in a private mount namespace (so
+# nothing stays mounted afterwards), with the repository at /p2pmr and each
+# "hostdir:guestdir" of $P2PMR_BINDS bound too.
+in_root() {
+	unshare -m --propagation private /bin/bash -c '
+		set -e
+		r=$1; top=$2; binds=$3; shift 3
+		mount -t proc proc "$r/proc"
+		mount --rbind /sys "$r/sys"
+		mount --rbind /dev "$r/dev"
+		mount -t tmpfs -o size=8g tmpfs "$r/dev/shm"
+		mkdir -p "$r/p2pmr"
+		mount --bind "$top" "$r/p2pmr"
+		for b in $binds; do
+			mkdir -p "$r/${b#*:}"
+			mount --bind "${b%%:*}" "$r/${b#*:}"
+		done
+		exec chroot "$r" /usr/bin/env -i \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+			TERM=dumb "$@"
+	' in_root "$P2PMR_ROOT" "$P2PMR_TOP" "${P2PMR_BINDS:-}" "$@"
+}
+
+# kver_of SERIES: the exact kernel release (e.g. 6.12.57+deb13-amd64) that
+# "make deps" installed for a series (6.12 or 7.3).
+kver_of() {
+	local k
+	k=$(awk -v s="$1" '$1 == s {print $2}' "$P2PMR_CACHE/kernels" 2>/dev/null)
+	if [ -z "$k" ]; then
+		echo "p2pmr: kernel series '$1' not installed: run 'make deps'" >&2
+		return 1
+	fi
+	echo "$k"
+}

@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the guest root: runs /vmout/cmd (written by tests/vm/run) with
+# its output in /vmout/output, then saves its exit status and the kernel log.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 P2PMR_GUEST=1
+hostname p2pmr-vm
+ip link set lo up
+read -r up _ < /proc/uptime
+echo "$up" > /vmout/boot-seconds
+echo "P2PMR-GUEST-START uptime=$up"
+cd /p2pmr || exit 1
+start=$(date +%s.%N)
+if [ -n "${P2PMR_VERBOSE:-}" ]; then
+	bash /vmout/cmd 2>&1 | tee /vmout/output
+	rc=${PIPESTATUS[0]}
+else
+	bash /vmout/cmd > /vmout/output 2>&1
+	rc=$?
+fi
+end=$(date +%s.%N)
+echo "$start $end" | awk '{printf "%.2f\n", $2 - $1}' > /vmout/test-seconds
+dmesg > /vmout/dmesg
+echo "$rc" > /vmout/rc
+echo "P2PMR-GUEST-END rc=$rc"
+sync
