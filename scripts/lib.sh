@@ -6,7 +6,8 @@ P2PMR_ROOT=$P2PMR_CACHE/root
 P2PMR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # in_root CMD...: run CMD in the trixie root, in a private mount namespace (so
-# nothing stays mounted afterwards), with the repository at /p2pmr and each
+# nothing stays mounted afterwards), with the repository at /p2pmr, the cache
+# at /cache and each
 # "hostdir:guestdir" of $P2PMR_BINDS bound too.
 in_root() {
 	unshare -m --propagation private /bin/bash -c '
@@ -16,8 +17,9 @@ in_root() {
 		mount --rbind /sys "$r/sys"
 		mount --rbind /dev "$r/dev"
 		mount -t tmpfs -o size=8g tmpfs "$r/dev/shm"
-		mkdir -p "$r/p2pmr"
+		mkdir -p "$r/p2pmr" "$r/cache"
 		mount --bind "$top" "$r/p2pmr"
+		mount --bind "$r/.." "$r/cache"
 		for b in $binds; do
 			mkdir -p "$r/${b#*:}"
 			mount --bind "${b%%:*}" "$r/${b#*:}"

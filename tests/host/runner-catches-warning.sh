@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The VM runner must fail a run whose kernel log shows a WARNING, even when
+# the command itself succeeds: load a module that plants one.  And the same
+# boot without the module must pass, so the failure is the warning's doing.
+cd "$(dirname "$0")/../.."
+for s in ${P2PMR_SERIES:-7.3}; do
+	out=$(tests/vm/run --kver "$s" --dir build/vm/runner-selftest -- \
+		insmod build/$s/tests/kmod/warn/p2pmr_warn.ko 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc != 0 ] || { echo "FAIL: runner passed a run with a WARNING"; exit 1; }
+	echo "$out" | grep -q 'vm:.*WARNING.*p2pmr_warn' ||
+		{ echo "FAIL: runner did not name the warning"; exit 1; }
+	tests/vm/run --kver "$s" --dir build/vm/runner-selftest -- \
+		sh -c 'test -e build/'"$s"'/tests/kmod/warn/p2pmr_warn.ko' ||
+		{ echo "FAIL: clean run failed"; exit 1; }
+	# A timeout is a failure too.
+	tests/vm/run --kver "$s" --timeout 20 --dir build/vm/runner-selftest -- sleep 60
+	rc=$?
+	[ $rc = 124 ] || { echo "FAIL: timeout gave exit $rc, not 124"; exit 1; }
+done
+echo "runner self-test passed"

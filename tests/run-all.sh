@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/run-all.sh [SERIES...]: run every test and print a summary line.
+#
+#   tests/host/*.sh      run on the host (they may boot VMs themselves)
+#   tests/unit/          userspace unit tests, run in the build root
+#   tests/cases/*.sh     one VM boot each, on every kernel series given
+#
+# A case's header may hold "# vm: <tests/vm/run options>", "# post: <host
+# command run after the guest, with $VMDIR>" and "# kernels: <series>".
+# Exit status 77 from a test means SKIP (with its reason printed).
+# P2PMR_TESTS=glob narrows the cases run.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+series=${*:-6.12 7.3}
+filter=${P2PMR_TESTS:-*}
+logdir=${P2PMR_LOGDIR:-build/test-logs}
+mkdir -p "$logdir"
+pass=0 fail=0 skipped=0 n=0
+failed=()
+
+result() { # name rc seconds log
+	n=$((n + 1))
+	case $2 in
+	0) pass=$((pass + 1)); echo "ok $n - $1 ($3 s)" ;;
+	77) skipped=$((skipped + 1))
+	    echo "ok $n - $1 # SKIP $(grep -m1 '^SKIP:' "$4" | cut -c7-)" ;;
+	*) fail=$((fail + 1)); failed+=("$1")
+	   echo "not ok $n - $1 ($3 s, exit $2, log $4)"
+	   tail -n 25 "$4" | sed 's/^/#   /' ;;
+	esac
+}
+
+header() { sed -n "s/^# $2: //p" "$1" | head -n 1; }
+
+echo "TAP version 13"
+for t in tests/host/*.sh; do
+	[ -e "$t" ] || continue
+	name=host/$(basename "$t" .sh)
+	[[ $name == $filter ]] || continue
+	log=$logdir/${name//\//_}.log
+	t0=$SECONDS
+	bash "$t" > "$log" 2>&1
+	result "$name" $? $((SECONDS - t0)) "$log"
+done
+
+for s in $series; do
+	for t in tests/cases/*.sh; do
+		name=$s/$(basename "$t" .sh)
+		[[ $name == $filter ]] || continue
+		k=$(header "$t" kernels)
+		if [ -n "$k" ] && ! [[ " $k " == *" $s "* ]]; then
+			continue
+		fi
+		log=$logdir/${name//\//_}.log
+		t0=$SECONDS
+		# shellcheck disable=SC2046
+		eval "opts=($(header "$t" vm))"
+		tests/vm/run --kver "$s" "${opts[@]}" --post "$(header "$t" post)" \
+			--dir "build/vm/${name//\//_}" -- bash "$t" > "$log" 2>&1
+		result "$name" $? $((SECONDS - t0)) "$log"
+	done
+done
+
+echo "1..$n"
+[ ${#failed[@]} = 0 ] || echo "# failed: ${failed[*]}"
+echo "$pass passed, $fail failed, $skipped skipped"
+[ $fail = 0 ]
