@@ -15,7 +15,7 @@ KVER ?= 6.12 7.3
 
 # Kernel module directories (each has a Kbuild file), built per kernel into
 # build/<series>/<dir>.
-MODDIRS := tests/kmod/warn
+MODDIRS := vfio-export tests/kmod/warn
 
 ifndef P2PMR_IN_ROOT
 

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences between the kernels vfio-pci-p2p supports: Linux
+ * 6.12 (no VFIO dma-buf, no two-step DMA API, no revocable attachments) and
+ * Linux 7.3.  Everything version-dependent lives here.
+ */
+#ifndef VFIO_PCI_P2P_COMPAT_H
+#define VFIO_PCI_P2P_COMPAT_H
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/version.h>
+#include <linux/vfio_pci_core.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+
+/* The upstream uAPI, merged in 6.19 (include/uapi/linux/vfio.h). */
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+
+/* Symbol namespaces became string literals in 6.13. */
+#define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS(DMA_BUF)
+
+/* vfio_device_ops members that only newer kernels have. */
+#define P2P_NEWER_VFIO_OPS
+
+static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
+{
+	return vfio_pci_core_setup_barmap(vdev, bar);
+}
+
+#else /* >= 6.19 */
+
+#define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS("DMA_BUF")
+
+#define P2P_NEWER_VFIO_OPS						\
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,		\
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+
+/* vfio_pci_core_enable() claims and maps every BAR. */
+static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
+{
+	return vdev->barmap[bar] ? 0 : -ENODEV;
+}
+
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 1, 0)
+
+static inline void p2p_invalidate_mappings(struct dma_buf *dmabuf)
+{
+	dma_buf_move_notify(dmabuf);
+}
+
+/*
+ * Before 7.1 a pinned importer cannot be revoked; a dynamic importer can when
+ * it implements move_notify.
+ */
+static inline bool p2p_attach_revocable(struct dma_buf_attachment *attach)
+{
+	return attach->importer_ops && attach->importer_ops->move_notify;
+}
+
+static inline bool p2p_pin_allowed(struct dma_buf_attachment *attach)
+{
+	return false;
+}
+
+#else /* >= 7.1 */
+
+static inline void p2p_invalidate_mappings(struct dma_buf *dmabuf)
+{
+	dma_buf_invalidate_mappings(dmabuf);
+}
+
+static inline bool p2p_attach_revocable(struct dma_buf_attachment *attach)
+{
+	return dma_buf_attach_revocable(attach);
+}
+
+/* Revocable importers may pin: revocation still reaches them. */
+static inline bool p2p_pin_allowed(struct dma_buf_attachment *attach)
+{
+	return dma_buf_attach_revocable(attach);
+}
+
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0)
+
+/* No two-step DMA API: every range gets its own mapping. */
+struct p2p_iova {
+	dma_addr_t addr;
+};
+
+static inline bool p2p_iova_try_alloc(struct device *dev, struct p2p_iova *iova,
+				      phys_addr_t phys, size_t size)
+{
+	return false;
+}
+
+static inline dma_addr_t p2p_iova_addr(struct p2p_iova *iova)
+{
+	return iova->addr;
+}
+
+static inline int p2p_iova_link(struct device *dev, struct p2p_iova *iova,
+				phys_addr_t phys, size_t offset, size_t size,
+				enum dma_data_direction dir)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int p2p_iova_sync(struct device *dev, struct p2p_iova *iova,
+				size_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void p2p_iova_destroy(struct device *dev, struct p2p_iova *iova,
+				    size_t mapped, enum dma_data_direction dir)
+{
+}
+
+/* dma_map_resource() maps with IOMMU_MMIO through iommu-dma. */
+static inline dma_addr_t p2p_map_mmio(struct device *dev, phys_addr_t phys,
+				      size_t size, enum dma_data_direction dir)
+{
+	return dma_map_resource(dev, phys, size, dir, 0);
+}
+
+static inline void p2p_unmap_mmio(struct device *dev, dma_addr_t addr,
+				  size_t size, enum dma_data_direction dir)
+{
+	dma_unmap_resource(dev, addr, size, dir, 0);
+}
+
+static inline bool p2p_kernel_p2p_ok(struct pci_dev *provider,
+				     struct device *dev)
+{
+	return true;	/* CONFIG_PCI_P2PDMA=n in Debian's 6.12 */
+}
+
+#else /* >= 6.18 */
+
+struct p2p_iova {
+	struct dma_iova_state state;
+};
+
+static inline bool p2p_iova_try_alloc(struct device *dev, struct p2p_iova *iova,
+				      phys_addr_t phys, size_t size)
+{
+	return dma_iova_try_alloc(dev, &iova->state, phys, size);
+}
+
+static inline dma_addr_t p2p_iova_addr(struct p2p_iova *iova)
+{
+	return iova->state.addr;
+}
+
+static inline int p2p_iova_link(struct device *dev, struct p2p_iova *iova,
+				phys_addr_t phys, size_t offset, size_t size,
+				enum dma_data_direction dir)
+{
+	return dma_iova_link(dev, &iova->state, phys, offset, size, dir,
+			     DMA_ATTR_MMIO);
+}
+
+static inline int p2p_iova_sync(struct device *dev, struct p2p_iova *iova,
+				size_t size)
+{
+	return dma_iova_sync(dev, &iova->state, 0, size);
+}
+
+static inline void p2p_iova_destroy(struct device *dev, struct p2p_iova *iova,
+				    size_t mapped, enum dma_data_direction dir)
+{
+	dma_iova_destroy(dev, &iova->state, mapped, dir, DMA_ATTR_MMIO);
+}
+
+static inline dma_addr_t p2p_map_mmio(struct device *dev, phys_addr_t phys,
+				      size_t size, enum dma_data_direction dir)
+{
+	return dma_map_phys(dev, phys, size, dir, DMA_ATTR_MMIO);
+}
+
+static inline void p2p_unmap_mmio(struct device *dev, dma_addr_t addr,
+				  size_t size, enum dma_data_direction dir)
+{
+	dma_unmap_phys(dev, addr, size, dir, DMA_ATTR_MMIO);
+}
+
+/* The kernel's own P2P verdict (topology, ACS, host bridge allow-list). */
+static inline bool p2p_kernel_p2p_ok(struct pci_dev *provider,
+				     struct device *dev)
+{
+	return pci_p2pdma_distance_many(provider, &dev, 1, false) >= 0;
+}
+
+#endif
+
+#endif /* VFIO_PCI_P2P_COMPAT_H */

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF: BAR ranges exported as dma-bufs.
+ *
+ * DMA importers get a DMA-only scatterlist (no struct pages) mapped for their
+ * own device by the route p2p_route() chooses.  CPU importers (software RDMA
+ * devices) get an iomem vmap.  Revocation invalidates every importer, waits
+ * until they have unmapped, and tears the CPU mapping down.
+ */
+#include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "p2p.h"
+
+/* A scatterlist entry's length is an unsigned int: split larger spans. */
+#define P2P_SG_MAX	SZ_2G
+
+struct p2p_mapping {
+	struct sg_table sgt;
+	enum p2p_route route;
+	bool use_iova;
+	struct p2p_iova iova;
+	/* Per-range DMA addresses when not using one IOVA range. */
+	dma_addr_t addrs[];
+};
+
+static int p2p_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+{
+	struct p2p_dmabuf *priv = dmabuf->priv;
+	struct p2p_attach *pa;
+
+	if (!attach->peer2peer)
+		return -EOPNOTSUPP;
+	if (READ_ONCE(priv->revoked))
+		return -ENODEV;
+	if (!p2p_attach_revocable(attach))
+		return -EOPNOTSUPP;
+
+	pa = kzalloc(sizeof(*pa), GFP_KERNEL);
+	if (!pa)
+		return -ENOMEM;
+	attach->priv = pa;
+	dev_dbg(&priv->pdev->dev, "dma-buf attach by %s\n", dev_name(attach->dev));
+	return 0;
+}
+
+static void p2p_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+{
+	kfree(attach->priv);
+}
+
+/* Pinned importers only where the kernel can still revoke them (7.1+). */
+static int p2p_pin(struct dma_buf_attachment *attach)
+{
+	return p2p_pin_allowed(attach) ? 0 : -EOPNOTSUPP;
+}
+
+static void p2p_unpin(struct dma_buf_attachment *attach)
+{
+}
+
+static unsigned int p2p_sg_count(u64 len)
+{
+	return DIV_ROUND_UP_ULL(len, P2P_SG_MAX);
+}
+
+static struct scatterlist *p2p_sg_fill(struct scatterlist *sg, dma_addr_t addr,
+				       u64 len)
+{
+	while (len) {
+		unsigned int chunk = min_t(u64, len, P2P_SG_MAX);
+
+		sg_set_page(sg, NULL, 0, 0);
+		sg_dma_address(sg) = addr;
+		sg_dma_len(sg) = chunk;
+		addr += chunk;
+		len -= chunk;
+		sg = sg_next(sg);
+	}
+	return sg;
+}
+
+static int p2p_map_bus(struct p2p_dmabuf *priv, struct p2p_mapping *m)
+{
+	pci_bus_addr_t bus = pci_bus_address(priv->pdev, priv->bar);
+	struct scatterlist *sg = m->sgt.sgl;
+	u32 i;
+
+	for (i = 0; i < priv->nr_ranges; i++)
+		sg = p2p_sg_fill(sg, bus + priv->ranges[i].offset,
+				 priv->ranges[i].len);
+	return 0;
+}
+
+/* One contiguous IOVA range for all BAR ranges, and one IOTLB sync. */
+static int p2p_map_iova(struct p2p_dmabuf *priv, struct device *dev,
+			struct p2p_mapping *m, enum dma_data_direction dir)
+{
+	size_t mapped = 0;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < priv->nr_ranges; i++) {
+		ret = p2p_iova_link(dev, &m->iova, priv->ranges[i].phys, mapped,
+				    priv->ranges[i].len, dir);
+		if (ret)
+			goto err_destroy;
+		mapped += priv->ranges[i].len;
+	}
+	ret = p2p_iova_sync(dev, &m->iova, mapped);
+	if (ret)
+		goto err_destroy;
+	p2p_sg_fill(m->sgt.sgl, p2p_iova_addr(&m->iova), mapped);
+	return 0;
+
+err_destroy:
+	p2p_iova_destroy(dev, &m->iova, mapped, dir);
+	return ret;
+}
+
+static int p2p_map_ranges(struct p2p_dmabuf *priv, struct device *dev,
+			  struct p2p_mapping *m, enum dma_data_direction dir)
+{
+	struct scatterlist *sg = m->sgt.sgl;
+	u32 i;
+
+	for (i = 0; i < priv->nr_ranges; i++) {
+		m->addrs[i] = p2p_map_mmio(dev, priv->ranges[i].phys,
+					   priv->ranges[i].len, dir);
+		if (dma_mapping_error(dev, m->addrs[i]))
+			goto err_unmap;
+		sg = p2p_sg_fill(sg, m->addrs[i], priv->ranges[i].len);
+	}
+	return 0;
+
+err_unmap:
+	while (i--)
+		p2p_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
+	return -EIO;
+}
+
+static void p2p_unmap_host(struct p2p_dmabuf *priv, struct device *dev,
+			   struct p2p_mapping *m, enum dma_data_direction dir)
+{
+	u32 i;
+
+	if (m->use_iova) {
+		p2p_iova_destroy(dev, &m->iova, priv->size, dir);
+		return;
+	}
+	for (i = 0; i < priv->nr_ranges; i++)
+		p2p_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
+}
+
+static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
+				enum dma_data_direction dir)
+{
+	struct p2p_dmabuf *priv = attach->dmabuf->priv;
+	struct p2p_attach *pa = attach->priv;
+	struct p2p_mapping *m;
+	unsigned int nents = 0;
+	const char *reason;
+	u32 i;
+	int ret;
+
+	dma_resv_assert_held(priv->dmabuf->resv);
+	if (priv->revoked)
+		return ERR_PTR(-ENODEV);
+
+	pa->route = p2p_route(priv->pdev, attach->dev, &reason);
+	if (pa->route == P2P_ROUTE_NONE) {
+		if (!pa->warned)
+			dev_warn(&priv->pdev->dev,
+				 "cannot map BAR%u for %s: %s\n", priv->bar,
+				 dev_name(attach->dev), reason);
+		pa->warned = true;
+		return ERR_PTR(-EINVAL);
+	}
+	dev_dbg(&priv->pdev->dev, "BAR%u for %s: %s route, %s\n", priv->bar,
+		dev_name(attach->dev), p2p_route_name(pa->route), reason);
+
+	m = kzalloc(struct_size(m, addrs, priv->nr_ranges), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->route = pa->route;
+	if (m->route == P2P_ROUTE_HOST_BRIDGE)
+		m->use_iova = p2p_iova_try_alloc(attach->dev, &m->iova,
+						 priv->ranges[0].phys,
+						 priv->size);
+	if (m->use_iova) {
+		nents = p2p_sg_count(priv->size);
+	} else {
+		for (i = 0; i < priv->nr_ranges; i++)
+			nents += p2p_sg_count(priv->ranges[i].len);
+	}
+	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL);
+	if (ret)
+		goto err_free_iova;
+
+	if (m->route == P2P_ROUTE_BUS)
+		ret = p2p_map_bus(priv, m);
+	else if (m->use_iova)
+		ret = p2p_map_iova(priv, attach->dev, m, dir);
+	else
+		ret = p2p_map_ranges(priv, attach->dev, m, dir);
+	if (ret)
+		goto err_free_sgt;
+
+	priv->nr_mapped++;
+	pa->maps++;
+	return &m->sgt;
+
+err_free_sgt:
+	sg_free_table(&m->sgt);
+	kfree(m);
+	return ERR_PTR(ret);
+err_free_iova:
+	if (m->use_iova)
+		p2p_iova_destroy(attach->dev, &m->iova, 0, dir);
+	kfree(m);
+	return ERR_PTR(ret);
+}
+
+static void p2p_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
+		      enum dma_data_direction dir)
+{
+	struct p2p_mapping *m = container_of(sgt, struct p2p_mapping, sgt);
+	struct p2p_dmabuf *priv = attach->dmabuf->priv;
+
+	dma_resv_assert_held(priv->dmabuf->resv);
+	if (m->route == P2P_ROUTE_HOST_BRIDGE)
+		p2p_unmap_host(priv, attach->dev, m, dir);
+	sg_free_table(&m->sgt);
+	kfree(m);
+	if (!--priv->nr_mapped)
+		wake_up_all(&priv->unmapped);
+}
+
+static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
+{
+	if (!priv->vaddr)
+		return;
+	vunmap((void __force *)priv->vaddr);
+	priv->vaddr = NULL;
+}
+
+static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct p2p_dmabuf *priv = dmabuf->priv;
+	unsigned long *pfns, n = 0;
+	pgprot_t prot;
+	void *va;
+	u32 i;
+
+	dma_resv_assert_held(dmabuf->resv);
+	if (priv->revoked)
+		return -ENODEV;
+
+	pfns = kvmalloc_array(priv->size >> PAGE_SHIFT, sizeof(*pfns),
+			      GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
+	for (i = 0; i < priv->nr_ranges; i++) {
+		unsigned long pfn = PHYS_PFN(priv->ranges[i].phys);
+		unsigned long j;
+
+		for (j = 0; j < priv->ranges[i].len >> PAGE_SHIFT; j++)
+			pfns[n++] = pfn + j;
+	}
+	prot = priv->prefetch ? pgprot_writecombine(PAGE_KERNEL) :
+				pgprot_noncached(PAGE_KERNEL);
+	va = vmap_pfn(pfns, n, prot);
+	kvfree(pfns);
+	if (!va)
+		return -ENOMEM;
+
+	priv->vaddr = (void __iomem __force *)va;
+	iosys_map_set_vaddr_iomem(map, priv->vaddr);
+	return 0;
+}
+
+static void p2p_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct p2p_dmabuf *priv = dmabuf->priv;
+
+	dma_resv_assert_held(dmabuf->resv);
+	/* Already gone if the buffer was revoked under a lingering vmap. */
+	p2p_vunmap_locked(priv);
+}
+
+static void p2p_release(struct dma_buf *dmabuf)
+{
+	struct p2p_dmabuf *priv = dmabuf->priv;
+	struct p2p_device *p2p = priv->p2p;
+
+	mutex_lock(&p2p->lock);
+	list_del_init(&priv->link);
+	mutex_unlock(&p2p->lock);
+	vfio_put_device(&p2p->core.vdev);
+	kfree(priv->ranges);
+	kfree(priv);
+}
+
+static const struct dma_buf_ops p2p_dmabuf_ops = {
+	.attach		= p2p_attach,
+	.detach		= p2p_detach,
+	.pin		= p2p_pin,
+	.unpin		= p2p_unpin,
+	.map_dma_buf	= p2p_map,
+	.unmap_dma_buf	= p2p_unmap,
+	.release	= p2p_release,
+	.vmap		= p2p_vmap,
+	.vunmap		= p2p_vunmap,
+};
+
+/*
+ * Revoke or restore one buffer.  Revoking returns once every importer has
+ * unmapped, and leaves no CPU mapping of the BAR behind.
+ */
+static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
+{
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf = priv->dmabuf;
+
+	lockdep_assert_held(&priv->p2p->lock);
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	if (priv->revoked == revoked) {
+		dma_resv_unlock(dmabuf->resv);
+		return;
+	}
+	WRITE_ONCE(priv->revoked, revoked);
+	/* Importers unmap (and vunmap) from their invalidate callback. */
+	p2p_invalidate_mappings(dmabuf);
+	if (revoked) {
+		list_for_each_entry(attach, &dmabuf->attachments, node)
+			((struct p2p_attach *)attach->priv)->revokes++;
+		if (priv->vaddr) {
+			dev_warn(&priv->pdev->dev,
+				 "an importer kept a CPU mapping of BAR%u across revoke; unmapping it\n",
+				 priv->bar);
+			p2p_vunmap_locked(priv);
+		}
+	}
+	dma_resv_unlock(dmabuf->resv);
+
+	if (!revoked)
+		return;
+	while (!wait_event_timeout(priv->unmapped, !READ_ONCE(priv->nr_mapped),
+				   10 * HZ))
+		dev_warn(&priv->pdev->dev,
+			 "waiting for importers to unmap BAR%u (%u mappings)\n",
+			 priv->bar, READ_ONCE(priv->nr_mapped));
+}
+
+/**
+ * p2p_dmabufs_update() - Bring every buffer of a device to the state the
+ * device is in: revoked while blocked, in low power or with memory decode
+ * off; usable otherwise.
+ * @p2p: the device
+ *
+ * Context: process; p2p->lock held.  May wait for importers to unmap.
+ */
+void p2p_dmabufs_update(struct p2p_device *p2p)
+{
+	bool revoke = p2p->blockers || p2p->core.pm_runtime_engaged ||
+		      !p2p_memory_enabled(p2p);
+	struct p2p_dmabuf *priv;
+
+	lockdep_assert_held(&p2p->lock);
+	list_for_each_entry(priv, &p2p->dmabufs, link) {
+		if (!get_file_active(&priv->dmabuf->file))
+			continue;	/* being released */
+		if (priv->revoked != revoke)
+			dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u\n",
+				revoke ? "revoking" : "restoring", priv->bar);
+		p2p_dmabuf_set_revoked(priv, revoke);
+		fput(priv->dmabuf->file);
+	}
+}
+
+/**
+ * p2p_dmabufs_close() - Revoke every buffer of a device for good.
+ * @p2p: the device, being closed
+ *
+ * The buffers stay valid to hold and close, but never map again.
+ */
+void p2p_dmabufs_close(struct p2p_device *p2p)
+{
+	struct p2p_dmabuf *priv, *tmp;
+
+	mutex_lock(&p2p->lock);
+	list_for_each_entry_safe(priv, tmp, &p2p->dmabufs, link) {
+		if (!get_file_active(&priv->dmabuf->file))
+			continue;
+		p2p_dmabuf_set_revoked(priv, true);
+		dma_resv_lock(priv->dmabuf->resv, NULL);
+		priv->dead = true;
+		dma_resv_unlock(priv->dmabuf->resv);
+		list_del_init(&priv->link);
+		fput(priv->dmabuf->file);
+	}
+	mutex_unlock(&p2p->lock);
+}
+
+static int p2p_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
+			    u64 bar_len, size_t *total)
+{
+	size_t size = 0;
+	u64 end;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		if (!ranges[i].length || !PAGE_ALIGNED(ranges[i].offset) ||
+		    !PAGE_ALIGNED(ranges[i].length))
+			return -EINVAL;
+		if (check_add_overflow(size, (size_t)ranges[i].length, &size))
+			return -EINVAL;
+		if (check_add_overflow(ranges[i].offset, ranges[i].length, &end))
+			return -EOVERFLOW;
+		if (end > bar_len)
+			return -EINVAL;
+	}
+	*total = size;
+	return 0;
+}
+
+/* A BAR that can be exported: a present memory BAR. */
+static int p2p_check_bar(struct pci_dev *pdev, u32 index)
+{
+	if (index > VFIO_PCI_BAR5_REGION_INDEX)
+		return -ENODEV;
+	if (!pci_resource_len(pdev, index))
+		return -ENODEV;
+	if (!(pci_resource_flags(pdev, index) & IORESOURCE_MEM))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * p2p_dmabuf_feature() - VFIO_DEVICE_FEATURE_DMA_BUF.
+ * @p2p: the device
+ * @flags: the feature flags from userspace
+ * @arg: the feature payload
+ * @argsz: its size
+ *
+ * Return: the new dma-buf fd; 0 for a successful PROBE; or a negative errno:
+ * EINVAL for non-zero flags, no ranges, an I/O-port BAR, bad open_flags or a
+ * range that is empty, unaligned or past the BAR's end; EOVERFLOW for a range
+ * whose end overflows; E2BIG for more than P2P_MAX_RANGES ranges; ENODEV for
+ * a region that is not a present BAR; EOPNOTSUPP for a device without an
+ * IOMMU (vfio-noiommu).
+ */
+int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
+		       struct vfio_device_feature_dma_buf __user *arg,
+		       size_t argsz)
+{
+	struct pci_dev *pdev = p2p->core.pdev;
+	struct vfio_device_feature_dma_buf req;
+	struct vfio_region_dma_range *ranges;
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct p2p_dmabuf *priv;
+	size_t size;
+	u32 i;
+	int ret;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (!req.nr_ranges || req.flags)
+		return -EINVAL;
+	if (req.nr_ranges > P2P_MAX_RANGES)
+		return -E2BIG;
+	if (req.open_flags & ~(O_ACCMODE | O_CLOEXEC))
+		return -EINVAL;
+	ret = p2p_check_bar(pdev, req.region_index);
+	if (ret)
+		return ret;
+	if (!device_iommu_mapped(&pdev->dev)) {
+		pci_dbg(pdev, "dma-buf refused: no IOMMU (vfio-noiommu)\n");
+		return -EOPNOTSUPP;
+	}
+
+	ranges = memdup_array_user(&arg->dma_ranges, req.nr_ranges,
+				   sizeof(*ranges));
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+	ret = p2p_check_ranges(ranges, req.nr_ranges,
+			       pci_resource_len(pdev, req.region_index), &size);
+	if (ret)
+		goto err_free_ranges;
+	ret = p2p_claim_bar(&p2p->core, req.region_index);
+	if (ret)
+		goto err_free_ranges;
+
+	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
+	if (!priv) {
+		ret = -ENOMEM;
+		goto err_free_ranges;
+	}
+	priv->ranges = kcalloc(req.nr_ranges, sizeof(*priv->ranges),
+			       GFP_KERNEL);
+	if (!priv->ranges) {
+		ret = -ENOMEM;
+		goto err_free_priv;
+	}
+	for (i = 0; i < req.nr_ranges; i++) {
+		priv->ranges[i].offset = ranges[i].offset;
+		priv->ranges[i].len = ranges[i].length;
+		priv->ranges[i].phys = pci_resource_start(pdev, req.region_index) +
+				       ranges[i].offset;
+	}
+	kfree(ranges);
+	ranges = NULL;
+	priv->p2p = p2p;
+	priv->pdev = pdev;
+	strscpy(priv->name, pci_name(pdev), sizeof(priv->name));
+	priv->bar = req.region_index;
+	priv->prefetch = pci_resource_flags(pdev, req.region_index) &
+			 IORESOURCE_PREFETCH;
+	priv->nr_ranges = req.nr_ranges;
+	priv->size = size;
+	INIT_LIST_HEAD(&priv->link);
+	init_waitqueue_head(&priv->unmapped);
+
+	exp_info.ops = &p2p_dmabuf_ops;
+	exp_info.size = size;
+	exp_info.flags = req.open_flags;
+	exp_info.priv = priv;
+	get_device(&p2p->core.vdev.device);
+	priv->dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(priv->dmabuf)) {
+		ret = PTR_ERR(priv->dmabuf);
+		goto err_put_device;
+	}
+	/* From here dma_buf_put() frees priv and drops the device. */
+
+	down_read(&p2p->core.memory_lock);
+	mutex_lock(&p2p->lock);
+	dma_resv_lock(priv->dmabuf->resv, NULL);
+	priv->revoked = p2p->blockers || p2p->core.pm_runtime_engaged ||
+			!p2p_memory_enabled(p2p);
+	dma_resv_unlock(priv->dmabuf->resv);
+	list_add_tail(&priv->link, &p2p->dmabufs);
+	mutex_unlock(&p2p->lock);
+	up_read(&p2p->core.memory_lock);
+
+	pci_dbg(pdev, "exported %u range(s), %zu bytes of BAR%u%s\n",
+		priv->nr_ranges, size, priv->bar,
+		priv->revoked ? " (revoked: memory decode off)" : "");
+
+	ret = dma_buf_fd(priv->dmabuf, req.open_flags);
+	if (ret < 0)
+		dma_buf_put(priv->dmabuf);
+	return ret;
+
+err_put_device:
+	put_device(&p2p->core.vdev.device);
+	kfree(priv->ranges);
+err_free_priv:
+	kfree(priv);
+err_free_ranges:
+	kfree(ranges);
+	return ret;
+}

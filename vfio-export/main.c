@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-pci-p2p: vfio-pci plus VFIO_DEVICE_FEATURE_DMA_BUF.
+ *
+ * Behaves exactly like vfio-pci (every op falls through to vfio_pci_core) and
+ * adds the upstream dma-buf export uAPI, so that RDMA NICs and other DMA
+ * masters can reach the BARs of a VFIO-owned device peer-to-peer.  Importers
+ * are revoked before anything that stops the BAR from decoding: a reset of
+ * any kind, memory decode cleared in PCI_COMMAND, low-power entry, unbind
+ * and close.
+ */
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
+
+#include "p2p.h"
+
+/*
+ * Blocking: while any blocker is held every buffer of the device is revoked,
+ * and taking a blocker returns only once importers have unmapped.
+ */
+static void p2p_block(struct p2p_device *p2p)
+{
+	mutex_lock(&p2p->lock);
+	p2p->blockers++;
+	p2p_dmabufs_update(p2p);
+	mutex_unlock(&p2p->lock);
+}
+
+static void p2p_unblock(struct p2p_device *p2p)
+{
+	mutex_lock(&p2p->lock);
+	p2p->blockers--;
+	p2p_dmabufs_update(p2p);
+	mutex_unlock(&p2p->lock);
+}
+
+/* Re-evaluate after something that may have re-enabled the BAR. */
+static void p2p_update(struct p2p_device *p2p)
+{
+	mutex_lock(&p2p->lock);
+	p2p_dmabufs_update(p2p);
+	mutex_unlock(&p2p->lock);
+}
+
+static int p2p_init_dev(struct vfio_device *vdev)
+{
+	struct p2p_device *p2p = to_p2p(vdev);
+
+	mutex_init(&p2p->lock);
+	INIT_LIST_HEAD(&p2p->dmabufs);
+	return vfio_pci_core_init_dev(vdev);
+}
+
+static void p2p_release_dev(struct vfio_device *vdev)
+{
+	struct p2p_device *p2p = to_p2p(vdev);
+
+	mutex_destroy(&p2p->lock);
+	vfio_pci_core_release_dev(vdev);
+}
+
+static int p2p_open_device(struct vfio_device *vdev)
+{
+	struct vfio_pci_core_device *core = &to_p2p(vdev)->core;
+	int ret;
+
+	ret = vfio_pci_core_enable(core);
+	if (ret)
+		return ret;
+	vfio_pci_core_finish_enable(core);
+	return 0;
+}
+
+static void p2p_close_device(struct vfio_device *vdev)
+{
+	p2p_dmabufs_close(to_p2p(vdev));
+	vfio_pci_core_close_device(vdev);
+}
+
+static int p2p_device_feature(struct vfio_device *vdev, u32 flags,
+			      void __user *arg, size_t argsz)
+{
+	struct p2p_device *p2p = to_p2p(vdev);
+	int ret;
+
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_DMA_BUF:
+		return p2p_dmabuf_feature(p2p, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		/* Revoke before the device may leave D0. */
+		p2p_block(p2p);
+		ret = vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);
+		p2p_unblock(p2p);
+		return ret;
+	default:
+		ret = vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);
+		p2p_update(p2p);
+		return ret;
+	}
+}
+
+static long p2p_ioctl(struct vfio_device *vdev, unsigned int cmd,
+		      unsigned long arg)
+{
+	long ret = vfio_pci_core_ioctl(vdev, cmd, arg);
+
+	/* Any ioctl may have brought the device out of low power. */
+	p2p_update(to_p2p(vdev));
+	return ret;
+}
+
+static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	struct p2p_device *p2p = to_p2p(vdev);
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	bool disable = false;
+	ssize_t ret;
+	u8 cmd;
+
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX)
+		return vfio_pci_core_write(vdev, buf, count, ppos);
+
+	/* Memory decode is bit 1 of the low byte of PCI_COMMAND. */
+	if (pos <= PCI_COMMAND && pos + count > PCI_COMMAND) {
+		if (get_user(cmd, buf + (PCI_COMMAND - pos)))
+			return -EFAULT;
+		disable = !(cmd & PCI_COMMAND_MEMORY);
+	}
+	if (disable)
+		p2p_block(p2p);
+	ret = vfio_pci_core_write(vdev, buf, count, ppos);
+	/* Also catches writes that re-enable memory or change power state. */
+	if (disable)
+		p2p_unblock(p2p);
+	else
+		p2p_update(p2p);
+	return ret;
+}
+
+static const struct vfio_device_ops p2p_vfio_ops = {
+	.name		= "vfio-pci-p2p",
+	.init		= p2p_init_dev,
+	.release	= p2p_release_dev,
+	.open_device	= p2p_open_device,
+	.close_device	= p2p_close_device,
+	.ioctl		= p2p_ioctl,
+	.device_feature	= p2p_device_feature,
+	.read		= vfio_pci_core_read,
+	.write		= p2p_write,
+	.mmap		= vfio_pci_core_mmap,
+	.request	= vfio_pci_core_request,
+	.match		= vfio_pci_core_match,
+	.bind_iommufd	= vfio_iommufd_physical_bind,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+	P2P_NEWER_VFIO_OPS
+};
+
+/*
+ * Every reset of the function goes through here, whoever started it:
+ * VFIO_DEVICE_RESET, a hot reset of the device set through another device,
+ * a reset written to sysfs, AER recovery.  The PCI core calls reset_prepare()
+ * before it disables the device and reset_done() after restoring its state.
+ */
+static void p2p_reset_prepare(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+
+	p2p_block(container_of(core, struct p2p_device, core));
+}
+
+static void p2p_reset_done(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+
+	p2p_unblock(container_of(core, struct p2p_device, core));
+}
+
+static const struct pci_error_handlers p2p_err_handlers = {
+	.error_detected	= vfio_pci_core_aer_err_detected,
+	.reset_prepare	= p2p_reset_prepare,
+	.reset_done	= p2p_reset_done,
+};
+
+static int p2p_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct p2p_device *p2p;
+	int ret;
+
+	p2p = vfio_alloc_device(p2p_device, core.vdev, &pdev->dev,
+				&p2p_vfio_ops);
+	if (IS_ERR(p2p))
+		return PTR_ERR(p2p);
+
+	dev_set_drvdata(&pdev->dev, &p2p->core);
+	ret = vfio_pci_core_register_device(&p2p->core);
+	if (ret)
+		goto err_put;
+	p2p_debugfs_add(p2p);
+	return 0;
+
+err_put:
+	vfio_put_device(&p2p->core.vdev);
+	return ret;
+}
+
+static void p2p_remove(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct p2p_device *p2p = container_of(core, struct p2p_device, core);
+
+	/*
+	 * Stop importers now: unregistering waits for the owner to close the
+	 * device, which may take a while.  Closing revokes for good.
+	 */
+	p2p_block(p2p);
+	p2p_debugfs_remove(p2p);
+	vfio_pci_core_unregister_device(core);
+	p2p_unblock(p2p);
+	vfio_put_device(&core->vdev);
+}
+
+/* Binds only through driver_override, like vfio-pci with ids= unset. */
+static const struct pci_device_id p2p_pci_table[] = {
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
+	{}
+};
+MODULE_DEVICE_TABLE(pci, p2p_pci_table);
+
+static struct pci_driver p2p_pci_driver = {
+	.name			= "vfio-pci-p2p",
+	.id_table		= p2p_pci_table,
+	.probe			= p2p_probe,
+	.remove			= p2p_remove,
+	.err_handler		= &p2p_err_handlers,
+	.driver_managed_dma	= true,
+};
+
+static int __init p2p_init(void)
+{
+	int ret;
+
+	p2p_debugfs_init();
+	ret = pci_register_driver(&p2p_pci_driver);
+	if (ret)
+		p2p_debugfs_exit();
+	return ret;
+}
+
+static void __exit p2p_exit(void)
+{
+	pci_unregister_driver(&p2p_pci_driver);
+	p2p_debugfs_exit();
+}
+
+module_init(p2p_init);
+module_exit(p2p_exit);
+
+P2P_IMPORT_NS_DMA_BUF;
+MODULE_DESCRIPTION("VFIO PCI driver exporting BARs as dma-bufs for peer-to-peer DMA");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-pci-p2p: a VFIO PCI variant driver that exports BAR ranges as dma-bufs
+ * (VFIO_DEVICE_FEATURE_DMA_BUF) for peer-to-peer DMA and CPU importers.
+ */
+#ifndef VFIO_PCI_P2P_H
+#define VFIO_PCI_P2P_H
+
+#include <linux/dma-buf.h>
+#include <linux/mutex.h>
+#include <linux/vfio_pci_core.h>
+#include <linux/wait.h>
+
+#include "compat.h"
+
+/* Bounds the kernel memory one export may pin: 64 KiB ranges at most. */
+#define P2P_MAX_RANGES	65536
+
+struct p2p_device {
+	struct vfio_pci_core_device core;
+	/*
+	 * @lock protects @dmabufs, @blockers and each buffer's list link.
+	 * Lock order: dev_set->lock, then core.memory_lock, then @lock, then a
+	 * dma-buf's resv.  @lock is taken from reset_prepare(), where the
+	 * caller may hold memory_lock, so nothing under @lock takes
+	 * memory_lock.
+	 */
+	struct mutex lock;
+	struct list_head dmabufs;
+	/* Resets and memory-disabling config writes in progress. */
+	unsigned int blockers;
+	struct dentry *debugfs;
+};
+
+struct p2p_range {
+	phys_addr_t phys;
+	u64 offset;		/* in the BAR */
+	u64 len;
+};
+
+enum p2p_route {
+	P2P_ROUTE_NONE,
+	P2P_ROUTE_BUS,		/* through a PCIe switch, bus addresses */
+	P2P_ROUTE_HOST_BRIDGE,	/* through the host bridge and the IOMMU */
+};
+
+struct p2p_dmabuf {
+	struct dma_buf *dmabuf;
+	/* Holds a reference on the vfio_device for the buffer's lifetime. */
+	struct p2p_device *p2p;
+	/* On p2p->dmabufs while the device is open; under p2p->lock. */
+	struct list_head link;
+	struct pci_dev *pdev;
+	char name[16];		/* provider's PCI name, for debugfs */
+	u32 bar;
+	bool prefetch;
+	u32 nr_ranges;
+	size_t size;
+	struct p2p_range *ranges;
+	/*
+	 * @revoked and @dead are written under dmabuf->resv and p2p->lock;
+	 * readers hold either.  @dead: the device closed, never un-revoked.
+	 */
+	bool revoked;
+	bool dead;
+	/* Live DMA mappings and the CPU mapping; under dmabuf->resv. */
+	unsigned int nr_mapped;
+	void __iomem *vaddr;
+	wait_queue_head_t unmapped;
+};
+
+/* Per attachment (attach->priv); counters under dmabuf->resv. */
+struct p2p_attach {
+	enum p2p_route route;
+	unsigned int maps;
+	unsigned int revokes;
+	bool warned;
+};
+
+static inline struct p2p_device *to_p2p(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct p2p_device, core.vdev);
+}
+
+/* dmabuf.c */
+int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
+		       struct vfio_device_feature_dma_buf __user *arg,
+		       size_t argsz);
+void p2p_dmabufs_update(struct p2p_device *p2p);
+void p2p_dmabufs_close(struct p2p_device *p2p);
+
+/* route.c */
+enum p2p_route p2p_route(struct pci_dev *provider, struct device *dev,
+			 const char **reason);
+const char *p2p_route_name(enum p2p_route route);
+bool p2p_memory_enabled(struct p2p_device *p2p);
+
+/* debugfs.c */
+void p2p_debugfs_init(void);
+void p2p_debugfs_exit(void);
+void p2p_debugfs_add(struct p2p_device *p2p);
+void p2p_debugfs_remove(struct p2p_device *p2p);
+
+#endif /* VFIO_PCI_P2P_H */
