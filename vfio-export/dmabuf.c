@@ -367,11 +367,14 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
  */
 void p2p_dmabufs_update(struct p2p_device *p2p)
 {
-	bool revoke = p2p->blockers || p2p->core.pm_runtime_engaged ||
-		      !p2p_memory_enabled(p2p);
 	struct p2p_dmabuf *priv;
+	bool revoke;
 
 	lockdep_assert_held(&p2p->lock);
+	/* Buffers are listed only while the device is open (vconfig valid). */
+	if (list_empty(&p2p->dmabufs))
+		return;
+	revoke = p2p_must_revoke(p2p);
 	list_for_each_entry(priv, &p2p->dmabufs, link) {
 		if (!get_file_active(&priv->dmabuf->file))
 			continue;	/* being released */
@@ -545,8 +548,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	down_read(&p2p->core.memory_lock);
 	mutex_lock(&p2p->lock);
 	dma_resv_lock(priv->dmabuf->resv, NULL);
-	priv->revoked = p2p->blockers || p2p->core.pm_runtime_engaged ||
-			!p2p_memory_enabled(p2p);
+	priv->revoked = p2p_must_revoke(p2p);
 	dma_resv_unlock(priv->dmabuf->resv);
 	list_add_tail(&priv->link, &p2p->dmabufs);
 	mutex_unlock(&p2p->lock);

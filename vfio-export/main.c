@@ -16,6 +16,28 @@
 
 #include "p2p.h"
 
+/**
+ * p2p_must_revoke() - Whether importers must be kept off the BARs now.
+ * @p2p: the device, open
+ *
+ * True while a reset or memory-disabling write is in progress, in low
+ * power, or with memory decode off as the owner set it in VFIO's virtual
+ * config space.
+ *
+ * Context: p2p->lock held.
+ */
+bool p2p_must_revoke(struct p2p_device *p2p)
+{
+	struct vfio_pci_core_device *core = &p2p->core;
+	u16 cmd = le16_to_cpu(*(__le16 *)&core->vconfig[PCI_COMMAND]);
+
+	lockdep_assert_held(&p2p->lock);
+	if (p2p->blockers || core->pm_runtime_engaged ||
+	    core->pdev->current_state >= PCI_D3hot)
+		return true;
+	return !core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY);
+}
+
 /*
  * Blocking: while any blocker is held every buffer of the device is revoked,
  * and taking a blocker returns only once importers have unmapped.

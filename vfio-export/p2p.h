@@ -82,6 +82,9 @@ static inline struct p2p_device *to_p2p(struct vfio_device *vdev)
 	return container_of(vdev, struct p2p_device, core.vdev);
 }
 
+/* main.c */
+bool p2p_must_revoke(struct p2p_device *p2p);
+
 /* dmabuf.c */
 int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 		       struct vfio_device_feature_dma_buf __user *arg,
@@ -93,7 +96,6 @@ void p2p_dmabufs_close(struct p2p_device *p2p);
 enum p2p_route p2p_route(struct pci_dev *provider, struct device *dev,
 			 const char **reason);
 const char *p2p_route_name(enum p2p_route route);
-bool p2p_memory_enabled(struct p2p_device *p2p);
 
 /* debugfs.c */
 void p2p_debugfs_init(void);

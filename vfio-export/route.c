@@ -30,16 +30,6 @@ const char *p2p_route_name(enum p2p_route route)
 	}
 }
 
-/* Memory decode as the owner of the device set it (VFIO's virtual config). */
-bool p2p_memory_enabled(struct p2p_device *p2p)
-{
-	struct vfio_pci_core_device *core = &p2p->core;
-	u16 cmd = le16_to_cpu(*(__le16 *)&core->vconfig[PCI_COMMAND]);
-
-	return core->pdev->current_state < PCI_D3hot &&
-	       (core->pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
-}
-
 static bool p2p_is_ancestor(struct pci_dev *bridge, struct pci_dev *dev)
 {
 	for (dev = pci_upstream_bridge(dev); dev; dev = pci_upstream_bridge(dev))

@@ -29,3 +29,11 @@ rxe_up() {
 	modprobe rdma_rxe && modprobe ib_uverbs || die "modprobe rdma_rxe ib_uverbs"
 	rdma link add "$1" type rxe netdev "$2" || die "rdma link add $1"
 }
+
+# load_p2p: load vfio-pci-p2p (and vfio-pci-core) for the running kernel.
+load_p2p() {
+	modprobe vfio-pci || die "modprobe vfio-pci"
+	lsmod | grep -q '^vfio_pci_p2p ' ||
+		insmod "$KMOD/vfio-export/vfio-pci-p2p.ko" dyndbg=+p ||
+		die "insmod vfio-pci-p2p"
+}
