@@ -15,7 +15,7 @@ KVER ?= 6.12 7.3
 
 # Kernel module directories (each has a Kbuild file), built per kernel into
 # build/<series>/<dir>.
-MODDIRS := vfio-export tests/kmod/warn
+MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer
 
 ifndef P2PMR_IN_ROOT
 
@@ -48,8 +48,8 @@ user:
 modules-%: user FORCE
 	@k=$(call kver_of,$*); test -n "$$k" || { echo "no kernel $*"; exit 1; }; \
 	for d in $(MODDIRS); do \
-		o=build/$*/$$d; mkdir -p $$o; \
-		cp -u $$d/Kbuild $$d/*.[ch] $$o/ || exit 1; \
+		o=build/$*/$$d; mkdir -p $$o build/$*/tests/lib; \
+		cp -u $$d/Kbuild $$d/*.[ch] $$o/ && cp -u tests/lib/*.h build/$*/tests/lib/ || exit 1; \
 		$(MAKE) -s -C /usr/src/linux-headers-$$k M=/p2pmr/$$o modules || exit 1; \
 	done
 

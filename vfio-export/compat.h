@@ -79,6 +79,12 @@ static inline bool p2p_pin_allowed(struct dma_buf_attachment *attach)
 	return false;
 }
 
+/*
+ * Without CONFIG_DMABUF_MOVE_NOTIFY (Debian's 6.12) the core pins dynamic
+ * importers around each map; explicit pins come on top of those.
+ */
+#define P2P_PINS_PER_MAP	(IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) ? 0 : 1)
+
 #else /* >= 7.1 */
 
 static inline void p2p_invalidate_mappings(struct dma_buf *dmabuf)
@@ -96,6 +102,9 @@ static inline bool p2p_pin_allowed(struct dma_buf_attachment *attach)
 {
 	return dma_buf_attach_revocable(attach);
 }
+
+/* Dynamic importers are never pinned by the core on map. */
+#define P2P_PINS_PER_MAP	0
 
 #endif
 

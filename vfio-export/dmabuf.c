@@ -53,14 +53,34 @@ static void p2p_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach
 	kfree(attach->priv);
 }
 
-/* Pinned importers only where the kernel can still revoke them (7.1+). */
+/*
+ * Pinned importers only where the kernel can still revoke them (7.1+).  On
+ * older kernels the core also pins around every map (P2P_PINS_PER_MAP), so
+ * pins are counted and an explicit one is refused at map time.
+ */
 static int p2p_pin(struct dma_buf_attachment *attach)
 {
-	return p2p_pin_allowed(attach) ? 0 : -EOPNOTSUPP;
+	struct p2p_attach *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!P2P_PINS_PER_MAP && !p2p_pin_allowed(attach))
+		return -EOPNOTSUPP;
+	pa->pins++;
+	return 0;
 }
 
 static void p2p_unpin(struct dma_buf_attachment *attach)
 {
+	struct p2p_attach *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	pa->pins--;
+}
+
+static bool p2p_pinned_explicitly(struct p2p_attach *pa)
+{
+	/* The map being made holds P2P_PINS_PER_MAP pins already. */
+	return pa->pins > P2P_PINS_PER_MAP * (pa->live + 1);
 }
 
 static unsigned int p2p_sg_count(u64 len)
@@ -82,6 +102,23 @@ static struct scatterlist *p2p_sg_fill(struct scatterlist *sg, dma_addr_t addr,
 		sg = sg_next(sg);
 	}
 	return sg;
+}
+
+static void p2p_put_mapping(struct p2p_dmabuf *priv)
+{
+	if (!--priv->nr_mapped)
+		wake_up_all(&priv->unmapped);
+}
+
+static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
+{
+	if (!priv->vaddr)
+		return;
+	vunmap((void __force *)priv->vaddr);
+	priv->vaddr = NULL;
+	if (priv->vaddr_bar)
+		p2p_put_mapping(priv);
+	priv->vaddr_bar = false;
 }
 
 static int p2p_map_bus(struct p2p_dmabuf *priv, struct p2p_mapping *m)
@@ -170,6 +207,12 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(priv->dmabuf->resv);
 	if (priv->revoked)
 		return ERR_PTR(-ENODEV);
+	if (p2p_pinned_explicitly(pa) && !p2p_pin_allowed(attach)) {
+		dev_dbg(&priv->pdev->dev,
+			"refusing pinned importer %s: this kernel cannot revoke it\n",
+			dev_name(attach->dev));
+		return ERR_PTR(-EOPNOTSUPP);
+	}
 
 	pa->route = p2p_route(priv->pdev, attach->dev, &reason);
 	if (pa->route == P2P_ROUTE_NONE) {
@@ -211,6 +254,7 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 		goto err_free_sgt;
 
 	priv->nr_mapped++;
+	pa->live++;
 	pa->maps++;
 	return &m->sgt;
 
@@ -230,57 +274,96 @@ static void p2p_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
 {
 	struct p2p_mapping *m = container_of(sgt, struct p2p_mapping, sgt);
 	struct p2p_dmabuf *priv = attach->dmabuf->priv;
+	struct p2p_attach *pa = attach->priv;
 
 	dma_resv_assert_held(priv->dmabuf->resv);
 	if (m->route == P2P_ROUTE_HOST_BRIDGE)
 		p2p_unmap_host(priv, attach->dev, m, dir);
 	sg_free_table(&m->sgt);
 	kfree(m);
-	if (!--priv->nr_mapped)
-		wake_up_all(&priv->unmapped);
+	pa->live--;
+	p2p_put_mapping(priv);
 }
 
-static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
+/*
+ * A mapping of a revoked buffer: every page is one zeroed scratch page, so a
+ * late importer never reaches the BAR.  dma_buf_vmap() warns when an exporter
+ * fails, so revocation is reported by begin_cpu_access() instead.
+ */
+static void *p2p_vmap_scratch(struct p2p_dmabuf *priv, unsigned long n)
 {
-	if (!priv->vaddr)
-		return;
-	vunmap((void __force *)priv->vaddr);
-	priv->vaddr = NULL;
+	struct page **pages;
+	unsigned long i;
+	void *va;
+
+	if (!priv->scratch) {
+		priv->scratch = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!priv->scratch)
+			return NULL;
+	}
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < n; i++)
+		pages[i] = priv->scratch;
+	va = vmap(pages, n, VM_MAP, PAGE_KERNEL);
+	kvfree(pages);
+	return va;
 }
 
-static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+static void *p2p_vmap_bar(struct p2p_dmabuf *priv, unsigned long n)
 {
-	struct p2p_dmabuf *priv = dmabuf->priv;
-	unsigned long *pfns, n = 0;
+	unsigned long *pfns, k = 0;
 	pgprot_t prot;
 	void *va;
 	u32 i;
 
-	dma_resv_assert_held(dmabuf->resv);
-	if (priv->revoked)
-		return -ENODEV;
-
-	pfns = kvmalloc_array(priv->size >> PAGE_SHIFT, sizeof(*pfns),
-			      GFP_KERNEL);
+	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
-		return -ENOMEM;
+		return NULL;
 	for (i = 0; i < priv->nr_ranges; i++) {
 		unsigned long pfn = PHYS_PFN(priv->ranges[i].phys);
 		unsigned long j;
 
 		for (j = 0; j < priv->ranges[i].len >> PAGE_SHIFT; j++)
-			pfns[n++] = pfn + j;
+			pfns[k++] = pfn + j;
 	}
 	prot = priv->prefetch ? pgprot_writecombine(PAGE_KERNEL) :
 				pgprot_noncached(PAGE_KERNEL);
 	va = vmap_pfn(pfns, n, prot);
 	kvfree(pfns);
+	return va;
+}
+
+static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct p2p_dmabuf *priv = dmabuf->priv;
+	unsigned long n = priv->size >> PAGE_SHIFT;
+	void *va;
+
+	dma_resv_assert_held(dmabuf->resv);
+	if (priv->revoked)
+		va = p2p_vmap_scratch(priv, n);
+	else
+		va = p2p_vmap_bar(priv, n);
 	if (!va)
 		return -ENOMEM;
 
 	priv->vaddr = (void __iomem __force *)va;
+	priv->vaddr_bar = !priv->revoked;
+	if (priv->vaddr_bar)
+		priv->nr_mapped++;
 	iosys_map_set_vaddr_iomem(map, priv->vaddr);
 	return 0;
+}
+
+/* CPU importers ask here before vmap: -ENODEV while revoked. */
+static int p2p_begin_cpu_access(struct dma_buf *dmabuf,
+				enum dma_data_direction dir)
+{
+	struct p2p_dmabuf *priv = dmabuf->priv;
+
+	return READ_ONCE(priv->revoked) ? -ENODEV : 0;
 }
 
 static void p2p_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
@@ -301,6 +384,8 @@ static void p2p_release(struct dma_buf *dmabuf)
 	list_del_init(&priv->link);
 	mutex_unlock(&p2p->lock);
 	vfio_put_device(&p2p->core.vdev);
+	if (priv->scratch)
+		__free_page(priv->scratch);
 	kfree(priv->ranges);
 	kfree(priv);
 }
@@ -313,9 +398,39 @@ static const struct dma_buf_ops p2p_dmabuf_ops = {
 	.map_dma_buf	= p2p_map,
 	.unmap_dma_buf	= p2p_unmap,
 	.release	= p2p_release,
+	.begin_cpu_access = p2p_begin_cpu_access,
 	.vmap		= p2p_vmap,
 	.vunmap		= p2p_vunmap,
 };
+
+/*
+ * Wait until importers have given back every mapping.  A CPU mapping still
+ * held after a grace period is torn down here (the importer broke the
+ * contract and will fault rather than reach the BAR); DMA mappings belong to
+ * the importer's device, so for those there is nothing to do but wait.
+ */
+static void p2p_wait_unmapped(struct p2p_dmabuf *priv)
+{
+	long left;
+
+	left = wait_event_timeout(priv->unmapped, !READ_ONCE(priv->nr_mapped),
+				  5 * HZ);
+	if (left)
+		return;
+	dma_resv_lock(priv->dmabuf->resv, NULL);
+	if (priv->vaddr_bar) {
+		dev_warn(&priv->pdev->dev,
+			 "an importer kept a CPU mapping of BAR%u across revoke; unmapping it\n",
+			 priv->bar);
+		p2p_vunmap_locked(priv);
+	}
+	dma_resv_unlock(priv->dmabuf->resv);
+	while (!wait_event_timeout(priv->unmapped, !READ_ONCE(priv->nr_mapped),
+				   10 * HZ))
+		dev_warn(&priv->pdev->dev,
+			 "waiting for importers to unmap BAR%u (%u mappings)\n",
+			 priv->bar, READ_ONCE(priv->nr_mapped));
+}
 
 /*
  * Revoke or restore one buffer.  Revoking returns once every importer has
@@ -336,25 +451,12 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 	WRITE_ONCE(priv->revoked, revoked);
 	/* Importers unmap (and vunmap) from their invalidate callback. */
 	p2p_invalidate_mappings(dmabuf);
-	if (revoked) {
+	if (revoked)
 		list_for_each_entry(attach, &dmabuf->attachments, node)
 			((struct p2p_attach *)attach->priv)->revokes++;
-		if (priv->vaddr) {
-			dev_warn(&priv->pdev->dev,
-				 "an importer kept a CPU mapping of BAR%u across revoke; unmapping it\n",
-				 priv->bar);
-			p2p_vunmap_locked(priv);
-		}
-	}
 	dma_resv_unlock(dmabuf->resv);
-
-	if (!revoked)
-		return;
-	while (!wait_event_timeout(priv->unmapped, !READ_ONCE(priv->nr_mapped),
-				   10 * HZ))
-		dev_warn(&priv->pdev->dev,
-			 "waiting for importers to unmap BAR%u (%u mappings)\n",
-			 priv->bar, READ_ONCE(priv->nr_mapped));
+	if (revoked)
+		p2p_wait_unmapped(priv);
 }
 
 /**

@@ -64,14 +64,18 @@ struct p2p_dmabuf {
 	bool revoked;
 	bool dead;
 	/* Live DMA mappings and the CPU mapping; under dmabuf->resv. */
-	unsigned int nr_mapped;
+	unsigned int nr_mapped;	/* DMA mappings, and 1 for a BAR vmap */
 	void __iomem *vaddr;
+	bool vaddr_bar;		/* @vaddr maps the BAR, not @scratch */
+	struct page *scratch;	/* backs vmaps made while revoked */
 	wait_queue_head_t unmapped;
 };
 
 /* Per attachment (attach->priv); counters under dmabuf->resv. */
 struct p2p_attach {
 	enum p2p_route route;
+	unsigned int pins;	/* explicit and map-time pins */
+	unsigned int live;	/* mappings not yet unmapped */
 	unsigned int maps;
 	unsigned int revokes;
 	bool warned;

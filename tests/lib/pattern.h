@@ -6,8 +6,12 @@
 #ifndef P2PMR_TEST_PATTERN_H
 #define P2PMR_TEST_PATTERN_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 static inline uint64_t pattern_word(uint64_t seed, uint64_t idx)
 {

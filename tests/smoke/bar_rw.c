@@ -4,7 +4,10 @@
  * back, or check a file (the host's ivshmem backing file) for that pattern.
  *
  *   bar_rw write BDF BAR OFFSET LENGTH SEED
- *   bar_rw check FILE OFFSET LENGTH SEED
+ *   bar_rw check FILE OFFSET LENGTH SEED [PATTERN_OFFSET]
+ *
+ * PATTERN_OFFSET (default OFFSET) is the pattern position of the byte at
+ * OFFSET: a dma-buf made of several BAR ranges was written by buffer offset.
  *
  * Built static so the same binary runs in the guest and on the host.
  */
@@ -79,6 +82,7 @@ static int do_check(char **argv)
 	uint64_t off = strtoull(argv[2], NULL, 0);
 	uint64_t len = strtoull(argv[3], NULL, 0);
 	uint64_t seed = strtoull(argv[4], NULL, 0);
+	uint64_t poff = argv[5] ? strtoull(argv[5], NULL, 0) : off;
 	uint8_t *buf;
 	FILE *f;
 	long bad;
@@ -93,7 +97,7 @@ static int do_check(char **argv)
 		return 1;
 	}
 	fclose(f);
-	bad = pattern_check(buf, len, seed, off);
+	bad = pattern_check(buf, len, seed, poff);
 	free(buf);
 	if (bad >= 0) {
 		fprintf(stderr, "bar_rw: %s differs from pattern %llu at %#llx\n",
@@ -111,9 +115,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 7 && !strcmp(argv[1], "write"))
 		return do_write(argv + 1);
-	if (argc == 6 && !strcmp(argv[1], "check"))
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "check"))
 		return do_check(argv + 1);
 	fprintf(stderr, "usage: bar_rw write BDF BAR OFFSET LENGTH SEED\n"
-			"       bar_rw check FILE OFFSET LENGTH SEED\n");
+			"       bar_rw check FILE OFFSET LENGTH SEED [PATTERN_OFFSET]\n");
 	return 2;
 }

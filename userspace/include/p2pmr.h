@@ -73,6 +73,15 @@ void p2pmr_dev_close(struct p2pmr_dev *dev);
  */
 int p2pmr_dev_fd(const struct p2pmr_dev *dev);
 
+/**
+ * p2pmr_dev_group_fd() - The VFIO group fd (owned by @dev), as needed for
+ * VFIO_DEVICE_PCI_HOT_RESET.
+ * @dev: an open device
+ *
+ * Return: the fd, or -1 for an adopted device fd.
+ */
+int p2pmr_dev_group_fd(const struct p2pmr_dev *dev);
+
 /** Region flags reported by p2pmr_region(). */
 enum {
 	P2PMR_REGION_READ	= 1 << 0,

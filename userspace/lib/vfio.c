@@ -205,6 +205,11 @@ int p2pmr_dev_fd(const struct p2pmr_dev *dev)
 	return dev->fd;
 }
 
+int p2pmr_dev_group_fd(const struct p2pmr_dev *dev)
+{
+	return dev->group;
+}
+
 static int bar_flags(struct p2pmr_dev *dev, uint32_t index, uint32_t *flags)
 {
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg),

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * importer_test: vfio-pci-p2p's dma-buf exporter seen from an importer
+ * (tests/kmod/importer): attach rules, DMA mapping by route, CPU access,
+ * every revocation trigger, un-revoke, that revocation waits for the
+ * importer to unmap, and lifetime orders.
+ *
+ *   importer_test BDF ROUTE
+ *
+ * ROUTE is what mapping for the edu device must give: "host-bridge",
+ * "bus-address" or "none" (refused).  Needs p2pmr_importer loaded with edu
+ * bound to it, and BDF bound to vfio-pci-p2p.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "p2pmr.h"
+#include "../kmod/importer/importer_uapi.h"
+#include "../lib/tap.h"
+
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
+
+#define PAGE 4096ULL
+
+static const char *bdf;
+static const char *route;
+static struct p2pmr_dev *dev;
+static int kernel_7;	/* revocable pinned importers exist (7.1+) */
+
+static int export(struct p2pmr_dev *d, int nr,
+		  const struct vfio_region_dma_range *r)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_dma_buf buf;
+		struct vfio_region_dma_range r[4];
+	} req = {};
+	int ret;
+
+	req.hdr.argsz = sizeof(req);
+	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	req.buf.region_index = 2;
+	req.buf.open_flags = O_RDWR | O_CLOEXEC;
+	req.buf.nr_ranges = nr;
+	memcpy(req.r, r, nr * sizeof(*r));
+	ret = ioctl(p2pmr_dev_fd(d), VFIO_DEVICE_FEATURE, &req);
+	return ret < 0 ? -errno : ret;
+}
+
+static int export1(void)
+{
+	struct vfio_region_dma_range r = { 0, 16 * PAGE };
+
+	return export(dev, 1, &r);
+}
+
+/* Open an importer attached to @buf; returns its fd or -errno. */
+static int importer(int buf, unsigned int flags)
+{
+	struct imp_attach a = { .fd = buf, .flags = flags };
+	int fd = open("/dev/p2pmr_importer", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, IMP_ATTACH, &a)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int imp_call(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static struct imp_status status(int fd)
+{
+	struct imp_status st = {};
+
+	imp_call(fd, IMP_STATUS, &st);
+	return st;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int config_cmd(struct p2pmr_dev *d, int set, uint16_t bits)
+{
+	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
+				       .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	uint16_t cmd;
+
+	if (ioctl(p2pmr_dev_fd(d), VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
+	    pread(p2pmr_dev_fd(d), &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
+		return -errno;
+	cmd = set ? cmd | bits : cmd & ~bits;
+	if (pwrite(p2pmr_dev_fd(d), &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
+		return -errno;
+	return 0;
+}
+
+static int map_expect_route(int fd, const char *name)
+{
+	struct imp_map m = {};
+	int ret = imp_call(fd, IMP_MAP, &m);
+
+	if (!strcmp(route, "none")) {
+		tap_result(ret == -EINVAL, "%s: refused map (got %d)", name, ret);
+		return -1;
+	}
+	tap_result(!ret && m.length, "%s: map (%d, %u segments, %llu bytes at %#llx)",
+		   name, ret, m.nents, (unsigned long long)m.length,
+		   (unsigned long long)m.dma_addr);
+	return ret;
+}
+
+static void test_attach_rules(void)
+{
+	int buf = export1(), fd;
+
+	fd = importer(buf, IMP_STATIC);
+	tap_result(fd == -EOPNOTSUPP, "attach-static refused (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	fd = importer(buf, IMP_NO_P2P);
+	tap_result(fd == -EOPNOTSUPP, "attach-without-peer2peer refused (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	if (kernel_7) {
+		fd = importer(buf, IMP_NO_INVALIDATE);
+		tap_result(fd == -EOPNOTSUPP,
+			   "attach-without-invalidate refused (%d)", fd);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		printf("ok %d # SKIP attach-without-invalidate: 6.12's dma-buf core itself rejects it\n",
+		       ++tap_count);
+	}
+	fd = importer(buf, IMP_PIN);
+	if (kernel_7) {
+		struct imp_map m;
+		int ret = fd < 0 ? fd : imp_call(fd, IMP_MAP, &m);
+
+		tap_result(fd >= 0 && (!ret || !strcmp(route, "none")),
+			   "pinned revocable importer accepted (%d, map %d)", fd, ret);
+	} else {
+		struct imp_map m;
+		int ret = fd < 0 ? fd : imp_call(fd, IMP_MAP, &m);
+
+		tap_result(ret == -EOPNOTSUPP,
+			   "pinned importer refused: kernel cannot revoke it (%d)", ret);
+	}
+	if (fd >= 0)
+		close(fd);
+	fd = importer(buf, IMP_NODEV);
+	if (fd >= 0) {
+		struct imp_map m;
+		int ret = imp_call(fd, IMP_MAP, &m);
+
+		tap_result(ret == -EINVAL, "map for a non-PCI device refused (%d)", ret);
+		close(fd);
+	} else {
+		tap_result(0, "attach as non-PCI device (%d)", fd);
+	}
+	close(buf);
+}
+
+static void test_map_and_cpu(void)
+{
+	struct vfio_region_dma_range r[3] = {
+		{ 0, PAGE }, { 64 * PAGE, 4 * PAGE }, { 1024 * PAGE, 2 * PAGE },
+	};
+	struct imp_cpu c = { .offset = 0, .length = 7 * PAGE, .seed = 42 };
+	struct imp_map m = {};
+	int buf = export(dev, 3, r), fd, ret;
+
+	fd = importer(buf, 0);
+	if (!strcmp(route, "none")) {
+		map_expect_route(fd, "multi-range");
+	} else {
+		ret = imp_call(fd, IMP_MAP, &m);
+		tap_result(!ret && m.length == 7 * PAGE,
+			   "multi-range map covers 7 pages (%d, %llu)", ret,
+			   (unsigned long long)m.length);
+		if (kernel_7 && !strcmp(route, "host-bridge"))
+			tap_result(m.nents == 1 && m.contiguous,
+				   "multi-range map is one contiguous IOVA range (%u segments)",
+				   m.nents);
+		else
+			tap_result(m.nents == 3,
+				   "multi-range map has one segment per range (%u)",
+				   m.nents);
+		imp_call(fd, IMP_UNMAP, NULL);
+	}
+	ret = imp_call(fd, IMP_VMAP, NULL);
+	tap_result(!ret, "vmap gives an iomem mapping (%d)", ret);
+	ret = imp_call(fd, IMP_CPU_WRITE, &c);
+	tap_result(!ret, "CPU write through vmap (%d)", ret);
+	ret = imp_call(fd, IMP_CPU_CHECK, &c);
+	tap_result(!ret, "CPU read back through vmap (%d)", ret);
+	/* Host checks BAR offsets 0, 64 and 1024 pages: see the case script. */
+	close(fd);
+	close(buf);
+}
+
+/* A trigger revokes; @restore (may be NULL) undoes it. */
+struct trigger {
+	const char *name;
+	int (*fire)(void);
+	int (*restore)(void);
+	int permanent;
+};
+
+static int mem_off(void) { return config_cmd(dev, 0, PCI_COMMAND_MEMORY); }
+static int mem_on(void) { return config_cmd(dev, 1, PCI_COMMAND_MEMORY); }
+
+static int dev_reset(void)
+{
+	return ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_RESET) ? -errno : 0;
+}
+
+static int sysfs_reset(void)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", bdf);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int low_power(uint32_t feature)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_SET | feature,
+	};
+
+	return ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+static int lp_enter(void) { return low_power(VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY); }
+static int lp_exit(void) { return low_power(VFIO_DEVICE_FEATURE_LOW_POWER_EXIT); }
+
+static int hot_reset(void)
+{
+	struct vfio_pci_hot_reset *hr;
+	int32_t group = p2pmr_dev_group_fd(dev);
+	int ret;
+
+	hr = calloc(1, sizeof(*hr) + sizeof(int32_t));
+	hr->argsz = sizeof(*hr) + sizeof(int32_t);
+	hr->count = 1;
+	hr->group_fds[0] = group;
+	ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_PCI_HOT_RESET, hr) ? -errno : 0;
+	free(hr);
+	return ret;
+}
+
+static void test_trigger(const struct trigger *t, unsigned int flags)
+{
+	struct imp_status st;
+	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
+	int buf = export1(), fd, ret, mapped = 0;
+	uint64_t t0, t1;
+
+	fd = importer(buf, flags);
+	if (fd < 0) {
+		tap_result(0, "%s: attach (%d)", t->name, fd);
+		close(buf);
+		return;
+	}
+	if (strcmp(route, "none")) {
+		struct imp_map m;
+
+		mapped = !imp_call(fd, IMP_MAP, &m);
+	}
+	imp_call(fd, IMP_VMAP, NULL);
+	t0 = now_ns();
+	ret = t->fire();
+	t1 = now_ns();
+	if (ret) {
+		tap_result(0, "%s: trigger failed: %s", t->name, strerror(-ret));
+		goto out;
+	}
+	st = status(fd);
+	if (flags & IMP_LAZY_UNMAP) {
+		/* The importer unmaps 300 ms after being told: wait for it. */
+		tap_result(st.invalidates >= 1 && !st.mapped && !st.vmapped &&
+			   st.last_unmap_ns && st.last_unmap_ns <= t1 &&
+			   t1 - t0 >= 250000000ULL,
+			   "%s: exporter waited %.0f ms for the lazy importer to unmap",
+			   t->name, (t1 - t0) / 1e6);
+	} else {
+		tap_result(st.invalidates >= 1 && !st.mapped && !st.vmapped,
+			   "%s: importer invalidated and unmapped (inval %u mapped %u vmapped %u, had map %d)",
+			   t->name, st.invalidates, st.mapped, st.vmapped, mapped);
+	}
+	ret = imp_call(fd, IMP_CPU_WRITE, &c);
+	tap_result(ret == -ENXIO, "%s: CPU access after revoke refused (%d)",
+		   t->name, ret);
+	if (t->restore) {
+		struct imp_map m;
+
+		ret = imp_call(fd, IMP_VMAP, NULL);
+		tap_result(ret == -ENODEV, "%s: vmap while revoked refused (%d)",
+			   t->name, ret);
+		if (strcmp(route, "none")) {
+			ret = imp_call(fd, IMP_MAP, &m);
+			tap_result(ret == -ENODEV, "%s: map while revoked refused (%d)",
+				   t->name, ret);
+		}
+		ret = t->restore();
+		if (ret)
+			tap_result(0, "%s: restore: %s", t->name, strerror(-ret));
+	}
+	if (!t->permanent) {
+		ret = imp_call(fd, IMP_VMAP, NULL);
+		if (!ret)
+			ret = imp_call(fd, IMP_CPU_WRITE, &c);
+		tap_result(!ret, "%s: usable again afterwards (%d)", t->name, ret);
+	}
+out:
+	close(fd);
+	close(buf);
+}
+
+static void test_starts_revoked(void)
+{
+	int buf, fd;
+
+	mem_off();
+	buf = export1();
+	tap_result(buf >= 0, "export with memory decode off (%d)", buf);
+	fd = importer(buf, 0);
+	tap_result(fd == -ENODEV, "buffer exported with memory off starts revoked (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	mem_on();
+	fd = importer(buf, 0);
+	tap_result(fd >= 0, "memory decode on: attach works (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	close(buf);
+}
+
+static void test_device_close(void)
+{
+	struct imp_status st;
+	struct imp_map m;
+	int buf = export1(), fd, ret;
+
+	fd = importer(buf, 0);
+	imp_call(fd, IMP_VMAP, NULL);
+	p2pmr_dev_close(dev);
+	dev = NULL;
+	st = status(fd);
+	tap_result(st.invalidates >= 1 && !st.vmapped,
+		   "device close revokes (inval %u)", st.invalidates);
+	ret = imp_call(fd, IMP_VMAP, NULL);
+	tap_result(ret == -ENODEV, "no vmap after device close (%d)", ret);
+	if (strcmp(route, "none")) {
+		ret = imp_call(fd, IMP_MAP, &m);
+		tap_result(ret == -ENODEV, "no map after device close (%d)", ret);
+	}
+	close(fd);
+	close(buf);
+	ret = p2pmr_dev_open(bdf, &dev);
+	tap_result(!ret, "device reopens after its dma-buf outlived it (%d)", ret);
+	buf = export1();
+	fd = importer(buf, 0);
+	tap_result(fd >= 0 && !imp_call(fd, IMP_VMAP, NULL),
+		   "fresh buffer after reopen works (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	close(buf);
+}
+
+static void test_buffer_closed_first(void)
+{
+	int buf = export1(), fd;
+
+	fd = importer(buf, 0);
+	close(buf);	/* the importer still holds it */
+	tap_result(!imp_call(fd, IMP_VMAP, NULL),
+		   "dma-buf fd closed first: importer's reference keeps it usable");
+	close(fd);
+}
+
+/* The owner dies with kill -9 while another process holds its buffer. */
+static void test_owner_killed(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr msg = { 0 };
+	struct imp_status st;
+	struct cmsghdr *cmsg;
+	int sv[2], fd = -1, buf = -1;
+	struct iovec iov;
+	char c;
+	pid_t pid;
+
+	/* The parent's device must not hold the group: close it first. */
+	p2pmr_dev_close(dev);
+	dev = NULL;
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pid = fork();
+	if (!pid) {
+		struct p2pmr_dev *d;
+		struct vfio_region_dma_range r = { 0, PAGE };
+		int b;
+
+		if (p2pmr_dev_open(bdf, &d))
+			_exit(1);
+		b = export(d, 1, &r);
+		iov.iov_base = &c;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &b, sizeof(int));
+		sendmsg(sv[1], &msg, 0);
+		pause();
+		_exit(0);
+	}
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	if (recvmsg(sv[0], &msg, 0) == 1 && (cmsg = CMSG_FIRSTHDR(&msg)))
+		memcpy(&buf, CMSG_DATA(cmsg), sizeof(int));
+	if (buf >= 0)
+		fd = importer(buf, 0);
+	if (fd >= 0)
+		imp_call(fd, IMP_VMAP, NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	st = status(fd);
+	tap_result(fd >= 0 && st.invalidates >= 1 && !st.vmapped,
+		   "owner killed: buffer passed over SCM_RIGHTS revoked (inval %u)",
+		   st.invalidates);
+	close(fd);
+	close(buf);
+	close(sv[0]);
+	close(sv[1]);
+	tap_result(!p2pmr_dev_open(bdf, &dev), "device reopens after kill -9");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct trigger mem = { "memory-decode-off", mem_off, mem_on, 0 };
+	static const struct trigger reset = { "VFIO_DEVICE_RESET", dev_reset, NULL, 0 };
+	static const struct trigger sreset = { "sysfs-reset", sysfs_reset, NULL, 0 };
+	static const struct trigger hreset = { "VFIO_DEVICE_PCI_HOT_RESET", hot_reset, NULL, 0 };
+	static const struct trigger lp = { "low-power-entry", lp_enter, lp_exit, 0 };
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct utsname u;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: importer_test BDF host-bridge|bus-address|none\n");
+		return 2;
+	}
+	bdf = argv[1];
+	route = argv[2];
+	uname(&u);
+	kernel_7 = atoi(u.release) >= 7;
+	if (p2pmr_dev_open(bdf, &dev)) {
+		fprintf(stderr, "importer_test: %s\n", p2pmr_errmsg());
+		return 1;
+	}
+	printf("TAP version 13\n");
+	test_attach_rules();
+	test_map_and_cpu();
+	test_trigger(&mem, 0);
+	test_trigger(&lp, 0);
+	ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_GET_INFO, &info);
+	if (info.flags & VFIO_DEVICE_FLAGS_RESET) {
+		test_trigger(&reset, 0);
+		test_trigger(&sreset, 0);
+		test_trigger(&hreset, 0);
+		test_trigger(&reset, IMP_LAZY_UNMAP);
+	} else {
+		printf("ok %d # SKIP %s cannot be reset in this topology\n",
+		       ++tap_count, bdf);
+	}
+	test_starts_revoked();
+	test_buffer_closed_first();
+	test_device_close();
+	test_owner_killed();
+	p2pmr_dev_close(dev);
+	return tap_done();
+}

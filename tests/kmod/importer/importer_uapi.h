@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Test-only dma-buf importer: each open of /dev/p2pmr_importer is one
+ * attachment to one dma-buf, driven by these ioctls.
+ */
+#ifndef P2PMR_IMPORTER_UAPI_H
+#define P2PMR_IMPORTER_UAPI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Attach like a pinned-free dynamic importer unless flags say otherwise. */
+#define IMP_NO_P2P		(1 << 0)  /* allow_peer2peer = false */
+#define IMP_STATIC		(1 << 1)  /* dma_buf_attach(): no importer ops */
+#define IMP_NO_INVALIDATE	(1 << 2)  /* importer ops without invalidate */
+#define IMP_PIN			(1 << 3)  /* dma_buf_pin() after attaching */
+#define IMP_NODEV		(1 << 4)  /* import as a non-PCI device */
+#define IMP_LAZY_UNMAP		(1 << 5)  /* unmap 300 ms after invalidate */
+
+struct imp_attach {
+	__s32 fd;		/* dma-buf */
+	__u32 flags;		/* IMP_* */
+};
+
+struct imp_map {
+	__u32 nents;		/* out: DMA segments */
+	__u32 contiguous;	/* out: segments adjacent in DMA space */
+	__u64 dma_addr;		/* out: first segment */
+	__u64 length;		/* out: total */
+};
+
+struct imp_cpu {
+	__u64 offset;		/* in the dma-buf */
+	__u64 length;
+	__u64 seed;		/* tests/lib/pattern.h */
+};
+
+struct imp_status {
+	__u32 invalidates;	/* invalidate callbacks */
+	__u32 maps;		/* successful maps */
+	__u32 mapped;		/* holds a DMA mapping now */
+	__u32 vmapped;		/* holds a CPU mapping now */
+	__u64 last_unmap_ns;	/* CLOCK_MONOTONIC of the last unmap */
+};
+
+#define IMP_ATTACH	_IOW('p', 1, struct imp_attach)
+#define IMP_MAP		_IOR('p', 2, struct imp_map)
+#define IMP_UNMAP	_IO('p', 3)
+#define IMP_VMAP	_IO('p', 4)
+#define IMP_VUNMAP	_IO('p', 5)
+#define IMP_CPU_WRITE	_IOW('p', 6, struct imp_cpu)
+#define IMP_CPU_CHECK	_IOW('p', 7, struct imp_cpu)
+#define IMP_STATUS	_IOR('p', 8, struct imp_status)
+
+#endif

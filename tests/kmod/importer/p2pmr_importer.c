@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmr_importer: a test-only dma-buf importer for vfio-pci-p2p's tests.
+ *
+ * It binds to QEMU's edu device so that it has a real PCI DMA device to map
+ * for, and exposes /dev/p2pmr_importer: each open file is one attachment,
+ * which userspace maps, vmaps, reads and writes through ioctls and whose
+ * invalidations it counts.  An invalidation unmaps and vunmaps at once, or
+ * 300 ms later from a work item (IMP_LAZY_UNMAP) so that tests can see that
+ * the exporter waits for the unmap.
+ */
+#include <linux/delay.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+#include <linux/iosys-map.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
+
+#include "compat.h"
+#include "importer_uapi.h"
+#include "../../lib/pattern.h"
+
+static struct pci_dev *imp_pdev;	/* the bound edu device */
+static DEFINE_MUTEX(imp_pdev_lock);
+
+struct imp {
+	struct mutex lock;		/* serialises ioctls */
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+	u32 flags;
+	bool pinned;
+	/* Under dmabuf->resv. */
+	struct sg_table *sgt;
+	struct iosys_map map;
+	bool lazy_pending;
+	struct imp_status st;
+	struct delayed_work lazy;
+};
+
+static void imp_unmap_locked(struct imp *imp)
+{
+	dma_resv_assert_held(imp->dmabuf->resv);
+	if (imp->sgt) {
+		dma_buf_unmap_attachment(imp->attach, imp->sgt,
+					 DMA_BIDIRECTIONAL);
+		imp->sgt = NULL;
+		imp->st.last_unmap_ns = ktime_get_ns();
+	}
+	if (!iosys_map_is_null(&imp->map)) {
+		dma_buf_vunmap(imp->dmabuf, &imp->map);
+		iosys_map_clear(&imp->map);
+	}
+}
+
+static void imp_lazy_unmap(struct work_struct *work)
+{
+	struct imp *imp = container_of(work, struct imp, lazy.work);
+
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	imp->lazy_pending = false;
+	imp_unmap_locked(imp);
+	dma_resv_unlock(imp->dmabuf->resv);
+}
+
+static void imp_invalidate(struct dma_buf_attachment *attach)
+{
+	struct imp *imp = attach->importer_priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	imp->st.invalidates++;
+	if ((imp->flags & IMP_LAZY_UNMAP) && (imp->sgt ||
+	    !iosys_map_is_null(&imp->map))) {
+		/* Stop using the mapping now, give it back later. */
+		imp->lazy_pending = true;
+		schedule_delayed_work(&imp->lazy, msecs_to_jiffies(300));
+		return;
+	}
+	imp_unmap_locked(imp);
+}
+
+static const struct dma_buf_attach_ops imp_ops = {
+	.allow_peer2peer = true,
+	.IMP_INVALIDATE_OP = imp_invalidate,
+};
+
+static const struct dma_buf_attach_ops imp_ops_no_p2p = {
+	.allow_peer2peer = false,
+	.IMP_INVALIDATE_OP = imp_invalidate,
+};
+
+static const struct dma_buf_attach_ops imp_ops_no_invalidate = {
+	.allow_peer2peer = true,
+};
+
+static struct miscdevice imp_misc;
+
+static int imp_attach(struct imp *imp, struct imp_attach __user *uarg)
+{
+	const struct dma_buf_attach_ops *ops = &imp_ops;
+	struct dma_buf_attachment *attach;
+	struct imp_attach arg;
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (imp->dmabuf)
+		return -EBUSY;
+
+	mutex_lock(&imp_pdev_lock);
+	dev = imp_pdev ? &imp_pdev->dev : NULL;
+	if (arg.flags & IMP_NODEV)
+		dev = imp_misc.this_device;
+	mutex_unlock(&imp_pdev_lock);
+	if (!dev)
+		return -ENODEV;	/* no edu device bound */
+
+	dmabuf = dma_buf_get(arg.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	if (arg.flags & IMP_NO_P2P)
+		ops = &imp_ops_no_p2p;
+	if (arg.flags & IMP_NO_INVALIDATE)
+		ops = &imp_ops_no_invalidate;
+	if (arg.flags & IMP_STATIC)
+		attach = dma_buf_attach(dmabuf, dev);
+	else
+		attach = dma_buf_dynamic_attach(dmabuf, dev, ops, imp);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		goto err_put;
+	}
+	if (arg.flags & IMP_PIN) {
+		dma_resv_lock(dmabuf->resv, NULL);
+		ret = dma_buf_pin(attach);
+		dma_resv_unlock(dmabuf->resv);
+		if (ret)
+			goto err_detach;
+		imp->pinned = true;
+	}
+	imp->dmabuf = dmabuf;
+	imp->attach = attach;
+	imp->flags = arg.flags;
+	return 0;
+
+err_detach:
+	dma_buf_detach(dmabuf, attach);
+err_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+static bool imp_contiguous(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	dma_addr_t next = 0;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i && sg_dma_address(sg) != next)
+			return false;
+		next = sg_dma_address(sg) + sg_dma_len(sg);
+	}
+	return true;
+}
+
+static int imp_map(struct imp *imp, struct imp_map __user *uarg)
+{
+	struct imp_map out = {};
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	int i, ret = 0;
+
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	if (imp->sgt || imp->lazy_pending) {
+		ret = -EBUSY;
+		goto out;
+	}
+	sgt = dma_buf_map_attachment(imp->attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto out;
+	}
+	imp->sgt = sgt;
+	imp->st.maps++;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!i)
+			out.dma_addr = sg_dma_address(sg);
+		out.length += sg_dma_len(sg);
+		out.nents++;
+		/* DMA-only: nothing may rely on struct pages. */
+		if (sg_page(sg))
+			ret = -EFAULT;
+	}
+	out.contiguous = imp_contiguous(sgt);
+out:
+	dma_resv_unlock(imp->dmabuf->resv);
+	if (!ret && copy_to_user(uarg, &out, sizeof(out)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/*
+ * CPU access protocol of vfio-pci-p2p: begin_cpu_access() fails while the
+ * buffer is revoked; a revoke after it reaches us through imp_invalidate().
+ */
+static int imp_vmap(struct imp *imp)
+{
+	int ret;
+
+	ret = dma_buf_begin_cpu_access(imp->dmabuf, DMA_BIDIRECTIONAL);
+	if (ret)
+		return ret;
+	dma_buf_end_cpu_access(imp->dmabuf, DMA_BIDIRECTIONAL);
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	if (!iosys_map_is_null(&imp->map) || imp->lazy_pending)
+		ret = -EBUSY;
+	else
+		ret = dma_buf_vmap(imp->dmabuf, &imp->map);
+	if (!ret && !imp->map.is_iomem) {
+		dma_buf_vunmap(imp->dmabuf, &imp->map);
+		iosys_map_clear(&imp->map);
+		ret = -EPROTO;	/* a BAR must come back as iomem */
+	}
+	dma_resv_unlock(imp->dmabuf->resv);
+	return ret;
+}
+
+/* Write or check a pattern through the CPU mapping, a page at a time. */
+static int imp_cpu(struct imp *imp, struct imp_cpu __user *uarg, bool write)
+{
+	struct imp_cpu arg;
+	u64 done = 0;
+	u8 *buf;
+	int ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.offset > imp->dmabuf->size ||
+	    arg.length > imp->dmabuf->size - arg.offset)
+		return -EINVAL;
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	if (iosys_map_is_null(&imp->map) || imp->lazy_pending) {
+		ret = -ENXIO;	/* not mapped, or revoked */
+		goto out;
+	}
+	while (done < arg.length) {
+		size_t n = min_t(u64, PAGE_SIZE, arg.length - done);
+		u64 off = arg.offset + done;
+
+		if (write) {
+			pattern_fill(buf, n, arg.seed, off);
+			iosys_map_memcpy_to(&imp->map, off, buf, n);
+		} else {
+			iosys_map_memcpy_from(buf, &imp->map, off, n);
+			if (pattern_check(buf, n, arg.seed, off) >= 0) {
+				ret = -EILSEQ;
+				break;
+			}
+		}
+		done += n;
+	}
+out:
+	dma_resv_unlock(imp->dmabuf->resv);
+	kfree(buf);
+	return ret;
+}
+
+static long imp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct imp *imp = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct imp_status st;
+	long ret;
+
+	mutex_lock(&imp->lock);
+	if (cmd != IMP_ATTACH && !imp->dmabuf) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	switch (cmd) {
+	case IMP_ATTACH:
+		ret = imp_attach(imp, uarg);
+		break;
+	case IMP_MAP:
+		ret = imp_map(imp, uarg);
+		break;
+	case IMP_UNMAP:
+	case IMP_VUNMAP:
+		dma_resv_lock(imp->dmabuf->resv, NULL);
+		imp_unmap_locked(imp);
+		dma_resv_unlock(imp->dmabuf->resv);
+		ret = 0;
+		break;
+	case IMP_VMAP:
+		ret = imp_vmap(imp);
+		break;
+	case IMP_CPU_WRITE:
+	case IMP_CPU_CHECK:
+		ret = imp_cpu(imp, uarg, cmd == IMP_CPU_WRITE);
+		break;
+	case IMP_STATUS:
+		dma_resv_lock(imp->dmabuf->resv, NULL);
+		st = imp->st;
+		st.mapped = !!imp->sgt;
+		st.vmapped = !iosys_map_is_null(&imp->map);
+		dma_resv_unlock(imp->dmabuf->resv);
+		ret = copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+out:
+	mutex_unlock(&imp->lock);
+	return ret;
+}
+
+static int imp_open(struct inode *inode, struct file *file)
+{
+	struct imp *imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+
+	if (!imp)
+		return -ENOMEM;
+	mutex_init(&imp->lock);
+	INIT_DELAYED_WORK(&imp->lazy, imp_lazy_unmap);
+	file->private_data = imp;
+	return 0;
+}
+
+static int imp_release(struct inode *inode, struct file *file)
+{
+	struct imp *imp = file->private_data;
+
+	if (imp->dmabuf) {
+		cancel_delayed_work_sync(&imp->lazy);
+		dma_resv_lock(imp->dmabuf->resv, NULL);
+		imp_unmap_locked(imp);
+		if (imp->pinned)
+			dma_buf_unpin(imp->attach);
+		dma_resv_unlock(imp->dmabuf->resv);
+		dma_buf_detach(imp->dmabuf, imp->attach);
+		dma_buf_put(imp->dmabuf);
+	}
+	mutex_destroy(&imp->lock);
+	kfree(imp);
+	return 0;
+}
+
+static const struct file_operations imp_fops = {
+	.owner		= THIS_MODULE,
+	.open		= imp_open,
+	.release	= imp_release,
+	.unlocked_ioctl	= imp_ioctl,
+};
+
+static struct miscdevice imp_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "p2pmr_importer",
+	.fops	= &imp_fops,
+	.mode	= 0600,
+};
+
+static int imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	/* edu's DMA engine decodes 28 address bits unless told otherwise. */
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(28));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	mutex_lock(&imp_pdev_lock);
+	imp_pdev = pdev;
+	mutex_unlock(&imp_pdev_lock);
+	return 0;
+}
+
+static void imp_remove(struct pci_dev *pdev)
+{
+	mutex_lock(&imp_pdev_lock);
+	imp_pdev = NULL;
+	mutex_unlock(&imp_pdev_lock);
+}
+
+static const struct pci_device_id imp_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },	/* QEMU edu */
+	{}
+};
+MODULE_DEVICE_TABLE(pci, imp_ids);
+
+static struct pci_driver imp_driver = {
+	.name		= "p2pmr_importer",
+	.id_table	= imp_ids,
+	.probe		= imp_probe,
+	.remove		= imp_remove,
+};
+
+static int __init imp_init(void)
+{
+	int ret = misc_register(&imp_misc);
+
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&imp_driver);
+	if (ret)
+		misc_deregister(&imp_misc);
+	return ret;
+}
+
+static void __exit imp_exit(void)
+{
+	pci_unregister_driver(&imp_driver);
+	misc_deregister(&imp_misc);
+}
+
+module_init(imp_init);
+module_exit(imp_exit);
+IMP_IMPORT_NS_DMA_BUF;
+MODULE_DESCRIPTION("p2pmr test-only dma-buf importer");
+MODULE_LICENSE("GPL");
