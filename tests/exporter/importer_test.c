@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,27 @@ static void test_attach_rules(void)
 	close(buf);
 }
 
+/* The exporter's debugfs view of this device must contain a line. */
+static void debugfs_expect(const char *fmt, ...)
+{
+	char want[128], line[256], path[128];
+	int found = 0;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/vfio-pci-p2p/%s/dmabufs", bdf);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		found |= !!strstr(line, want);
+	if (f)
+		fclose(f);
+	tap_result(found, "debugfs shows \"%s\"", want);
+}
+
 static void test_map_and_cpu(void)
 {
 	struct vfio_region_dma_range r[3] = {
@@ -226,8 +248,11 @@ static void test_map_and_cpu(void)
 				   m.nents);
 		imp_call(fd, IMP_UNMAP, NULL);
 	}
+	if (strcmp(route, "none"))
+		debugfs_expect("route %s maps 1", route);
 	ret = imp_call(fd, IMP_VMAP, NULL);
 	tap_result(!ret, "vmap gives an iomem mapping (%d)", ret);
+	debugfs_expect("range 2 offset 0x400000 length 0x2000");
 	ret = imp_call(fd, IMP_CPU_WRITE, &c);
 	tap_result(!ret, "CPU write through vmap (%d)", ret);
 	ret = imp_call(fd, IMP_CPU_CHECK, &c);

@@ -54,6 +54,7 @@ static void imp_unmap_locked(struct imp *imp)
 	if (!iosys_map_is_null(&imp->map)) {
 		dma_buf_vunmap(imp->dmabuf, &imp->map);
 		iosys_map_clear(&imp->map);
+		imp->st.last_unmap_ns = ktime_get_ns();
 	}
 }
 
