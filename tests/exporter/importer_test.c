@@ -516,6 +516,53 @@ static void test_owner_killed(void)
 	tap_result(!p2pmr_dev_open(bdf, &dev), "device reopens after kill -9");
 }
 
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Unbinding the driver waits until the owner closes the device; importers
+ * must be revoked at once, not when the owner finally lets go.
+ */
+static void test_unbind(void)
+{
+	char path[128];
+	struct imp_status st;
+	int buf = export1(), fd, wstatus;
+	pid_t pid;
+
+	fd = importer(buf, 0);
+	imp_call(fd, IMP_VMAP, NULL);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+	pid = fork();
+	if (!pid) {
+		closefrom(3);	/* must not hold the device it unbinds */
+		_exit(sysfs_write(path, bdf) ? 1 : 0);
+	}
+	usleep(500000);
+	st = status(fd);
+	tap_result(st.invalidates >= 1 && !st.vmapped,
+		   "unbind revokes while the owner still holds the device (inval %u)",
+		   st.invalidates);
+	p2pmr_dev_close(dev);
+	dev = NULL;
+	waitpid(pid, &wstatus, 0);
+	tap_result(WIFEXITED(wstatus) && !WEXITSTATUS(wstatus),
+		   "unbind completes once the owner closes");
+	close(fd);
+	close(buf);
+	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	tap_result(!p2pmr_dev_open(bdf, &dev), "device rebinds and reopens");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct trigger mem = { "memory-decode-off", mem_off, mem_on, 0 };
@@ -557,6 +604,7 @@ int main(int argc, char **argv)
 	test_buffer_closed_first();
 	test_device_close();
 	test_owner_killed();
+	test_unbind();
 	p2pmr_dev_close(dev);
 	return tap_done();
 }
