@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The kernel code passes the kernel's checkpatch.pl (from Debian's
+# linux-source-7.3).  Ignored, with reason:
+#   LINUX_VERSION_CODE, CONSTANT_COMPARISON: only in the per-module compat
+#     headers, whose purpose is version checks;
+#   ALLOC_WITH_SIZEOF: kzalloc_obj() does not exist in 6.12.
+cd "$(dirname "$0")/../.."
+src=$(scripts/ksrc.sh 7.3 scripts/checkpatch.pl scripts/spelling.txt \
+	scripts/const_structs.checkpatch)
+files=$(ls vfio-export/*.[ch] tests/kmod/*/*.[ch] 2>/dev/null)
+out=$(perl "$src/scripts/checkpatch.pl" --no-tree --terse --show-types \
+	--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,ALLOC_WITH_SIZEOF \
+	-f $files 2>&1 | grep -E '(ERROR|WARNING|CHECK):')
+if [ -n "$out" ]; then
+	echo "$out"
+	echo "FAIL: checkpatch found problems"
+	exit 1
+fi
+echo "checkpatch clean on $(echo $files | wc -w) files"
