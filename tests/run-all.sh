@@ -33,7 +33,13 @@ result() { # name rc seconds log
 	esac
 }
 
-header() { sed -n "s/^# $2: //p" "$1" | head -n 1; }
+header() {
+	local v
+	v=$(sed -n "s/^# $2: //p" "$1" | head -n 1)
+	# A case gets 240 s unless its header says otherwise.
+	[ -n "$v" ] || [ "$2" != timeout ] || v=240
+	echo "$v"
+}
 
 echo "TAP version 13"
 for t in tests/host/*.sh; do
@@ -58,7 +64,8 @@ for s in $series; do
 		t0=$SECONDS
 		# shellcheck disable=SC2046
 		eval "opts=($(header "$t" vm))"
-		tests/vm/run --kver "$s" "${opts[@]}" --post "$(header "$t" post)" \
+		tests/vm/run --kver "$s" --timeout "$(header "$t" timeout)" \
+			"${opts[@]}" --post "$(header "$t" post)" \
 			--dir "build/vm/${name//\//_}" -- bash "$t" > "$log" 2>&1
 		result "$name" $? $((SECONDS - t0)) "$log"
 	done

@@ -24,16 +24,41 @@ bind_driver() {
 		die "$1 did not bind to $2"
 }
 
-# rxe_up NAME NETDEV: add a Soft-RoCE device.
-rxe_up() {
-	modprobe rdma_rxe && modprobe ib_uverbs || die "modprobe rdma_rxe ib_uverbs"
-	rdma link add "$1" type rxe netdev "$2" || die "rdma link add $1"
-}
-
 # load_p2p: load vfio-pci-p2p (and vfio-pci-core) for the running kernel.
 load_p2p() {
 	modprobe vfio-pci || die "modprobe vfio-pci"
 	lsmod | grep -q '^vfio_pci_p2p ' ||
 		insmod "$KMOD/vfio-export/vfio-pci-p2p.ko" dyndbg=+p ||
 		die "insmod vfio-pci-p2p"
+}
+
+# rxe_pair: two Soft-RoCE devices joined by a veth pair, both in this
+# namespace (6.12's rxe has no network namespace support): rxe0 on veth0
+# (192.0.2.1) and rxe1 on veth1 (192.0.2.2).  Policy routing sends traffic
+# between the two local addresses through the veth pair instead of lo, so
+# each rxe device receives on its own netdev.  TEST-NET-1 addresses, inside
+# a guest that has no network device to the outside.
+RXE0_IP=192.0.2.1
+RXE1_IP=192.0.2.2
+rxe_pair() {
+	local i
+
+	modprobe rdma_rxe && modprobe ib_uverbs || die "modprobe rdma_rxe ib_uverbs"
+	ip link add veth0 type veth peer name veth1 || die "veth"
+	ip addr add $RXE0_IP/24 dev veth0
+	ip addr add $RXE1_IP/24 dev veth1
+	ip link set veth0 up
+	ip link set veth1 up
+	for i in all default veth0 veth1; do
+		sysctl -qw net.ipv4.conf.$i.accept_local=1 \
+			net.ipv4.conf.$i.rp_filter=0
+	done
+	ip rule add pref 100 lookup local
+	ip rule del pref 0
+	ip rule add pref 10 to $RXE1_IP iif lo lookup 100
+	ip rule add pref 11 to $RXE0_IP iif lo lookup 101
+	ip route add $RXE1_IP dev veth0 src $RXE0_IP table 100
+	ip route add $RXE0_IP dev veth1 src $RXE1_IP table 101
+	rdma link add rxe0 type rxe netdev veth0 || die "rdma link add rxe0"
+	rdma link add rxe1 type rxe netdev veth1 || die "rdma link add rxe1"
 }

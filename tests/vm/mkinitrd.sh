@@ -32,6 +32,12 @@ done | awk '$1 == "insmod" && !seen[$2]++ {print $2}' | while read -r ko; do
 	esac
 done
 
+# The kernel's module auto-loading runs /sbin/modprobe in the initramfs
+# root: hand it to the real one in the guest root.
+mkdir -p "$tmp/sbin"
+printf '#!/bin/sh\nexec /bin/chroot /newroot /sbin/modprobe "$@"\n' > "$tmp/sbin/modprobe"
+chmod +x "$tmp/sbin/modprobe"
+
 cp "$here/init" "$tmp/init"
 chmod +x "$tmp/init"
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
