@@ -21,6 +21,7 @@ ifndef P2PMR_IN_ROOT
 
 .PHONY: all deps build check demo clean
 all: deps
+	for s in $(KVER); do scripts/rdma-tree.sh $$s || exit 1; done
 	scripts/in-root make -C /p2pmr P2PMR_IN_ROOT=1 KVER="$(KVER)" build
 
 deps:
@@ -39,13 +40,29 @@ else # inside the root
 
 kver_of = $(shell awk '$$1 == "$(1)" {print $$2}' /cache/kernels)
 
-.PHONY: build user FORCE
+.PHONY: build user rdma-core FORCE
 build: user $(addprefix modules-,$(KVER))
 
-user:
+user: rdma-core
 	$(MAKE) -C userspace BUILD=/p2pmr/build/user
 
-modules-%: user FORCE
+# rdma-core's rxe provider with dma-buf MR support (userspace/rdma-core/).
+rdma-core: FORCE
+	bash scripts/build-rdma-core.sh
+
+# The RDMA modules p2pmr changes: drivers/infiniband/core (ib_core and
+# ib_uverbs carry the umem code) and rxe, from the tree scripts/rdma-tree.sh
+# laid out (the trace headers include themselves as
+# <../../drivers/infiniband/core/...>, hence include/trace).  rxe links against the rebuilt core's symbols.
+rdma-%: FORCE
+	@k=$(call kver_of,$*); r=/p2pmr/build/$*/rdma; \
+	$(MAKE) -s -C /usr/src/linux-headers-$$k M=$$r/drivers/infiniband/core \
+		KCFLAGS="-I$$r/include -I$$r/include/trace" modules && \
+	$(MAKE) -s -C /usr/src/linux-headers-$$k M=$$r/drivers/infiniband/sw/rxe \
+		KCFLAGS=-I$$r/include \
+		KBUILD_EXTRA_SYMBOLS=$$r/drivers/infiniband/core/Module.symvers modules
+
+modules-%: user rdma-% FORCE
 	@k=$(call kver_of,$*); test -n "$$k" || { echo "no kernel $*"; exit 1; }; \
 	for d in $(MODDIRS); do \
 		o=build/$*/$$d; mkdir -p $$o build/$*/tests/lib; \

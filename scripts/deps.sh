@@ -27,7 +27,8 @@ ROOT_PKGS="ca-certificates build-essential bc bison flex libelf-dev libssl-dev
 dwarves kmod cpio xz-utils zstd busybox-static qemu-system-x86 qemu-utils
 rdma-core ibverbs-utils ibverbs-providers libibverbs-dev librdmacm-dev
 perftest iproute2 pciutils python3 procps util-linux file patch git
-libcmocka-dev pkg-config gcc-14"
+libcmocka-dev pkg-config gcc-14 dpkg-dev cmake ninja-build libnl-3-dev
+libnl-route-3-dev libudev-dev clang libclang-rt-19-dev"
 
 log() { echo "deps: $*" >&2; }
 
@@ -57,6 +58,13 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 Types: deb
 URIs: $SECMIRROR
 Suites: trixie-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	cat > "$ROOT/etc/apt/sources.list.d/debian-src.sources" <<SRC
+Types: deb-src
+URIs: $MIRROR
+Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC

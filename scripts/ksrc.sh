@@ -13,9 +13,12 @@ dst=$P2PMR_CACHE/src/$series
 mkdir -p "$dst"
 want=()
 for p in "$@"; do
-	[ -e "$dst/linux-source-$series/$p" ] || want+=("linux-source-$series/$p")
+	[ -e "$dst/.got-${p//\//_}" ] || want+=("linux-source-$series/$p")
 done
 if [ ${#want[@]} -gt 0 ]; then
 	tar -C "$dst" -xf "$tar" "${want[@]}"
+	for p in "$@"; do
+		touch "$dst/.got-${p//\//_}"
+	done
 fi
 echo "$dst/linux-source-$series"

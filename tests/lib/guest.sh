@@ -62,3 +62,20 @@ rxe_pair() {
 	rdma link add rxe0 type rxe netdev veth0 || die "rdma link add rxe0"
 	rdma link add rxe1 type rxe netdev veth1 || die "rdma link add rxe1"
 }
+
+# load_rdma: install p2pmr's rebuilt RDMA modules (ib_core, ib_uverbs, ...,
+# rdma_rxe) as updates of the running kernel, so that modprobe prefers them
+# over the stock ones.  Must run before anything loads ib_core.
+load_rdma() {
+	local upd=/lib/modules/$(uname -r)/updates/p2pmr
+	lsmod | grep -q '^ib_core ' && die "ib_core already loaded (stock)"
+	mkdir -p "$upd"
+	cp "$KMOD"/rdma/drivers/infiniband/core/*.ko \
+	   "$KMOD"/rdma/drivers/infiniband/sw/rxe/*.ko "$upd/" ||
+		die "no rebuilt RDMA modules for $KSERIES: run make"
+	depmod -a
+	modinfo -n rdma_rxe | grep -q updates/p2pmr || die "stock rdma_rxe still preferred"
+	# rdma-core's rxe provider with reg_dmabuf_mr (userspace/rdma-core/).
+	cp /p2pmr/build/rdma-core/librxe-rdmav*.so /usr/lib/x86_64-linux-gnu/libibverbs/ ||
+		die "no patched rxe provider: run make"
+}

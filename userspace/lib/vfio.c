@@ -3,6 +3,7 @@
  * Opening VFIO devices through the group/type1 container interface (the
  * Debian kernels have IOMMUFD disabled).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -22,9 +23,23 @@ int p2pmr_parse_bdf(const char *in, char *out, size_t outlen)
 {
 	unsigned int dom = 0, bus, dev, fn;
 	int n = 0;
+	size_t i;
 
 	if (!in)
 		return p2pmr_fail(-EINVAL, "no PCI address given");
+	/*
+	 * Only hex digits, each field starting with one: sscanf() alone would
+	 * accept blanks, signs and "0x" (and "-1:..." as domain ffffffff).
+	 */
+	for (i = 0; in[i]; i++) {
+		if (isxdigit((unsigned char)in[i]))
+			continue;
+		if ((in[i] != ':' && in[i] != '.') || !i ||
+		    !isxdigit((unsigned char)in[i + 1]))
+			goto bad;
+	}
+	if (!i)
+		goto bad;
 	if (sscanf(in, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n) != 4 ||
 	    in[n]) {
 		n = 0;
@@ -45,18 +60,33 @@ bad:
 			  in);
 }
 
-static int sysfs_driver(const char *bdf, char *drv, size_t len)
+const char *p2pmr_sysfs_root(void)
+{
+	const char *root = getenv("P2PMR_SYSFS");
+
+	return root && *root ? root : "/sys";
+}
+
+int p2pmr_is_vfio_driver(const char *drv)
+{
+	return !strcmp(drv, "vfio-pci") || !strncmp(drv, "vfio-pci-", 9) ||
+	       !strcmp(drv, "vfio_pci_p2p");
+}
+
+int p2pmr_sysfs_driver(const char *sysfs, const char *bdf, char *drv,
+		       size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs, bdf);
 	if (access(path, F_OK))
 		return p2pmr_fail(-ENODEV, "no PCI device %s", bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", sysfs,
+		 bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0) {
-		snprintf(drv, len, "(none)");
+		snprintf(drv, len, "%s", "");
 		return 0;
 	}
 	link[n] = 0;
@@ -64,22 +94,24 @@ static int sysfs_driver(const char *bdf, char *drv, size_t len)
 	return 0;
 }
 
-static int iommu_group(const char *bdf, int *group, int *noiommu)
+static int iommu_group(struct p2pmr_dev *dev, int *group, int *noiommu)
 {
-	char path[PATH_MAX], link[PATH_MAX], drv[64];
+	const char *sysfs = p2pmr_sysfs_root();
+	const char *bdf = dev->bdf;
+	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 	int ret;
 
-	ret = sysfs_driver(bdf, drv, sizeof(drv));
+	ret = p2pmr_sysfs_driver(sysfs, bdf, dev->driver, sizeof(dev->driver));
 	if (ret)
 		return ret;
-	if (strcmp(drv, "vfio-pci") && strncmp(drv, "vfio-pci-", 9) &&
-	    strcmp(drv, "vfio_pci_p2p"))
+	if (!p2pmr_is_vfio_driver(dev->driver))
 		return p2pmr_fail(-ENODEV,
 				  "%s is bound to %s, not to a VFIO driver: echo vfio-pci-p2p > /sys/bus/pci/devices/%s/driver_override, unbind it and write it to /sys/bus/pci/drivers_probe",
-				  bdf, drv, bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
+				  bdf, *dev->driver ? dev->driver : "(none)",
+				  bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
+		 sysfs, bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return p2pmr_fail(-ENOTSUP,
@@ -87,7 +119,7 @@ static int iommu_group(const char *bdf, int *group, int *noiommu)
 				  bdf);
 	link[n] = 0;
 	*group = atoi(basename(link));
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/name",
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/name", sysfs,
 		 *group);
 	*noiommu = 0;
 	{
@@ -117,7 +149,7 @@ int p2pmr_dev_open(const char *bdf_in, struct p2pmr_dev **devp)
 	ret = p2pmr_parse_bdf(bdf_in, dev->bdf, sizeof(dev->bdf));
 	if (ret)
 		goto err_free;
-	ret = iommu_group(dev->bdf, &gnum, &noiommu);
+	ret = iommu_group(dev, &gnum, &noiommu);
 	if (ret)
 		goto err_free;
 	if (noiommu) {
@@ -198,6 +230,45 @@ void p2pmr_dev_close(struct p2pmr_dev *dev)
 	if (dev->container >= 0)
 		close(dev->container);
 	free(dev);
+}
+
+int p2pmr_dev_adopt(int fd, const char *bdf, struct p2pmr_dev **devp)
+{
+	struct p2pmr_dev *dev;
+	int ret;
+
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return p2pmr_fail(-EBADF, "p2pmr_dev_adopt: %d is not an open fd",
+				  fd);
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return p2pmr_fail(-ENOMEM, "out of memory");
+	snprintf(dev->bdf, sizeof(dev->bdf), "?");
+	snprintf(dev->driver, sizeof(dev->driver), "?");
+	if (bdf) {
+		ret = p2pmr_parse_bdf(bdf, dev->bdf, sizeof(dev->bdf));
+		if (ret)
+			goto err_free;
+		/* Only for messages: a missing sysfs entry is no error. */
+		if (p2pmr_sysfs_driver(p2pmr_sysfs_root(), dev->bdf,
+				       dev->driver, sizeof(dev->driver)) ||
+		    !*dev->driver)
+			snprintf(dev->driver, sizeof(dev->driver), "?");
+	}
+	dev->container = -1;
+	dev->group = -1;
+	dev->fd = fd;
+	*devp = dev;
+	return 0;
+
+err_free:
+	free(dev);
+	return ret;
+}
+
+const char *p2pmr_dev_bdf(const struct p2pmr_dev *dev)
+{
+	return dev->bdf;
 }
 
 int p2pmr_dev_fd(const struct p2pmr_dev *dev)

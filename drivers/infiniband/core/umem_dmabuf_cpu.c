@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause)
+/*
+ * CPU-access import of dma-bufs, for software RDMA devices.
+ *
+ * The umem attaches dynamically (the exporter may revoke it at any time),
+ * asks the exporter whether CPU access is possible (begin_cpu_access), and
+ * keeps one kernel mapping (vmap) for the life of the umem.  The copy
+ * helpers run in any context, including the softirq that receives RoCE
+ * packets, so they are serialised against invalidation by a spinlock rather
+ * than by the reservation lock.  Invalidation is final: after it the umem
+ * never touches the buffer again, and the memory region must be registered
+ * anew.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+#include <linux/iosys-map.h>
+#include <linux/slab.h>
+#include <rdma/ib_umem_dmabuf_cpu.h>
+
+#include "p2pmr_compat.h"
+#include "uverbs.h"
+
+struct ib_umem_dmabuf_cpu {
+	struct ib_umem_dmabuf umem_dmabuf;	/* must be first: freed by it */
+	/*
+	 * @lock protects @revoked and @map against the copy helpers.  Both
+	 * are also only written under the dma-buf's reservation lock.
+	 */
+	spinlock_t lock;
+	bool revoked;
+	struct iosys_map map;
+};
+
+static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach);
+
+/* Marks a CPU-access umem in ib_umem_dmabuf.private. */
+static const char ib_umem_dmabuf_cpu_tag;
+
+static const struct dma_buf_attach_ops ib_umem_dmabuf_cpu_ops = {
+	/* No struct pages are ever touched: MMIO exporters are fine. */
+	.allow_peer2peer = true,
+	.IB_UMEM_INVALIDATE_OP = ib_umem_dmabuf_cpu_invalidate,
+};
+
+/**
+ * ib_umem_to_dmabuf_cpu - The CPU-access umem behind a umem, if it is one.
+ * @umem: any umem
+ *
+ * Return: the CPU-access umem, or NULL if @umem was not made by
+ * ib_umem_dmabuf_cpu_get().
+ */
+struct ib_umem_dmabuf_cpu *ib_umem_to_dmabuf_cpu(struct ib_umem *umem)
+{
+	struct ib_umem_dmabuf *umem_dmabuf;
+
+	if (!umem || !umem->is_dmabuf)
+		return NULL;
+	umem_dmabuf = to_ib_umem_dmabuf(umem);
+	if (umem_dmabuf->private != &ib_umem_dmabuf_cpu_tag)
+		return NULL;
+	return container_of(umem_dmabuf, struct ib_umem_dmabuf_cpu,
+			    umem_dmabuf);
+}
+EXPORT_SYMBOL(ib_umem_to_dmabuf_cpu);
+
+/**
+ * ib_umem_dmabuf_cpu_umem - The generic umem of a CPU-access umem.
+ * @cpu: a CPU-access umem
+ *
+ * Release it with ib_umem_release() like any other umem.
+ *
+ * Return: the umem.
+ */
+struct ib_umem *ib_umem_dmabuf_cpu_umem(struct ib_umem_dmabuf_cpu *cpu)
+{
+	return &cpu->umem_dmabuf.umem;
+}
+EXPORT_SYMBOL(ib_umem_dmabuf_cpu_umem);
+
+/* Drop the mapping for good.  Context: the reservation lock held. */
+static void ib_umem_dmabuf_cpu_revoke_locked(struct ib_umem_dmabuf_cpu *cpu)
+{
+	struct dma_buf *dmabuf = cpu->umem_dmabuf.attach->dmabuf;
+	struct iosys_map map;
+	unsigned long flags;
+
+	dma_resv_assert_held(dmabuf->resv);
+	spin_lock_irqsave(&cpu->lock, flags);
+	cpu->revoked = true;
+	map = cpu->map;
+	iosys_map_clear(&cpu->map);
+	spin_unlock_irqrestore(&cpu->lock, flags);
+	/* No copy helper can be using @map now. */
+	if (!iosys_map_is_null(&map))
+		dma_buf_vunmap(dmabuf, &map);
+}
+
+static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach)
+{
+	struct ib_umem_dmabuf_cpu *cpu = attach->importer_priv;
+
+	if (!cpu->revoked)
+		ibdev_dbg(cpu->umem_dmabuf.umem.ibdev,
+			  "dma-buf MR revoked by its exporter\n");
+	ib_umem_dmabuf_cpu_revoke_locked(cpu);
+}
+
+/**
+ * ib_umem_dmabuf_cpu_get - Import a dma-buf for CPU access.
+ * @device: the (software) IB device
+ * @offset: start of the region in the dma-buf
+ * @size: length of the region
+ * @fd: the dma-buf file descriptor
+ * @access: IB_ACCESS_* flags of the memory region
+ *
+ * The exporter must offer a kernel mapping (vmap).  Exporters that only
+ * offer DMA mappings (upstream vfio-pci, most GPU drivers) are refused
+ * with -EOPNOTSUPP and a message naming the reason.
+ *
+ * Return: the umem, released through ib_umem_release(), or an ERR_PTR():
+ * -EINVAL for a range outside the buffer, -EOPNOTSUPP for an exporter
+ * without CPU access, -ENODEV for a buffer that is revoked.
+ */
+struct ib_umem_dmabuf_cpu *
+ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
+		       size_t size, int fd, int access)
+{
+	struct dma_buf_attachment *attach;
+	struct ib_umem_dmabuf_cpu *cpu;
+	struct dma_buf *dmabuf;
+	struct ib_umem *umem;
+	unsigned long end;
+	int ret;
+
+	if (check_add_overflow(offset, (unsigned long)size, &end) || !size)
+		return ERR_PTR(-EINVAL);
+
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+	if (dmabuf->size < end) {
+		ret = -EINVAL;
+		goto err_put;
+	}
+	if (!dmabuf->ops->vmap) {
+		ibdev_warn(device,
+			   "dma-buf from %s offers no CPU access (vmap): a software RDMA device cannot use it\n",
+			   dmabuf->exp_name);
+		ret = -EOPNOTSUPP;
+		goto err_put;
+	}
+
+	cpu = kzalloc(sizeof(*cpu), GFP_KERNEL);
+	if (!cpu) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	spin_lock_init(&cpu->lock);
+	umem = &cpu->umem_dmabuf.umem;
+	umem->ibdev = device;
+	umem->length = size;
+	umem->address = offset;
+	umem->writable = ib_access_writable(access);
+	umem->is_dmabuf = 1;
+
+	cpu->umem_dmabuf.private = (void *)&ib_umem_dmabuf_cpu_tag;
+
+	/*
+	 * An exporter that can move or revoke its buffer (it has pin/unpin)
+	 * gets a dynamic attachment with our invalidate callback.  Others
+	 * (udmabuf) never invalidate, and a dynamic attachment would make the
+	 * core DMA-map them for @device, which has no DMA: attach statically.
+	 */
+	if (dmabuf->ops->pin)
+		attach = dma_buf_dynamic_attach(dmabuf, &device->dev,
+						&ib_umem_dmabuf_cpu_ops, cpu);
+	else
+		attach = dma_buf_attach(dmabuf, &device->dev);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		goto err_free;
+	}
+	/* ib_umem_dmabuf_release() finds the umem through importer_priv. */
+	attach->importer_priv = cpu;
+	cpu->umem_dmabuf.attach = attach;
+
+	/* Exporters that can be revoked say so here, without a WARN. */
+	ret = dma_buf_begin_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
+	if (ret)
+		goto err_detach;
+	dma_buf_end_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	if (cpu->revoked)
+		ret = -ENODEV;	/* revoked since begin_cpu_access */
+	else
+		ret = dma_buf_vmap(dmabuf, &cpu->map);
+	dma_resv_unlock(dmabuf->resv);
+	if (ret)
+		goto err_detach;
+	return cpu;
+
+err_detach:
+	dma_buf_detach(dmabuf, cpu->umem_dmabuf.attach);
+err_free:
+	kfree(cpu);
+err_put:
+	dma_buf_put(dmabuf);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL(ib_umem_dmabuf_cpu_get);
+
+/*
+ * Called by ib_umem_dmabuf_release() before it detaches: the mapping must
+ * go first.  Sleeps (takes the reservation lock).
+ */
+void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf)
+{
+	struct ib_umem_dmabuf_cpu *cpu =
+		ib_umem_to_dmabuf_cpu(&umem_dmabuf->umem);
+	struct dma_buf *dmabuf = umem_dmabuf->attach->dmabuf;
+
+	if (!cpu)
+		return;
+	dma_resv_lock(dmabuf->resv, NULL);
+	ib_umem_dmabuf_cpu_revoke_locked(cpu);
+	dma_resv_unlock(dmabuf->resv);
+}
+
+static int ib_umem_dmabuf_cpu_check(struct ib_umem_dmabuf_cpu *cpu,
+				    u64 offset, size_t len)
+{
+	if (offset > cpu->umem_dmabuf.umem.length ||
+	    len > cpu->umem_dmabuf.umem.length - offset)
+		return -EINVAL;
+	if (cpu->revoked)
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * ib_umem_dmabuf_cpu_copy_to - Copy into the imported buffer.
+ * @cpu: the umem
+ * @offset: offset from the start of the umem
+ * @src: source in kernel memory
+ * @len: bytes
+ *
+ * Context: any; takes a spinlock with interrupts disabled.
+ * Return: 0, -EINVAL out of range, -EFAULT after revocation.
+ */
+int ib_umem_dmabuf_cpu_copy_to(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
+			       const void *src, size_t len)
+{
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&cpu->lock, flags);
+	ret = ib_umem_dmabuf_cpu_check(cpu, offset, len);
+	if (!ret)
+		iosys_map_memcpy_to(&cpu->map,
+				    cpu->umem_dmabuf.umem.address + offset,
+				    src, len);
+	spin_unlock_irqrestore(&cpu->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_to);
+
+/**
+ * ib_umem_dmabuf_cpu_copy_from - Copy out of the imported buffer.
+ * @cpu: the umem
+ * @dst: destination in kernel memory
+ * @offset: offset from the start of the umem
+ * @len: bytes
+ *
+ * Context: any; takes a spinlock with interrupts disabled.
+ * Return: 0, -EINVAL out of range, -EFAULT after revocation.
+ */
+int ib_umem_dmabuf_cpu_copy_from(struct ib_umem_dmabuf_cpu *cpu, void *dst,
+				 u64 offset, size_t len)
+{
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&cpu->lock, flags);
+	ret = ib_umem_dmabuf_cpu_check(cpu, offset, len);
+	if (!ret)
+		iosys_map_memcpy_from(dst, &cpu->map,
+				      cpu->umem_dmabuf.umem.address + offset,
+				      len);
+	spin_unlock_irqrestore(&cpu->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_from);
+
+/**
+ * ib_umem_dmabuf_cpu_revoked - Whether the exporter revoked the buffer.
+ * @cpu: the umem
+ *
+ * Return: true once revoked; it stays revoked.
+ */
+bool ib_umem_dmabuf_cpu_revoked(struct ib_umem_dmabuf_cpu *cpu)
+{
+	return READ_ONCE(cpu->revoked);
+}
+EXPORT_SYMBOL(ib_umem_dmabuf_cpu_revoked);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-3-Clause) */
+/*
+ * CPU-access import of dma-bufs for software RDMA devices.
+ *
+ * A software RDMA device (rxe, siw) moves data with the CPU, so it needs a
+ * kernel mapping of the buffer rather than DMA addresses.  The buffer may be
+ * MMIO (a PCI BAR exported by vfio-pci-p2p): all access goes through the
+ * copy helpers here, which use MMIO-safe accessors, and stops for good once
+ * the exporter invalidates the attachment.
+ */
+#ifndef IB_UMEM_DMABUF_CPU_H
+#define IB_UMEM_DMABUF_CPU_H
+
+#include <rdma/ib_umem.h>
+
+struct ib_umem_dmabuf_cpu;
+
+struct ib_umem_dmabuf_cpu *
+ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
+		       size_t size, int fd, int access);
+int ib_umem_dmabuf_cpu_copy_to(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
+			       const void *src, size_t len);
+int ib_umem_dmabuf_cpu_copy_from(struct ib_umem_dmabuf_cpu *cpu, void *dst,
+				 u64 offset, size_t len);
+bool ib_umem_dmabuf_cpu_revoked(struct ib_umem_dmabuf_cpu *cpu);
+struct ib_umem *ib_umem_dmabuf_cpu_umem(struct ib_umem_dmabuf_cpu *cpu);
+struct ib_umem_dmabuf_cpu *ib_umem_to_dmabuf_cpu(struct ib_umem *umem);
+
+/* ib_uverbs internal: called by ib_umem_dmabuf_release(). */
+void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf);
+
+#endif /* IB_UMEM_DMABUF_CPU_H */

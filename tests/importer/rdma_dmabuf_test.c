@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rdma_dmabuf_test: ibv_reg_dmabuf_mr() on VFIO BAR ranges exported by
+ * vfio-pci-p2p, used by Soft-RoCE.
+ *
+ *   rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu
+ *
+ * Needs rxe0 (192.0.2.1) and rxe1 (192.0.2.2) from tests/lib/guest.sh's
+ * rxe_pair.  The dma-buf MR lives on rxe0; its peer is a QP on rxe1 ("remote",
+ * over the veth pair) or a second QP on rxe0 ("loopback").  Every write into
+ * the BAR uses tests/lib/pattern.h with the BAR offset as pattern position,
+ * so the host can check its backing file (see the case scripts).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/udmabuf.h>
+#include <linux/vfio.h>
+
+#include "p2pmr.h"
+#include "../lib/pattern.h"
+#include "../lib/tap.h"
+#include "rdma_lib.h"
+
+#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
+#define VFIO_DEVICE_FEATURE_DMA_BUF 11
+struct vfio_region_dma_range {
+	__u64 offset;
+	__u64 length;
+};
+struct vfio_device_feature_dma_buf {
+	__u32 region_index;
+	__u32 open_flags;
+	__u32 flags;
+	__u32 nr_ranges;
+	struct vfio_region_dma_range dma_ranges[];
+};
+#endif
+
+#define KiB 1024ULL
+#define MiB (1024 * KiB)
+#define IOVA 0x10000000ULL
+#define ACCESS (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+		IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
+
+static const char *bdf;
+static struct p2pmr_dev *dev;
+static volatile uint8_t *bar;	/* CPU view of BAR2, for checks */
+static size_t bar_len;
+static struct ibv_context *ctx0, *ctx1;
+
+static int export(int nr, const struct vfio_region_dma_range *r)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_dma_buf buf;
+		struct vfio_region_dma_range r[4];
+	} req = {};
+	int ret;
+
+	req.hdr.argsz = sizeof(req);
+	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	req.buf.region_index = 2;
+	req.buf.open_flags = O_RDWR | O_CLOEXEC;
+	req.buf.nr_ranges = nr;
+	memcpy(req.r, r, nr * sizeof(*r));
+	ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_FEATURE, &req);
+	return ret < 0 ? -errno : ret;
+}
+
+/* Buffer offset -> BAR offset for a multi-range buffer. */
+static uint64_t bar_off(const struct vfio_region_dma_range *r, int nr,
+			uint64_t off)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		if (off < r[i].length)
+			return r[i].offset + off;
+		off -= r[i].length;
+	}
+	return UINT64_MAX;
+}
+
+static int bar_matches(uint64_t off, size_t len, uint64_t seed)
+{
+	uint8_t *tmp = malloc(len);
+	long bad;
+
+	for (size_t i = 0; i < len; i++)
+		tmp[i] = bar[off + i];
+	bad = pattern_check(tmp, len, seed, off);
+	free(tmp);
+	return bad < 0;
+}
+
+static void bar_fill(uint64_t off, size_t len, uint64_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		bar[off + i] = pattern_byte(seed, off + i);
+}
+
+struct pair {
+	struct ep local;	/* holds the dma-buf MR */
+	struct ep peer;
+	struct ibv_pd *pd0, *pd1;
+};
+
+static int pair_init(struct pair *p, int loopback)
+{
+	int ret;
+
+	p->pd0 = ibv_alloc_pd(ctx0);
+	p->pd1 = loopback ? p->pd0 : ibv_alloc_pd(ctx1);
+	ret = ep_init(&p->local, ctx0, p->pd0, "192.0.2.1");
+	if (!ret)
+		ret = ep_init(&p->peer, loopback ? ctx0 : ctx1, p->pd1,
+			      loopback ? "192.0.2.1" : "192.0.2.2");
+	if (!ret)
+		ret = ep_connect(&p->local, &p->peer);
+	if (!ret)
+		ret = ep_connect(&p->peer, &p->local);
+	return ret;
+}
+
+static void pair_fini(struct pair *p)
+{
+	ibv_destroy_qp(p->local.qp);
+	ibv_destroy_qp(p->peer.qp);
+	ibv_destroy_cq(p->local.cq);
+	ibv_destroy_cq(p->peer.cq);
+	if (p->pd1 != p->pd0)
+		ibv_dealloc_pd(p->pd1);
+	ibv_dealloc_pd(p->pd0);
+}
+
+/*
+ * WRITE, READ, SEND/RECV both ways and an atomic against a dma-buf MR made
+ * of @nr BAR ranges, from a remote or a loopback QP.  Writes straddle every
+ * range boundary.
+ */
+static void test_data(const char *name, int nr,
+		      const struct vfio_region_dma_range *r, int loopback,
+		      uint64_t seed)
+{
+	size_t size = 0, n = 8 * KiB, i;
+	struct ibv_mr *mr, *hmr;
+	struct pair p;
+	uint8_t *host;
+	int buf, ret, ok;
+	uint64_t *atom;
+
+	for (i = 0; i < (size_t)nr; i++)
+		size += r[i].length;
+	buf = export(nr, r);
+	if (buf < 0 || pair_init(&p, loopback)) {
+		tap_result(0, "%s: setup (export %d)", name, buf);
+		return;
+	}
+	mr = ibv_reg_dmabuf_mr(p.pd0, 0, size, IOVA, buf, ACCESS);
+	tap_result(mr != NULL, "%s: ibv_reg_dmabuf_mr of %zu bytes in %d range(s): %s",
+		   name, size, nr, mr ? "ok" : strerror(errno));
+	if (!mr)
+		goto out;
+	host = aligned_alloc(4096, 2 * n);
+	hmr = ibv_reg_mr(p.pd1, host, 2 * n, ACCESS);
+
+	/* RDMA WRITE into the BAR at each range boundary (and the start). */
+	ok = 1;
+	for (i = 0; i < (size_t)nr; i++) {
+		uint64_t boff = 0, j;
+
+		for (j = 0; j < i; j++)
+			boff += r[j].length;
+		/* straddle the boundary into range i (or start at 0) */
+		boff = boff ? boff - n / 2 : 0;
+		for (j = 0; j < n; j++)
+			host[j] = pattern_byte(seed, bar_off(r, nr, boff + j));
+		ret = ep_do(&p.peer, IBV_WR_RDMA_WRITE, host, n, hmr->lkey,
+			    IOVA + boff, mr->rkey);
+		for (j = 0; j < n && !ret; j++)
+			if (bar[bar_off(r, nr, boff + j)] !=
+			    pattern_byte(seed, bar_off(r, nr, boff + j)))
+				ret = -EIO;
+		ok &= !ret;
+	}
+	tap_result(ok, "%s: RDMA WRITE into the BAR across range boundaries", name);
+
+	/* RDMA READ of what the CPU put into the BAR. */
+	bar_fill(bar_off(r, nr, size - n), n, seed + 1);
+	memset(host, 0, n);
+	ret = ep_do(&p.peer, IBV_WR_RDMA_READ, host, n, hmr->lkey,
+		    IOVA + size - n, mr->rkey);
+	tap_result(!ret && pattern_check(host, n, seed + 1,
+					 bar_off(r, nr, size - n)) < 0,
+		   "%s: RDMA READ from the BAR (status %d)", name, ret);
+
+	/* SEND from host memory, received into the BAR. */
+	for (i = 0; i < n; i++)
+		host[i] = pattern_byte(seed + 2, r[0].offset + 2 * n + i);
+	ret = ep_recv(&p.local, (void *)(uintptr_t)(IOVA + 2 * n), n, mr->lkey);
+	if (!ret)
+		ret = ep_do(&p.peer, IBV_WR_SEND, host, n, hmr->lkey, 0, 0);
+	if (!ret)
+		ret = ep_wait(&p.local, NULL);
+	tap_result(!ret && bar_matches(r[0].offset + 2 * n, n, seed + 2),
+		   "%s: SEND received into the BAR (status %d)", name, ret);
+
+	/* SEND from the BAR, received into host memory. */
+	bar_fill(r[0].offset + 4 * n, n, seed + 3);
+	memset(host + n, 0, n);
+	ret = ep_recv(&p.peer, host + n, n, hmr->lkey);
+	if (!ret)
+		ret = ep_do(&p.local, IBV_WR_SEND,
+			    (void *)(uintptr_t)(IOVA + 4 * n), n, mr->lkey, 0, 0);
+	if (!ret)
+		ret = ep_wait(&p.peer, NULL);
+	tap_result(!ret && pattern_check(host + n, n, seed + 3,
+					 r[0].offset + 4 * n) < 0,
+		   "%s: SEND from the BAR (status %d)", name, ret);
+
+	/* Fetch-and-add on a BAR word. */
+	atom = (uint64_t *)(uintptr_t)(bar + r[0].offset + 6 * n);
+	*(volatile uint64_t *)atom = 40;
+	{
+		struct ibv_sge sge = { (uintptr_t)host, 8, hmr->lkey };
+		struct ibv_send_wr wr = {
+			.sg_list = &sge, .num_sge = 1,
+			.opcode = IBV_WR_ATOMIC_FETCH_AND_ADD,
+			.send_flags = IBV_SEND_SIGNALED,
+			.wr.atomic = { .remote_addr = IOVA + 6 * n,
+				       .compare_add = 2, .rkey = mr->rkey },
+		}, *bad;
+
+		ret = ibv_post_send(p.peer.qp, &wr, &bad) ? -errno :
+			ep_wait(&p.peer, NULL);
+	}
+	tap_result(!ret && *(uint64_t *)host == 40 &&
+		   *(volatile uint64_t *)atom == 42,
+		   "%s: atomic fetch-and-add on the BAR (status %d, now %llu)",
+		   name, ret, (unsigned long long)*(volatile uint64_t *)atom);
+	/* Leave the pattern for the host to check. */
+	bar_fill(r[0].offset + 6 * n, 8, seed + 3);
+
+	ibv_dereg_mr(hmr);
+	free(host);
+	ibv_dereg_mr(mr);
+out:
+	pair_fini(&p);
+	close(buf);
+}
+
+struct streamer {
+	struct pair *p;
+	struct ibv_mr *mr, *hmr;
+	uint8_t *host;
+	size_t slot, slots;
+	int writes, status;
+};
+
+/* Stream RDMA WRITEs into the MR until one fails. */
+static void *stream(void *arg)
+{
+	struct streamer *s = arg;
+	struct ibv_wc wc;
+	int i, ret;
+
+	for (i = 0; i < 100000; i++) {
+		ret = ep_post(&s->p->peer, IBV_WR_RDMA_WRITE, s->host, s->slot,
+			      s->hmr->lkey, IOVA + (i % s->slots) * s->slot,
+			      s->mr->rkey);
+		if (ret) {
+			s->status = ret;
+			break;
+		}
+		ret = ep_wait(&s->p->peer, &wc);
+		if (ret) {
+			s->status = ret;
+			break;
+		}
+		s->writes++;
+	}
+	return NULL;
+}
+
+static int set_memory(int on)
+{
+	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
+				       .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	uint16_t cmd;
+
+	ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_GET_REGION_INFO, &cfg);
+	pread(p2pmr_dev_fd(dev), &cmd, 2, cfg.offset + PCI_COMMAND);
+	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
+	return pwrite(p2pmr_dev_fd(dev), &cmd, 2, cfg.offset + PCI_COMMAND) == 2 ?
+	       0 : -errno;
+}
+
+/*
+ * Revoke under traffic: a writer streams RDMA WRITEs into the MR while the
+ * device is reset (or its memory decode cleared).  The writer must see an
+ * error, and no byte of the BAR may change once the revoke completed: a
+ * snapshot right after it goes to /vmout for the host to compare with its
+ * backing file, and is compared again here after the writer stopped.
+ */
+static void test_revoke(int by_reset)
+{
+	struct vfio_region_dma_range r = { 2 * MiB, 1 * MiB };
+	const char *name = by_reset ? "revoke-by-reset" : "revoke-by-memory-disable";
+	struct streamer s = { 0 };
+	uint8_t *snap, *again;
+	struct pair p;
+	pthread_t th;
+	int buf, ret;
+	FILE *f;
+
+	buf = export(1, &r);
+	if (buf < 0 || pair_init(&p, 0)) {
+		tap_result(0, "%s: setup", name);
+		return;
+	}
+	s.p = &p;
+	s.slot = 4 * KiB;
+	s.slots = r.length / s.slot;
+	s.mr = ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf, ACCESS);
+	s.host = aligned_alloc(4096, s.slot);
+	memset(s.host, 0xa5, s.slot);
+	s.hmr = ibv_reg_mr(p.pd1, s.host, s.slot, ACCESS);
+	if (!s.mr || !s.hmr) {
+		tap_result(0, "%s: registration: %s", name, strerror(errno));
+		return;
+	}
+	pthread_create(&th, NULL, stream, &s);
+	while (s.writes < 50 && !s.status)
+		usleep(1000);
+	ret = by_reset ? (ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_RESET) ? -errno : 0)
+		       : set_memory(0);
+	if (!by_reset)
+		set_memory(1);	/* decode back on: the MR must stay revoked */
+	/* The revoke completed: from now on the region must not change. */
+	snap = malloc(r.length);
+	for (size_t i = 0; i < r.length; i++)
+		snap[i] = bar[r.offset + i];
+	tap_result(!ret, "%s: trigger after %d writes (%d)", name, s.writes, ret);
+	pthread_join(th, NULL);
+	tap_result(s.status == IBV_WC_REM_ACCESS_ERR ||
+		   s.status == IBV_WC_WR_FLUSH_ERR ||
+		   s.status == IBV_WC_RETRY_EXC_ERR,
+		   "%s: writer stopped with an error completion (%s after %d writes)",
+		   name, s.status > 0 ? ibv_wc_status_str(s.status) : strerror(-s.status),
+		   s.writes);
+	usleep(200000);
+	again = malloc(r.length);
+	for (size_t i = 0; i < r.length; i++)
+		again[i] = bar[r.offset + i];
+	tap_result(!memcmp(snap, again, r.length),
+		   "%s: no byte of the region changed after the revoke", name);
+	f = fopen(by_reset ? "/vmout/snap-reset.bin" : "/vmout/snap-mem.bin", "wb");
+	if (f) {
+		fwrite(snap, 1, r.length, f);
+		fclose(f);
+	}
+	/* A new registration works again (the old MR stays dead). */
+	{
+		struct ibv_mr *mr2;
+		int buf2 = export(1, &r);
+
+		mr2 = ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf2, ACCESS);
+		tap_result(mr2 != NULL, "%s: re-registration after revoke: %s",
+			   name, mr2 ? "ok" : strerror(errno));
+		if (mr2)
+			ibv_dereg_mr(mr2);
+		close(buf2);
+	}
+	ibv_dereg_mr(s.hmr);
+	ibv_dereg_mr(s.mr);
+	pair_fini(&p);
+	close(buf);
+	free(snap);
+	free(again);
+	free(s.host);
+}
+
+/* Close things in every order; the kernel log must stay clean. */
+static void test_chaos(void)
+{
+	struct vfio_region_dma_range r = { 8 * MiB, 64 * KiB };
+	static const char *const orders[] = {
+		"mr pd buf dev", "buf mr pd dev", "dev buf mr pd",
+		"pd-first buf mr dev", "buf dev pd mr",
+	};
+	int k;
+
+	for (k = 0; k < 5; k++) {
+		struct ibv_pd *pd = ibv_alloc_pd(ctx0);
+		int buf = export(1, &r);
+		struct ibv_mr *mr = ibv_reg_dmabuf_mr(pd, 0, r.length, IOVA,
+						      buf, ACCESS);
+		int ok = mr != NULL;
+
+		switch (k) {
+		case 0:
+			ok &= !ibv_dereg_mr(mr);
+			ok &= !ibv_dealloc_pd(pd);
+			close(buf);
+			break;
+		case 1:
+			close(buf);
+			ok &= !ibv_dereg_mr(mr);
+			ok &= !ibv_dealloc_pd(pd);
+			break;
+		case 2:
+			p2pmr_dev_close(dev);
+			close(buf);
+			ok &= !ibv_dereg_mr(mr);
+			ok &= !ibv_dealloc_pd(pd);
+			break;
+		case 3:
+			/* A PD with an MR cannot go: EBUSY, then fine. */
+			ok &= ibv_dealloc_pd(pd) == EBUSY;
+			close(buf);
+			ok &= !ibv_dereg_mr(mr);
+			ok &= !ibv_dealloc_pd(pd);
+			break;
+		case 4:
+			close(buf);
+			p2pmr_dev_close(dev);
+			ok &= !ibv_dealloc_pd(pd) || 1;
+			ok &= !ibv_dereg_mr(mr);
+			ibv_dealloc_pd(pd);
+			break;
+		}
+		if (k == 2 || k == 4) {
+			dev = NULL;
+			if (p2pmr_dev_open(bdf, &dev))
+				ok = 0;
+		}
+		tap_result(ok, "close order %s", orders[k]);
+	}
+
+	/* kill -9 of a process holding device, dma-buf and MR. */
+	{
+		pid_t pid;
+		int st, pfd[2];
+		char c = 0;
+
+		p2pmr_dev_close(dev);
+		dev = NULL;
+		pipe(pfd);
+		pid = fork();
+		if (!pid) {
+			struct ibv_context *c0 = ep_open_dev("rxe0");
+			struct p2pmr_dev *d;
+			struct ibv_pd *pd;
+			int b;
+
+			if (!c0 || p2pmr_dev_open(bdf, &d))
+				_exit(1);
+			dev = d;
+			pd = ibv_alloc_pd(c0);
+			b = export(1, &r);
+			if (!ibv_reg_dmabuf_mr(pd, 0, r.length, IOVA, b, ACCESS))
+				_exit(1);
+			write(pfd[1], "x", 1);
+			pause();
+			_exit(0);
+		}
+		read(pfd[0], &c, 1);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		tap_result(c == 'x' && WIFSIGNALED(st),
+			   "kill -9 of a process holding device, dma-buf and MR");
+		tap_result(!p2pmr_dev_open(bdf, &dev), "device reopens after kill -9");
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+}
+
+/* Any CPU-accessible dma-buf works: a udmabuf over a memfd. */
+static void test_udmabuf(void)
+{
+	struct udmabuf_create c = { .size = 1 * MiB };
+	struct pair p;
+	struct ibv_mr *mr, *hmr;
+	uint8_t *mem, *host;
+	int memfd, ufd, buf, ret;
+
+	memfd = memfd_create("p2pmr", MFD_ALLOW_SEALING);
+	ftruncate(memfd, c.size);
+	fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK);
+	c.memfd = memfd;
+	ufd = open("/dev/udmabuf", O_RDWR);
+	buf = ufd < 0 ? -errno : ioctl(ufd, UDMABUF_CREATE, &c);
+	if (buf < 0) {
+		tap_result(0, "udmabuf: create (%s)", strerror(errno));
+		return;
+	}
+	mem = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	pair_init(&p, 0);
+	mr = ibv_reg_dmabuf_mr(p.pd0, 0, c.size, IOVA, buf, ACCESS);
+	tap_result(mr != NULL, "udmabuf: ibv_reg_dmabuf_mr: %s",
+		   mr ? "ok" : strerror(errno));
+	host = aligned_alloc(4096, 8192);
+	pattern_fill(host, 8192, 99, 0);
+	hmr = ibv_reg_mr(p.pd1, host, 8192, ACCESS);
+	ret = mr ? ep_do(&p.peer, IBV_WR_RDMA_WRITE, host, 8192, hmr->lkey,
+			 IOVA + 4096, mr->rkey) : -1;
+	tap_result(!ret && pattern_check(mem + 4096, 8192, 99, 0) < 0,
+		   "udmabuf: RDMA WRITE lands in the memfd (status %d)", ret);
+	if (mr)
+		ibv_dereg_mr(mr);
+	ibv_dereg_mr(hmr);
+	pair_fini(&p);
+	close(buf);
+	close(ufd);
+	close(memfd);
+	free(host);
+}
+
+/* A dma-buf without CPU access (upstream vfio-pci): a clean EOPNOTSUPP. */
+static void test_nocpu(void)
+{
+	struct vfio_region_dma_range r = { 0, 64 * KiB };
+	struct ibv_pd *pd = ibv_alloc_pd(ctx0);
+	int buf = export(1, &r);
+	struct ibv_mr *mr;
+
+	mr = ibv_reg_dmabuf_mr(pd, 0, r.length, IOVA, buf, ACCESS);
+	tap_result(!mr && errno == EOPNOTSUPP,
+		   "dma-buf without CPU access refused with EOPNOTSUPP (%s)",
+		   mr ? "registered!" : strerror(errno));
+	if (mr)
+		ibv_dereg_mr(mr);
+	ibv_dealloc_pd(pd);
+	close(buf);
+}
+
+int main(int argc, char **argv)
+{
+	const struct vfio_region_dma_range one = { 1 * MiB, 1 * MiB };
+	const struct vfio_region_dma_range three[3] = {
+		{ 4 * MiB, 64 * KiB }, { 6 * MiB, 64 * KiB }, { 12 * MiB, 128 * KiB },
+	};
+	const char *what;
+	void *map;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu\n");
+		return 2;
+	}
+	bdf = argv[1];
+	what = argv[2];
+	ctx0 = ep_open_dev("rxe0");
+	ctx1 = ep_open_dev("rxe1");
+	if (!ctx0 || !ctx1) {
+		fprintf(stderr, "rdma_dmabuf_test: need rxe0 and rxe1\n");
+		return 1;
+	}
+	printf("TAP version 13\n");
+	if (!strcmp(what, "udmabuf")) {
+		test_udmabuf();
+		return tap_done();
+	}
+	if (p2pmr_dev_open(bdf, &dev) ||
+	    p2pmr_region_mmap(dev, 2, &map, &bar_len)) {
+		fprintf(stderr, "rdma_dmabuf_test: %s\n", p2pmr_errmsg());
+		return 1;
+	}
+	bar = map;
+	if (!strcmp(what, "data")) {
+		test_data("one range, remote", 1, &one, 0, 1000);
+		test_data("three ranges, remote", 3, three, 0, 2000);
+		test_data("three ranges, loopback", 3, three, 1, 3000);
+	} else if (!strcmp(what, "revoke-reset")) {
+		test_revoke(1);
+	} else if (!strcmp(what, "revoke-mem")) {
+		test_revoke(0);
+	} else if (!strcmp(what, "chaos")) {
+		munmap(map, bar_len);
+		bar = NULL;
+		test_chaos();
+	} else if (!strcmp(what, "nocpu")) {
+		test_nocpu();
+	}
+	p2pmr_dev_close(dev);
+	return tap_done();
+}

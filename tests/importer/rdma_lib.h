@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small verbs helpers for the importer tests: one RC QP per endpoint,
+ * connected to another endpoint (on the same or another RDMA device) by GID.
+ */
+#ifndef P2PMR_TEST_RDMA_LIB_H
+#define P2PMR_TEST_RDMA_LIB_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <infiniband/verbs.h>
+
+struct ep {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+	struct ibv_qp *qp;
+	union ibv_gid gid;
+	int gid_index;
+};
+
+/* Find the GID index of an IPv4 address on port 1 of @ctx. */
+static inline int ep_gid_index(struct ibv_context *ctx, const char *ip,
+			       union ibv_gid *gid)
+{
+	struct in_addr a;
+	int i;
+
+	inet_pton(AF_INET, ip, &a);
+	for (i = 0; i < 32; i++) {
+		if (ibv_query_gid(ctx, 1, i, gid))
+			break;
+		if (gid->raw[10] == 0xff && gid->raw[11] == 0xff &&
+		    !memcmp(&gid->raw[12], &a, 4))
+			return i;
+	}
+	return -1;
+}
+
+static inline struct ibv_context *ep_open_dev(const char *name)
+{
+	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_context *ctx = NULL;
+	int i;
+
+	for (i = 0; list && list[i]; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	return ctx;
+}
+
+/* Open an endpoint on @ctx (shared) with its own PD, CQ and RC QP. */
+static inline int ep_init(struct ep *ep, struct ibv_context *ctx,
+			  struct ibv_pd *pd, const char *ip)
+{
+	struct ibv_qp_init_attr ia = {
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 256, .max_recv_wr = 256,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_INIT, .port_num = 1,
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ |
+				   IBV_ACCESS_REMOTE_ATOMIC,
+	};
+
+	memset(ep, 0, sizeof(*ep));
+	ep->ctx = ctx;
+	ep->pd = pd;
+	ep->gid_index = ep_gid_index(ctx, ip, &ep->gid);
+	if (ep->gid_index < 0)
+		return -ENOENT;
+	ep->cq = ibv_create_cq(ctx, 512, NULL, NULL, 0);
+	if (!ep->cq)
+		return -errno;
+	ia.send_cq = ep->cq;
+	ia.recv_cq = ep->cq;
+	ep->qp = ibv_create_qp(pd, &ia);
+	if (!ep->qp)
+		return -errno;
+	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		return -errno;
+	return 0;
+}
+
+static inline int ep_connect(struct ep *ep, const struct ep *peer)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
+		.dest_qp_num = peer->qp->qp_num, .rq_psn = 0,
+		.max_dest_rd_atomic = 4, .min_rnr_timer = 12,
+		.ah_attr = {
+			.is_global = 1, .port_num = 1,
+			.grh = { .dgid = peer->gid, .sgid_index = ep->gid_index,
+				 .hop_limit = 1 },
+		},
+	};
+
+	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE | IBV_QP_AV |
+			  IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+		return -errno;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.timeout = 12;
+	a.retry_cnt = 3;
+	a.rnr_retry = 7;
+	a.sq_psn = 0;
+	a.max_rd_atomic = 4;
+	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
+			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+			  IBV_QP_MAX_QP_RD_ATOMIC))
+		return -errno;
+	return 0;
+}
+
+/* Wait for one completion (10 s at most); returns its status or -ETIMEDOUT. */
+static inline int ep_wait(struct ep *ep, struct ibv_wc *wc_out)
+{
+	struct timespec t0, t;
+	struct ibv_wc wc;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		n = ibv_poll_cq(ep->cq, 1, &wc);
+		if (n < 0)
+			return -EIO;
+		if (n == 1) {
+			if (wc_out)
+				*wc_out = wc;
+			return wc.status;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 10)
+			return -ETIMEDOUT;
+	}
+}
+
+static inline int ep_post(struct ep *ep, enum ibv_wr_opcode op, void *addr,
+			  uint32_t len, uint32_t lkey, uint64_t raddr,
+			  uint32_t rkey)
+{
+	struct ibv_sge sge = { (uintptr_t)addr, len, lkey };
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .num_sge = 1, .opcode = op,
+		.send_flags = IBV_SEND_SIGNALED,
+		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
+	}, *bad;
+
+	return ibv_post_send(ep->qp, &wr, &bad) ? -errno : 0;
+}
+
+/* One operation, waited for: returns the completion status. */
+static inline int ep_do(struct ep *ep, enum ibv_wr_opcode op, void *addr,
+			uint32_t len, uint32_t lkey, uint64_t raddr,
+			uint32_t rkey)
+{
+	int ret = ep_post(ep, op, addr, len, lkey, raddr, rkey);
+
+	return ret ? ret : ep_wait(ep, NULL);
+}
+
+static inline int ep_recv(struct ep *ep, void *addr, uint32_t len,
+			  uint32_t lkey)
+{
+	struct ibv_sge sge = { (uintptr_t)addr, len, lkey };
+	struct ibv_recv_wr wr = { .sg_list = &sge, .num_sge = 1 }, *bad;
+
+	return ibv_post_recv(ep->qp, &wr, &bad) ? -errno : 0;
+}
+
+#endif

@@ -1,0 +1,136 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The p2pmr command without hardware: usage errors and exit codes, "list"
+# against a fake sysfs tree, "status" against a fake debugfs, JSON that
+# parses.  cli.sh PATH-TO-p2pmr
+set -u
+P2PMR=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+bad() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+
+# expect RC DESCRIPTION -- ARGS...: run p2pmr, check its exit status.
+expect() {
+	want=$1 what=$2
+	shift 3
+	"$P2PMR" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc = "$want" ]; then ok "$what (exit $rc)"
+	else bad "$what: exit $rc, want $want"; sed 's/^/#   /' "$tmp/out" "$tmp/err"
+	fi
+}
+# has FILE TEXT: the last run's out/err contains TEXT.
+has() {
+	if grep -qF -- "$2" "$tmp/$1"; then ok "$1 has '$2'"
+	else bad "$1 lacks '$2'"; sed 's/^/#   /' "$tmp/$1"
+	fi
+}
+json() {
+	if python3 -m json.tool "$tmp/out" > /dev/null 2>&1; then ok "valid JSON"
+	else bad "invalid JSON"; sed 's/^/#   /' "$tmp/out"
+	fi
+}
+
+# A fake sysfs: one device on vfio-pci-p2p, one on e1000e, one on
+# vfio-pci in a vfio-noiommu group.
+s=$tmp/sys
+mkdir -p $s/bus/pci/devices $s/kernel/iommu_groups/3 $s/kernel/iommu_groups/4 \
+	$s/kernel/iommu_groups/1
+z="0x0000000000000000 0x0000000000000000 0x0000000000000000"
+dev() { # BDF DRIVER GROUP BAR0-LINE
+	d=$s/bus/pci/devices/$1
+	mkdir -p $d
+	ln -s ../../../bus/pci/drivers/$2 $d/driver
+	ln -s ../../../kernel/iommu_groups/$3 $d/iommu_group
+	echo 0x1af4 > $d/vendor
+	echo 0x1110 > $d/device
+	printf '%s\n%s\n%s\n%s\n%s\n%s\n%s\n' "$4" "$z" \
+		"0x0000000800000000 0x0000000803ffffff 0x000000000014220c" \
+		"$z" "$z" "$z" "$z" > $d/resource
+}
+dev 0000:00:10.0 vfio-pci-p2p 3 "0x00000000fea00000 0x00000000fea00fff 0x0000000000040200"
+dev 0000:00:02.0 e1000e 1 "$z"
+dev 0000:00:11.0 vfio-pci 4 "0x000000000000c000 0x000000000000c01f 0x0000000000040101"
+echo vfio-noiommu > $s/kernel/iommu_groups/4/name
+export P2PMR_SYSFS=$s
+
+expect 0 "--help" -- --help
+has out "Usage: p2pmr"
+has out "Exit status"
+expect 0 "help command" -- help
+expect 0 "--version" -- --version
+has out "p2pmr 0."
+expect 2 "no command" --
+expect 2 "unknown command" -- frobnicate
+has err "p2pmr: unknown command 'frobnicate'"
+expect 2 "unknown option" -- list --frob
+expect 2 "export without a device" -- export
+expect 2 "export without --bar" -- export 00:10.0
+has err "--bar is required"
+expect 2 "--bar out of range" -- export 00:10.0 --bar 6
+expect 2 "--bar not a number" -- export 00:10.0 --bar 1x
+expect 2 "--ranges syntax" -- export 00:10.0 --bar 2 --ranges 0:4K,
+has err "p2pmr: ranges: expected a number at position 6"
+expect 2 "--ranges too many" -- export 00:10.0 --bar 2 --ranges "$(python3 -c 'print("," * 65536)')"
+has err "65537 ranges, at most 65536"
+expect 2 "option of another command" -- list --bar 2
+expect 2 "extra argument" -- status extra
+expect 2 "--ibdev on export" -- export 00:10.0 --bar 2 --ibdev rxe0
+expect 2 "--length zero" -- mr-check 00:10.0 --bar 2 --length 0
+
+expect 0 "list" -- list
+has out "0000:00:10.0 vfio-pci-p2p 1af4:1110 group 3"
+has out "  BAR0 mem 0xfea00000 4 KiB"
+has out "  BAR2 mem prefetchable 0x800000000 64 MiB"
+has out "0000:00:11.0 vfio-pci 1af4:1110 group 4 (vfio-noiommu)"
+has out "  BAR0 io 0xc000 32 bytes"
+if grep -q e1000e "$tmp/out"; then bad "list shows e1000e"; else ok "list hides e1000e"; fi
+expect 0 "list --all" -- list --all
+has out "0000:00:02.0 e1000e"
+expect 0 "list --json" -- --json list
+json
+has out '"bar":2,"type":"mem","prefetchable":true,"start":34359738368,"size":67108864'
+
+# Refused from sysfs alone, before /dev/vfio.
+expect 5 "export of a device bound to e1000e" -- export 0000:00:02.0 --bar 0
+has err "p2pmr: 0000:00:02.0 is bound to e1000e, not to a VFIO driver"
+expect 5 "export of a missing device" -- export 00:1f.0 --bar 0
+has err "p2pmr: no PCI device 0000:00:1f.0"
+expect 3 "export in a vfio-noiommu group" -- export 00:11.0 --bar 0
+has err "vfio-noiommu group"
+expect 3 "mr-check --json in a vfio-noiommu group" -- --json mr-check 00:11.0 --bar 0
+json
+has out '"ok":false,"errno":95'
+expect 2 "export of a bad address" -- export 00:1f --bar 0
+has err "not a PCI address"
+
+# status against a fake debugfs.
+d=$tmp/debug/vfio-pci-p2p
+mkdir -p $d/0000:00:10.0 $d/0000:00:12.0
+cat > $d/0000:00:10.0/dmabufs <<'DBG'
+dmabuf inode 1234 device 0000:00:10.0 bar 2 size 8192 revoked 0 closed 0 mappings 1 vmap 0
+  range 0 offset 0x0 length 0x1000
+  range 1 offset 0x100000 length 0x1000
+  attachment 0000:00:11.0 route bridge maps 1 revokes 0
+DBG
+: > $d/0000:00:12.0/dmabufs
+export P2PMR_DEBUGFS=$tmp/debug
+expect 0 "status" -- status
+has out "0000:00:10.0:"
+has out "  dmabuf inode 1234 device 0000:00:10.0 bar 2 size 8192"
+has out "0000:00:12.0:"
+has out "  no dma-bufs"
+expect 0 "status --json" -- status --json
+json
+has out '{"kind":"range","name":"1","offset":1048576,"length":4096}'
+has out '{"kind":"attachment","name":"0000:00:11.0","route":"bridge","maps":1,"revokes":0}'
+export P2PMR_DEBUGFS=$tmp/nonexistent
+expect 5 "status without vfio-pci-p2p" -- status
+has err "vfio-pci-p2p is not loaded"
+
+echo "1..$n"
+echo "cli: $((n - failed)) passed, $failed failed"
+[ $failed = 0 ]

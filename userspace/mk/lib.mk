@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+# Included by ../Makefile: the shared library, the p2pmr command, p2pmr.pc
+# and "make install".  libp2pmr.a holds lib/verbs.o as a separate member, so
+# static programs that never call p2pmr_reg_mr() need no libibverbs.
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL ?= install
+
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME := libp2pmr.so.$(SOMAJOR)
+SHLIB := $(BUILD)/libp2pmr.so.$(VERSION)
+CLI := $(BUILD)/bin/p2pmr
+
+all: $(SHLIB) $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so $(CLI) $(BUILD)/p2pmr.pc
+
+$(SHLIB): $(LIBOBJ) lib/libp2pmr.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script,lib/libp2pmr.map -Wl,--no-undefined \
+		-o $@ $(LIBOBJ) -libverbs
+
+$(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so: $(SHLIB)
+	ln -sf $(notdir $<) $@
+
+# The command links the archive: it runs from the build tree (and in the
+# guest) without LD_LIBRARY_PATH.
+$(CLI): tools/p2pmr.c $(BUILD)/libp2pmr.a include/p2pmr.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libp2pmr.a -libverbs
+
+# For use from the build tree; "install" writes its own for the PREFIX given.
+$(BUILD)/p2pmr.pc: p2pmr.pc.in mk/lib.mk
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    $< > $@
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 $(BUILD)/libp2pmr.a $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libp2pmr.so
+	$(INSTALL) -m 644 include/p2pmr.h $(DESTDIR)$(INCLUDEDIR)/
+	$(INSTALL) -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 p2pmr.1 $(DESTDIR)$(MANDIR)/man1/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    p2pmr.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/p2pmr.pc
+
+.PHONY: install
