@@ -8,6 +8,7 @@
 #   make           build modules for each kernel in $(KVER) and userspace
 #   make check     build, then run all tests; ends with "N passed, N failed"
 #   make demo      the VM demo
+#   make patches   the kernel changes as git-format patches (build/patches)
 #
 # KVER=6.12 or KVER=7.3 narrows everything to one kernel series.
 
@@ -19,7 +20,7 @@ MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer
 
 ifndef P2PMR_IN_ROOT
 
-.PHONY: all deps build check demo clean
+.PHONY: all deps build check demo clean patches
 all: deps
 	for s in $(KVER); do scripts/rdma-tree.sh $$s || exit 1; done
 	scripts/in-root make -C /p2pmr P2PMR_IN_ROOT=1 KVER="$(KVER)" build
@@ -32,6 +33,9 @@ check: all
 
 demo: all
 	scripts/demo.sh $(KVER)
+
+patches: deps
+	scripts/make-patches.sh $(KVER)
 
 clean:
 	rm -rf build

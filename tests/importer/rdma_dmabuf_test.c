@@ -276,6 +276,8 @@ static void *stream(void *arg)
 	int i, ret;
 
 	for (i = 0; i < 100000; i++) {
+		/* Each write carries its own byte: a late one would show. */
+		memset(s->host, 1 + i % 255, s->slot);
 		ret = ep_post(&s->p->peer, IBV_WR_RDMA_WRITE, s->host, s->slot,
 			      s->hmr->lkey, IOVA + (i % s->slots) * s->slot,
 			      s->mr->rkey);

@@ -130,7 +130,7 @@ int rxe_mr_dmabuf_atomic_write(struct rxe_mr *mr, u64 iova, u64 value)
 	err = rxe_mr_dmabuf_check_atomic(mr, iova);
 	if (err != RESPST_NONE)
 		return err;
-	/* Do the atomic write after all prior operations have completed. */
+	/* Do the atomic write after all prior writes have been posted. */
 	wmb();
 	err = ib_umem_dmabuf_cpu_copy_to(cpu, iova - mr->ibmr.iova, &value,
 					 sizeof(value));
@@ -142,6 +142,7 @@ int rxe_mr_dmabuf_flush(struct rxe_mr *mr, u64 iova, unsigned int length)
 {
 	if (ib_umem_dmabuf_cpu_revoked(rxe_mr_dmabuf(mr)))
 		return -EFAULT;
+	/* Prior writes to the (possibly write-combining) mapping are posted. */
 	wmb();
 	return 0;
 }
