@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The p2pmr command on a real VFIO device and Soft-RoCE: list, export,
+# mr-check (dma-buf MR + RDMA WRITE/READ self-test), status, --json, and the
+# documented exit codes for bad input.  On 7.3 also against upstream
+# vfio-pci: export works, mr-check on rxe says the dma-buf has no CPU access.
+. tests/lib/guest.sh
+
+P=/p2pmr/build/user/bin/p2pmr
+export LD_LIBRARY_PATH=/p2pmr/build/user
+load_rdma
+load_p2p
+bind_driver "$IVSHMEM" vfio-pci-p2p
+rxe_pair
+
+expect() { # rc command...
+	local want=$1 rc
+	shift
+	"$@" > /tmp/out 2>&1
+	rc=$?
+	cat /tmp/out
+	[ "$rc" = "$want" ] || die "'$*' exited $rc, want $want"
+}
+
+expect 0 $P list
+grep -q "$IVSHMEM vfio-pci-p2p" /tmp/out || die "list does not show the device"
+expect 0 $P list --json
+expect 0 $P export "$IVSHMEM" --bar 2 --ranges 0:64K,1M:128K
+grep -q "size 196608" /tmp/out || die "export size"
+expect 0 $P mr-check "$IVSHMEM" --bar 2 --ranges 0x200000:64K,0x400000:64K --ibdev rxe0
+expect 0 $P mr-check "$IVSHMEM" --bar 2 --ranges 0x200000:64K --ibdev rxe0 --json
+grep -q '"ok":true' /tmp/out || die "mr-check --json"
+expect 0 $P status
+expect 2 $P export 0000:00:99.0 --bar 2 --ranges 0:4K
+expect 1 $P export "$IVSHMEM" --bar 2 --ranges 0:4K,2K:4K
+expect 1 $P export "$IVSHMEM" --bar 2 --ranges 0:8K,4K:4K
+expect 2 $P export "$IVSHMEM" --bar 2 --ranges 0:4K:9
+expect 1 $P export "$IVSHMEM" --bar 0 --ranges 0:4K
+expect 5 $P export "$IVSHMEM" --bar 1 --ranges 0:4K
+
+if [ "$KSERIES" = 7.3 ]; then
+	bind_driver "$IVSHMEM" vfio-pci
+	expect 0 $P export "$IVSHMEM" --bar 2 --ranges 0:64K
+	expect 3 $P mr-check "$IVSHMEM" --bar 2 --ranges 0:64K --ibdev rxe0
+	grep -qi "dma-buf MR support\|EOPNOTSUPP\|not supported" /tmp/out || die "no reason given"
+fi
