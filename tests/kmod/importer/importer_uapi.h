@@ -43,6 +43,18 @@ struct imp_status {
 	__u64 last_unmap_ns;	/* CLOCK_MONOTONIC of the last unmap */
 };
 
+/*
+ * edu's DMA engine copies @length (<= 4096) bytes of pattern @seed to the
+ * DMA address of @offset in the current mapping: a real device DMA.
+ */
+struct imp_dma {
+	__u64 offset;		/* in the dma-buf */
+	__u64 length;
+	__u64 seed;		/* pattern position = @pattern_offset + i */
+	__u64 pattern_offset;
+	__u64 dma_addr;		/* out: where edu wrote */
+};
+
 #define IMP_ATTACH	_IOW('p', 1, struct imp_attach)
 #define IMP_MAP		_IOR('p', 2, struct imp_map)
 #define IMP_UNMAP	_IO('p', 3)
@@ -51,5 +63,6 @@ struct imp_status {
 #define IMP_CPU_WRITE	_IOW('p', 6, struct imp_cpu)
 #define IMP_CPU_CHECK	_IOW('p', 7, struct imp_cpu)
 #define IMP_STATUS	_IOR('p', 8, struct imp_status)
+#define IMP_DMA_WRITE	_IOWR('p', 9, struct imp_dma)
 
 #endif

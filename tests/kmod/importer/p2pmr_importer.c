@@ -7,7 +7,8 @@
  * which userspace maps, vmaps, reads and writes through ioctls and whose
  * invalidations it counts.  An invalidation unmaps and vunmaps at once, or
  * 300 ms later from a work item (IMP_LAZY_UNMAP) so that tests can see that
- * the exporter waits for the unmap.
+ * the exporter waits for the unmap.  IMP_DMA_WRITE makes edu's DMA engine
+ * write to the mapped DMA address, as a NIC would.
  */
 #include <linux/delay.h>
 #include <linux/dma-buf.h>
@@ -26,7 +27,18 @@
 #include "../../lib/pattern.h"
 
 static struct pci_dev *imp_pdev;	/* the bound edu device */
-static DEFINE_MUTEX(imp_pdev_lock);
+static void __iomem *imp_regs;		/* its BAR0 */
+static DEFINE_MUTEX(imp_pdev_lock);	/* also serialises the DMA engine */
+
+/* QEMU edu (docs/specs/edu.rst): a 4 KiB buffer and a DMA engine. */
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_COUNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	0x1
+#define EDU_CMD_TO_RAM	0x2	/* edu buffer -> bus address */
+#define EDU_BUF		0x40000
+#define EDU_BUF_SIZE	4096
 
 struct imp {
 	struct mutex lock;		/* serialises ioctls */
@@ -212,6 +224,94 @@ out:
  * CPU access protocol of vfio-pci-p2p: begin_cpu_access() fails while the
  * buffer is revoked; a revoke after it reaches us through imp_invalidate().
  */
+static int edu_dma(u64 src, u64 dst, u64 len, u64 cmd)
+{
+	int i;
+
+	writeq(src, imp_regs + EDU_DMA_SRC);
+	writeq(dst, imp_regs + EDU_DMA_DST);
+	writeq(len, imp_regs + EDU_DMA_COUNT);
+	writeq(cmd | EDU_CMD_START, imp_regs + EDU_DMA_CMD);
+	for (i = 0; i < 1000; i++) {
+		if (!(readq(imp_regs + EDU_DMA_CMD) & EDU_CMD_START))
+			return 0;
+		usleep_range(100, 200);
+	}
+	return -ETIMEDOUT;
+}
+
+/* The DMA address of buffer offset @off in the current mapping. */
+static int imp_dma_addr(struct sg_table *sgt, u64 off, u64 len,
+			dma_addr_t *addr)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (off < sg_dma_len(sg)) {
+			if (len > sg_dma_len(sg) - off)
+				return -EINVAL;	/* crosses a segment */
+			*addr = sg_dma_address(sg) + off;
+			return 0;
+		}
+		off -= sg_dma_len(sg);
+	}
+	return -EINVAL;
+}
+
+/*
+ * Like a NIC writing into a registered buffer: fill edu's buffer from host
+ * memory, then have edu DMA it to the address the exporter mapped for it.
+ */
+static int imp_dma_write(struct imp *imp, struct imp_dma __user *uarg)
+{
+	struct pci_dev *pdev;
+	struct imp_dma arg;
+	dma_addr_t src, dst;
+	void *buf;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.length || arg.length > EDU_BUF_SIZE)
+		return -EINVAL;
+
+	mutex_lock(&imp_pdev_lock);
+	pdev = imp_pdev;
+	if (!pdev || !imp_regs || imp->flags & IMP_NODEV) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	buf = dma_alloc_coherent(&pdev->dev, EDU_BUF_SIZE, &src, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	pattern_fill(buf, arg.length, arg.seed, arg.pattern_offset);
+
+	/* Holding the reservation lock keeps the mapping from going away. */
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	if (!imp->sgt || imp->lazy_pending) {
+		ret = -ENXIO;
+		goto out_resv;
+	}
+	ret = imp_dma_addr(imp->sgt, arg.offset, arg.length, &dst);
+	if (ret)
+		goto out_resv;
+	ret = edu_dma(src, EDU_BUF, arg.length, 0);
+	if (!ret)
+		ret = edu_dma(EDU_BUF, dst, arg.length, EDU_CMD_TO_RAM);
+	arg.dma_addr = dst;
+out_resv:
+	dma_resv_unlock(imp->dmabuf->resv);
+	dma_free_coherent(&pdev->dev, EDU_BUF_SIZE, buf, src);
+out_unlock:
+	mutex_unlock(&imp_pdev_lock);
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	return ret;
+}
+
 static int imp_vmap(struct imp *imp)
 {
 	int ret;
@@ -311,6 +411,9 @@ static long imp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IMP_CPU_CHECK:
 		ret = imp_cpu(imp, uarg, cmd == IMP_CPU_WRITE);
 		break;
+	case IMP_DMA_WRITE:
+		ret = imp_dma_write(imp, uarg);
+		break;
 	case IMP_STATUS:
 		dma_resv_lock(imp->dmabuf->resv, NULL);
 		st = imp->st;
@@ -383,9 +486,13 @@ static int imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(28));
 	if (ret)
 		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(0), "p2pmr_importer");
+	if (ret)
+		return ret;
 	pci_set_master(pdev);
 	mutex_lock(&imp_pdev_lock);
 	imp_pdev = pdev;
+	imp_regs = pcim_iomap_table(pdev)[0];
 	mutex_unlock(&imp_pdev_lock);
 	return 0;
 }
@@ -394,6 +501,7 @@ static void imp_remove(struct pci_dev *pdev)
 {
 	mutex_lock(&imp_pdev_lock);
 	imp_pdev = NULL;
+	imp_regs = NULL;
 	mutex_unlock(&imp_pdev_lock);
 }
 
