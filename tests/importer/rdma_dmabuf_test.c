@@ -372,6 +372,26 @@ static void test_revoke(int by_reset)
 		fwrite(snap, 1, r.length, f);
 		fclose(f);
 	}
+	/* A local work request using the revoked MR completes in error. */
+	{
+		struct pair p2;
+		struct ibv_wc wc = { 0 };
+
+		ret = pair_init(&p2, 0);
+		if (!ret)
+			ret = ep_recv(&p2.peer, s.host, s.slot, s.hmr->lkey);
+		if (!ret)
+			ret = ep_post(&p2.local, IBV_WR_SEND,
+				      (void *)(uintptr_t)IOVA, s.slot,
+				      s.mr->lkey, 0, 0);
+		if (!ret)
+			ret = ep_wait(&p2.local, &wc);
+		tap_result(ret > 0 && wc.status != IBV_WC_SUCCESS,
+			   "%s: SEND from the revoked MR completes in error (%s)",
+			   name, ret > 0 ? ibv_wc_status_str(wc.status) :
+			   strerror(-ret));
+		pair_fini(&p2);
+	}
 	/* A new registration works again (the old MR stays dead). */
 	{
 		struct ibv_mr *mr2;
