@@ -27,43 +27,15 @@
 #include "../lib/pattern.h"
 #include "../lib/tap.h"
 
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
 
 #define PAGE 4096ULL
 
 static struct p2pmr_dev *dev;
 static volatile uint8_t *bar;
 
-static int export(int nr, const struct vfio_region_dma_range *r)
+static int export(int nr, const struct p2pmr_range *r)
 {
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_dma_buf buf;
-		struct vfio_region_dma_range r[4];
-	} req = {};
-	int ret;
-
-	req.hdr.argsz = sizeof(req);
-	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	req.buf.region_index = 2;
-	req.buf.open_flags = O_RDWR | O_CLOEXEC;
-	req.buf.nr_ranges = nr;
-	memcpy(req.r, r, nr * sizeof(*r));
-	ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_FEATURE, &req);
-	return ret < 0 ? -errno : ret;
+	return p2pmr_export(dev, 2, r, nr, O_RDWR | O_CLOEXEC);
 }
 
 static int importer(int buf)
@@ -86,7 +58,7 @@ static int bar_has(uint64_t off, uint64_t len, uint64_t seed)
 
 static void test_boundaries(void)
 {
-	const struct vfio_region_dma_range r[3] = {
+	const struct p2pmr_range r[3] = {
 		{ 0x100000, 4 * PAGE }, { 0x300000, 2 * PAGE }, { 0x800000, 4 * PAGE },
 	};
 	uint64_t boff = 0;
@@ -154,7 +126,7 @@ static void *dma_loop(void *arg)
 
 static void test_revoke_during_dma(void)
 {
-	const struct vfio_region_dma_range r = { 0x2000000, 16 * PAGE };
+	const struct p2pmr_range r = { 0x2000000, 16 * PAGE };
 	struct imp_status st = {};
 	struct imp_map m;
 	struct loop l = { 0 };

@@ -23,21 +23,8 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
+#include "../lib/vfio_dmabuf.h"
 
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
 
 #define PAGE 4096ULL
 #define MAXR 64

@@ -32,20 +32,6 @@
 #include "../kmod/importer/importer_uapi.h"
 #include "../lib/tap.h"
 
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
 
 #define PAGE 4096ULL
 
@@ -54,29 +40,14 @@ static const char *route;
 static struct p2pmr_dev *dev;
 static int kernel_7;	/* revocable pinned importers exist (7.1+) */
 
-static int export(struct p2pmr_dev *d, int nr,
-		  const struct vfio_region_dma_range *r)
+static int export(struct p2pmr_dev *d, int nr, const struct p2pmr_range *r)
 {
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_dma_buf buf;
-		struct vfio_region_dma_range r[4];
-	} req = {};
-	int ret;
-
-	req.hdr.argsz = sizeof(req);
-	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	req.buf.region_index = 2;
-	req.buf.open_flags = O_RDWR | O_CLOEXEC;
-	req.buf.nr_ranges = nr;
-	memcpy(req.r, r, nr * sizeof(*r));
-	ret = ioctl(p2pmr_dev_fd(d), VFIO_DEVICE_FEATURE, &req);
-	return ret < 0 ? -errno : ret;
+	return p2pmr_export(d, 2, r, nr, O_RDWR | O_CLOEXEC);
 }
 
 static int export1(void)
 {
-	struct vfio_region_dma_range r = { 0, 16 * PAGE };
+	struct p2pmr_range r = { 0, 16 * PAGE };
 
 	return export(dev, 1, &r);
 }
@@ -223,7 +194,7 @@ static void debugfs_expect(const char *fmt, ...)
 
 static void test_map_and_cpu(void)
 {
-	struct vfio_region_dma_range r[3] = {
+	struct p2pmr_range r[3] = {
 		{ 0, PAGE }, { 64 * PAGE, 4 * PAGE }, { 1024 * PAGE, 2 * PAGE },
 	};
 	struct imp_cpu c = { .offset = 0, .length = 7 * PAGE, .seed = 42 };
@@ -470,7 +441,7 @@ static void test_owner_killed(void)
 	pid = fork();
 	if (!pid) {
 		struct p2pmr_dev *d;
-		struct vfio_region_dma_range r = { 0, PAGE };
+		struct p2pmr_range r = { 0, PAGE };
 		int b;
 
 		if (p2pmr_dev_open(bdf, &d))

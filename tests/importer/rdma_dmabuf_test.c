@@ -32,20 +32,6 @@
 #include "../lib/tap.h"
 #include "rdma_lib.h"
 
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
 
 #define KiB 1024ULL
 #define MiB (1024 * KiB)
@@ -59,27 +45,13 @@ static volatile uint8_t *bar;	/* CPU view of BAR2, for checks */
 static size_t bar_len;
 static struct ibv_context *ctx0, *ctx1;
 
-static int export(int nr, const struct vfio_region_dma_range *r)
+static int export(int nr, const struct p2pmr_range *r)
 {
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_dma_buf buf;
-		struct vfio_region_dma_range r[4];
-	} req = {};
-	int ret;
-
-	req.hdr.argsz = sizeof(req);
-	req.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	req.buf.region_index = 2;
-	req.buf.open_flags = O_RDWR | O_CLOEXEC;
-	req.buf.nr_ranges = nr;
-	memcpy(req.r, r, nr * sizeof(*r));
-	ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_FEATURE, &req);
-	return ret < 0 ? -errno : ret;
+	return p2pmr_export(dev, 2, r, nr, O_RDWR | O_CLOEXEC);
 }
 
 /* Buffer offset -> BAR offset for a multi-range buffer. */
-static uint64_t bar_off(const struct vfio_region_dma_range *r, int nr,
+static uint64_t bar_off(const struct p2pmr_range *r, int nr,
 			uint64_t off)
 {
 	int i;
@@ -150,7 +122,7 @@ static void pair_fini(struct pair *p)
  * range boundary.
  */
 static void test_data(const char *name, int nr,
-		      const struct vfio_region_dma_range *r, int loopback,
+		      const struct p2pmr_range *r, int loopback,
 		      uint64_t seed)
 {
 	size_t size = 0, n = 8 * KiB, i;
@@ -317,7 +289,7 @@ static int set_memory(int on)
  */
 static void test_revoke(int by_reset)
 {
-	struct vfio_region_dma_range r = { 2 * MiB, 1 * MiB };
+	struct p2pmr_range r = { 2 * MiB, 1 * MiB };
 	const char *name = by_reset ? "revoke-by-reset" : "revoke-by-memory-disable";
 	struct streamer s = { 0 };
 	uint8_t *snap, *again;
@@ -416,7 +388,7 @@ static void test_revoke(int by_reset)
 /* Close things in every order; the kernel log must stay clean. */
 static void test_chaos(void)
 {
-	struct vfio_region_dma_range r = { 8 * MiB, 64 * KiB };
+	struct p2pmr_range r = { 8 * MiB, 64 * KiB };
 	static const char *const orders[] = {
 		"mr pd buf dev", "buf mr pd dev", "dev buf mr pd",
 		"pd-first buf mr dev", "buf dev pd mr",
@@ -552,7 +524,7 @@ static void test_udmabuf(void)
 /* A dma-buf without CPU access (upstream vfio-pci): a clean EOPNOTSUPP. */
 static void test_nocpu(void)
 {
-	struct vfio_region_dma_range r = { 0, 64 * KiB };
+	struct p2pmr_range r = { 0, 64 * KiB };
 	struct ibv_pd *pd = ibv_alloc_pd(ctx0);
 	int buf = export(1, &r);
 	struct ibv_mr *mr;
@@ -569,8 +541,8 @@ static void test_nocpu(void)
 
 int main(int argc, char **argv)
 {
-	const struct vfio_region_dma_range one = { 1 * MiB, 1 * MiB };
-	const struct vfio_region_dma_range three[3] = {
+	const struct p2pmr_range one = { 1 * MiB, 1 * MiB };
+	const struct p2pmr_range three[3] = {
 		{ 4 * MiB, 64 * KiB }, { 6 * MiB, 64 * KiB }, { 12 * MiB, 128 * KiB },
 	};
 	const char *what;
