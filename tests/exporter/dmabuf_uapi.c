@@ -24,7 +24,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
-#include "../lib/vfio_dmabuf.h"
+#include "../../userspace/lib/vfio_dmabuf_uapi.h"
 #include "../lib/tap.h"
 
 

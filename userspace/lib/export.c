@@ -11,24 +11,8 @@
 #include <linux/vfio.h>
 
 #include "internal.h"
+#include "vfio_dmabuf_uapi.h"
 
-#ifndef VFIO_DEVICE_FEATURE_DMA_BUF
-/* include/uapi/linux/vfio.h of Linux 6.19. */
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
-#endif
 
 int p2pmr_export_fail(const char *bdf, const char *driver, uint32_t bar,
 		      int probe, int err)

@@ -1,7 +1,8 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The VFIO_DEVICE_FEATURE_DMA_BUF uAPI (Linux 6.19+), for test programs that
- * issue the ioctl themselves; Debian's 6.12 headers predate it.
+ * The VFIO_DEVICE_FEATURE_DMA_BUF uAPI of include/uapi/linux/vfio.h (Linux
+ * 6.19+), for systems whose headers predate it (Debian's are 6.12).  Used by
+ * the library and by the tests that issue the ioctl themselves.
  */
 #ifndef P2PMR_TEST_VFIO_DMABUF_H
 #define P2PMR_TEST_VFIO_DMABUF_H
