@@ -18,4 +18,3 @@ $BIN/rdma_dmabuf_test "$IVSHMEM" revoke-reset || die "revoke by reset"
 cp /vmout/snap-reset.bin /tmp/
 $BIN/rdma_dmabuf_test "$IVSHMEM" revoke-mem || die "revoke by memory disable"
 $BIN/rdma_dmabuf_test "$IVSHMEM" chaos || die "close-order chaos"
-dmesg | grep -q "dma-buf MR revoked\|revok" || true
