@@ -20,4 +20,26 @@ for s in ${P2PMR_SERIES:-7.3}; do
 	rc=$?
 	[ $rc = 124 ] || { echo "FAIL: timeout gave exit $rc, not 124"; exit 1; }
 done
+
+# QEMU dying on a signal is retried once, and said; dying twice fails.
+s=${P2PMR_SERIES:-7.3}
+s=${s%% *}
+for budget in 1 2; do
+	mkdir -p build/vm/runner-selftest
+	echo $budget > build/vm/runner-selftest/crash-budget
+	out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-crashes tests/vm/run --kver "$s" \
+		--dir build/vm/runner-selftest -- true 2>&1)
+	rc=$?
+	echo "$out"
+	echo "$out" | grep -q 'vm: qemu: qemu-crashes: planted assertion' ||
+		{ echo "FAIL: QEMU's last words not shown"; exit 1; }
+	echo "$out" | grep -q 'qemu died on signal 6.*retrying once' ||
+		{ echo "FAIL: retry not said"; exit 1; }
+	if [ $budget = 1 ]; then
+		[ $rc = 0 ] || { echo "FAIL: one QEMU crash not retried"; exit 1; }
+	else
+		[ $rc != 0 ] || { echo "FAIL: two QEMU crashes passed"; exit 1; }
+	fi
+done
+rm -f build/vm/runner-selftest/crash-budget
 echo "runner self-test passed"
