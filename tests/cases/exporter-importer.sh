@@ -9,7 +9,7 @@
 . tests/lib/guest.sh
 
 load_p2p
-insmod "$KMOD/tests/kmod/importer/p2pmr_importer.ko" || die "insmod importer"
+load_importer
 bind_driver "$IVSHMEM" vfio-pci-p2p
 [ -e /sys/bus/pci/devices/$EDU/driver ] || die "edu not bound to the importer"
 $BIN/importer_test "$IVSHMEM" host-bridge

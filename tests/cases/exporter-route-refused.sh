@@ -7,9 +7,11 @@
 . tests/lib/guest.sh
 
 load_p2p
-insmod "$KMOD/tests/kmod/importer/p2pmr_importer.ko" || die "insmod importer"
+load_importer
 bind_driver "$IVSHMEM" vfio-pci-p2p
 $BIN/importer_test "$IVSHMEM" none || die "importer_test"
 dmesg | grep -q "cannot map BAR2 for $EDU: path crosses a host bridge not known to forward peer-to-peer" ||
 	die "no dev_warn naming the reason"
 [ "$(dmesg | grep -c 'cannot map BAR2')" -le 12 ] || die "warned more than once per attachment"
+# A real DMA master gets no address to DMA to, through the RDMA core too.
+edu_no_route

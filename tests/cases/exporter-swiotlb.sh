@@ -7,8 +7,10 @@
 . tests/lib/guest.sh
 
 load_p2p
-insmod "$KMOD/tests/kmod/importer/p2pmr_importer.ko" || die "insmod importer"
+load_importer
 bind_driver "$IVSHMEM" vfio-pci-p2p
 $BIN/importer_test "$IVSHMEM" none || die "importer_test"
 dmesg | grep -q "cannot map BAR2 for $EDU: importer's DMA is forced through swiotlb" ||
 	die "no dev_warn naming swiotlb"
+# A real DMA master gets no address to DMA to, through the RDMA core too.
+edu_no_route

@@ -24,6 +24,25 @@ bind_driver() {
 		die "$1 did not bind to $2"
 }
 
+# load_importer: the test importer (tests/kmod/importer) and the RDMA core
+# it imports through with IMP_UMEM* (the stock modules unless load_rdma ran).
+load_importer() {
+	modprobe ib_uverbs || die "modprobe ib_uverbs"
+	insmod "$KMOD/tests/kmod/importer/p2pmr_importer.ko" || die "insmod importer"
+}
+
+# edu_no_route: edu's DMA to the BAR is refused in every import mode the
+# kernel has (a pinned importer is refused earlier on 6.12: it cannot be
+# revoked there), and the BAR keeps its bytes.
+edu_no_route() {
+	local m modes="direct umem"
+
+	[ "$KSERIES" = 6.12 ] || modes="$modes pinned"
+	for m in $modes; do
+		$BIN/edu_dma_test "$IVSHMEM" $m -n || die "edu_dma_test $m -n"
+	done
+}
+
 # load_p2p: load vfio-pci-p2p (and vfio-pci-core) for the running kernel.
 load_p2p() {
 	modprobe vfio-pci || die "modprobe vfio-pci"

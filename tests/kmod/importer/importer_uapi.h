@@ -16,10 +16,22 @@
 #define IMP_PIN			(1 << 3)  /* dma_buf_pin() after attaching */
 #define IMP_NODEV		(1 << 4)  /* import as a non-PCI device */
 #define IMP_LAZY_UNMAP		(1 << 5)  /* unmap 300 ms after invalidate */
+/*
+ * Import through the RDMA core instead, as an RDMA NIC driver does, with
+ * edu as the ib_device's DMA device: ib_umem_dmabuf_get() (dynamic, with an
+ * invalidate callback) or ib_umem_dmabuf_get_pinned_revocable_and_lock()
+ * (mapped at attach, with a revoke callback).  The umem covers @offset,
+ * @length of the dma-buf; IMP_DMA_WRITE offsets are then umem offsets,
+ * translated through a per-page DMA address table like a NIC's MTT.
+ */
+#define IMP_UMEM		(1 << 6)
+#define IMP_UMEM_PINNED		(1 << 7)
 
 struct imp_attach {
 	__s32 fd;		/* dma-buf */
 	__u32 flags;		/* IMP_* */
+	__u64 offset;		/* IMP_UMEM*: umem start in the dma-buf */
+	__u64 length;		/* IMP_UMEM*: umem length, 0 = to the end */
 };
 
 struct imp_map {
@@ -45,14 +57,15 @@ struct imp_status {
 
 /*
  * edu's DMA engine copies @length (<= 4096) bytes of pattern @seed to the
- * DMA address of @offset in the current mapping: a real device DMA.
+ * DMA address of @offset in the current mapping: a real device DMA, split
+ * where the mapping is not contiguous in DMA space.
  */
 struct imp_dma {
 	__u64 offset;		/* in the dma-buf */
 	__u64 length;
 	__u64 seed;		/* pattern position = @pattern_offset + i */
 	__u64 pattern_offset;
-	__u64 dma_addr;		/* out: where edu wrote */
+	__u64 dma_addr;		/* out: where edu's first byte went */
 };
 
 #define IMP_ATTACH	_IOW('p', 1, struct imp_attach)

@@ -8,7 +8,8 @@
  * invalidations it counts.  An invalidation unmaps and vunmaps at once, or
  * 300 ms later from a work item (IMP_LAZY_UNMAP) so that tests can see that
  * the exporter waits for the unmap.  IMP_DMA_WRITE makes edu's DMA engine
- * write to the mapped DMA address, as a NIC would.
+ * write to the mapped DMA address, as a NIC would.  IMP_UMEM* attach through
+ * the RDMA core's ib_umem importer instead (umem.c).
  */
 #include <linux/delay.h>
 #include <linux/dma-buf.h>
@@ -23,7 +24,7 @@
 #include <linux/workqueue.h>
 
 #include "compat.h"
-#include "importer_uapi.h"
+#include "importer.h"
 #include "../../lib/pattern.h"
 
 static struct pci_dev *imp_pdev;	/* the bound edu device */
@@ -39,20 +40,6 @@ static DEFINE_MUTEX(imp_pdev_lock);	/* also serialises the DMA engine */
 #define EDU_CMD_TO_RAM	0x2	/* edu buffer -> bus address */
 #define EDU_BUF		0x40000
 #define EDU_BUF_SIZE	4096
-
-struct imp {
-	struct mutex lock;		/* serialises ioctls */
-	struct dma_buf *dmabuf;
-	struct dma_buf_attachment *attach;
-	u32 flags;
-	bool pinned;
-	/* Under dmabuf->resv. */
-	struct sg_table *sgt;
-	struct iosys_map map;
-	bool lazy_pending;
-	struct imp_status st;
-	struct delayed_work lazy;
-};
 
 static void imp_unmap_locked(struct imp *imp)
 {
@@ -125,6 +112,8 @@ static int imp_attach(struct imp *imp, struct imp_attach __user *uarg)
 		return -EFAULT;
 	if (imp->dmabuf)
 		return -EBUSY;
+	if (arg.flags & (IMP_UMEM | IMP_UMEM_PINNED))
+		return imp_umem_attach(imp, &arg);
 
 	mutex_lock(&imp_pdev_lock);
 	dev = imp_pdev ? &imp_pdev->dev : NULL;
@@ -170,7 +159,7 @@ err_put:
 	return ret;
 }
 
-static bool imp_contiguous(struct sg_table *sgt)
+bool imp_contiguous(struct sg_table *sgt)
 {
 	struct scatterlist *sg;
 	dma_addr_t next = 0;
@@ -192,6 +181,10 @@ static int imp_map(struct imp *imp, struct imp_map __user *uarg)
 	int i, ret = 0;
 
 	dma_resv_lock(imp->dmabuf->resv, NULL);
+	if (imp->umem) {
+		ret = imp_umem_map(imp, &out);
+		goto out;
+	}
 	if (imp->sgt || imp->lazy_pending) {
 		ret = -EBUSY;
 		goto out;
@@ -240,18 +233,24 @@ static int edu_dma(u64 src, u64 dst, u64 len, u64 cmd)
 	return -ETIMEDOUT;
 }
 
-/* The DMA address of buffer offset @off in the current mapping. */
-static int imp_dma_addr(struct sg_table *sgt, u64 off, u64 len,
-			dma_addr_t *addr)
+/*
+ * The DMA address of buffer offset @off in the current mapping, and how
+ * many of the @len bytes from there are contiguous in DMA space.
+ */
+static int imp_dma_addr(struct imp *imp, u64 off, u64 len, dma_addr_t *addr,
+			u64 *chunk)
 {
 	struct scatterlist *sg;
 	int i;
 
-	for_each_sgtable_dma_sg(sgt, sg, i) {
+	if (imp->umem)
+		return imp_umem_dma_addr(imp, off, len, addr, chunk);
+	if (!imp->sgt || imp->lazy_pending)
+		return -ENXIO;
+	for_each_sgtable_dma_sg(imp->sgt, sg, i) {
 		if (off < sg_dma_len(sg)) {
-			if (len > sg_dma_len(sg) - off)
-				return -EINVAL;	/* crosses a segment */
 			*addr = sg_dma_address(sg) + off;
+			*chunk = min_t(u64, len, sg_dma_len(sg) - off);
 			return 0;
 		}
 		off -= sg_dma_len(sg);
@@ -268,6 +267,7 @@ static int imp_dma_write(struct imp *imp, struct imp_dma __user *uarg)
 	struct pci_dev *pdev;
 	struct imp_dma arg;
 	dma_addr_t src, dst;
+	u64 done, chunk;
 	void *buf;
 	int ret;
 
@@ -291,18 +291,16 @@ static int imp_dma_write(struct imp *imp, struct imp_dma __user *uarg)
 
 	/* Holding the reservation lock keeps the mapping from going away. */
 	dma_resv_lock(imp->dmabuf->resv, NULL);
-	if (!imp->sgt || imp->lazy_pending) {
-		ret = -ENXIO;
-		goto out_resv;
-	}
-	ret = imp_dma_addr(imp->sgt, arg.offset, arg.length, &dst);
-	if (ret)
-		goto out_resv;
 	ret = edu_dma(src, EDU_BUF, arg.length, 0);
-	if (!ret)
-		ret = edu_dma(EDU_BUF, dst, arg.length, EDU_CMD_TO_RAM);
-	arg.dma_addr = dst;
-out_resv:
+	for (done = 0; !ret && done < arg.length; done += chunk) {
+		ret = imp_dma_addr(imp, arg.offset + done, arg.length - done,
+				   &dst, &chunk);
+		if (ret)
+			break;
+		if (!done)
+			arg.dma_addr = dst;
+		ret = edu_dma(EDU_BUF + done, dst, chunk, EDU_CMD_TO_RAM);
+	}
 	dma_resv_unlock(imp->dmabuf->resv);
 	dma_free_coherent(&pdev->dev, EDU_BUF_SIZE, buf, src);
 out_unlock:
@@ -400,9 +398,11 @@ static long imp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IMP_UNMAP:
 	case IMP_VUNMAP:
 		dma_resv_lock(imp->dmabuf->resv, NULL);
+		ret = 0;
+		if (imp->umem && cmd == IMP_UNMAP)
+			ret = imp_umem_unmap(imp);
 		imp_unmap_locked(imp);
 		dma_resv_unlock(imp->dmabuf->resv);
-		ret = 0;
 		break;
 	case IMP_VMAP:
 		ret = imp_vmap(imp);
@@ -417,7 +417,7 @@ static long imp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IMP_STATUS:
 		dma_resv_lock(imp->dmabuf->resv, NULL);
 		st = imp->st;
-		st.mapped = !!imp->sgt;
+		st.mapped = imp->sgt || imp->mtt;
 		st.vmapped = !iosys_map_is_null(&imp->map);
 		dma_resv_unlock(imp->dmabuf->resv);
 		ret = copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
@@ -446,7 +446,12 @@ static int imp_release(struct inode *inode, struct file *file)
 {
 	struct imp *imp = file->private_data;
 
-	if (imp->dmabuf) {
+	if (imp->umem) {
+		dma_resv_lock(imp->dmabuf->resv, NULL);
+		imp_unmap_locked(imp);
+		dma_resv_unlock(imp->dmabuf->resv);
+		imp_umem_release(imp);
+	} else if (imp->dmabuf) {
 		cancel_delayed_work_sync(&imp->lazy);
 		dma_resv_lock(imp->dmabuf->resv, NULL);
 		imp_unmap_locked(imp);
@@ -494,11 +499,13 @@ static int imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	imp_pdev = pdev;
 	imp_regs = pcim_iomap_table(pdev)[0];
 	mutex_unlock(&imp_pdev_lock);
+	imp_umem_set_dma_device(&pdev->dev);
 	return 0;
 }
 
 static void imp_remove(struct pci_dev *pdev)
 {
+	imp_umem_set_dma_device(NULL);
 	mutex_lock(&imp_pdev_lock);
 	imp_pdev = NULL;
 	imp_regs = NULL;
@@ -520,13 +527,22 @@ static struct pci_driver imp_driver = {
 
 static int __init imp_init(void)
 {
-	int ret = misc_register(&imp_misc);
+	int ret = imp_umem_init();
 
 	if (ret)
 		return ret;
+	ret = misc_register(&imp_misc);
+	if (ret)
+		goto err_umem;
 	ret = pci_register_driver(&imp_driver);
 	if (ret)
-		misc_deregister(&imp_misc);
+		goto err_misc;
+	return 0;
+
+err_misc:
+	misc_deregister(&imp_misc);
+err_umem:
+	imp_umem_exit();
 	return ret;
 }
 
@@ -534,6 +550,7 @@ static void __exit imp_exit(void)
 {
 	pci_unregister_driver(&imp_driver);
 	misc_deregister(&imp_misc);
+	imp_umem_exit();
 }
 
 module_init(imp_init);
