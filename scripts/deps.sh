@@ -28,7 +28,8 @@ dwarves kmod cpio xz-utils zstd busybox-static qemu-system-x86 qemu-utils
 rdma-core ibverbs-utils ibverbs-providers libibverbs-dev librdmacm-dev
 perftest iproute2 pciutils python3 procps util-linux file patch git
 libcmocka-dev pkg-config gcc-14 dpkg-dev cmake ninja-build libnl-3-dev
-libnl-route-3-dev libudev-dev clang libclang-rt-19-dev"
+libnl-route-3-dev libudev-dev clang libclang-rt-19-dev libibumad-dev
+libpci-dev gnuplot-nox"
 
 log() { echo "deps: $*" >&2; }
 
