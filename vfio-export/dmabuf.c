@@ -121,6 +121,20 @@ static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
 	priv->vaddr_bar = false;
 }
 
+/* Can @dev reach every range of the buffer at its bus address? */
+static bool p2p_bus_reachable(struct p2p_dmabuf *priv, struct device *dev)
+{
+	pci_bus_addr_t bus = pci_bus_address(priv->pdev, priv->bar);
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+	u32 i;
+
+	for (i = 0; i < priv->nr_ranges; i++)
+		if (bus + priv->ranges[i].offset + priv->ranges[i].len - 1 >
+		    limit)
+			return false;
+	return true;
+}
+
 static int p2p_map_bus(struct p2p_dmabuf *priv, struct p2p_mapping *m)
 {
 	pci_bus_addr_t bus = pci_bus_address(priv->pdev, priv->bar);
@@ -215,6 +229,12 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	}
 
 	pa->route = p2p_route(priv->pdev, attach->dev, &reason);
+	if (pa->route == P2P_ROUTE_BUS &&
+	    !p2p_bus_reachable(priv, attach->dev)) {
+		/* Nothing translates the address: it must fit as it is. */
+		pa->route = P2P_ROUTE_NONE;
+		reason = "the BAR's bus address is beyond the importer's DMA mask";
+	}
 	if (pa->route == P2P_ROUTE_NONE) {
 		if (!pa->warned)
 			dev_warn(&priv->pdev->dev,

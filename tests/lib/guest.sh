@@ -24,11 +24,13 @@ bind_driver() {
 		die "$1 did not bind to $2"
 }
 
-# load_importer: the test importer (tests/kmod/importer) and the RDMA core
-# it imports through with IMP_UMEM* (the stock modules unless load_rdma ran).
+# load_importer [PARAM=VALUE...]: the test importer (tests/kmod/importer)
+# and the RDMA core it imports through with IMP_UMEM* (the stock modules
+# unless load_rdma ran).
 load_importer() {
 	modprobe ib_uverbs || die "modprobe ib_uverbs"
-	insmod "$KMOD/tests/kmod/importer/p2pmr_importer.ko" || die "insmod importer"
+	insmod "$KMOD/tests/kmod/importer/p2pmr_importer.ko" "$@" ||
+		die "insmod importer"
 }
 
 # edu_no_route: edu's DMA to the BAR is refused in every import mode the

@@ -27,6 +27,11 @@
 #include "importer.h"
 #include "../../lib/pattern.h"
 
+/* edu's DMA engine decodes 28 address bits unless QEMU is told otherwise. */
+static unsigned int dma_bits = 28;
+module_param(dma_bits, uint, 0444);
+MODULE_PARM_DESC(dma_bits, "address bits of edu's DMA engine (QEMU's edu dma_mask)");
+
 static struct pci_dev *imp_pdev;	/* the bound edu device */
 static void __iomem *imp_regs;		/* its BAR0 */
 static DEFINE_MUTEX(imp_pdev_lock);	/* also serialises the DMA engine */
@@ -487,8 +492,7 @@ static int imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	/* edu's DMA engine decodes 28 address bits unless told otherwise. */
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(28));
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(dma_bits));
 	if (ret)
 		return ret;
 	ret = pcim_iomap_regions(pdev, BIT(0), "p2pmr_importer");

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The bus-address route: ivshmem and edu below one PCIe switch whose
+# downstream ports have no ACS (QEMU's xio3130), edu untranslated (IOMMU
+# passthrough): vfio-pci-p2p hands edu the BAR's bus addresses and edu's
+# DMA lands in the BAR, in every import mode (QEMU routes the DMA through
+# its address space, not through the switch, but nothing translates it).
+# edu decodes 32 address bits here; with a 28-bit DMA mask the BAR is out
+# of its reach and the map is refused.
+# vm: --edu --edu-dma-bits 32 --topology switch --append iommu=pt
+# post: bash tests/dma/host-check.sh "$VMDIR"
+. tests/lib/guest.sh
+
+load_p2p
+load_importer dma_bits=32
+bind_driver "$IVSHMEM" vfio-pci-p2p
+[ "$(cat /sys/bus/pci/devices/$EDU/iommu_group/type)" = identity ] ||
+	die "edu is translated: the bus-address route cannot be tested"
+
+for m in direct umem; do
+	$BIN/edu_dma_test "$IVSHMEM" $m || die "edu_dma_test $m"
+done
+if [ "$KSERIES" = 6.12 ]; then
+	$BIN/edu_dma_test "$IVSHMEM" pinned -r || die "edu_dma_test pinned -r"
+else
+	$BIN/edu_dma_test "$IVSHMEM" pinned || die "edu_dma_test pinned"
+fi
+dmesg | grep -q "BAR2 for $EDU: bus-address route" || die "not the bus-address route"
+
+# The same importer with a 28-bit DMA mask cannot reach the BAR.
+rmmod p2pmr_importer || die "rmmod importer"
+load_importer dma_bits=28
+$BIN/edu_dma_test "$IVSHMEM" umem -n || die "edu_dma_test umem -n"
+dmesg | grep -q "cannot map BAR2 for $EDU: the BAR's bus address is beyond the importer's DMA mask" ||
+	die "no dev_warn naming the DMA mask"
