@@ -9,6 +9,8 @@
 #   make check     build, then run all tests; ends with "N passed, N failed"
 #   make demo      the VM demo
 #   make patches   the kernel changes as git-format patches (build/patches)
+#   make perf      perftest with --use_vfio and the benchmark programs (build/perf)
+#   make bench     build, then run the benchmarks (perf/run-bench.sh, build/bench)
 #
 # KVER=6.12 or KVER=7.3 narrows everything to one kernel series.
 
@@ -20,7 +22,7 @@ MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer
 
 ifndef P2PMR_IN_ROOT
 
-.PHONY: all deps build check demo clean patches
+.PHONY: all deps build check demo clean patches perf bench
 all: deps
 	for s in $(KVER); do scripts/rdma-tree.sh $$s || exit 1; done
 	scripts/in-root make -C /p2pmr P2PMR_IN_ROOT=1 KVER="$(KVER)" build
@@ -34,6 +36,12 @@ check: all
 demo: all
 	scripts/demo.sh $(KVER)
 
+perf: deps
+	scripts/in-root make -C /p2pmr P2PMR_IN_ROOT=1 KVER="$(KVER)" perf
+
+bench: all
+	perf/run-bench.sh $(KVER)
+
 patches: deps
 	scripts/make-patches.sh $(KVER)
 
@@ -44,11 +52,17 @@ else # inside the root
 
 kver_of = $(shell awk '$$1 == "$(1)" {print $$2}' /cache/kernels)
 
-.PHONY: build user rdma-core FORCE
-build: user $(addprefix modules-,$(KVER))
+.PHONY: build user rdma-core perf FORCE
+build: user perf $(addprefix modules-,$(KVER))
 
 user: rdma-core
 	$(MAKE) -C userspace BUILD=/p2pmr/build/user
+
+# perftest with the --use_vfio backend (perf/perftest/), and the
+# registration-cost benchmark program.
+perf: user
+	bash scripts/build-perftest.sh
+	$(MAKE) -C perf BUILD=/p2pmr/build/perf
 
 # rdma-core's rxe provider with dma-buf MR support (userspace/rdma-core/).
 rdma-core: FORCE
