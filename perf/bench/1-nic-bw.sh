@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Benchmark 1, NIC-to-device throughput: ib_write_bw and ib_read_bw on the
+# rxe pair, server buffer in the ivshmem BAR (--use_vfio) against host
+# memory, per message size, in the same VM run (perf/guest/nic-bw.sh); each
+# figure is the median of BENCH_REPS runs (default 3).
+# Reports BAR/host per size and whether BAR/host >= 0.95 for messages of
+# 64 KiB and more; asserts nothing about timings.
+#   perf/bench/1-nic-bw.sh SERIES...     (BENCH_OUT: output directory)
+# BENCH_SIZES, BENCH_BYTES and BENCH_REPS override the guest's SIZES, BYTES
+# and REPS.
+set -euo pipefail
+out=${BENCH_OUT:-build/bench/1-nic-bw}
+mkdir -p "$out"
+for s in "${@:-7.3}"; do
+	vm=$out/vm-$s
+	tests/vm/run --kver "$s" --timeout 1800 --dir "$vm" -- \
+		env SIZES="${BENCH_SIZES:-}" BYTES="${BENCH_BYTES:-}" REPS="${BENCH_REPS:-}" \
+		bash perf/guest/nic-bw.sh > "$out/vm-$s.log" 2>&1 ||
+		{ tail -n 30 "$out/vm-$s.log"; echo "1-nic-bw: the $s run failed"; exit 1; }
+	cp "$vm/out/results.txt" "$out/results-$s.txt"
+	rm -rf "$out/raw-$s" && cp -r "$vm/out/raw" "$out/raw-$s"
+
+	# Median per test, size and memory: TEST SIZE MEMORY MiB/s RUNS MIN MAX.
+	sort -k1,1 -k2,2n -k3,3 -k5,5g "$out/results-$s.txt" | awk '
+	function flush() {
+		if (k) print key, (k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2), k, v[1], v[k]
+		k = 0
+	}
+	$1 " " $2 " " $3 != key { flush(); key = $1 " " $2 " " $3 }
+	{ v[++k] = $5 }
+	END { flush() }' > "$out/median-$s.txt"
+
+	# Table: one row per size, MiB/s and BAR/host for WRITE and READ.
+	awk -v s="$s" '
+	{ bw[$1, $2, $3] = $4; runs = $5; if (!($2 in seen)) { seen[$2] = 1; sizes[++n] = $2 } }
+	function h(b) { return b >= 1048576 ? b / 1048576 " MiB" : b >= 1024 ? b / 1024 " KiB" : b " B" }
+	END {
+		printf "Linux %s: average bandwidth in MiB/s (median of %d runs), server buffer in host memory or the BAR\n\n", s, runs
+		print "| size | WRITE host | WRITE BAR | BAR/host | READ host | READ BAR | BAR/host |"
+		print "|---:|---:|---:|---:|---:|---:|---:|"
+		met = 1; min = 99
+		for (i = 1; i <= n; i++) {
+			z = sizes[i]
+			rw = bw["ib_write_bw", z, "bar"] / bw["ib_write_bw", z, "host"]
+			rr = bw["ib_read_bw", z, "bar"] / bw["ib_read_bw", z, "host"]
+			printf "| %s | %.2f | %.2f | %.3f | %.2f | %.2f | %.3f |\n", h(z),
+				bw["ib_write_bw", z, "host"], bw["ib_write_bw", z, "bar"], rw,
+				bw["ib_read_bw", z, "host"], bw["ib_read_bw", z, "bar"], rr
+			if (z >= 65536) {
+				if (rw < min) min = rw
+				if (rr < min) min = rr
+			}
+		}
+		printf "\nTarget BAR/host >= 0.95 for messages >= 64 KiB: %s (lowest ratio %.3f)\n\n",
+			(min >= 0.95 ? "met" : "NOT met"), min
+	}' "$out/median-$s.txt" | tee "$out/table-$s.md"
+
+	# Plot (gnuplot from the root).
+	for t in ib_write_bw ib_read_bw; do
+		for m in host bar; do
+			awk -v t=$t -v m=$m '$1 == t && $3 == m {print $2, $4, $6, $7}' \
+				"$out/median-$s.txt" > "$out/plot-$s-$t-$m.dat"
+		done
+	done
+	cat > "$out/plot-$s.gp" <<GP
+set terminal pngcairo size 720,440 font ",10"
+set output "/p2pmr/$out/nic-bw-$s.png"
+set title "p2pmr benchmark 1: rxe over veth, QEMU TCG, Linux $s"
+set logscale x 2
+set logscale y 10
+set format x "%.0b%B"
+set xlabel "message size (bytes)"
+set ylabel "average bandwidth, MiB/s (median, bars: min-max)"
+set key bottom right
+set grid
+plot "/p2pmr/$out/plot-$s-ib_write_bw-host.dat" w yerrorlines lw 2 t "WRITE, host memory", \\
+     "/p2pmr/$out/plot-$s-ib_write_bw-bar.dat" w yerrorlines lw 2 t "WRITE, VFIO BAR (dma-buf MR)", \\
+     "/p2pmr/$out/plot-$s-ib_read_bw-host.dat" w yerrorlines lw 2 t "READ, host memory", \\
+     "/p2pmr/$out/plot-$s-ib_read_bw-bar.dat" w yerrorlines lw 2 t "READ, VFIO BAR (dma-buf MR)"
+GP
+	scripts/in-root gnuplot "/p2pmr/$out/plot-$s.gp"
+	echo "plot: $out/nic-bw-$s.png"
+	echo
+done
