@@ -207,6 +207,37 @@ static void p2p_unmap_host(struct p2p_dmabuf *priv, struct device *dev,
 		p2p_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
 }
 
+/*
+ * The route of an attachment, chosen at its first map and kept: the
+ * topology, the importer's IOMMU domain and its DMA mask do not change while
+ * its driver holds the attachment.  A refusal is reported once.
+ */
+static enum p2p_route p2p_attach_route(struct p2p_dmabuf *priv,
+				       struct dma_buf_attachment *attach)
+{
+	struct p2p_attach *pa = attach->priv;
+	const char *reason;
+
+	if (pa->routed)
+		return pa->route;
+	pa->route = p2p_route(priv->pdev, attach->dev, &reason);
+	if (pa->route == P2P_ROUTE_BUS &&
+	    !p2p_bus_reachable(priv, attach->dev)) {
+		/* Nothing translates the address: it must fit as it is. */
+		pa->route = P2P_ROUTE_NONE;
+		reason = "the BAR's bus address is beyond the importer's DMA mask";
+	}
+	pa->routed = true;
+	if (pa->route == P2P_ROUTE_NONE)
+		dev_warn(&priv->pdev->dev, "cannot map BAR%u for %s: %s\n",
+			 priv->bar, dev_name(attach->dev), reason);
+	else
+		dev_dbg(&priv->pdev->dev, "BAR%u for %s: %s route, %s\n",
+			priv->bar, dev_name(attach->dev),
+			p2p_route_name(pa->route), reason);
+	return pa->route;
+}
+
 static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 				enum dma_data_direction dir)
 {
@@ -214,7 +245,6 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	struct p2p_attach *pa = attach->priv;
 	struct p2p_mapping *m;
 	unsigned int nents = 0;
-	const char *reason;
 	u32 i;
 	int ret;
 
@@ -228,23 +258,8 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 
-	pa->route = p2p_route(priv->pdev, attach->dev, &reason);
-	if (pa->route == P2P_ROUTE_BUS &&
-	    !p2p_bus_reachable(priv, attach->dev)) {
-		/* Nothing translates the address: it must fit as it is. */
-		pa->route = P2P_ROUTE_NONE;
-		reason = "the BAR's bus address is beyond the importer's DMA mask";
-	}
-	if (pa->route == P2P_ROUTE_NONE) {
-		if (!pa->warned)
-			dev_warn(&priv->pdev->dev,
-				 "cannot map BAR%u for %s: %s\n", priv->bar,
-				 dev_name(attach->dev), reason);
-		pa->warned = true;
+	if (p2p_attach_route(priv, attach) == P2P_ROUTE_NONE)
 		return ERR_PTR(-EINVAL);
-	}
-	dev_dbg(&priv->pdev->dev, "BAR%u for %s: %s route, %s\n", priv->bar,
-		dev_name(attach->dev), p2p_route_name(pa->route), reason);
 
 	m = kzalloc(struct_size(m, addrs, priv->nr_ranges), GFP_KERNEL);
 	if (!m)

@@ -73,12 +73,12 @@ struct p2p_dmabuf {
 
 /* Per attachment (attach->priv); counters under dmabuf->resv. */
 struct p2p_attach {
-	enum p2p_route route;
+	enum p2p_route route;	/* valid once routed */
+	bool routed;
 	unsigned int pins;	/* explicit and map-time pins */
 	unsigned int live;	/* mappings not yet unmapped */
 	unsigned int maps;
 	unsigned int revokes;
-	bool warned;
 };
 
 static inline struct p2p_device *to_p2p(struct vfio_device *vdev)

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmacost: what a DMA importer pays the exporter, measured in the guest with
+ * the test importer module (tests/kmod/importer, bound to edu) attached
+ * directly to the dma-buf, exactly as in the DMA-master tests.
+ *
+ *   dmacost BDF map [LABEL]      benchmark 3: map + unmap of dma-bufs of
+ *                                1, 16, 256 and 4096 one-page ranges
+ *   dmacost BDF revoke [LABEL]   benchmark 4: VFIO_DEVICE_RESET with 0, 1
+ *                                and 16 attached, mapped importers
+ *
+ * Map: wall time of IMP_MAP and IMP_UNMAP (median), and the IOMMU
+ * invalidation descriptors the intel-iommu driver queued during each
+ * (tracepoint intel_iommu/qi_submit, split by trace_marker): IOTLB
+ * invalidations (the wait descriptor closing each batch is not traced).
+ * Revoke: wall time of the VFIO_DEVICE_RESET ioctl, which returns once
+ * every importer of the (one, 16-page) dma-buf was told and gave its
+ * mapping back, and the invalidations the importers counted.
+ * Prints markdown table rows prefixed with LABEL (the exporter's name).
+ * Times are reported, never judged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "p2pmr.h"
+#include "../tests/kmod/importer/importer_uapi.h"
+
+#define PAGE	4096ULL
+#define TRACE	"/sys/kernel/tracing/"
+
+static struct p2pmr_dev *dev;
+static const char *label = "p2pmr";
+static int marker = -1;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void mark(const char *what)
+{
+	if (write(marker, what, strlen(what)) < 0)
+		perror("trace_marker");
+}
+
+static int importer(int buf)
+{
+	struct imp_attach a = { .fd = buf };
+	int fd = open("/dev/p2pmr_importer", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, IMP_ATTACH, &a)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* @n one-page ranges, each followed by a page that is not exported. */
+static int export_n(int n)
+{
+	struct p2pmr_range *r = calloc(n, sizeof(*r));
+	int buf;
+
+	if (!r)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		r[i].offset = i * 2 * PAGE;
+		r[i].length = PAGE;
+	}
+	buf = p2pmr_export(dev, 2, r, n, O_RDWR | O_CLOEXEC);
+	free(r);
+	return buf;
+}
+
+struct qi_count {
+	unsigned long iotlb[2];		/* [0] map, [1] unmap */
+};
+
+/* Count the queued-invalidation descriptors after each marker. */
+static int count_trace(struct qi_count *c)
+{
+	FILE *f = fopen(TRACE "trace", "r");
+	char line[512];
+	int phase = -1;
+
+	if (!f)
+		return -errno;
+	memset(c, 0, sizeof(*c));
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "tracing_mark_write: dmacost-map"))
+			phase = 0;
+		else if (strstr(line, "tracing_mark_write: dmacost-unmap"))
+			phase = 1;
+		else if (phase < 0)
+			continue;
+		else if (strstr(line, "qi_submit:") && strstr(line, "iotlb_inv "))
+			c->iotlb[phase]++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int bench_map(void)
+{
+	static const int sizes[] = { 1, 16, 256, 4096 };
+	static const int iters[] = { 100, 50, 20, 5 };
+
+	if (write_file(TRACE "buffer_size_kb", "32768") ||
+	    write_file(TRACE "events/intel_iommu/qi_submit/enable", "1")) {
+		fprintf(stderr, "dmacost: cannot enable intel_iommu/qi_submit\n");
+		return 1;
+	}
+	marker = open(TRACE "trace_marker", O_WRONLY);
+	if (marker < 0) {
+		perror("dmacost: trace_marker");
+		return 1;
+	}
+	for (unsigned int s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		int n = sizes[s], it = iters[s], buf, fd, ret = 0;
+		double map[100], unmap[100];
+		struct qi_count c;
+		struct imp_map m;
+
+		buf = export_n(n);
+		fd = buf < 0 ? buf : importer(buf);
+		/* One map first: the importer's first map allocates. */
+		if (fd >= 0 && !ioctl(fd, IMP_MAP, &m))
+			ioctl(fd, IMP_UNMAP);
+		else
+			ret = fd < 0 ? fd : -errno;
+		write_file(TRACE "trace", "");
+		for (int i = 0; !ret && i < it; i++) {
+			double t0, t1;
+
+			mark("dmacost-map");
+			t0 = now_us();
+			ret = ioctl(fd, IMP_MAP, &m) ? -errno : 0;
+			t1 = now_us();
+			map[i] = t1 - t0;
+			mark("dmacost-unmap");
+			t0 = now_us();
+			ioctl(fd, IMP_UNMAP);
+			unmap[i] = now_us() - t0;
+		}
+		mark("dmacost-end");
+		if (ret) {
+			printf("| %d | %s | map fails: %s | | | | |\n", n, label,
+			       strerror(-ret));
+		} else {
+			count_trace(&c);
+			printf("| %d | %s | %u | %.0f | %.0f | %.1f | %.1f |\n",
+			       n, label, m.nents, median(map, it),
+			       median(unmap, it), (double)c.iotlb[0] / it,
+			       (double)c.iotlb[1] / it);
+		}
+		fflush(stdout);
+		if (fd >= 0)
+			close(fd);
+		if (buf >= 0)
+			close(buf);
+	}
+	write_file(TRACE "events/intel_iommu/qi_submit/enable", "0");
+	return 0;
+}
+
+/* One dma-buf, @n importers attached to it and mapped, reset RESETS times. */
+static int bench_revoke(void)
+{
+	static const int counts[] = { 0, 1, 16 };
+	const struct p2pmr_range r = { 0, 16 * PAGE };
+	enum { RESETS = 10 };
+
+	for (unsigned int s = 0; s < sizeof(counts) / sizeof(counts[0]); s++) {
+		int n = counts[s], fds[16], ret = 0, i, buf;
+		unsigned int inval = 0;
+		double t[RESETS];
+
+		buf = p2pmr_export(dev, 2, &r, 1, O_RDWR | O_CLOEXEC);
+		ret = buf < 0 ? buf : 0;
+		for (i = 0; i < n && !ret; i++) {
+			fds[i] = importer(buf);
+			if (fds[i] < 0)
+				ret = fds[i];
+		}
+		for (int k = 0; !ret && k < RESETS; k++) {
+			double t0;
+
+			/* Mapped, so that every reset revokes a mapping. */
+			for (int j = 0; !ret && j < n; j++) {
+				struct imp_map m;
+
+				if (ioctl(fds[j], IMP_MAP, &m))
+					ret = -errno;
+			}
+			if (ret)
+				break;
+			t0 = now_us();
+			ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_RESET) ? -errno : 0;
+			t[k] = now_us() - t0;
+		}
+		for (int j = 0; j < i; j++) {
+			struct imp_status st;
+
+			if (fds[j] >= 0 && !ioctl(fds[j], IMP_STATUS, &st))
+				inval += st.invalidates;
+		}
+		if (ret)
+			printf("| %d | %s | fails: %s | |\n", n, label, strerror(-ret));
+		else
+			printf("| %d | %s | %.0f | %u |\n", n, label,
+			       median(t, RESETS), inval);
+		fflush(stdout);
+		for (int j = 0; j < i; j++)
+			if (fds[j] >= 0)
+				close(fds[j]);
+		if (buf >= 0)
+			close(buf);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (argc < 3 || argc > 4 ||
+	    (strcmp(argv[2], "map") && strcmp(argv[2], "revoke"))) {
+		fprintf(stderr, "usage: dmacost BDF map|revoke [LABEL]\n");
+		return 2;
+	}
+	if (argc == 4)
+		label = argv[3];
+	if (p2pmr_dev_open(argv[1], &dev)) {
+		fprintf(stderr, "dmacost: %s\n", p2pmr_errmsg());
+		return 1;
+	}
+	ret = strcmp(argv[2], "map") ? bench_revoke() : bench_map();
+	p2pmr_dev_close(dev);
+	return ret;
+}
