@@ -208,7 +208,7 @@ static int bench_revoke(void)
 {
 	static const int counts[] = { 0, 1, 16 };
 	const struct p2pmr_range r = { 0, 16 * PAGE };
-	enum { RESETS = 10 };
+	enum { RESETS = 30 };
 
 	for (unsigned int s = 0; s < sizeof(counts) / sizeof(counts[0]); s++) {
 		int n = counts[s], fds[16], ret = 0, i, buf;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Benchmark 4, revoke latency: wall time of VFIO_DEVICE_RESET (request to
-# completion, median of 10) on a device with one exported dma-buf and 0, 1
+# completion, median of 30) on a device with one exported dma-buf and 0, 1
 # or 16 mapped importers (the DMA-master test importer), each told to
 # unmap before the reset proceeds; vfio-pci-p2p, and upstream vfio-pci on
 # 7.3 with the same importers.
@@ -19,7 +19,7 @@ for s in "${@:-7.3}"; do
 	{
 		echo "Linux $s: VFIO_DEVICE_RESET with mapped importers"
 		echo
-		echo "| importers | exporter | reset µs (median of 10) | invalidations seen |"
+		echo "| importers | exporter | reset µs (median of 30) | invalidations seen |"
 		echo "|---|---|---|---|"
 		cat "$vm/out/dmacost-revoke.md"
 		echo
