@@ -8,18 +8,21 @@
 # 64 KiB and more; asserts nothing about timings.
 #   perf/bench/1-nic-bw.sh SERIES...     (BENCH_OUT: output directory)
 # BENCH_SIZES, BENCH_BYTES and BENCH_REPS override the guest's SIZES, BYTES
-# and REPS.
+# and REPS.  BENCH_REPORT_ONLY=1 redoes the tables and plots from the
+# results of the last run in BENCH_OUT without booting anything.
 set -euo pipefail
 out=${BENCH_OUT:-build/bench/1-nic-bw}
 mkdir -p "$out"
 for s in "${@:-7.3}"; do
 	vm=$out/vm-$s
-	tests/vm/run --kver "$s" --timeout 1800 --dir "$vm" -- \
+	[ "${BENCH_REPORT_ONLY:-0}" = 1 ] || tests/vm/run --kver "$s" --timeout 1800 --dir "$vm" -- \
 		env SIZES="${BENCH_SIZES:-}" BYTES="${BENCH_BYTES:-}" REPS="${BENCH_REPS:-}" \
 		bash perf/guest/nic-bw.sh > "$out/vm-$s.log" 2>&1 ||
 		{ tail -n 30 "$out/vm-$s.log"; echo "1-nic-bw: the $s run failed"; exit 1; }
-	cp "$vm/out/results.txt" "$out/results-$s.txt"
-	rm -rf "$out/raw-$s" && cp -r "$vm/out/raw" "$out/raw-$s"
+	if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
+		cp "$vm/out/results.txt" "$out/results-$s.txt"
+		rm -rf "$out/raw-$s" && cp -r "$vm/out/raw" "$out/raw-$s"
+	fi
 
 	# Median per test, size and memory: TEST SIZE MEMORY MiB/s RUNS MIN MAX.
 	sort -k1,1 -k2,2n -k3,3 -k5,5g "$out/results-$s.txt" | awk '
@@ -34,6 +37,8 @@ for s in "${@:-7.3}"; do
 	# Table: one row per size, MiB/s and BAR/host for WRITE and READ.
 	awk -v s="$s" '
 	{ bw[$1, $2, $3] = $4; runs = $5; if (!($2 in seen)) { seen[$2] = 1; sizes[++n] = $2 } }
+	# Run-to-run spread (max/min) of the host-memory runs: the noise floor.
+	$3 == "host" && $2 >= 65536 && $6 > 0 && $7 / $6 > spread { spread = $7 / $6 }
 	function h(b) { return b >= 1048576 ? b / 1048576 " MiB" : b >= 1024 ? b / 1024 " KiB" : b " B" }
 	END {
 		printf "Linux %s: average bandwidth in MiB/s (median of %d runs), server buffer in host memory or the BAR\n\n", s, runs
@@ -50,10 +55,14 @@ for s in "${@:-7.3}"; do
 			if (z >= 65536) {
 				if (rw < min) min = rw
 				if (rr < min) min = rr
+				lsum += log(rw) + log(rr); ln += 2
 			}
 		}
-		printf "\nTarget BAR/host >= 0.95 for messages >= 64 KiB: %s (lowest ratio %.3f)\n\n",
+		printf "\nTarget BAR/host >= 0.95 for messages >= 64 KiB: %s (lowest ratio %.3f).\n",
 			(min >= 0.95 ? "met" : "NOT met"), min
+		printf "Geometric mean of BAR/host over those sizes, WRITE and READ: %.3f.\n", exp(lsum / ln)
+		printf "For scale: at those sizes the %d host-memory runs of one size differ by up to %.0f%% (max/min).\n\n",
+			runs, (spread - 1) * 100
 	}' "$out/median-$s.txt" | tee "$out/table-$s.md"
 
 	# Plot (gnuplot from the root).

@@ -13,8 +13,10 @@
  * (can_init = false) and the buffer is filled here with aligned 64-bit
  * stores of a known pattern instead: the 64-bit word at byte offset o of the
  * BAR is pattern_word(VFIO_FILL_SEED, o / 8) (p2pmr's tests/lib/pattern.h),
- * so a checker can tell where data seen elsewhere came from.  The copy
- * helpers use volatile byte accesses.
+ * so a checker can tell where data seen elsewhere came from.  As perftest
+ * does for host memory, WRITE latency tests get zeros instead (they poll
+ * the buffer for a byte to change).  The copy helpers use volatile byte
+ * accesses.
  */
 
 #include <stdio.h>
@@ -41,6 +43,7 @@ struct vfio_memory_ctx {
 	void *map;
 	size_t map_len;
 	uint64_t next;		/* offset in the BAR of the next buffer */
+	bool zero_fill;		/* WRITE latency test: zeros, not the pattern */
 };
 
 
@@ -215,7 +218,7 @@ int vfio_memory_allocate_buffer(struct memory_ctx *ctx, int alignment, uint64_t 
 
 	p = (volatile uint64_t *)((char *)vfio_ctx->map + range.offset);
 	for (i = 0; i < range.length / 8; i++)
-		p[i] = pattern_word(VFIO_FILL_SEED, range.offset / 8 + i);
+		p[i] = vfio_ctx->zero_fill ? 0 : pattern_word(VFIO_FILL_SEED, range.offset / 8 + i);
 
 	printf("exported %llu bytes at offset %#llx of BAR%d of %s as dma-buf fd %d\n",
 	       (unsigned long long)range.length, (unsigned long long)range.offset, s->bar,
@@ -255,6 +258,7 @@ struct memory_ctx *vfio_memory_create(struct perftest_parameters *params) {
 	ctx->base.copy_host_to_buffer = vfio_memory_copy;
 	ctx->base.copy_buffer_to_host = vfio_memory_copy;
 	ctx->base.copy_buffer_to_buffer = vfio_memory_copy;
+	ctx->zero_fill = (params->verb == WRITE || params->verb == WRITE_IMM) && params->tst == LAT;
 	/* Checked when the option was parsed. */
 	vfio_memory_parse(params->vfio_spec, &ctx->spec);
 	return &ctx->base;

@@ -41,7 +41,7 @@ check() {
 # run TEST "SERVER OPTS" "CLIENT OPTS": one perftest pair; both must exit 0,
 # the client must report a non-zero average bandwidth for SZ.
 run() {
-	local t=$1 s=$2 c=$3 spid rc bw
+	local t=$1 s=$2 c=$3 spid rc src bw
 
 	say "$t server: $s / client: $c"
 	$PT/$t -d rxe1 -s $SZ -F $s > /tmp/s.log 2>&1 &
@@ -49,21 +49,26 @@ run() {
 	sleep 1
 	$PT/$t -d rxe0 -s $SZ -F $c $RXE1_IP > /tmp/c.log 2>&1
 	rc=$?
-	wait $spid || { cat /tmp/s.log; die "$t server exited $?"; }
+	wait $spid
+	src=$?
+	[ $src = 0 ] || { cat /tmp/s.log; die "$t server exited $src"; }
 	[ $rc = 0 ] || { cat /tmp/c.log /tmp/s.log; die "$t client exited $rc"; }
 	bw=$(awk -v sz=$SZ '$1 == sz && NF >= 4 {print $4; exit}' /tmp/c.log)
 	echo "# $t: $(grep -E "^ +$SZ " /tmp/c.log)"
 	awk -v b="$bw" 'BEGIN { exit !(b + 0 > 0) }' || die "$t: no bandwidth reported"
-	for side in s c; do
-		case "${side}:$s:$c" in
-		s:*--use_vfio*:*|c:*:*--use_vfio*)
-			grep -q 'Calling ibv_reg_dmabuf_mr' /tmp/$side.log ||
-				die "$t: the --use_vfio side did not register a dma-buf MR" ;;
-		*)
-			grep -q 'Calling ibv_reg_dmabuf_mr' /tmp/$side.log &&
-				die "$t: the host-memory side registered a dma-buf MR" ;;
-		esac
-	done
+	dmabuf_mr s "$s"
+	dmabuf_mr c "$c"
+}
+
+# dmabuf_mr SIDE OPTS: that side registered a dma-buf MR iff it used --use_vfio.
+dmabuf_mr() {
+	if [[ $2 == *--use_vfio* ]]; then
+		grep -q 'Calling ibv_reg_dmabuf_mr' /tmp/$1.log ||
+			die "$t: the --use_vfio side ($1) did not register a dma-buf MR"
+	else
+		! grep -q 'Calling ibv_reg_dmabuf_mr' /tmp/$1.log ||
+			die "$t: the host-memory side ($1) registered a dma-buf MR"
+	fi
 }
 
 # Bad input: perftest must refuse, and say why.  perftest connects to its
