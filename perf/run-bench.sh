@@ -9,9 +9,10 @@
 #     series as arguments (default 7.3); it boots its own VMs (tests/vm/run)
 #   - BENCH_OUT is its output directory, build/bench/<N>-<name> (relative,
 #     created and emptied beforehand): raw output and files go there
-#   - it prints its figures on stdout, ending with a markdown table per
-#     kernel; run-bench keeps all of it in BENCH_OUT/output.log and the
-#     tables (BENCH_OUT/table-*.md) in build/bench/summary.md
+#   - it prints its figures on stdout and writes a markdown table per kernel
+#     to BENCH_OUT/table-<series>.md; run-bench keeps all it printed in
+#     BENCH_OUT/output.log, and build/bench/summary.md collects the latest
+#     tables of every benchmark (also of those not run this time)
 #   - exit 0 when it ran, non-zero when it could not run; timings are
 #     reported, never asserted
 # P2PMR_BENCH=glob (e.g. '2-*') narrows the benchmarks run.
@@ -22,7 +23,6 @@ series=${*:-6.12 7.3}
 filter=${P2PMR_BENCH:-*}
 failed=()
 mkdir -p build/bench
-: > build/bench/summary.md
 for b in perf/bench/*.sh; do
 	name=$(basename "$b" .sh)
 	[[ $name == $filter ]] || continue
@@ -34,14 +34,19 @@ for b in perf/bench/*.sh; do
 	BENCH_OUT=$out bash "$b" $series 2>&1 | tee "$out/output.log"
 	rc=${PIPESTATUS[0]}
 	echo "== $name: exit $rc, $((SECONDS - t0)) s"
-	{
-		echo "## $name"
-		echo
-		cat "$out"/table-*.md 2>/dev/null
-		[ "$rc" = 0 ] || echo "(failed, exit $rc: see $out/output.log)"
-		echo
-	} >> build/bench/summary.md
 	[ "$rc" = 0 ] || failed+=("$name")
 done
+
+for b in perf/bench/*.sh; do
+	name=$(basename "$b" .sh)
+	out=build/bench/$name
+	[ -d "$out" ] || continue
+	echo "## $name"
+	echo
+	cat "$out"/table-*.md 2>/dev/null
+	[[ " ${failed[*]} " != *" $name "* ]] ||
+		echo "(failed in the last run: see $out/output.log)"
+	echo
+done > build/bench/summary.md
 echo "results: build/bench/summary.md"
 [ ${#failed[@]} = 0 ] || { echo "failed: ${failed[*]}"; exit 1; }
