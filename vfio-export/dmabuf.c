@@ -110,11 +110,24 @@ static void p2p_put_mapping(struct p2p_dmabuf *priv)
 		wake_up_all(&priv->unmapped);
 }
 
+/*
+ * A one-range buffer is ioremapped: that maps it with huge pages where size
+ * and alignment allow, so a large buffer costs a few page-table entries
+ * instead of one per 4 KiB page.  Several ranges need vmap_pfn().
+ */
+static bool p2p_vmap_ioremaps(struct p2p_dmabuf *priv)
+{
+	return priv->nr_ranges == 1;
+}
+
 static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
 {
 	if (!priv->vaddr)
 		return;
-	vunmap((void __force *)priv->vaddr);
+	if (priv->vaddr_bar && p2p_vmap_ioremaps(priv))
+		iounmap(priv->vaddr);
+	else
+		vunmap((void __force *)priv->vaddr);
 	priv->vaddr = NULL;
 	if (priv->vaddr_bar)
 		p2p_put_mapping(priv);
@@ -353,6 +366,13 @@ static void *p2p_vmap_bar(struct p2p_dmabuf *priv, unsigned long n)
 	void *va;
 	u32 i;
 
+	if (p2p_vmap_ioremaps(priv)) {
+		phys_addr_t phys = priv->ranges[0].phys;
+		size_t len = priv->ranges[0].len;
+
+		return (void __force *)(priv->prefetch ? ioremap_wc(phys, len) :
+							 ioremap(phys, len));
+	}
 	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return NULL;
