@@ -31,7 +31,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
-#include "../tests/kmod/importer/importer_uapi.h"
+#include "../tests/lib/importer.h"
 
 #define PAGE	4096ULL
 #define TRACE	"/sys/kernel/tracing/"
@@ -81,18 +81,7 @@ static void mark(const char *what)
 
 static int importer(int buf)
 {
-	struct imp_attach a = { .fd = buf };
-	int fd = open("/dev/p2pmr_importer", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, IMP_ATTACH, &a)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
+	return imp_open(buf, 0, 0, 0);
 }
 
 /* @n one-page ranges, each followed by a page that is not exported. */

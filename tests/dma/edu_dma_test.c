@@ -33,7 +33,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
-#include "../kmod/importer/importer_uapi.h"
+#include "../lib/importer.h"
 #include "../lib/pattern.h"
 #include "../lib/tap.h"
 
@@ -64,21 +64,7 @@ static int export(int nr, const struct p2pmr_range *r)
 /* An importer on @buf, its umem (if any) at @offset, @length (0: all). */
 static int importer(int buf, uint64_t offset, uint64_t length)
 {
-	struct imp_attach a = {
-		.fd = buf, .flags = mode->flags,
-		.offset = offset, .length = length,
-	};
-	int fd = open("/dev/p2pmr_importer", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, IMP_ATTACH, &a)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
+	return imp_open(buf, mode->flags, offset, length);
 }
 
 static FILE *vmout(const char *what, const char *ext)

@@ -29,7 +29,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
-#include "../kmod/importer/importer_uapi.h"
+#include "../lib/importer.h"
 #include "../lib/tap.h"
 
 
@@ -55,18 +55,7 @@ static int export1(void)
 /* Open an importer attached to @buf; returns its fd or -errno. */
 static int importer(int buf, unsigned int flags)
 {
-	struct imp_attach a = { .fd = buf, .flags = flags };
-	int fd = open("/dev/p2pmr_importer", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, IMP_ATTACH, &a)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
+	return imp_open(buf, flags, 0, 0);
 }
 
 static int imp_call(int fd, unsigned long cmd, void *arg)
