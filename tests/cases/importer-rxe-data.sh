@@ -6,6 +6,7 @@
 # backing file at the range boundaries.  Also a udmabuf MR, and stock
 # ib_write_bw / ib_read_bw on host memory.
 # post: c="build/user/tests/bar_rw check $VMDIR/host/bar0"; $c 0x100000 0x2000 1000 && for o in 0x400000 0x40f000 0x600000 0x60f000 0xc00000; do $c $o 0x1000 3000 || exit 1; done && ! $c 0x410000 0x1000 3000
+# timeout: 480
 . tests/lib/guest.sh
 
 load_rdma

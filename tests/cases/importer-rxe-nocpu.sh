@@ -3,6 +3,7 @@
 # A dma-buf without CPU access, from upstream vfio-pci (7.3 only), is refused
 # by the rebuilt rxe with EOPNOTSUPP and a reason in dmesg, never crashed on.
 # kernels: 7.3
+# timeout: 480
 . tests/lib/guest.sh
 
 load_rdma

@@ -6,6 +6,7 @@
 # region may change after the revoke (checked in the guest, and by the host
 # against snapshots taken right after the revoke), the kernel log stays
 # clean.  Then close-order chaos and kill -9 of an owner holding an MR.
+# timeout: 480
 # vm: --topology rootports
 # post: cmp <(dd if=$VMDIR/host/bar0 bs=1M skip=2 count=1 status=none) $VMDIR/out/snap-mem.bin
 . tests/lib/guest.sh

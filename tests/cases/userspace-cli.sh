@@ -4,6 +4,7 @@
 # mr-check (dma-buf MR + RDMA WRITE/READ self-test), status, --json, and the
 # documented exit codes for bad input.  On 7.3 also against upstream
 # vfio-pci: export works, mr-check on rxe says the dma-buf has no CPU access.
+# timeout: 480
 . tests/lib/guest.sh
 
 P=/p2pmr/build/user/bin/p2pmr
