@@ -31,6 +31,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
+#include "stats.h"
 #include "../tests/lib/importer.h"
 
 #define PAGE	4096ULL
@@ -39,27 +40,6 @@
 static struct p2pmr_dev *dev;
 static const char *label = "p2pmr";
 static int marker = -1;
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int write_file(const char *path, const char *val)
 {
