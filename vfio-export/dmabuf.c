@@ -221,9 +221,11 @@ static void p2p_unmap_host(struct p2p_dmabuf *priv, struct device *dev,
 }
 
 /*
- * The route of an attachment, chosen at its first map and kept: the
- * topology, the importer's IOMMU domain and its DMA mask do not change while
- * its driver holds the attachment.  A refusal is reported once.
+ * The route of an attachment, chosen at its first map and kept until the
+ * buffer is next revoked or restored, when it is chosen anew.  It depends on
+ * the topology and on the importer's IOMMU domain and DMA mask, which only
+ * change if the importer's driver is rebound while the attachment lives.
+ * A refusal is reported once per attachment.
  */
 static enum p2p_route p2p_attach_route(struct p2p_dmabuf *priv,
 				       struct dma_buf_attachment *attach)
@@ -241,13 +243,17 @@ static enum p2p_route p2p_attach_route(struct p2p_dmabuf *priv,
 		reason = "the BAR's bus address is beyond the importer's DMA mask";
 	}
 	pa->routed = true;
-	if (pa->route == P2P_ROUTE_NONE)
-		dev_warn(&priv->pdev->dev, "cannot map BAR%u for %s: %s\n",
-			 priv->bar, dev_name(attach->dev), reason);
-	else
+	if (pa->route == P2P_ROUTE_NONE) {
+		if (!pa->warned)
+			dev_warn(&priv->pdev->dev,
+				 "cannot map BAR%u for %s: %s\n", priv->bar,
+				 dev_name(attach->dev), reason);
+		pa->warned = true;
+	} else {
 		dev_dbg(&priv->pdev->dev, "BAR%u for %s: %s route, %s\n",
 			priv->bar, dev_name(attach->dev),
 			p2p_route_name(pa->route), reason);
+	}
 	return pa->route;
 }
 
@@ -506,9 +512,14 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 	WRITE_ONCE(priv->revoked, revoked);
 	/* Importers unmap (and vunmap) from their invalidate callback. */
 	p2p_invalidate_mappings(dmabuf);
-	if (revoked)
-		list_for_each_entry(attach, &dmabuf->attachments, node)
-			((struct p2p_attach *)attach->priv)->revokes++;
+	list_for_each_entry(attach, &dmabuf->attachments, node) {
+		struct p2p_attach *pa = attach->priv;
+
+		/* Chosen again at the next map: the importer may have changed. */
+		pa->routed = false;
+		if (revoked)
+			pa->revokes++;
+	}
 	dma_resv_unlock(dmabuf->resv);
 	if (revoked)
 		p2p_wait_unmapped(priv);

@@ -79,6 +79,7 @@ struct p2p_attach {
 	unsigned int live;	/* mappings not yet unmapped */
 	unsigned int maps;
 	unsigned int revokes;
+	bool warned;		/* a refused route was reported */
 };
 
 static inline struct p2p_device *to_p2p(struct vfio_device *vdev)

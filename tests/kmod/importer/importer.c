@@ -410,11 +410,13 @@ static long imp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		dma_resv_unlock(imp->dmabuf->resv);
 		break;
 	case IMP_VMAP:
-		ret = imp_vmap(imp);
+		/* The umem callbacks give back DMA mappings only. */
+		ret = imp->umem ? -EINVAL : imp_vmap(imp);
 		break;
 	case IMP_CPU_WRITE:
 	case IMP_CPU_CHECK:
-		ret = imp_cpu(imp, uarg, cmd == IMP_CPU_WRITE);
+		ret = imp->umem ? -EINVAL :
+		      imp_cpu(imp, uarg, cmd == IMP_CPU_WRITE);
 		break;
 	case IMP_DMA_WRITE:
 		ret = imp_dma_write(imp, uarg);
@@ -531,7 +533,11 @@ static struct pci_driver imp_driver = {
 
 static int __init imp_init(void)
 {
-	int ret = imp_umem_init();
+	int ret;
+
+	if (!dma_bits || dma_bits > 64)
+		return -EINVAL;
+	ret = imp_umem_init();
 
 	if (ret)
 		return ret;

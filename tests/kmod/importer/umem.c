@@ -113,6 +113,9 @@ int imp_umem_attach(struct imp *imp, const struct imp_attach *arg)
 	if (arg->flags & ~(IMP_UMEM | IMP_UMEM_PINNED) ||
 	    (arg->flags & IMP_UMEM && arg->flags & IMP_UMEM_PINNED))
 		return -EINVAL;
+	/* The MTT has whole pages, and so does the umem. */
+	if (!PAGE_ALIGNED(arg->offset) || !PAGE_ALIGNED(arg->length))
+		return -EINVAL;
 	if (!length) {
 		dmabuf = dma_buf_get(arg->fd);
 		if (IS_ERR(dmabuf))
@@ -156,6 +159,8 @@ int imp_umem_attach(struct imp *imp, const struct imp_attach *arg)
 	ret = imp_umem_fill_mtt(imp);
 	if (!ret)
 		imp->st.maps++;
+	if (ret)	/* not ours after all: no callback on the way out */
+		ib_umem_dmabuf_set_revoke_locked(umem, NULL, NULL);
 	dma_resv_unlock(imp->dmabuf->resv);
 	if (ret) {
 		ib_umem_release(&umem->umem);
