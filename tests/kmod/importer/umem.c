@@ -52,7 +52,11 @@ static void imp_umem_invalidate(struct dma_buf_attachment *attach)
 	struct imp *imp = umem->private;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
-	if (!imp) {	/* not handed to us yet: nothing is mapped */
+	/*
+	 * Not ours yet (nothing mapped) or being released (maybe still
+	 * mapped, until ib_umem_release() revokes it): just give it back.
+	 */
+	if (!imp) {
 		ib_umem_dmabuf_unmap_pages(umem);
 		return;
 	}
