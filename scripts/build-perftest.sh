@@ -4,13 +4,14 @@
 # Runs inside the root (scripts/in-root): build Debian's perftest with
 # Debian's patches, p2pmr's --use_vfio memory backend (perf/perftest/*.c,
 # *.h) and its hook patch (perf/perftest/*.patch), linked with libp2pmr.a.
-# Only ib_write_bw, ib_read_bw and ib_send_bw are built, into build/perf/.
+# The bandwidth and latency tests of WRITE, READ and SEND are built, into
+# build/perf/.
 # The source tarballs are cached in $P2PMR_CACHE/src/perftest.
 set -euo pipefail
 top=/p2pmr
 out=$top/build/perf
 dl=/cache/src/perftest
-progs="ib_write_bw ib_read_bw ib_send_bw"
+progs="ib_write_bw ib_read_bw ib_send_bw ib_write_lat ib_read_lat ib_send_lat"
 mkdir -p "$dl" "$out"
 cd "$dl"
 if ! ls perftest_*.orig.tar.* > /dev/null 2>&1; then

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # perftest's --use_vfio backend (perf/perftest/): ib_write_bw, ib_read_bw and
 # ib_send_bw between rxe0 and rxe1 with a VFIO BAR on the server side (client
-# in host memory) and on both sides.  A process can open a VFIO group only
+# in host memory) and on both sides, and ib_write_lat, ib_read_lat and
+# ib_send_lat with the BAR on both sides.  A process can open a VFIO group only
 # once and a group only one process at a time, so "both sides" uses a second
 # ivshmem device (B, backed by $VMDIR/host/bar1): the server's buffers are in
 # device A's BAR, the client's in B's at 32 MiB.  Each run must exit 0 on
@@ -38,29 +39,31 @@ check() {
 	$BIN/bar_rw check "$1" "$2" "$3" $SEED "$4" || die "$1 at $2: not the expected data"
 }
 
-# run TEST "SERVER OPTS" "CLIENT OPTS": one perftest pair; both must exit 0,
-# the client must report a non-zero average bandwidth for SZ.  perftest
-# turns a failed calibration of its cycle counter (under TCG, r^2 < 0.9 when
-# the host is busy) into a bandwidth of 0.00: such a run is repeated once.
+# run TEST "SERVER OPTS" "CLIENT OPTS": one perftest pair; both must exit 0
+# within 120 s, the client must report a non-zero average bandwidth (a *_bw
+# test) or typical latency (*_lat) for SZ.  perftest turns a failed
+# calibration of its cycle counter (under TCG, r^2 < 0.9 when the host is
+# busy) into a figure of 0.00 or inf: such a run is repeated once.
 run() {
-	local t=$1 s=$2 c=$3 spid rc src bw try
+	local t=$1 s=$2 c=$3 spid rc src v try col=4
 
+	[[ $t == *_lat ]] && col=5	# t_typical[usec]
 	for try in 1 2; do
 		say "$t server: $s / client: $c"
-		$PT/$t -d rxe1 -s $SZ -F $s > /tmp/s.log 2>&1 &
+		timeout 120 $PT/$t -d rxe1 -s $SZ -F $s > /tmp/s.log 2>&1 &
 		spid=$!
 		sleep 1
-		$PT/$t -d rxe0 -s $SZ -F $c $RXE1_IP > /tmp/c.log 2>&1
+		timeout 120 $PT/$t -d rxe0 -s $SZ -F $c $RXE1_IP > /tmp/c.log 2>&1
 		rc=$?
 		wait $spid
 		src=$?
 		[ $src = 0 ] || { cat /tmp/s.log; die "$t server exited $src"; }
 		[ $rc = 0 ] || { cat /tmp/c.log /tmp/s.log; die "$t client exited $rc"; }
-		bw=$(awk -v sz=$SZ '$1 == sz && NF >= 4 {print $4; exit}' /tmp/c.log)
+		v=$(awk -v sz=$SZ -v c=$col '$1 == sz && NF >= c {print $c; exit}' /tmp/c.log)
 		echo "# $t: $(grep -E "^ +$SZ " /tmp/c.log)"
-		awk -v b="$bw" 'BEGIN { exit !(b + 0 > 0) }' && break
+		awk -v v="$v" 'BEGIN { exit !(v ~ /^[0-9.]+$/ && v + 0 > 0) }' && break
 		grep 'Correlation coefficient' /tmp/c.log && [ $try = 1 ] ||
-			{ cat /tmp/c.log; die "$t: no bandwidth reported"; }
+			{ cat /tmp/c.log; die "$t: no result reported"; }
 		say "perftest could not calibrate its clock: once more"
 	done
 	dmabuf_mr s "$s"
@@ -135,6 +138,18 @@ check /host/bar1 0x2000000 0x10000 0x810000
 run ib_send_bw "--use_vfio=$A,offset=12M -n 200" "--use_vfio=$B,offset=32M -n 200"
 check /host/bar0 0xc10000 0x10000 0x2000000
 
+# Latency tests, BAR on both sides.  ib_write_lat has each side poll the
+# last byte of its receive buffer, here in the BAR's mmap, for the peer's
+# RDMA WRITE, which rxe puts in the BAR through the exporter's mapping: the
+# run cannot finish unless every WRITE lands where the CPU looks.  Both
+# buffers start zeroed (the backend's WRITE-latency fill) and hold what the
+# ping-pong wrote last: the other side's buffer, zeros plus the counter in
+# the last byte; the host-memory pattern check does not apply.
+run ib_write_lat "--use_vfio=$A,offset=20M -n 200" "--use_vfio=$B,offset=36M -n 200"
+run ib_read_lat "--use_vfio=$A,offset=24M -n 200" "--use_vfio=$B,offset=40M -n 200"
+check /host/bar1 0x2800000 0x10000 0x1810000
+run ib_send_lat "--use_vfio=$A,offset=28M -n 200" "--use_vfio=$B,offset=44M -n 200"
+
 # While traffic runs the exporter shows both dma-bufs attached to an RDMA
 # device (perftest registers after the connection is made, and closes its
 # dma-buf fd right after registering: the MR keeps the attachment).
@@ -151,4 +166,4 @@ for d in $A $B; do
 	awk -v d="$d" '/^[0-9a-f]+:/ { dev = $1 } dev == d ":" && /attachment/ { ok = 1 } END { exit !ok }' \
 		/tmp/status || die "no attachment on $d during the run"
 done
-say "perftest --use_vfio: write/read/send, one side and both sides"
+say "perftest --use_vfio: write/read/send bw, one side and both sides; lat, both sides"
