@@ -33,6 +33,7 @@
 #include "p2pmr.h"
 #include "stats.h"
 #include "../tests/lib/importer.h"
+#include "../tests/lib/sysfs.h"
 
 #define PAGE	4096ULL
 #define TRACE	"/sys/kernel/tracing/"
@@ -40,18 +41,6 @@
 static struct p2pmr_dev *dev;
 static const char *label = "p2pmr";
 static int marker = -1;
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 static void mark(const char *what)
 {
@@ -115,8 +104,8 @@ static int bench_map(void)
 	/* Small maps take microseconds: many of them, for a stable median. */
 	static const int iters[] = { 1000, 300, 20, 5 };
 
-	if (write_file(TRACE "buffer_size_kb", "32768") ||
-	    write_file(TRACE "events/intel_iommu/qi_submit/enable", "1")) {
+	if (sysfs_write(TRACE "buffer_size_kb", "32768") ||
+	    sysfs_write(TRACE "events/intel_iommu/qi_submit/enable", "1")) {
 		fprintf(stderr, "dmacost: cannot enable intel_iommu/qi_submit\n");
 		return 1;
 	}
@@ -138,7 +127,7 @@ static int bench_map(void)
 			ioctl(fd, IMP_UNMAP);
 		else
 			ret = fd < 0 ? fd : -errno;
-		write_file(TRACE "trace", "");
+		sysfs_write(TRACE "trace", "");
 		for (int i = 0; !ret && i < it; i++) {
 			double t0, t1;
 
@@ -158,7 +147,7 @@ static int bench_map(void)
 			       strerror(-ret));
 		} else {
 			count_trace(&c);
-			printf("| %d | %s | %u | %.0f | %.0f | %.1f | %.1f |\n",
+			printf("| %d | %s | %u | %.1f | %.1f | %.1f | %.1f |\n",
 			       n, label, m.nents, median(map, it),
 			       median(unmap, it), (double)c.iotlb[0] / it,
 			       (double)c.iotlb[1] / it);
@@ -169,7 +158,7 @@ static int bench_map(void)
 		if (buf >= 0)
 			close(buf);
 	}
-	write_file(TRACE "events/intel_iommu/qi_submit/enable", "0");
+	sysfs_write(TRACE "events/intel_iommu/qi_submit/enable", "0");
 	return 0;
 }
 

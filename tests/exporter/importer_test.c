@@ -30,6 +30,7 @@
 
 #include "p2pmr.h"
 #include "../lib/importer.h"
+#include "../lib/sysfs.h"
 #include "../lib/tap.h"
 
 
@@ -474,18 +475,6 @@ static void test_owner_killed(void)
 	close(sv[0]);
 	close(sv[1]);
 	tap_result(!p2pmr_dev_open(bdf, &dev), "device reopens after kill -9");
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /*
