@@ -14,8 +14,9 @@
 # hold the bytes the RDMA operations moved: the backend fills its buffers
 # with a pattern keyed by BAR offset, so the server's receive half must hold
 # the client's pattern and, for READ, B the server's.  Bad --use_vfio input
-# must fail with a message that says why.
-# vm: --qemu -object --qemu memory-backend-file,id=bar1,mem-path=/vmrun/host/bar1,size=64M,share=on --qemu -device --qemu ivshmem-plain,memdev=bar1,addr=0x12
+# must fail with a message that says why (an I/O-port BAR: QEMU's
+# pci-testdev).
+# vm: --qemu -object --qemu memory-backend-file,id=bar1,mem-path=/vmrun/host/bar1,size=64M,share=on --qemu -device --qemu ivshmem-plain,memdev=bar1,addr=0x12 --qemu -device --qemu pci-testdev,addr=0x13
 # post: build/user/tests/bar_rw check $VMDIR/host/bar0 0x410000 0x10000 0x7032706d72 0x2000000 && build/user/tests/bar_rw check $VMDIR/host/bar0 0xc10000 0x10000 0x7032706d72 0x2000000
 # timeout: 480
 . tests/lib/guest.sh
@@ -103,6 +104,11 @@ refuse "BAR1 of $A is absent" --use_vfio=$A,bar=1
 refuse "offset 0x4000000 is past the end of BAR2 of $A" --use_vfio=$A,offset=64M
 refuse "does not fit in BAR2 of $A" --use_vfio=$A,offset=0x3ff0000 -s 1048576
 refuse "no PCI device 0000:00:19.0" --use_vfio=00:19.0
+# QEMU's pci-testdev: BAR1 is an I/O-port BAR.
+TESTDEV=$(lspci -Dn -d 1b36:0005 | awk 'NR == 1 {print $1}')
+[ -n "$TESTDEV" ] || die "no pci-testdev"
+bind_driver "$TESTDEV" vfio-pci-p2p
+refuse "BAR1 of $TESTDEV is an I/O port BAR, not memory" --use_vfio=$TESTDEV,bar=1
 VGA=$(lspci -Dn -d 1234:1111 | awk 'NR == 1 {print $1}')
 refuse "$VGA is bound to .*, not to a VFIO driver" --use_vfio=$VGA
 # A second process on the same device: its group is busy.

@@ -4,13 +4,15 @@
  * command line, whatever VFIO driver it is bound to (vfio-pci-p2p on any
  * kernel, upstream vfio-pci on 7.3+).
  *
- *   dmabuf_uapi [--ours] BDF
+ *   dmabuf_uapi [--ours] [--io N] BDF
  *
  * Each case prints "ok/not ok N name" and, for comparing drivers, a line
  * "# case NAME RESULT" where RESULT is "fd" or the errno name.  --ours adds
  * the cases where vfio-pci-p2p deliberately differs from upstream 7.3: a
  * cap on nr_ranges (upstream copies whatever count it is given, EFAULT
  * here) and a check of open_flags (upstream accepts O_APPEND and others).
+ * --io N checks only that BAR N, an I/O-port BAR, cannot be exported: no
+ * dma-buf (with --ours: EINVAL).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +121,41 @@ static void expect(const char *name, int ret, int want, uint64_t size)
 
 #define R(o, l) { .offset = (o), .length = (l) }
 
+/* An I/O-port BAR has nothing to map: no dma-buf of one page of it. */
+static int io_bar(const char *bdf, uint32_t bar, int ours)
+{
+	const struct vfio_region_dma_range one = R(0, PAGE);
+	struct p2pmr_region reg;
+	struct p2pmr_dev *dev;
+	int ret;
+
+	if (p2pmr_dev_open(bdf, &dev)) {
+		fprintf(stderr, "dmabuf_uapi: %s\n", p2pmr_errmsg());
+		return 1;
+	}
+	if (p2pmr_region(dev, bar, &reg) || !reg.size ||
+	    (reg.flags & P2PMR_REGION_MEM)) {
+		fprintf(stderr, "dmabuf_uapi: BAR%u of %s is not an I/O BAR\n",
+			bar, bdf);
+		return 1;
+	}
+	devfd = p2pmr_dev_fd(dev);
+	printf("TAP version 13\n# %s BAR%u: I/O, %llu bytes\n", bdf, bar,
+	       (unsigned long long)reg.size);
+	ret = export_ranges(bar, 1, &one);
+	printf("# case io-bar %s\n", result_name(ret));
+	if (ours)
+		tap_result(ret == -EINVAL, "I/O BAR: want EINVAL got %s",
+			   result_name(ret));
+	else
+		tap_result(ret < 0, "I/O BAR: want no dma-buf got %s",
+			   result_name(ret));
+	if (ret >= 0)
+		close(ret);
+	p2pmr_dev_close(dev);
+	return tap_done();
+}
+
 int main(int argc, char **argv)
 {
 	const uint32_t get = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
@@ -132,8 +169,10 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
+	if (argc == 4 && !strcmp(argv[1], "--io"))
+		return io_bar(argv[3], strtoul(argv[2], NULL, 0), ours);
 	if (argc != 2) {
-		fprintf(stderr, "usage: dmabuf_uapi [--ours] BDF\n");
+		fprintf(stderr, "usage: dmabuf_uapi [--ours] [--io N] BDF\n");
 		return 2;
 	}
 	if (p2pmr_dev_open(argv[1], &dev)) {
