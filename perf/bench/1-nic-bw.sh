@@ -25,8 +25,11 @@ for s in "${@:-7.3}"; do
 		rm -rf "$out/raw-$s" && cp -r "$vm/out/raw" "$out/raw-$s"
 	fi
 
-	# Median per test, size and memory: TEST SIZE MEMORY MiB/s RUNS MIN MAX.
-	sort -k1,1 -k2,2n -k3,3 -k5,5g "$out/results-$s.txt" | awk '
+	# Median per test, size and memory: TEST SIZE MEMORY MiB/s RUNS MIN MAX,
+	# of the runs that gave a figure (perftest reports 0.00 when it could
+	# not calibrate its clock three times over: such runs are left out).
+	nofig=$(awk '$5 + 0 <= 0' "$out/results-$s.txt" | wc -l)
+	awk '$5 + 0 > 0' "$out/results-$s.txt" | sort -k1,1 -k2,2n -k3,3 -k5,5g | awk '
 	function flush() {
 		if (k) print key, (k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2), k, v[1], v[k]
 		k = 0
@@ -40,12 +43,16 @@ for s in "${@:-7.3}"; do
 	# vCPU threads share two cores with QEMU and everything else) can only
 	# slow a run down, so the best of N runs is the least disturbed figure
 	# of each side; the medians show how much the disturbance moves.
-	awk -v s="$s" '
-	{ bw[$1, $2, $3] = $4; best[$1, $2, $3] = $7; runs = $5; if (!($2 in seen)) { seen[$2] = 1; sizes[++n] = $2 } }
+	awk -v s="$s" -v nofig="$nofig" '
+	{ bw[$1, $2, $3] = $4; best[$1, $2, $3] = $7; if ($5 > runs) runs = $5
+	  if (!($2 in seen)) { seen[$2] = 1; sizes[++n] = $2 } }
 	# Run-to-run spread (max/min) of the host-memory runs: the noise floor.
 	$3 == "host" && $2 >= 65536 && $6 > 0 && $7 / $6 > spread { spread = $7 / $6 }
 	function h(b) { return b >= 1048576 ? b / 1048576 " MiB" : b >= 1024 ? b / 1024 " KiB" : b " B" }
-	function ratio(t, z, a) { return a[t, z, "bar"] / a[t, z, "host"] }
+	# BAR/host, or -1 when a side has no figure.
+	function ratio(t, z, a) { return a[t, z, "host"] > 0 && a[t, z, "bar"] > 0 ? a[t, z, "bar"] / a[t, z, "host"] : -1 }
+	function fr(r) { return r < 0 ? "n/a" : sprintf("%.3f", r) }
+	function verdict(m) { return missing ? "undecided (a size has no figure)" : !ln ? "undecided (no size >= 64 KiB)" : m >= 0.95 ? "met" : "NOT met" }
 	END {
 		printf "Linux %s: average bandwidth in MiB/s, median of %d runs (best run in brackets), server buffer in host memory or the BAR\n\n", s, runs
 		print "| size | WRITE host | WRITE BAR | BAR/host median (best) | READ host | READ BAR | BAR/host median (best) |"
@@ -57,9 +64,11 @@ for s in "${@:-7.3}"; do
 			for (t = 0; t < 2; t++) {
 				k = t ? "ib_read_bw" : "ib_write_bw"
 				r = ratio(k, z, bw); rb = ratio(k, z, best)
-				printf " | %.2f (%.2f) | %.2f (%.2f) | %.3f (%.3f)", bw[k, z, "host"], best[k, z, "host"],
-					bw[k, z, "bar"], best[k, z, "bar"], r, rb
-				if (z >= 65536) {
+				printf " | %.2f (%.2f) | %.2f (%.2f) | %s (%s)", bw[k, z, "host"], best[k, z, "host"],
+					bw[k, z, "bar"], best[k, z, "bar"], fr(r), fr(rb)
+				if (z >= 65536 && r < 0)
+					missing = 1
+				else if (z >= 65536) {
 					if (r < min) min = r
 					if (rb < mbest) mbest = rb
 					lsum += log(r); ln++
@@ -67,10 +76,12 @@ for s in "${@:-7.3}"; do
 			}
 			print " |"
 		}
-		printf "\nTarget BAR/host >= 0.95 for messages >= 64 KiB, on the best of %d runs: %s (lowest ratio %.3f).\n",
-			runs, (mbest >= 0.95 ? "met" : "NOT met"), mbest
-		printf "On the medians: %s (lowest ratio %.3f); geometric mean of the median ratios, WRITE and READ: %.3f.\n",
-			(min >= 0.95 ? "met" : "NOT met"), min, exp(lsum / ln)
+		printf "\nTarget BAR/host >= 0.95 for messages >= 64 KiB, on the best of %d runs: %s (lowest ratio %s).\n",
+			runs, verdict(mbest), ln ? sprintf("%.3f", mbest) : "n/a"
+		printf "On the medians: %s (lowest ratio %s); geometric mean of the median ratios, WRITE and READ: %s.\n",
+			verdict(min), ln ? sprintf("%.3f", min) : "n/a", ln ? sprintf("%.3f", exp(lsum / ln)) : "n/a"
+		if (nofig)
+			printf "%d runs gave no figure (perftest could not calibrate its clock) and are left out.\n", nofig
 		printf "For scale: at those sizes the %d host-memory runs of one size differ by up to %.0f%% (max/min).\n\n",
 			runs, (spread - 1) * 100
 	}' "$out/median-$s.txt" | tee "$out/table-$s.md"

@@ -16,7 +16,8 @@
 # scheduler, rxe's work shares CPU 0 with the busy-polling client in some
 # runs and not in others, and identical runs differ by 50-70% (two modes,
 # about 21 and 34 MiB/s at 1 MiB on 7.3); placed like this, five runs of
-# one size were within 5% of each other.
+# one size were within 5% of each other in a trial, though in a whole
+# benchmark run some runs still fall to the low mode (docs/perf.md).
 . tests/lib/guest.sh
 
 PT=/p2pmr/build/perf

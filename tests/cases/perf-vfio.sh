@@ -27,7 +27,9 @@ SZ=65536		# message size; each perftest buffer is 2 x SZ
 A=$IVSHMEM
 B=$(lspci -Dn -d 1af4:1110 | awk 'NR == 2 {print $1}')
 [ -n "$B" ] || die "no second ivshmem device"
-[ -x $PT/ib_write_bw ] || die "no $PT/ib_write_bw: run make"
+for t in ib_{write,read,send}_{bw,lat}; do
+	[ -x $PT/$t ] || die "no $PT/$t: run make"
+done
 load_rdma
 load_p2p
 bind_driver "$A" vfio-pci-p2p
@@ -155,6 +157,7 @@ run ib_write_lat "--use_vfio=$A,offset=20M -n 200" "--use_vfio=$B,offset=36M -n 
 run ib_read_lat "--use_vfio=$A,offset=24M -n 200" "--use_vfio=$B,offset=40M -n 200"
 check /host/bar1 0x2800000 0x10000 0x1810000
 run ib_send_lat "--use_vfio=$A,offset=28M -n 200" "--use_vfio=$B,offset=44M -n 200"
+check /host/bar0 0x1c10000 0x10000 0x2c00000
 
 # While traffic runs the exporter shows both dma-bufs attached to an RDMA
 # device (perftest registers after the connection is made, and closes its
