@@ -221,4 +221,9 @@ static inline bool p2p_kernel_p2p_ok(struct pci_dev *provider,
 
 #endif
 
+/* The typed allocator of newer kernels, for one object, where it is missing. */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
+#endif
+
 #endif /* VFIO_PCI_P2P_COMPAT_H */

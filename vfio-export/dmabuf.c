@@ -40,7 +40,7 @@ static int p2p_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	if (!p2p_attach_revocable(attach))
 		return -EOPNOTSUPP;
 
-	pa = kzalloc(sizeof(*pa), GFP_KERNEL);
+	pa = kzalloc_obj(*pa, GFP_KERNEL);
 	if (!pa)
 		return -ENOMEM;
 	attach->priv = pa;
@@ -671,7 +671,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	if (ret)
 		goto err_free_ranges;
 
-	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
+	priv = kzalloc_obj(*priv, GFP_KERNEL);
 	if (!priv) {
 		ret = -ENOMEM;
 		goto err_free_ranges;

@@ -17,7 +17,7 @@ rc=${PIPESTATUS[0]}
 TESTDEV=$(lspci -Dn -d 1b36:0005 | awk 'NR == 1 {print $1}')
 [ -n "$TESTDEV" ] || die "no pci-testdev"
 bind_driver "$TESTDEV" vfio-pci-p2p
-$BIN/dmabuf_uapi --ours --io 1 "$TESTDEV" || die "vfio-pci-p2p exported an I/O BAR"
+$BIN/dmabuf_uapi --io 1 "$TESTDEV" || die "vfio-pci-p2p exported an I/O BAR"
 /p2pmr/build/user/bin/p2pmr export "$TESTDEV" --bar 1 > /tmp/io.log 2>&1
 rc=$?
 cat /tmp/io.log
