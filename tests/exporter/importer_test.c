@@ -242,16 +242,9 @@ static int dev_reset(void)
 static int sysfs_reset(void)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", bdf);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "1", 1) != 1)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return sysfs_write(path, "1");
 }
 
 static int low_power(uint32_t feature)
