@@ -37,6 +37,7 @@ host_deps() {
 	local missing=""
 	command -v debootstrap >/dev/null || missing="$missing debootstrap"
 	command -v unshare >/dev/null || missing="$missing util-linux"
+	command -v pkill >/dev/null || missing="$missing procps"
 	[ -z "$missing" ] && return 0
 	log "installing on host:$missing"
 	apt-get update -qq

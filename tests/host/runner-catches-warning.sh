@@ -27,11 +27,11 @@ s=${s%% *}
 for budget in 1 2; do
 	mkdir -p build/vm/runner-selftest
 	echo $budget > build/vm/runner-selftest/crash-budget
-	out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-crashes tests/vm/run --kver "$s" \
+	out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty tests/vm/run --kver "$s" \
 		--dir build/vm/runner-selftest -- true 2>&1)
 	rc=$?
 	echo "$out"
-	echo "$out" | grep -q 'vm: qemu: qemu-crashes: planted assertion' ||
+	echo "$out" | grep -q 'vm: qemu: qemu-faulty: planted assertion' ||
 		{ echo "FAIL: QEMU's last words not shown"; exit 1; }
 	echo "$out" | grep -q 'qemu died on signal 6.*retrying once' ||
 		{ echo "FAIL: retry not said"; exit 1; }
@@ -42,4 +42,29 @@ for budget in 1 2; do
 	fi
 done
 rm -f build/vm/runner-selftest/crash-budget
+
+# A guest that never reaches the command (an early-boot hang) is stopped
+# after the boot deadline, not the whole timeout, and retried once; a second
+# hang fails the run, with exit 1, not the timeout's 124.
+for budget in 1 2; do
+	echo $budget > build/vm/runner-selftest/hang-budget
+	t0=$SECONDS
+	out=$(P2PMR_BOOT_DEADLINE=10 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
+		tests/vm/run --kver "$s" --timeout 200 \
+		--dir build/vm/runner-selftest -- true 2>&1)
+	rc=$?
+	t=$((SECONDS - t0))
+	echo "$out"
+	echo "$out" | grep -q 'no guest after 10s (hung in early boot).*retrying once' ||
+		{ echo "FAIL: hang retry not said"; exit 1; }
+	[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
+		{ echo "FAIL: not exactly one retry"; exit 1; }
+	[ $t -lt 150 ] || { echo "FAIL: the hang took ${t}s to notice"; exit 1; }
+	if [ $budget = 1 ]; then
+		[ $rc = 0 ] || { echo "FAIL: one boot hang not retried (exit $rc)"; exit 1; }
+	else
+		[ $rc = 1 ] || { echo "FAIL: two boot hangs gave exit $rc, not 1"; exit 1; }
+	fi
+done
+rm -f build/vm/runner-selftest/hang-budget
 echo "runner self-test passed"
