@@ -15,7 +15,8 @@
  * invalidations (the wait descriptor closing each batch is not traced).
  * Revoke: wall time of the VFIO_DEVICE_RESET ioctl, which returns once
  * every importer of the (one, 16-page) dma-buf was told and gave its
- * mapping back, and the invalidations the importers counted.
+ * mapping back (median of 30, the importer counts interleaved), and the
+ * invalidations the importers counted.
  * Prints markdown table rows prefixed with LABEL (the exporter's name).
  * Times are reported, never judged.
  */
@@ -162,59 +163,85 @@ static int bench_map(void)
 	return 0;
 }
 
-/* One dma-buf, @n importers attached to it and mapped, reset RESETS times. */
+/*
+ * One VFIO_DEVICE_RESET of the device while its one dma-buf has @n attached
+ * and mapped importers: the reset's wall time in @us, and the invalidations
+ * the importers saw added to @inval.
+ */
+static int revoke_once(int n, double *us, unsigned int *inval)
+{
+	const struct p2pmr_range r = { 0, 16 * PAGE };
+	int fds[16], buf, ret, i;
+	double t0;
+
+	buf = p2pmr_export(dev, 2, &r, 1, O_RDWR | O_CLOEXEC);
+	if (buf < 0)
+		return buf;
+	ret = 0;
+	for (i = 0; i < n; i++) {
+		struct imp_map m;
+
+		fds[i] = importer(buf);
+		if (fds[i] < 0) {
+			ret = fds[i];
+			break;
+		}
+		if (ioctl(fds[i], IMP_MAP, &m)) {
+			ret = -errno;
+			i++;
+			break;
+		}
+	}
+	if (!ret) {
+		t0 = now_us();
+		ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_RESET) ? -errno : 0;
+		*us = now_us() - t0;
+	}
+	while (i--) {
+		struct imp_status st;
+
+		if (!ioctl(fds[i], IMP_STATUS, &st))
+			*inval += st.invalidates;
+		close(fds[i]);
+	}
+	close(buf);
+	return ret;
+}
+
+/*
+ * RESETS rounds; each round resets once with 0, 1 and 16 importers, in an
+ * order that rotates from round to round, so that drift during the run
+ * (caches warming, the host's load) falls on every count alike.
+ */
 static int bench_revoke(void)
 {
 	static const int counts[] = { 0, 1, 16 };
-	const struct p2pmr_range r = { 0, 16 * PAGE };
-	enum { RESETS = 30 };
+	enum { NC = sizeof(counts) / sizeof(counts[0]), RESETS = 30, WARMUP = 3 };
+	static double t[NC][RESETS];
+	unsigned int inval[NC] = { 0 };
+	int err[NC] = { 0 };
+	unsigned int none = 0;
+	double dummy;
 
-	for (unsigned int s = 0; s < sizeof(counts) / sizeof(counts[0]); s++) {
-		int n = counts[s], fds[16], ret = 0, i, buf;
-		unsigned int inval = 0;
-		double t[RESETS];
+	for (int k = 0; k < WARMUP; k++)
+		revoke_once(0, &dummy, &none);
+	for (int k = 0; k < RESETS; k++) {
+		for (int j = 0; j < NC; j++) {
+			int c = (j + k) % NC;
 
-		buf = p2pmr_export(dev, 2, &r, 1, O_RDWR | O_CLOEXEC);
-		ret = buf < 0 ? buf : 0;
-		for (i = 0; i < n && !ret; i++) {
-			fds[i] = importer(buf);
-			if (fds[i] < 0)
-				ret = fds[i];
+			if (!err[c])
+				err[c] = revoke_once(counts[c], &t[c][k], &inval[c]);
 		}
-		for (int k = 0; !ret && k < RESETS; k++) {
-			double t0;
-
-			/* Mapped, so that every reset revokes a mapping. */
-			for (int j = 0; !ret && j < n; j++) {
-				struct imp_map m;
-
-				if (ioctl(fds[j], IMP_MAP, &m))
-					ret = -errno;
-			}
-			if (ret)
-				break;
-			t0 = now_us();
-			ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_RESET) ? -errno : 0;
-			t[k] = now_us() - t0;
-		}
-		for (int j = 0; j < i; j++) {
-			struct imp_status st;
-
-			if (fds[j] >= 0 && !ioctl(fds[j], IMP_STATUS, &st))
-				inval += st.invalidates;
-		}
-		if (ret)
-			printf("| %d | %s | fails: %s | |\n", n, label, strerror(-ret));
-		else
-			printf("| %d | %s | %.0f | %u |\n", n, label,
-			       median(t, RESETS), inval);
-		fflush(stdout);
-		for (int j = 0; j < i; j++)
-			if (fds[j] >= 0)
-				close(fds[j]);
-		if (buf >= 0)
-			close(buf);
 	}
+	for (int c = 0; c < NC; c++) {
+		if (err[c])
+			printf("| %d | %s | fails: %s | |\n", counts[c], label,
+			       strerror(-err[c]));
+		else
+			printf("| %d | %s | %.0f | %u |\n", counts[c], label,
+			       median(t[c], RESETS), inval[c]);
+	}
+	fflush(stdout);
 	return 0;
 }
 

@@ -7,8 +7,9 @@
 # The interface of a benchmark, perf/bench/<N>-<name>.sh:
 #   - run from the repository's top directory, on the host, with the kernel
 #     series as arguments (default 7.3); it boots its own VMs (tests/vm/run)
-#   - BENCH_OUT is its output directory, build/bench/<N>-<name> (relative,
-#     created and emptied beforehand): raw output and files go there
+#   - BENCH_OUT is its output directory (run-bench: build/bench/<N>-<name>,
+#     created and emptied beforehand; any path when run by hand): raw output
+#     and files go there; perf/lib.sh has the VM-run step they share
 #   - it prints its figures on stdout and writes a markdown table per kernel
 #     to BENCH_OUT/table-<series>.md; run-bench keeps all it printed in
 #     BENCH_OUT/output.log, and build/bench/summary.md collects the latest

@@ -12,15 +12,15 @@
 # and REPS.  BENCH_REPORT_ONLY=1 redoes the tables and plots from the
 # results of the last run in BENCH_OUT without booting anything.
 set -euo pipefail
+. perf/lib.sh
 out=${BENCH_OUT:-build/bench/1-nic-bw}
 mkdir -p "$out"
 for s in "${@:-7.3}"; do
 	vm=$out/vm-$s
-	[ "${BENCH_REPORT_ONLY:-0}" = 1 ] || tests/vm/run --kver "$s" --timeout 1800 --dir "$vm" -- \
-		env SIZES="${BENCH_SIZES:-}" BYTES="${BENCH_BYTES:-}" REPS="${BENCH_REPS:-}" \
-		bash perf/guest/nic-bw.sh > "$out/vm-$s.log" 2>&1 ||
-		{ tail -n 30 "$out/vm-$s.log"; echo "1-nic-bw: the $s run failed"; exit 1; }
 	if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
+		bench_vm 1-nic-bw "$s" -- env SIZES="${BENCH_SIZES:-}" \
+			BYTES="${BENCH_BYTES:-}" REPS="${BENCH_REPS:-}" \
+			bash perf/guest/nic-bw.sh
 		cp "$vm/out/results.txt" "$out/results-$s.txt"
 		rm -rf "$out/raw-$s" && cp -r "$vm/out/raw" "$out/raw-$s"
 	fi
@@ -86,7 +86,7 @@ for s in "${@:-7.3}"; do
 			runs, (spread - 1) * 100
 	}' "$out/median-$s.txt" | tee "$out/table-$s.md"
 
-	# Plot (gnuplot from the root).
+	# Plot (gnuplot from the root, which sees BENCH_OUT as /bench).
 	for t in ib_write_bw ib_read_bw; do
 		for m in host bar; do
 			awk -v t=$t -v m=$m '$1 == t && $3 == m {print $2, $4, $6, $7}' \
@@ -95,7 +95,7 @@ for s in "${@:-7.3}"; do
 	done
 	cat > "$out/plot-$s.gp" <<GP
 set terminal pngcairo size 720,440 font ",10"
-set output "/p2pmr/$out/nic-bw-$s.png"
+set output "/bench/nic-bw-$s.png"
 set title "p2pmr benchmark 1: rxe over veth, QEMU TCG, Linux $s"
 set logscale x 2
 set logscale y 10
@@ -104,12 +104,12 @@ set xlabel "message size (bytes)"
 set ylabel "average bandwidth, MiB/s (median, bars: min-max)"
 set key bottom right
 set grid
-plot "/p2pmr/$out/plot-$s-ib_write_bw-host.dat" w yerrorlines lw 2 t "WRITE, host memory", \\
-     "/p2pmr/$out/plot-$s-ib_write_bw-bar.dat" w yerrorlines lw 2 t "WRITE, VFIO BAR (dma-buf MR)", \\
-     "/p2pmr/$out/plot-$s-ib_read_bw-host.dat" w yerrorlines lw 2 t "READ, host memory", \\
-     "/p2pmr/$out/plot-$s-ib_read_bw-bar.dat" w yerrorlines lw 2 t "READ, VFIO BAR (dma-buf MR)"
+plot "/bench/plot-$s-ib_write_bw-host.dat" w yerrorlines lw 2 t "WRITE, host memory", \\
+     "/bench/plot-$s-ib_write_bw-bar.dat" w yerrorlines lw 2 t "WRITE, VFIO BAR (dma-buf MR)", \\
+     "/bench/plot-$s-ib_read_bw-host.dat" w yerrorlines lw 2 t "READ, host memory", \\
+     "/bench/plot-$s-ib_read_bw-bar.dat" w yerrorlines lw 2 t "READ, VFIO BAR (dma-buf MR)"
 GP
-	scripts/in-root gnuplot "/p2pmr/$out/plot-$s.gp"
+	P2PMR_BINDS="$(cd "$out" && pwd):/bench" scripts/in-root gnuplot "/bench/plot-$s.gp"
 	echo "plot: $out/nic-bw-$s.png"
 	echo
 done

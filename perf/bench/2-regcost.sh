@@ -8,17 +8,14 @@
 #   perf/bench/2-regcost.sh SERIES...    (BENCH_OUT: output directory)
 # BENCH_BAR_MIB (default 1024) sets the BAR size, BENCH_MEM the guest memory.
 set -euo pipefail
+. perf/lib.sh
 out=${BENCH_OUT:-build/bench/2-regcost}
 bar=${BENCH_BAR_MIB:-1024}
 mkdir -p "$out"
 for s in "${@:-7.3}"; do
 	vm=$out/vm-$s
-	tests/vm/run --kver "$s" --timeout 1800 --bar-size "$bar" \
-		--mem "${BENCH_MEM:-4G}" --dir "$vm" -- bash perf/guest/regcost.sh \
-		> "$out/vm-$s.log" 2>&1 ||
-		{ tail -n 30 "$out/vm-$s.log"; echo "2-regcost: the $s run failed"; exit 1; }
-	# The BAR's backing file is sparse and nothing wrote it: drop it.
-	rm -f "$vm/host/bar0"
+	bench_vm 2-regcost "$s" --bar-size "$bar" --mem "${BENCH_MEM:-4G}" -- \
+		bash perf/guest/regcost.sh
 	{
 		echo "Linux $s: registration cost, microseconds (median)"
 		echo

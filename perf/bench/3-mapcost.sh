@@ -9,15 +9,13 @@
 # (iommu.strict=1), so every map and unmap flush shows up at once.
 #   perf/bench/3-mapcost.sh SERIES...    (BENCH_OUT: output directory)
 set -euo pipefail
+. perf/lib.sh
 out=${BENCH_OUT:-build/bench/3-mapcost}
 mkdir -p "$out"
 for s in "${@:-7.3}"; do
 	vm=$out/vm-$s
-	tests/vm/run --kver "$s" --edu --cpu EPYC --topology rootports \
-		--append iommu.strict=1 --timeout 1800 --dir "$vm" -- \
-		bash perf/guest/dmacost.sh map > "$out/vm-$s.log" 2>&1 ||
-		{ tail -n 30 "$out/vm-$s.log"; echo "3-mapcost: the $s run failed"; exit 1; }
-	rm -f "$vm/host/bar0"
+	bench_vm 3-mapcost "$s" --edu --cpu EPYC --topology rootports \
+		--append iommu.strict=1 -- bash perf/guest/dmacost.sh map
 	{
 		echo "Linux $s: map + unmap by a DMA importer (edu), one-page ranges"
 		echo

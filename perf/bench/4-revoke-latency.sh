@@ -3,19 +3,18 @@
 # Benchmark 4, revoke latency: wall time of VFIO_DEVICE_RESET (request to
 # completion, median of 30) on a device with one exported dma-buf and 0, 1
 # or 16 mapped importers (the DMA-master test importer), each told to
-# unmap before the reset proceeds; vfio-pci-p2p, and upstream vfio-pci on
+# unmap before the reset proceeds, the three counts interleaved in rotating
+# order; vfio-pci-p2p, and upstream vfio-pci on
 # 7.3 with the same importers.
 #   perf/bench/4-revoke-latency.sh SERIES...    (BENCH_OUT: output directory)
 set -euo pipefail
+. perf/lib.sh
 out=${BENCH_OUT:-build/bench/4-revoke-latency}
 mkdir -p "$out"
 for s in "${@:-7.3}"; do
 	vm=$out/vm-$s
-	tests/vm/run --kver "$s" --edu --cpu EPYC --topology rootports \
-		--timeout 1800 --dir "$vm" -- \
-		bash perf/guest/dmacost.sh revoke > "$out/vm-$s.log" 2>&1 ||
-		{ tail -n 30 "$out/vm-$s.log"; echo "4-revoke-latency: the $s run failed"; exit 1; }
-	rm -f "$vm/host/bar0"
+	bench_vm 4-revoke-latency "$s" --edu --cpu EPYC --topology rootports -- \
+		bash perf/guest/dmacost.sh revoke
 	{
 		echo "Linux $s: VFIO_DEVICE_RESET with mapped importers"
 		echo
