@@ -13,23 +13,10 @@
 #include <linux/version.h>
 #include <linux/vfio_pci_core.h>
 
+/* The upstream uAPI where the kernel's headers lack it (before 6.19). */
+#include "vfio_dmabuf_uapi.h"
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
-
-/* The upstream uAPI, merged in 6.19 (include/uapi/linux/vfio.h). */
-#define VFIO_DEVICE_FEATURE_DMA_BUF 11
-
-struct vfio_region_dma_range {
-	__u64 offset;
-	__u64 length;
-};
-
-struct vfio_device_feature_dma_buf {
-	__u32 region_index;
-	__u32 open_flags;
-	__u32 flags;
-	__u32 nr_ranges;
-	struct vfio_region_dma_range dma_ranges[];
-};
 
 /* Symbol namespaces became string literals in 6.13. */
 #define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS(DMA_BUF)

@@ -22,8 +22,10 @@ for m in direct umem; do
 done
 if [ "$KSERIES" = 6.12 ]; then
 	$BIN/edu_dma_test "$IVSHMEM" pinned -r || die "edu_dma_test pinned -r"
+	echo direct umem > /vmout/dma-modes	# for tests/dma/host-check.sh
 else
 	$BIN/edu_dma_test "$IVSHMEM" pinned || die "edu_dma_test pinned"
+	echo direct umem pinned > /vmout/dma-modes
 fi
 dmesg | grep -q "BAR2 for $EDU: bus-address route" || die "not the bus-address route"
 

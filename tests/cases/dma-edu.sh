@@ -50,10 +50,12 @@ if [ "$KSERIES" = 7.3 ]; then
 	for m in direct umem pinned; do
 		run_edu $m -c || die "edu_dma_test $m"
 	done
+	echo direct umem pinned > /vmout/dma-modes
 else
 	for m in direct umem; do
 		run_edu $m || die "edu_dma_test $m"
 	done
 	# 6.12 cannot tell a revocable pinned importer from one that is not.
 	run_edu pinned -r || die "edu_dma_test pinned -r"
+	echo direct umem > /vmout/dma-modes	# for tests/dma/host-check.sh
 fi

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/dma/host-check.sh VMDIR: on the host, after tests/cases/dma-edu.sh.
-# Every DMA the guest's edu_dma_test reported (/vmout/expect-MODE: offset,
+# tests/dma/host-check.sh VMDIR: on the host, after tests/cases/dma-edu*.sh.
+# For each import mode the guest lists in /vmout/dma-modes, every DMA its
+# edu_dma_test reported (/vmout/expect-MODE: offset,
 # length, seed) is in the BAR's backing file, and each revoke area holds
 # exactly the guest's snapshot taken right after the revoke
 # (/vmout/snap-MODE.bin: the offset on one line, then the bytes), so no
@@ -11,10 +12,8 @@ set -euo pipefail
 vmdir=$1
 bar=$vmdir/host/bar0
 check=build/user/tests/bar_rw
-modes="direct umem pinned"
-case $(basename "$vmdir") in
-6.12_*) modes="direct umem" ;;	# pinned importers are refused there
-esac
+modes=$(cat "$vmdir/out/dma-modes" 2>/dev/null) || true
+[ -n "$modes" ] || { echo "FAIL: the guest listed no DMA modes to check"; exit 1; }
 
 for m in $modes; do
 	e=$vmdir/out/expect-$m

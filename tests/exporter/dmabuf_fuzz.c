@@ -23,7 +23,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
-#include "../../userspace/lib/vfio_dmabuf_uapi.h"
+#include "../../vfio-export/vfio_dmabuf_uapi.h"
 
 
 #define PAGE 4096ULL

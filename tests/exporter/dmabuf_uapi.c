@@ -26,7 +26,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
-#include "../../userspace/lib/vfio_dmabuf_uapi.h"
+#include "../../vfio-export/vfio_dmabuf_uapi.h"
 #include "../lib/tap.h"
 
 

@@ -11,7 +11,7 @@
 #include <linux/vfio.h>
 
 #include "internal.h"
-#include "vfio_dmabuf_uapi.h"
+#include "../../vfio-export/vfio_dmabuf_uapi.h"
 
 
 int p2pmr_export_fail(const char *bdf, const char *driver, uint32_t bar,
