@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Benchmark 4, revoke latency: wall time of VFIO_DEVICE_RESET (request to
-# completion, median of 30) on a device with one exported dma-buf and 0, 1
-# or 16 mapped importers (the DMA-master test importer), each told to
-# unmap before the reset proceeds, the three counts interleaved in rotating
-# order; vfio-pci-p2p, and upstream vfio-pci on
-# 7.3 with the same importers.
+# Benchmark 4, revoke latency: wall time from request to completion of
+# VFIO_DEVICE_RESET and of a memory disable (the config write clearing
+# PCI_COMMAND_MEMORY, which revokes without resetting), medians of 100, on a
+# device with one exported dma-buf and 0, 1 or 16 mapped importers (the
+# DMA-master test importer), each told to unmap before the revoke
+# completes; all six cases interleaved in rotating order; vfio-pci-p2p,
+# and upstream vfio-pci on 7.3 with the same importers.
 #   perf/bench/4-revoke-latency.sh SERIES...    (BENCH_OUT: output directory)
 set -euo pipefail
 . perf/lib.sh
@@ -16,16 +17,18 @@ for s in "${@:-7.3}"; do
 	bench_vm 4-revoke-latency "$s" --edu --cpu EPYC --topology rootports -- \
 		bash perf/guest/dmacost.sh revoke
 	{
-		echo "Linux $s: VFIO_DEVICE_RESET with mapped importers"
+		echo "Linux $s: revoke with mapped importers, µs (medians of 100)"
 		echo
-		echo "| importers | exporter | reset µs (median of 30) | invalidations seen |"
-		echo "|---|---|---|---|"
+		echo "| importers | exporter | VFIO_DEVICE_RESET | memory disable | invalidations seen |"
+		echo "|---|---|---|---|---|"
 		cat "$vm/out/dmacost-revoke.md"
 		echo
-		awk -F'|' '$4 + 0 > 0 { t[$3, $2 + 0] = $4 + 0; e[$3] = 1 }
+		awk -F'|' '$4 + 0 > 0 && $5 + 0 > 0 { x = $3; gsub(/ /, "", x)
+				r[x, $2 + 0] = $4 + 0; m[x, $2 + 0] = $5 + 0; e[x] = 1 }
 			END { for (x in e) for (n = 1; n <= 16; n += 15)
-				if ((x, n) in t && (x, 0) in t)
-					printf "%s: %d importer(s) take %.2fx the reset time with none\n", x, n, t[x, n] / t[x, 0] }' \
+				if ((x, n) in r && (x, 0) in r)
+					printf "%s: %d importer(s): %.2fx the reset time with none, %.2fx the memory-disable time (%+.1f µs)\n",
+						x, n, r[x, n] / r[x, 0], m[x, n] / m[x, 0], m[x, n] - m[x, 0] }' \
 			"$vm/out/dmacost-revoke.md" | sort
 		echo
 	} | tee "$out/table-$s.md"

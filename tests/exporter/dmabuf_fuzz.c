@@ -24,6 +24,7 @@
 
 #include "p2pmr.h"
 #include "../../vfio-export/vfio_dmabuf_uapi.h"
+#include "../lib/vfio_cfg.h"
 
 
 #define PAGE 4096ULL
@@ -138,18 +139,8 @@ int main(int argc, char **argv)
 		keep[k] = ret;
 		if (!pick(500)) {
 			/* Flip memory decode under the live buffers. */
-			struct vfio_region_info cfg = {
-				.argsz = sizeof(cfg),
-				.index = VFIO_PCI_CONFIG_REGION_INDEX,
-			};
-			uint16_t cmd;
-
-			ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_GET_REGION_INFO, &cfg);
-			pread(p2pmr_dev_fd(dev), &cmd, 2, cfg.offset + PCI_COMMAND);
-			cmd &= ~PCI_COMMAND_MEMORY;
-			pwrite(p2pmr_dev_fd(dev), &cmd, 2, cfg.offset + PCI_COMMAND);
-			cmd |= PCI_COMMAND_MEMORY;
-			pwrite(p2pmr_dev_fd(dev), &cmd, 2, cfg.offset + PCI_COMMAND);
+			vfio_cfg_command(p2pmr_dev_fd(dev), 0, PCI_COMMAND_MEMORY);
+			vfio_cfg_command(p2pmr_dev_fd(dev), 1, PCI_COMMAND_MEMORY);
 		}
 	}
 	for (i = 0; i < 8; i++)

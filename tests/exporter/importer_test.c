@@ -32,6 +32,7 @@
 #include "../lib/importer.h"
 #include "../lib/sysfs.h"
 #include "../lib/tap.h"
+#include "../lib/vfio_cfg.h"
 
 
 #define PAGE 4096ULL
@@ -78,21 +79,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int config_cmd(struct p2pmr_dev *d, int set, uint16_t bits)
-{
-	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
-				       .index = VFIO_PCI_CONFIG_REGION_INDEX };
-	uint16_t cmd;
-
-	if (ioctl(p2pmr_dev_fd(d), VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
-	    pread(p2pmr_dev_fd(d), &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
-		return -errno;
-	cmd = set ? cmd | bits : cmd & ~bits;
-	if (pwrite(p2pmr_dev_fd(d), &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
-		return -errno;
-	return 0;
 }
 
 static int map_expect_route(int fd, const char *name)
@@ -231,8 +217,15 @@ struct trigger {
 	int permanent;
 };
 
-static int mem_off(void) { return config_cmd(dev, 0, PCI_COMMAND_MEMORY); }
-static int mem_on(void) { return config_cmd(dev, 1, PCI_COMMAND_MEMORY); }
+static int mem_off(void)
+{
+	return vfio_cfg_command(p2pmr_dev_fd(dev), 0, PCI_COMMAND_MEMORY);
+}
+
+static int mem_on(void)
+{
+	return vfio_cfg_command(p2pmr_dev_fd(dev), 1, PCI_COMMAND_MEMORY);
+}
 
 static int dev_reset(void)
 {
