@@ -166,30 +166,26 @@ static int bench_map(void)
 	return 0;
 }
 
-enum revoke_by { BY_RESET, BY_MEM_OFF };
-
-static int revoke_dev(enum revoke_by how)
-{
-	int fd = p2pmr_dev_fd(dev);
-
-	if (how == BY_RESET)
-		return ioctl(fd, VFIO_DEVICE_RESET) ? -errno : 0;
-	return vfio_cfg_command(fd, 0, PCI_COMMAND_MEMORY);
-}
+enum revoke_by { BY_RESET, BY_MEM_OFF, NR_BY };
 
 /*
  * One revoke of the device's one dma-buf while it has @n attached and mapped
- * importers, by VFIO_DEVICE_RESET or by clearing PCI_COMMAND_MEMORY (turned
- * on again afterwards, untimed): its wall time in @us, and the invalidations
- * the importers saw added to @inval.
+ * importers, by VFIO_DEVICE_RESET or by the config write that clears
+ * PCI_COMMAND_MEMORY (the bit is set again afterwards, untimed): the ioctl's
+ * or the write's wall time in @us, and the invalidations the importers saw
+ * added to @inval.  On failure, @step names what failed; a failure to turn
+ * memory decode back on is fatal (@fatal), as every later case would fail.
  */
 static int revoke_once(enum revoke_by how, int n, double *us,
-		       unsigned int *inval)
+		       unsigned int *inval, const char **step, int *fatal)
 {
 	const struct p2pmr_range r = { 0, 16 * PAGE };
-	int fds[16], buf, ret, i;
+	int fd = p2pmr_dev_fd(dev), fds[16], buf, ret, i;
+	uint16_t cmd = 0;
+	off_t cfg = 0;
 	double t0;
 
+	*step = "export";
 	buf = p2pmr_export(dev, 2, &r, 1, O_RDWR | O_CLOEXEC);
 	if (buf < 0)
 		return buf;
@@ -197,24 +193,40 @@ static int revoke_once(enum revoke_by how, int n, double *us,
 	for (i = 0; i < n; i++) {
 		struct imp_map m;
 
+		*step = "attach";
 		fds[i] = importer(buf);
 		if (fds[i] < 0) {
 			ret = fds[i];
 			break;
 		}
+		*step = "map";
 		if (ioctl(fds[i], IMP_MAP, &m)) {
 			ret = -errno;
 			i++;
 			break;
 		}
 	}
+	if (!ret && how == BY_MEM_OFF) {
+		*step = "read PCI_COMMAND";
+		ret = vfio_cfg_offset(fd, &cfg);
+		if (!ret)
+			ret = vfio_cfg_rw16(fd, 0, cfg, PCI_COMMAND, &cmd);
+		cmd &= ~PCI_COMMAND_MEMORY;
+	}
 	if (!ret) {
+		*step = how == BY_RESET ? "reset" : "memory disable";
 		t0 = now_us();
-		ret = revoke_dev(how);
+		if (how == BY_RESET)
+			ret = ioctl(fd, VFIO_DEVICE_RESET) ? -errno : 0;
+		else
+			ret = vfio_cfg_rw16(fd, 1, cfg, PCI_COMMAND, &cmd);
 		*us = now_us() - t0;
-		if (!ret && how == BY_MEM_OFF)
-			ret = vfio_cfg_command(p2pmr_dev_fd(dev), 1,
-					       PCI_COMMAND_MEMORY);
+	}
+	if (!ret && how == BY_MEM_OFF) {
+		*step = "memory enable";
+		cmd |= PCI_COMMAND_MEMORY;
+		ret = vfio_cfg_rw16(fd, 1, cfg, PCI_COMMAND, &cmd);
+		*fatal = !!ret;
 	}
 	while (i--) {
 		struct imp_status st;
@@ -233,51 +245,58 @@ static int revoke_once(enum revoke_by how, int n, double *us,
  * (fixed seed), so that neither drift during the run (caches warming, the
  * host's load) nor what ran just before falls on one case more than on
  * another (in a fixed cyclic order, the reset that always came right after
- * another reset was 6-18% faster than that one).
+ * another reset was 6-18% faster than that one).  Each importer sees two
+ * invalidations per revoke (revoke, restore): 2 * n * ROUNDS per case.
  */
 static int bench_revoke(void)
 {
 	static const int counts[] = { 0, 1, 16 };
-	enum { NC = sizeof(counts) / sizeof(counts[0]), NB = 2, ROUNDS = 100,
+	enum { NC = sizeof(counts) / sizeof(counts[0]), ROUNDS = 100,
 	       WARMUP = 3 };
-	static double t[NB][NC][ROUNDS];
-	unsigned int inval[NB][NC] = { { 0 } }, none = 0, seed = 1;
-	int err[NB][NC] = { { 0 } };
+	static double t[NR_BY][NC][ROUNDS];
+	unsigned int inval[NR_BY][NC] = { { 0 } }, none = 0, seed = 1;
+	const char *step[NR_BY][NC];
+	int err[NR_BY][NC] = { { 0 } }, fatal = 0;
+	const char *dummy_step;
 	double dummy;
 
 	for (int k = 0; k < WARMUP; k++)
-		revoke_once(BY_RESET, 0, &dummy, &none);
-	for (int k = 0; k < ROUNDS; k++) {
-		int order[NB * NC];
+		revoke_once(BY_RESET, 0, &dummy, &none, &dummy_step, &fatal);
+	for (int k = 0; k < ROUNDS && !fatal; k++) {
+		int order[NR_BY * NC];
 
-		for (int j = 0; j < NB * NC; j++)
+		for (int j = 0; j < NR_BY * NC; j++)
 			order[j] = j;
-		for (int j = NB * NC - 1; j > 0; j--) {	/* Fisher-Yates */
+		for (int j = NR_BY * NC - 1; j > 0; j--) {	/* Fisher-Yates */
 			int r = rand_r(&seed) % (j + 1), x = order[j];
 
 			order[j] = order[r];
 			order[r] = x;
 		}
-		for (int j = 0; j < NB * NC; j++) {
+		for (int j = 0; j < NR_BY * NC && !fatal; j++) {
 			int b = order[j] / NC, c = order[j] % NC;
 
 			if (!err[b][c])
 				err[b][c] = revoke_once(b, counts[c], &t[b][c][k],
-							&inval[b][c]);
+							&inval[b][c], &step[b][c],
+							&fatal);
 		}
 	}
-	for (int c = 0; c < NC; c++) {
+	for (int c = 0; c < NC && !fatal; c++) {
 		printf("| %d | %s |", counts[c], label);
-		for (int b = 0; b < NB; b++) {
+		for (int b = 0; b < NR_BY; b++) {
 			if (err[b][c])
-				printf(" fails: %s |", strerror(-err[b][c]));
+				printf(" fails at %s: %s |", step[b][c],
+				       strerror(-err[b][c]));
 			else
 				printf(" %.1f |", median(t[b][c], ROUNDS));
 		}
-		printf(" %u |\n", inval[BY_RESET][c] + inval[BY_MEM_OFF][c]);
+		printf(" %u / %u |\n", inval[BY_RESET][c], inval[BY_MEM_OFF][c]);
 	}
 	fflush(stdout);
-	return 0;
+	if (fatal)
+		fprintf(stderr, "dmacost: cannot turn memory decode back on\n");
+	return fatal;
 }
 
 int main(int argc, char **argv)

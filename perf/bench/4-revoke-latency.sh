@@ -5,8 +5,8 @@
 # PCI_COMMAND_MEMORY, which revokes without resetting), medians of 100, on a
 # device with one exported dma-buf and 0, 1 or 16 mapped importers (the
 # DMA-master test importer), each told to unmap before the revoke
-# completes; all six cases interleaved in rotating order; vfio-pci-p2p,
-# and upstream vfio-pci on 7.3 with the same importers.
+# completes; all six cases interleaved, shuffled anew every round;
+# vfio-pci-p2p, and upstream vfio-pci on 7.3 with the same importers.
 #   perf/bench/4-revoke-latency.sh SERIES...    (BENCH_OUT: output directory)
 set -euo pipefail
 . perf/lib.sh
@@ -19,7 +19,7 @@ for s in "${@:-7.3}"; do
 	{
 		echo "Linux $s: revoke with mapped importers, µs (medians of 100)"
 		echo
-		echo "| importers | exporter | VFIO_DEVICE_RESET | memory disable | invalidations seen |"
+		echo "| importers | exporter | VFIO_DEVICE_RESET | memory disable | invalidations seen (reset / memory disable) |"
 		echo "|---|---|---|---|---|"
 		cat "$vm/out/dmacost-revoke.md"
 		echo
@@ -30,6 +30,12 @@ for s in "${@:-7.3}"; do
 					printf "%s: %d importer(s): %.2fx the reset time with none, %.2fx the memory-disable time (%+.1f µs)\n",
 						x, n, r[x, n] / r[x, 0], m[x, n] / m[x, 0], m[x, n] - m[x, 0] }' \
 			"$vm/out/dmacost-revoke.md" | sort
+		# Each importer sees a revoke and a restore per round and way.
+		awk -F'|' '$2 ~ /[0-9]/ { n = $2 + 0; split($6, v, "/")
+				if (v[1] + 0 != 200 * n || v[2] + 0 != 200 * n) bad++ }
+			END { print bad ? bad " row(s) with other invalidation counts than 2 per importer and revoke" :
+				"invalidations as expected: 2 per importer and revoke (revoke, restore)" }' \
+			"$vm/out/dmacost-revoke.md"
 		echo
 	} | tee "$out/table-$s.md"
 done

@@ -6,9 +6,34 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+
+/* Where the config region of the VFIO device @devfd starts, in @off. */
+static inline int vfio_cfg_offset(int devfd, off_t *off)
+{
+	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
+				       .index = VFIO_PCI_CONFIG_REGION_INDEX };
+
+	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg))
+		return -errno;
+	*off = cfg.offset;
+	return 0;
+}
+
+/* Read (@wr 0) or write the 16-bit config register at @off + @reg. */
+static inline int vfio_cfg_rw16(int devfd, int wr, off_t off, int reg,
+				uint16_t *val)
+{
+	ssize_t n = wr ? pwrite(devfd, val, 2, off + reg) :
+			 pread(devfd, val, 2, off + reg);
+
+	if (n == 2)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
 
 /*
  * Set (@set) or clear @bits of PCI_COMMAND of the VFIO device @devfd
@@ -17,18 +42,17 @@
  */
 static inline int vfio_cfg_command(int devfd, int set, uint16_t bits)
 {
-	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
-				       .index = VFIO_PCI_CONFIG_REGION_INDEX };
 	uint16_t cmd;
+	off_t off;
+	int ret;
 
-	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg))
-		return -errno;
-	if (pread(devfd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
-		return -EIO;
+	ret = vfio_cfg_offset(devfd, &off);
+	if (!ret)
+		ret = vfio_cfg_rw16(devfd, 0, off, PCI_COMMAND, &cmd);
+	if (ret)
+		return ret;
 	cmd = set ? cmd | bits : cmd & ~bits;
-	if (pwrite(devfd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
-		return -errno;
-	return 0;
+	return vfio_cfg_rw16(devfd, 1, off, PCI_COMMAND, &cmd);
 }
 
 #endif
