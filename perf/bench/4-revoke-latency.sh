@@ -33,8 +33,8 @@ for s in "${@:-7.3}"; do
 		# Each importer sees a revoke and a restore per round and way.
 		awk -F'|' '$2 ~ /[0-9]/ { n = $2 + 0; split($6, v, "/")
 				if (v[1] + 0 != 200 * n || v[2] + 0 != 200 * n) bad++ }
-			END { print bad ? bad " row(s) with other invalidation counts than 2 per importer and revoke" :
-				"invalidations as expected: 2 per importer and revoke (revoke, restore)" }' \
+			END { if (bad) print bad " row(s) with other invalidation counts than 2 per importer and revoke"
+			      else print "invalidations as expected: 2 per importer and revoke (revoke, restore)" }' \
 			"$vm/out/dmacost-revoke.md"
 		echo
 	} | tee "$out/table-$s.md"

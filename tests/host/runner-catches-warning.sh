@@ -15,10 +15,16 @@ for s in ${P2PMR_SERIES:-7.3}; do
 	tests/vm/run --kver "$s" --dir build/vm/runner-selftest -- \
 		sh -c 'test -e build/'"$s"'/tests/kmod/warn/p2pmr_warn.ko' ||
 		{ echo "FAIL: clean run failed"; exit 1; }
-	# A timeout is a failure too.
-	tests/vm/run --kver "$s" --timeout 20 --dir build/vm/runner-selftest -- sleep 60
+	# A timeout is a failure too, and shows the guest's heartbeat and
+	# its blocked tasks (dumped half-way through a 20 s limit).
+	out=$(tests/vm/run --kver "$s" --timeout 20 --dir build/vm/runner-selftest -- sleep 60 2>&1)
 	rc=$?
+	echo "$out"
 	[ $rc = 124 ] || { echo "FAIL: timeout gave exit $rc, not 124"; exit 1; }
+	echo "$out" | grep -q 'last heartbeat at uptime [0-9.]*s' ||
+		{ echo "FAIL: no heartbeat reported"; exit 1; }
+	echo "$out" | grep -q 'vm: console: .*Show Blocked State' ||
+		{ echo "FAIL: no blocked-task dump shown"; exit 1; }
 done
 
 # QEMU dying on a signal is retried once, and said; dying twice fails.

@@ -11,6 +11,24 @@ read -r up _ < /proc/uptime
 echo "$up" > /vmout/boot-seconds
 echo "P2PMR-GUEST-START uptime=$up"
 cd /p2pmr || exit 1
+# Heartbeat: the guest's uptime every 5 s, to tell a stuck command (the
+# heartbeat goes on) from a frozen guest (it stops); and the blocked tasks
+# on the console shortly before the runner's timeout.
+(
+	n=0
+	after=$(cat /vmout/dump-after 2>/dev/null || echo 0)
+	while sleep 5; do
+		n=$((n + 5))
+		read -r t _ < /proc/uptime
+		echo "$t" > /vmout/heartbeat
+		if [ "$after" -gt 0 ] && [ $n -ge "$after" ]; then
+			echo "P2PMR-GUEST: command still running after ${n}s: blocked tasks" > /dev/kmsg
+			echo w > /proc/sysrq-trigger
+			after=0
+		fi
+	done
+) &
+beat=$!
 start=$(date +%s.%N)
 if [ -n "${P2PMR_VERBOSE:-}" ]; then
 	bash /vmout/cmd 2>&1 | tee /vmout/output
@@ -19,6 +37,7 @@ else
 	bash /vmout/cmd > /vmout/output 2>&1
 	rc=$?
 fi
+kill $beat 2>/dev/null
 end=$(date +%s.%N)
 echo "$start $end" | awk '{printf "%.2f\n", $2 - $1}' > /vmout/test-seconds
 dmesg > /vmout/dmesg
