@@ -16,8 +16,8 @@ for s in ${P2PMR_SERIES:-7.3}; do
 		sh -c 'test -e build/'"$s"'/tests/kmod/warn/p2pmr_warn.ko' ||
 		{ echo "FAIL: clean run failed"; exit 1; }
 	# A timeout is a failure too, and shows the guest's heartbeat and
-	# its blocked tasks (dumped half-way through a 20 s limit).
-	out=$(tests/vm/run --kver "$s" --timeout 20 --dir build/vm/runner-selftest -- sleep 60 2>&1)
+	# its blocked tasks (dumped at uptime 30 s for a 40 s limit).
+	out=$(tests/vm/run --kver "$s" --timeout 40 --dir build/vm/runner-selftest -- sleep 120 2>&1)
 	rc=$?
 	echo "$out"
 	[ $rc = 124 ] || { echo "FAIL: timeout gave exit $rc, not 124"; exit 1; }

@@ -11,20 +11,19 @@ read -r up _ < /proc/uptime
 echo "$up" > /vmout/boot-seconds
 echo "P2PMR-GUEST-START uptime=$up"
 cd /p2pmr || exit 1
-# Heartbeat: the guest's uptime every 5 s, to tell a stuck command (the
+# Heartbeat: the guest's uptime every 2 s, to tell a stuck command (the
 # heartbeat goes on) from a frozen guest (it stops); and the blocked tasks
-# on the console shortly before the runner's timeout.
+# on the console at uptime /vmout/dump-at, shortly before the runner's
+# timeout.
 (
-	n=0
-	after=$(cat /vmout/dump-after 2>/dev/null || echo 0)
-	while sleep 5; do
-		n=$((n + 5))
+	at=$(cat /vmout/dump-at 2>/dev/null || echo 0)
+	while sleep 2; do
 		read -r t _ < /proc/uptime
 		echo "$t" > /vmout/heartbeat
-		if [ "$after" -gt 0 ] && [ $n -ge "$after" ]; then
-			echo "P2PMR-GUEST: command still running after ${n}s: blocked tasks" > /dev/kmsg
+		if [ "$at" -gt 0 ] && [ "${t%.*}" -ge "$at" ]; then
+			echo "P2PMR-GUEST: command still running at uptime ${t}s: blocked tasks" > /dev/kmsg
 			echo w > /proc/sysrq-trigger
-			after=0
+			at=0
 		fi
 	done
 ) &
