@@ -174,7 +174,8 @@ enum revoke_by { BY_RESET, BY_MEM_OFF, NR_BY };
  * PCI_COMMAND_MEMORY (the bit is set again afterwards, untimed): the ioctl's
  * or the write's wall time in @us, and the invalidations the importers saw
  * added to @inval.  On failure, @step names what failed; a failure to turn
- * memory decode back on is fatal (@fatal), as every later case would fail.
+ * memory decode back on is fatal (its error in @fatal), as every later case
+ * would fail.
  */
 static int revoke_once(enum revoke_by how, int n, double *us,
 		       unsigned int *inval, const char **step, int *fatal)
@@ -231,7 +232,7 @@ static int revoke_once(enum revoke_by how, int n, double *us,
 		if (ret2) {
 			*step = "memory enable";
 			ret = ret2;
-			*fatal = 1;
+			*fatal = ret2;
 		}
 	}
 	while (i--) {
@@ -297,15 +298,22 @@ static int bench_revoke(void)
 			else
 				printf(" %.1f |", median(t[b][c], ROUNDS));
 		}
-		printf(" %u / %u |\n", inval[BY_RESET][c], inval[BY_MEM_OFF][c]);
+		for (int b = 0; b < NR_BY; b++) {
+			unsigned int want = 2 * counts[c] * ROUNDS;
+
+			printf(" %u", inval[b][c]);
+			if (!err[b][c] && inval[b][c] != want)
+				printf(" (expected %u)", want);
+			printf(" %s", b + 1 < NR_BY ? "/" : "|\n");
+		}
 	}
 	fflush(stdout);
-	for (int b = 0; b < NR_BY && fatal; b++)
-		for (int c = 0; c < NC; c++)
-			if (err[b][c] && !strcmp(step[b][c], "memory enable"))
-				fprintf(stderr, "dmacost: cannot turn memory decode back on: %s\n",
-					strerror(-err[b][c]));
-	return fatal;
+	if (fatal) {
+		fprintf(stderr, "dmacost: cannot turn memory decode back on: %s\n",
+			strerror(-fatal));
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)

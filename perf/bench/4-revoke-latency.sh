@@ -30,12 +30,12 @@ for s in "${@:-7.3}"; do
 					printf "%s: %d importer(s): %.2fx the reset time with none, %.2fx the memory-disable time (%+.1f µs)\n",
 						x, n, r[x, n] / r[x, 0], m[x, n] / m[x, 0], m[x, n] - m[x, 0] }' \
 			"$vm/out/dmacost-revoke.md" | sort
-		# Each importer sees a revoke and a restore per round and way.
-		awk -F'|' '$2 ~ /[0-9]/ { n = $2 + 0; split($6, v, "/")
-				if (v[1] + 0 != 200 * n || v[2] + 0 != 200 * n) bad++ }
-			END { if (bad) print bad " row(s) with other invalidation counts than 2 per importer and revoke"
-			      else print "invalidations as expected: 2 per importer and revoke (revoke, restore)" }' \
-			"$vm/out/dmacost-revoke.md"
+		# dmacost marks counts other than 2 per importer and revoke.
+		if grep -q expected "$vm/out/dmacost-revoke.md"; then
+			echo "invalidations: some counts differ from 2 per importer and revoke (marked)"
+		else
+			echo "invalidations as expected: 2 per importer and revoke (revoke, restore)"
+		fi
 		echo
 	} | tee "$out/table-$s.md"
 done
