@@ -54,7 +54,7 @@ static int time_reg(struct ibv_pd *pd, int fd, void *host, uint64_t size,
 	for (i = 0; i < reps; i++) {
 		t0 = now_us();
 		if (fd >= 0) {
-			ret = p2pmr_reg_mr(pd, fd, 0, size, 0, ACCESS, &mr);
+			ret = p2pmr_reg_mr(pd, 0, size, 0, fd, ACCESS, &mr);
 			if (ret) {
 				fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
 				return ret;
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 		usage();
 	bdf = argv[i];
 
-	if (p2pmr_dev_open(bdf, &dev) || p2pmr_region(dev, bar, &reg)) {
+	if (p2pmr_dev_open(bdf, &dev) || p2pmr_query_region(dev, bar, &reg)) {
 		fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
 		return 1;
 	}

@@ -47,29 +47,6 @@ struct vfio_memory_ctx {
 };
 
 
-/* A number, decimal or 0x hexadecimal, with an optional K, M or G suffix. */
-static int parse_size(const char *s, uint64_t *out) {
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return FAILURE;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno)
-		return FAILURE;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (*end || (v << shift) >> shift != v)
-		return FAILURE;
-	*out = v << shift;
-	return SUCCESS;
-}
-
 int vfio_memory_parse(const char *arg, struct vfio_memory_spec *spec) {
 	struct vfio_memory_spec s = { .bar = -1 };
 	char *copy, *tok, *save;
@@ -88,18 +65,19 @@ int vfio_memory_parse(const char *arg, struct vfio_memory_spec *spec) {
 		uint64_t v;
 
 		if (!strncmp(tok, "bar=", 4)) {
-			if (parse_size(tok + 4, &v) || v > 5) {
+			if (p2pmr_parse_size(tok + 4, &v) || v > 5) {
 				fprintf(stderr, " --use_vfio: bad '%s': BARs are numbered 0-5\n", tok);
 				goto out;
 			}
 			s.bar = v;
 		} else if (!strncmp(tok, "offset=", 7)) {
-			if (parse_size(tok + 7, &v)) {
-				fprintf(stderr, " --use_vfio: bad '%s': want a number, optionally with K, M or G\n", tok);
+			if (p2pmr_parse_size(tok + 7, &v)) {
+				fprintf(stderr, " --use_vfio: bad '%s': want a number, optionally with K, M, G or T\n", tok);
 				goto out;
 			}
-			if (v % P2PMR_RANGE_ALIGN) {
-				fprintf(stderr, " --use_vfio: %s is not a multiple of %d\n", tok, P2PMR_RANGE_ALIGN);
+			if (v % p2pmr_page_size()) {
+				fprintf(stderr, " --use_vfio: %s is not a multiple of %zu (the page size)\n",
+					tok, p2pmr_page_size());
 				goto out;
 			}
 			s.offset = v;
@@ -123,7 +101,7 @@ static int largest_bar(struct p2pmr_dev *dev) {
 	int bar, best = -1;
 
 	for (bar = 0; bar < P2PMR_NR_BARS; bar++) {
-		if (p2pmr_region(dev, bar, &reg) == 0 && (reg.flags & P2PMR_REGION_MEM) &&
+		if (p2pmr_query_region(dev, bar, &reg) == 0 && (reg.flags & P2PMR_REGION_MEM) &&
 		    reg.size > best_size) {
 			best = bar;
 			best_size = reg.size;
@@ -148,7 +126,7 @@ int vfio_memory_init(struct memory_ctx *ctx) {
 			return FAILURE;
 		}
 	}
-	if (p2pmr_region(vfio_ctx->dev, s->bar, &reg) || !reg.size) {
+	if (p2pmr_query_region(vfio_ctx->dev, s->bar, &reg) || !reg.size) {
 		fprintf(stderr, " --use_vfio: BAR%d of %s is absent\n", s->bar, s->bdf);
 		return FAILURE;
 	}
@@ -188,14 +166,15 @@ int vfio_memory_allocate_buffer(struct memory_ctx *ctx, int alignment, uint64_t 
 				uint64_t *dmabuf_offset, void **addr, bool *can_init) {
 	struct vfio_memory_ctx *vfio_ctx = container_of(ctx, struct vfio_memory_ctx, base);
 	struct vfio_memory_spec *s = &vfio_ctx->spec;
-	uint64_t align = alignment > P2PMR_RANGE_ALIGN ? alignment : P2PMR_RANGE_ALIGN;
+	uint64_t page = p2pmr_page_size();
+	uint64_t align = (uint64_t)alignment > page ? (uint64_t)alignment : page;
 	struct p2pmr_range range;
 	volatile uint64_t *p;
 	uint64_t i;
 	int fd;
 
 	range.offset = (vfio_ctx->next + align - 1) / align * align;
-	range.length = (size + P2PMR_RANGE_ALIGN - 1) / P2PMR_RANGE_ALIGN * P2PMR_RANGE_ALIGN;
+	range.length = (size + page - 1) / page * page;
 	if (range.offset > vfio_ctx->bar_size || range.length > vfio_ctx->bar_size - range.offset) {
 		fprintf(stderr, " --use_vfio: a buffer of %llu bytes at offset %#llx does not fit in BAR%d of %s (%llu bytes)\n",
 			(unsigned long long)size, (unsigned long long)range.offset, s->bar,

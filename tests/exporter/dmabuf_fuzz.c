@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	}
 	rng = strtoull(argv[2], NULL, 0) * 2654435761ULL + 1;
 	calls = strtoul(argv[3], NULL, 0);
-	if (p2pmr_dev_open(argv[1], &dev) || p2pmr_region(dev, 2, &bar2)) {
+	if (p2pmr_dev_open(argv[1], &dev) || p2pmr_query_region(dev, 2, &bar2)) {
 		fprintf(stderr, "dmabuf_fuzz: %s\n", p2pmr_errmsg());
 		return 1;
 	}

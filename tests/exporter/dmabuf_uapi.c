@@ -138,7 +138,7 @@ static int io_bar(const char *bdf, uint32_t bar)
 		fprintf(stderr, "dmabuf_uapi: %s\n", p2pmr_errmsg());
 		return 1;
 	}
-	if (p2pmr_region(dev, bar, &reg) || !reg.size ||
+	if (p2pmr_query_region(dev, bar, &reg) || !reg.size ||
 	    (reg.flags & P2PMR_REGION_MEM)) {
 		fprintf(stderr, "dmabuf_uapi: BAR%u of %s is not an I/O BAR\n",
 			bar, bdf);
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	devfd = p2pmr_dev_fd(dev);
-	if (p2pmr_region(dev, 2, &reg) || !reg.size) {
+	if (p2pmr_query_region(dev, 2, &reg) || !reg.size) {
 		fprintf(stderr, "dmabuf_uapi: %s has no BAR2\n", argv[1]);
 		return 1;
 	}

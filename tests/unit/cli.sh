@@ -56,6 +56,9 @@ dev 0000:00:02.0 e1000e 1 "$z"
 dev 0000:00:11.0 vfio-pci 4 "0x000000000000c000 0x000000000000c01f 0x0000000000040101"
 echo vfio-noiommu > $s/kernel/iommu_groups/4/name
 export P2PMR_SYSFS=$s
+# No VFIO group nodes, whatever the host has.
+mkdir -p $tmp/dev/vfio
+export P2PMR_DEVFS=$tmp/dev
 
 expect 0 "--help" -- --help
 has out "Usage: p2pmr"

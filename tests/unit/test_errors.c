@@ -13,7 +13,7 @@
 static void test_probe_errors(void **state)
 {
 	static const char lacks[] =
-		"the driver of 0000:00:10.0 (vfio-pci) lacks VFIO_DEVICE_FEATURE_DMA_BUF: bind it to vfio-pci-p2p (vfio-export/, insmod vfio-pci-p2p.ko) or use Linux >= 6.19 vfio-pci";
+		"the driver of 0000:00:10.0 (vfio-pci) lacks VFIO_DEVICE_FEATURE_DMA_BUF: bind it to vfio-pci-p2p (modprobe vfio-pci-p2p; see p2pmr(1)) or use Linux >= 6.19 vfio-pci";
 
 	(void)state;
 	assert_fails_with(p2pmr_export_fail("0000:00:10.0", "vfio-pci", 2, 1,
@@ -97,7 +97,8 @@ static void expect_reg(int err, struct ibv_mr *mr)
 
 static int reg(struct ibv_mr **mr)
 {
-	return p2pmr_reg_mr(&pd, 7, 4096, 8192, 0x10000,
+	/* ibv_reg_dmabuf_mr()'s order: offset, length, iova, fd, access. */
+	return p2pmr_reg_mr(&pd, 4096, 8192, 0x10000, 7,
 			    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ,
 			    mr);
 }
@@ -110,26 +111,37 @@ static void test_reg_mr(void **state)
 	expect_reg(0, &fake);
 	assert_int_equal(reg(&mr), 0);
 	assert_ptr_equal(mr, &fake);
+	assert_string_equal(p2pmr_errmsg(), "");
 
 	expect_reg(EOPNOTSUPP, NULL);
 	assert_fails_with(reg(&mr), -EOPNOTSUPP,
-			  "RDMA device rxe0 lacks dma-buf MR support (Soft-RoCE needs p2pmr's rebuilt rdma_rxe; see docs/importer.md)");
+			  "RDMA device rxe0 lacks dma-buf MR support (Soft-RoCE needs p2pmr's rebuilt rdma_rxe; see p2pmr(1))");
+	assert_int_equal(errno, EOPNOTSUPP);
+	/* The next call starts with no message. */
+	expect_reg(0, &fake);
+	assert_int_equal(reg(&mr), 0);
+	assert_string_equal(p2pmr_errmsg(), "");
 	expect_reg(EINVAL, NULL);
 	assert_fails_with(reg(&mr), -EINVAL,
 			  "rxe0 refused the dma-buf MR (offset 0x1000 length 0x2000 iova 0x10000");
 	expect_reg(EACCES, NULL);
 	assert_fails_with(reg(&mr), -EACCES, "permission denied");
+	/* dma-buf MRs pin nothing: no RLIMIT_MEMLOCK hint. */
 	expect_reg(ENOMEM, NULL);
-	assert_fails_with(reg(&mr), -ENOMEM, "ulimit -l");
+	assert_fails_with(reg(&mr), -ENOMEM,
+			  "rxe0: out of memory registering the dma-buf MR");
+	assert_null(strstr(p2pmr_errmsg(), "ulimit"));
+	assert_int_equal(errno, ENOMEM);
 	expect_reg(EIO, NULL);
 	assert_fails_with(reg(&mr), -EIO, "rxe0: ibv_reg_dmabuf_mr: Input/output error");
 
 	/* Refused before the call. */
-	assert_fails_with(p2pmr_reg_mr(NULL, 7, 0, 4096, 0, 0, &mr), -EINVAL,
+	assert_fails_with(p2pmr_reg_mr(NULL, 0, 4096, 0, 7, 0, &mr), -EINVAL,
 			  "needs a PD");
-	assert_fails_with(p2pmr_reg_mr(&pd, -1, 0, 4096, 0, 0, &mr), -EINVAL,
+	assert_int_equal(errno, EINVAL);
+	assert_fails_with(p2pmr_reg_mr(&pd, 0, 4096, 0, -1, 0, &mr), -EINVAL,
 			  "needs a PD");
-	assert_fails_with(p2pmr_reg_mr(&pd, 7, 0, 0, 0, 0, &mr), -EINVAL,
+	assert_fails_with(p2pmr_reg_mr(&pd, 0, 0, 0, 7, 0, &mr), -EINVAL,
 			  "non-zero length");
 }
 

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests: p2pmr_parse_bdf(), p2pmr_parse_ranges(), p2pmr_check_ranges(). */
+/*
+ * Unit tests: p2pmr_parse_bdf(), p2pmr_parse_size(), p2pmr_parse_ranges(),
+ * p2pmr_check_ranges() and its alignment, p2pmr_page_size(), and the
+ * errno and message conventions.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <unistd.h>
+
 #include "unit.h"
+#include "../../userspace/lib/internal.h"
 
 static void bdf_ok(const char *in, const char *want)
 {
@@ -77,7 +84,7 @@ static void test_ranges_valid(void **state)
 	r = ranges_ok("0:4096", 1);
 	assert_int_equal(r[0].offset, 0);
 	assert_int_equal(r[0].length, 4096);
-	free(r);
+	p2pmr_free_ranges(r);
 
 	r = ranges_ok("0x1000:4K,1M:0x2000,2g:1t,3G:16k", 4);
 	assert_int_equal(r[0].offset, 0x1000);
@@ -88,20 +95,20 @@ static void test_ranges_valid(void **state)
 	assert_int_equal(r[2].length, 1ULL << 40);
 	assert_int_equal(r[3].offset, 3ULL << 30);
 	assert_int_equal(r[3].length, 16 << 10);
-	free(r);
+	p2pmr_free_ranges(r);
 
 	/* Leading zeroes are decimal, not octal. */
 	r = ranges_ok("010:0X10", 1);
 	assert_int_equal(r[0].offset, 10);
 	assert_int_equal(r[0].length, 16);
-	free(r);
+	p2pmr_free_ranges(r);
 
 	/* The largest numbers that fit. */
 	r = ranges_ok("18446744073709551615:0xffffffffffffffff,16777215T:0", 2);
 	assert_int_equal(r[0].offset, UINT64_MAX);
 	assert_int_equal(r[0].length, UINT64_MAX);
 	assert_int_equal(r[1].offset, 16777215ULL << 40);
-	free(r);
+	p2pmr_free_ranges(r);
 }
 
 static void test_ranges_syntax(void **state)
@@ -169,7 +176,7 @@ static void test_ranges_count(void **state)
 	assert_int_equal(n, P2PMR_MAX_RANGES);
 	assert_int_equal(r[n - 1].offset, (uint64_t)(n - 1) * 4096);
 	assert_int_equal(p2pmr_check_ranges(r, n, (uint64_t)n * 4096), 0);
-	free(r);
+	p2pmr_free_ranges(r);
 	free(s);
 
 	s = many(P2PMR_MAX_RANGES + 1);
@@ -258,6 +265,123 @@ static void test_check_many_reversed(void **state)
 	free(r);
 }
 
+static void size_ok(const char *s, uint64_t want)
+{
+	uint64_t v = 0;
+
+	if (p2pmr_parse_size(s, &v))
+		fail_msg("'%s' rejected: %s", s, p2pmr_errmsg());
+	assert_int_equal(v, want);
+	assert_string_equal(p2pmr_errmsg(), "");
+}
+
+static void test_size_valid(void **state)
+{
+	(void)state;
+	size_ok("0", 0);
+	size_ok("4096", 4096);
+	size_ok("010", 10);		/* decimal, not octal */
+	size_ok("0x1000", 4096);
+	size_ok("0XfF", 255);
+	size_ok("4k", 4096);
+	size_ok("64K", 65536);
+	size_ok("2m", 2 << 20);
+	size_ok("0x2M", 2 << 20);
+	size_ok("3G", 3ULL << 30);
+	size_ok("1t", 1ULL << 40);
+	size_ok("18446744073709551615", UINT64_MAX);
+	size_ok("16777215T", 16777215ULL << 40);
+}
+
+static void test_size_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"", " 1", "1 ", "-1", "+1", "0x", "x1", "1KK", "1k2", "1P",
+		"K", "1.5", "1\n", "0x1g0", "1,2",
+	};
+	uint64_t v = 7;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (p2pmr_parse_size(bad[i], &v) != -EINVAL || errno != EINVAL)
+			fail_msg("'%s' was not rejected with EINVAL", bad[i]);
+	assert_int_equal(v, 7);		/* untouched on failure */
+	assert_fails_with(p2pmr_parse_size("12Q", &v), -EINVAL,
+			  "'12Q' is not a number (decimal or 0x hexadecimal, optionally followed by K, M, G or T)");
+	assert_fails_with(p2pmr_parse_size(NULL, &v), -EINVAL,
+			  "no number");
+	assert_fails_with(p2pmr_parse_size("18446744073709551616", &v),
+			  -EOVERFLOW, "does not fit in 64 bits");
+	assert_int_equal(errno, EOVERFLOW);
+	assert_fails_with(p2pmr_parse_size("16777216T", &v), -EOVERFLOW,
+			  "'16777216T' does not fit");
+	assert_fails_with(p2pmr_parse_size("0x10000000000000000", &v),
+			  -EOVERFLOW, "does not fit");
+}
+
+/* The scanner p2pmr_parse_ranges() and p2pmr_parse_size() share. */
+static void test_scan_size(void **state)
+{
+	const char *end;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(p2pmr_scan_size("4K:8", &end, &v), 0);
+	assert_int_equal(v, 4096);
+	assert_string_equal(end, ":8");
+	assert_int_equal(p2pmr_scan_size("0x10,", &end, &v), 0);
+	assert_int_equal(v, 16);
+	assert_string_equal(end, ",");
+	assert_int_equal(p2pmr_scan_size(":", &end, &v), -EINVAL);
+	assert_int_equal(p2pmr_scan_size("99999999999999999999", &end, &v),
+			 -EOVERFLOW);
+}
+
+static void test_page_size(void **state)
+{
+	(void)state;
+	assert_int_equal(p2pmr_page_size(), sysconf(_SC_PAGESIZE));
+}
+
+/* A 64 KiB-page kernel: 4 KiB-aligned ranges get the library's message. */
+static void test_check_align_64k(void **state)
+{
+	struct p2pmr_range r = { 4096, 65536 };
+
+	(void)state;
+	assert_fails_with(p2pmr_check_ranges_align(&r, 1, BAR, 65536),
+			  -EINVAL,
+			  "range 0 (0x1000:0x10000) is not aligned to 65536 bytes (the page size)");
+	r = (struct p2pmr_range){ 65536, 4096 };
+	assert_fails_with(p2pmr_check_ranges_align(&r, 1, BAR, 65536),
+			  -EINVAL, "not aligned to 65536");
+	r = (struct p2pmr_range){ 65536, 131072 };
+	assert_int_equal(p2pmr_check_ranges_align(&r, 1, BAR, 65536), 0);
+}
+
+/* A call that succeeds leaves no message of an earlier failure. */
+static void test_message_cleared(void **state)
+{
+	struct p2pmr_range *r;
+	char out[16];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(p2pmr_parse_bdf("zz", out, sizeof(out)), -EINVAL);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(p2pmr_parse_bdf("00:10.0", out, sizeof(out)), 0);
+	assert_string_equal(p2pmr_errmsg(), "");
+	assert_int_equal(p2pmr_parse_ranges("0:", &r, &n), -EINVAL);
+	assert_int_equal(p2pmr_parse_ranges("0:4K", &r, &n), 0);
+	assert_string_equal(p2pmr_errmsg(), "");
+	assert_int_equal(p2pmr_check_ranges(r, n, 0), -EINVAL);
+	assert_int_equal(p2pmr_check_ranges(r, n, 8192), 0);
+	assert_string_equal(p2pmr_errmsg(), "");
+	p2pmr_free_ranges(r);
+	p2pmr_free_ranges(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +395,12 @@ int main(void)
 		cmocka_unit_test(test_check_single),
 		cmocka_unit_test(test_check_overlap),
 		cmocka_unit_test(test_check_many_reversed),
+		cmocka_unit_test(test_size_valid),
+		cmocka_unit_test(test_size_invalid),
+		cmocka_unit_test(test_scan_size),
+		cmocka_unit_test(test_page_size),
+		cmocka_unit_test(test_check_align_64k),
+		cmocka_unit_test(test_message_cleared),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

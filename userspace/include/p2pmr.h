@@ -3,13 +3,18 @@
  * libp2pmr: VFIO-owned PCI BARs as dma-bufs for RDMA.
  *
  * Conventions: every function returning int returns 0 (or a non-negative
- * value where documented) on success and a negative errno on failure.  On
- * failure, p2pmr_errmsg() returns a message for the calling thread that says
+ * value where documented) on success and a negative errno on failure, and
+ * sets errno to that errno as well.  Each call that can fail clears the
+ * calling thread's message on entry (accessors such as p2pmr_dev_bdf()
+ * leave it alone); on failure, p2pmr_errmsg() returns a message that says
  * what went wrong and what to do about it.
  *
- * Thread safety: distinct struct p2pmr_dev objects may be used from
- * different threads concurrently; one object must not be used concurrently
- * without external locking.  p2pmr_errmsg() is per thread.
+ * Thread safety: every call may be made from any thread.  Calls on one
+ * struct p2pmr_dev may run concurrently (exports, region queries, DMA
+ * mappings), except p2pmr_dev_close(), which must not race any other call
+ * on the same device.  Opening and closing devices that share a group or
+ * container is serialised inside the library.  p2pmr_errmsg() is per
+ * thread.
  */
 #ifndef P2PMR_H
 #define P2PMR_H
@@ -46,22 +51,73 @@ int p2pmr_parse_bdf(const char *in, char *out, size_t outlen);
  * @bdf: PCI address, as accepted by p2pmr_parse_bdf()
  * @devp: receives the device on success
  *
- * Finds the device's IOMMU group, attaches it to a new type1 container and
- * gets the device fd.
+ * The same as p2pmr_dev_open_ex() with no attributes.
  *
- * Return: 0; -EINVAL bad address; -ENODEV no such device or not bound to a
- * VFIO driver; -EBUSY group not viable (other devices of the group bound to
- * host drivers) or already open; -EPERM/-EACCES permission denied;
- * -ENOTSUP no usable IOMMU (including vfio-noiommu groups).
+ * Return: as p2pmr_dev_open_ex().
  */
 int p2pmr_dev_open(const char *bdf, struct p2pmr_dev **devp);
 
+/* struct p2pmr_dev_attr @comp_mask bits: which fields the caller set. */
+enum {
+	P2PMR_DEV_ATTR_CONTAINER	= 1 << 0,	/* @container is set */
+};
+
 /**
- * p2pmr_dev_close() - Close a device and release its container.
+ * struct p2pmr_dev_attr - Options of p2pmr_dev_open_ex().
+ * @comp_mask: P2PMR_DEV_ATTR_* bits naming the fields below that are set;
+ *	fields whose bit is clear are ignored, so that later versions can add
+ *	fields at the end without breaking callers built against this one
+ * @container: with P2PMR_DEV_ATTR_CONTAINER, an open device whose VFIO
+ *	container the new device joins (its IOMMU group is attached to that
+ *	container), so that DMA mappings made through either device serve
+ *	both.  Without it, a device whose group is already open in this process
+ *	joins that group's container, and any other device gets a container
+ *	of its own.
+ */
+struct p2pmr_dev_attr {
+	uint32_t comp_mask;
+	struct p2pmr_dev *container;
+};
+
+/**
+ * p2pmr_dev_open_ex() - Open a VFIO-bound PCI device, with options.
+ * @bdf: PCI address, as accepted by p2pmr_parse_bdf()
+ * @attr: options, or NULL for the defaults
+ * @devp: receives the device on success
+ *
+ * Finds the device's IOMMU group in sysfs and opens the group's VFIO node
+ * (/dev/vfio/N): any driver that registers the device with VFIO will do
+ * (vfio-pci, vfio-pci-p2p, or variant drivers such as mlx5_vfio_pci).  The
+ * group is opened once per process and shared, with its container, by
+ * every device of the group that is opened; the last p2pmr_dev_close()
+ * releases them.  A new container uses the type1v2 IOMMU.
+ *
+ * Only the group/container interface is implemented: a kernel with only
+ * the iommufd cdev interface (/dev/iommu, /dev/vfio/devices/vfioN) and
+ * without VFIO groups is not supported by this call; p2pmr_dev_adopt()
+ * takes a device fd opened that way.
+ *
+ * Return: 0; -EINVAL bad address, or @attr->container is an adopted
+ * device; -EOPNOTSUPP @attr->comp_mask has a bit this library does not
+ * know; -ENODEV no such device, or it is not bound to a VFIO driver (its
+ * group has no VFIO node or VFIO does not know the device); -EBUSY group
+ * not viable (other devices of the group bound to host drivers), open in
+ * another process, or open here in a container other than
+ * @attr->container; -EPERM/-EACCES permission denied; -ENOTSUP no usable
+ * IOMMU (including vfio-noiommu groups); -ENOMEM.
+ */
+int p2pmr_dev_open_ex(const char *bdf, const struct p2pmr_dev_attr *attr,
+		      struct p2pmr_dev **devp);
+
+/**
+ * p2pmr_dev_close() - Close a device; release its group and container
+ *	when it was their last user.
  * @dev: device from p2pmr_dev_open(), or NULL
  *
  * dma-bufs exported from the device are revoked by the kernel driver when
- * the device closes; their fds stay valid and must still be closed.
+ * the device closes; their fds stay valid and must still be closed.  DMA
+ * mappings of the container stay until the container's last device
+ * closes.
  */
 void p2pmr_dev_close(struct p2pmr_dev *dev);
 
@@ -74,15 +130,73 @@ void p2pmr_dev_close(struct p2pmr_dev *dev);
 int p2pmr_dev_fd(const struct p2pmr_dev *dev);
 
 /**
- * p2pmr_dev_group_fd() - The VFIO group fd (owned by @dev), as needed for
+ * p2pmr_dev_group_fd() - The VFIO group fd, as needed for
  * VFIO_DEVICE_PCI_HOT_RESET.
  * @dev: an open device
+ *
+ * The fd is owned by the library and shared by the open devices of the
+ * group; do not close it.
  *
  * Return: the fd, or -1 for an adopted device fd.
  */
 int p2pmr_dev_group_fd(const struct p2pmr_dev *dev);
 
-/** Region flags reported by p2pmr_region(). */
+/**
+ * p2pmr_dev_container_fd() - The VFIO container fd.
+ * @dev: an open device
+ *
+ * The fd is owned by the library and shared by the devices of the
+ * container; do not close it.  Callers may issue their own VFIO_IOMMU_*
+ * ioctls on it, but mappings made that way are unknown to
+ * p2pmr_dma_map()'s IOVA allocator: keep them outside the IOVAs it hands
+ * out, or use p2pmr_dma_map() only.
+ *
+ * Return: the fd, or -1 for an adopted device fd.
+ */
+int p2pmr_dev_container_fd(const struct p2pmr_dev *dev);
+
+/* p2pmr_dma_map() @flags: what the device may do with the memory. */
+enum {
+	P2PMR_DMA_READ	= 1 << 0,	/* the device reads it */
+	P2PMR_DMA_WRITE	= 1 << 1,	/* the device writes it */
+};
+
+/**
+ * p2pmr_dma_map() - Map host memory for DMA by the devices of a container.
+ * @dev: an open device (not an adopted one)
+ * @vaddr: start of the memory, aligned to p2pmr_page_size()
+ * @length: its length, a non-zero multiple of p2pmr_page_size()
+ * @flags: P2PMR_DMA_READ and/or P2PMR_DMA_WRITE
+ * @iovap: receives the I/O virtual address the devices use for @vaddr
+ *
+ * Picks a free IOVA inside the ranges the kernel reports as usable
+ * (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE; reserved regions such as the MSI
+ * window lie outside them), never 0, and maps the memory there with
+ * VFIO_IOMMU_MAP_DMA.  The memory is pinned (and counted against
+ * RLIMIT_MEMLOCK) until p2pmr_dma_unmap() or until the container's last
+ * device closes.  Concurrent calls on devices of one container are safe.
+ *
+ * Return: 0; -EINVAL bad alignment, length or flags, or an adopted device;
+ * -ENOSPC no free IOVA range is large enough; -ENOMEM out of memory, or
+ * the kernel could not pin the memory (RLIMIT_MEMLOCK); or the errno of
+ * VFIO_IOMMU_MAP_DMA.
+ */
+int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
+		  uint32_t flags, uint64_t *iovap);
+
+/**
+ * p2pmr_dma_unmap() - Undo a p2pmr_dma_map().
+ * @dev: an open device of the same container
+ * @iova: the IOVA p2pmr_dma_map() returned
+ * @length: the length given to p2pmr_dma_map()
+ *
+ * Return: 0; -ENOENT no mapping of @length bytes at @iova was made with
+ * p2pmr_dma_map() in this container; -EINVAL an adopted device; or the
+ * errno of VFIO_IOMMU_UNMAP_DMA.
+ */
+int p2pmr_dma_unmap(struct p2pmr_dev *dev, uint64_t iova, size_t length);
+
+/** Region flags reported by p2pmr_query_region(). */
 enum {
 	P2PMR_REGION_READ	= 1 << 0,
 	P2PMR_REGION_WRITE	= 1 << 1,
@@ -99,15 +213,15 @@ struct p2pmr_region {
 };
 
 /**
- * p2pmr_region() - Describe one region of a device.
+ * p2pmr_query_region() - Describe one region of a device.
  * @dev: an open device
  * @index: VFIO region index
  * @reg: receives the description
  *
  * Return: 0, or -EINVAL if @index is not a region of the device.
  */
-int p2pmr_region(struct p2pmr_dev *dev, uint32_t index,
-		 struct p2pmr_region *reg);
+int p2pmr_query_region(struct p2pmr_dev *dev, uint32_t index,
+		       struct p2pmr_region *reg);
 
 /**
  * p2pmr_region_mmap() - Map a whole region into the process.
@@ -152,9 +266,19 @@ const char *p2pmr_dev_bdf(const struct p2pmr_dev *dev);
  *
  * Return: $P2PMR_SYSFS if set and non-empty (unit tests point it at a fake
  * tree), else "/sys".  Used by p2pmr_dev_open(), p2pmr_dev_adopt() and, when
- * passed NULL, p2pmr_list_devices().
+ * passed NULL, p2pmr_list_devices().  Read with secure_getenv(): a set-user-ID
+ * program gets "/sys".
  */
 const char *p2pmr_sysfs_root(void);
+
+/**
+ * p2pmr_dev_root() - The directory the library finds VFIO's nodes in.
+ *
+ * Return: $P2PMR_DEVFS if set and non-empty (for tests), else "/dev";
+ * read with secure_getenv().  p2pmr_dev_open() opens <root>/vfio/vfio and
+ * <root>/vfio/N.
+ */
+const char *p2pmr_dev_root(void);
 
 /* BARs of a PCI function. */
 #define P2PMR_NR_BARS	6
@@ -183,29 +307,69 @@ enum {
 };
 
 /**
- * p2pmr_is_vfio_driver() - Whether a driver name is one of VFIO's PCI drivers.
- * @driver: a driver name as in /sys/bus/pci/drivers
+ * p2pmr_is_vfio_bound() - Whether sysfs shows a PCI function bound to VFIO.
+ * @sysfs: sysfs mount to read, NULL for p2pmr_sysfs_root()
+ * @bdf: the function's canonical address ("DDDD:BB:DD.F")
  *
- * Return: 1 for "vfio-pci", "vfio-pci-*" and "vfio_pci_p2p", else 0.
+ * Decided by what the kernel shows, not by the driver's name: the function
+ * has a VFIO device node (<bdf>/vfio-dev/, kernels with the VFIO cdev), or
+ * its driver's module uses vfio_pci_core (module/vfio_pci_core/holders/),
+ * as vfio-pci, vfio-pci-p2p and the variant drivers (mlx5_vfio_pci,
+ * nvgrace_gpu_vfio_pci, hisi_acc_vfio_pci, pds_vfio_pci...) do.  Only for
+ * a driver built into the kernel, which sysfs does not tie to a module,
+ * does the name decide: one containing "vfio".  Advisory:
+ * p2pmr_dev_open() asks VFIO itself.
+ *
+ * Return: 1 if bound to a VFIO driver, else 0.
  */
-int p2pmr_is_vfio_driver(const char *driver);
+int p2pmr_is_vfio_bound(const char *sysfs, const char *bdf);
 
 /**
  * p2pmr_list_devices() - Enumerate PCI functions bound to a VFIO driver.
  * @sysfs: sysfs mount to read, NULL for p2pmr_sysfs_root()
  * @flags: P2PMR_LIST_* flags
- * @listp: receives an array sorted by address (free it with free()); NULL
- *	when none were found
+ * @listp: receives an array sorted by address (free it with
+ *	p2pmr_free_devices()); NULL when none were found
  * @np: receives the number of entries
  *
  * Reads <sysfs>/bus/pci/devices/<bdf>/{driver,iommu_group,vendor,device,
- * resource} without opening any device, so it needs no privileges.
+ * resource} without opening any device, so it needs no privileges.  Which
+ * functions are VFIO's is decided by p2pmr_is_vfio_bound().
  *
  * Return: 0 (also when no device matches); -ENOENT no <sysfs>/bus/pci;
  * -ENOMEM.
  */
 int p2pmr_list_devices(const char *sysfs, unsigned int flags,
 		       struct p2pmr_pci_info **listp, size_t *np);
+
+/**
+ * p2pmr_free_devices() - Free the array of p2pmr_list_devices().
+ * @list: the array, or NULL
+ */
+void p2pmr_free_devices(struct p2pmr_pci_info *list);
+
+/**
+ * p2pmr_parse_size() - Parse a size or count as the library's parsers do.
+ * @s: decimal, or hexadecimal after "0x"; optionally followed by one of K,
+ *	M, G or T (binary multiples, either case).  No sign, blank or other
+ *	trailing character.
+ * @v: receives the value
+ *
+ * The syntax of the numbers in p2pmr_parse_ranges(), for programs that
+ * take sizes on their command line.
+ *
+ * Return: 0; -EINVAL not such a number; -EOVERFLOW it does not fit in 64
+ * bits.
+ */
+int p2pmr_parse_size(const char *s, uint64_t *v);
+
+/**
+ * p2pmr_page_size() - The alignment ranges and DMA mappings need.
+ *
+ * Return: the kernel's page size, sysconf(_SC_PAGESIZE): 4096 on x86, 4 KiB
+ * to 64 KiB on arm64 and ppc64.
+ */
+size_t p2pmr_page_size(void);
 
 /** struct p2pmr_range - A byte range of a BAR. */
 struct p2pmr_range {
@@ -215,15 +379,12 @@ struct p2pmr_range {
 
 /* Most ranges one dma-buf may have (the exporter's limit). */
 #define P2PMR_MAX_RANGES	65536
-/* Ranges must be aligned to this. */
-#define P2PMR_RANGE_ALIGN	4096
 
 /**
  * p2pmr_parse_ranges() - Parse a range list.
- * @spec: "OFF:LEN[,OFF:LEN...]"; each number decimal or 0x-hexadecimal,
- *	optionally followed by K, M, G or T (binary multiples, either case)
+ * @spec: "OFF:LEN[,OFF:LEN...]"; each number as p2pmr_parse_size() takes it
  * @rangesp: receives a new array of the ranges, in the order given (free it
- *	with free())
+ *	with p2pmr_free_ranges())
  * @np: receives the number of ranges
  *
  * Only the syntax is checked here; check the ranges against a BAR with
@@ -237,13 +398,19 @@ int p2pmr_parse_ranges(const char *spec, struct p2pmr_range **rangesp,
 		       size_t *np);
 
 /**
+ * p2pmr_free_ranges() - Free the array of p2pmr_parse_ranges().
+ * @ranges: the array, or NULL
+ */
+void p2pmr_free_ranges(struct p2pmr_range *ranges);
+
+/**
  * p2pmr_check_ranges() - Check ranges against a BAR before exporting them.
  * @ranges: the ranges
  * @n: their number
  * @bar_size: size of the BAR in bytes
  *
  * Return: 0; -EINVAL no ranges, a range that is empty, not aligned to
- * P2PMR_RANGE_ALIGN, ends past @bar_size or overlaps another; -EOVERFLOW
+ * p2pmr_page_size(), ends past @bar_size or overlaps another; -EOVERFLOW
  * offset + length wraps around; -E2BIG more than P2PMR_MAX_RANGES ranges;
  * -ENOMEM.  The message names the first offending range.
  */
@@ -264,7 +431,8 @@ int p2pmr_check_ranges(const struct p2pmr_range *ranges, size_t n,
  * be closed by the caller.
  *
  * Return: the dma-buf fd; -EOPNOTSUPP the driver lacks the feature (bind the
- * device to vfio-pci-p2p, or use vfio-pci of Linux 6.19 or later) or the
+ * device to vfio-pci-p2p, or use vfio-pci of Linux 6.19 or later; see
+ * p2pmr(1)) or the
  * device has no IOMMU; -ENODEV @bar is not a present memory BAR; -EINVAL,
  * -EOVERFLOW, -E2BIG bad ranges or flags; -EPERM/-EACCES permission denied;
  * or another errno of the ioctl.
@@ -279,23 +447,24 @@ struct ibv_mr;
 /**
  * p2pmr_reg_mr() - Register a dma-buf as an RDMA memory region.
  * @pd: protection domain of the RDMA device
- * @dmabuf_fd: the dma-buf, e.g. from p2pmr_export()
  * @offset: start of the MR within the dma-buf
  * @length: its length
  * @iova: the address RDMA operations use for byte @offset
+ * @dmabuf_fd: the dma-buf, e.g. from p2pmr_export()
  * @access: IBV_ACCESS_* flags
  * @mrp: receives the MR; release it with ibv_dereg_mr()
  *
- * A thin wrapper of ibv_reg_dmabuf_mr() that explains failures.  It lives
- * in its own object: programs that link libp2pmr.a statically and do not
- * call it need no libibverbs.
+ * A thin wrapper of ibv_reg_dmabuf_mr() that explains failures; the first
+ * six arguments are ibv_reg_dmabuf_mr()'s, in its order.  It lives in its
+ * own object: programs that link libp2pmr.a statically and do not call it
+ * need no libibverbs.
  *
  * Return: 0; -EOPNOTSUPP the RDMA device (or its kernel driver) cannot
  * import dma-bufs; -EINVAL bad range or access flags, or @dmabuf_fd is not
  * a dma-buf; or the errno of ibv_reg_dmabuf_mr().
  */
-int p2pmr_reg_mr(struct ibv_pd *pd, int dmabuf_fd, uint64_t offset,
-		 size_t length, uint64_t iova, int access,
+int p2pmr_reg_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
+		 uint64_t iova, int dmabuf_fd, int access,
 		 struct ibv_mr **mrp);
 
 /**

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -11,6 +12,11 @@ const char *p2pmr_errmsg(void)
 	return errmsg;
 }
 
+void p2pmr_clear_error(void)
+{
+	errmsg[0] = 0;
+}
+
 int p2pmr_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -18,5 +24,7 @@ int p2pmr_fail(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
 	va_end(ap);
+	if (err < 0)
+		errno = -err;
 	return err;
 }

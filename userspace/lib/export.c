@@ -13,14 +13,13 @@
 #include "internal.h"
 #include "../../vfio-export/vfio_dmabuf_uapi.h"
 
-
 int p2pmr_export_fail(const char *bdf, const char *driver, uint32_t bar,
 		      int probe, int err)
 {
 	if (probe) {
 		if (err == ENOTTY || err == EOPNOTSUPP || err == EINVAL)
 			return p2pmr_fail(-EOPNOTSUPP,
-					  "the driver of %s (%s) lacks VFIO_DEVICE_FEATURE_DMA_BUF: bind it to vfio-pci-p2p (vfio-export/, insmod vfio-pci-p2p.ko) or use Linux >= 6.19 vfio-pci",
+					  "the driver of %s (%s) lacks VFIO_DEVICE_FEATURE_DMA_BUF: bind it to vfio-pci-p2p (modprobe vfio-pci-p2p; see p2pmr(1)) or use Linux >= 6.19 vfio-pci",
 					  bdf, driver);
 		return p2pmr_fail(-err,
 				  "VFIO_DEVICE_FEATURE_DMA_BUF probe on %s failed: %s",
@@ -75,6 +74,7 @@ int p2pmr_export(struct p2pmr_dev *dev, uint32_t bar,
 	size_t argsz;
 	int ret;
 
+	p2pmr_clear_error();
 	if (bar >= P2PMR_NR_BARS)
 		return p2pmr_fail(-ENODEV, "BAR%u: BARs are numbered 0-5", bar);
 	if (open_flags & ~(O_ACCMODE | O_CLOEXEC))
@@ -83,7 +83,7 @@ int p2pmr_export(struct p2pmr_dev *dev, uint32_t bar,
 				  open_flags);
 	if (ioctl(dev->fd, VFIO_DEVICE_FEATURE, &probe))
 		return p2pmr_export_fail(dev->bdf, dev->driver, bar, 1, errno);
-	ret = p2pmr_region(dev, bar, &reg);
+	ret = p2pmr_query_region(dev, bar, &reg);
 	if (ret)
 		return ret;
 	if (!reg.size || !(reg.flags & P2PMR_REGION_MEM))
@@ -109,7 +109,7 @@ int p2pmr_export(struct p2pmr_dev *dev, uint32_t bar,
 	if (ret < 0)
 		ret = p2pmr_export_fail(dev->bdf, dev->driver, bar, 0, errno);
 	free(hdr);
-	return ret;
+	return p2pmr_ret(ret);
 }
 
 _Static_assert(sizeof(struct p2pmr_range) ==

@@ -25,6 +25,7 @@ int p2pmr_send_fd(int sock, int fd, const void *data, size_t len)
 	struct cmsghdr *cmsg;
 	ssize_t n;
 
+	p2pmr_clear_error();
 	if (fd < 0)
 		return p2pmr_fail(-EBADF, "p2pmr_send_fd: fd %d is not open", fd);
 	if (!len) {
@@ -98,6 +99,7 @@ int p2pmr_recv_fd(int sock, int *fdp, void *data, size_t *lenp)
 	char dummy;
 	ssize_t n;
 
+	p2pmr_clear_error();
 	/* Room for the byte p2pmr_send_fd() sends with an empty message. */
 	if (!*lenp) {
 		iov.iov_base = &dummy;

@@ -6,20 +6,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-/*
- * One number at *@sp: decimal, or hexadecimal after "0x"; an optional K, M,
- * G or T multiplies by 2^10, 2^20, 2^30, 2^40.  Advances *@sp past it.
- */
-static int parse_num(const char **sp, const char *spec, uint64_t *v)
+int p2pmr_scan_size(const char *s, const char **end, uint64_t *v)
 {
-	const char *s = *sp;
 	unsigned int base = 10, shift = 0, digit;
-	uint64_t n = 0;
 	const char *start;
-	size_t pos = (size_t)(s - spec) + 1;	/* for messages, 1-based */
+	uint64_t n = 0;
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
@@ -36,15 +31,13 @@ static int parse_num(const char **sp, const char *spec, uint64_t *v)
 		else
 			break;
 		if (n > (UINT64_MAX - digit) / base)
-			return p2pmr_fail(-EOVERFLOW,
-					  "ranges: number at position %zu does not fit in 64 bits",
-					  pos);
+			return -EOVERFLOW;
 		n = n * base + digit;
 	}
-	if (s == start)
-		return p2pmr_fail(-EINVAL,
-				  "ranges: expected a number at position %zu of '%s' (OFF:LEN[,OFF:LEN...], e.g. 0:64K,1M:0x1000)",
-				  (size_t)(start - spec) + 1, spec);
+	if (s == start) {
+		*end = s;
+		return -EINVAL;
+	}
 	switch (*s) {
 	case 'k': case 'K': shift = 10; break;
 	case 'm': case 'M': shift = 20; break;
@@ -53,14 +46,59 @@ static int parse_num(const char **sp, const char *spec, uint64_t *v)
 	}
 	if (shift) {
 		if (n > UINT64_MAX >> shift)
-			return p2pmr_fail(-EOVERFLOW,
-					  "ranges: number at position %zu does not fit in 64 bits",
-					  pos);
+			return -EOVERFLOW;
 		n <<= shift;
 		s++;
 	}
 	*v = n;
-	*sp = s;
+	*end = s;
+	return 0;
+}
+
+int p2pmr_parse_size(const char *s, uint64_t *v)
+{
+	const char *end;
+	uint64_t n;
+	int ret;
+
+	p2pmr_clear_error();
+	if (!s)
+		return p2pmr_fail(-EINVAL, "no number given");
+	ret = p2pmr_scan_size(s, &end, &n);
+	if (ret == -EOVERFLOW)
+		return p2pmr_fail(ret, "'%s' does not fit in 64 bits", s);
+	if (ret || *end)
+		return p2pmr_fail(-EINVAL,
+				  "'%s' is not a number (decimal or 0x hexadecimal, optionally followed by K, M, G or T)",
+				  s);
+	*v = n;
+	return 0;
+}
+
+size_t p2pmr_page_size(void)
+{
+	long n = sysconf(_SC_PAGESIZE);
+
+	return n > 0 ? (size_t)n : 4096;
+}
+
+/* One number at *@sp of @spec, with messages naming its position. */
+static int parse_num(const char **sp, const char *spec, uint64_t *v)
+{
+	const char *num = *sp, *start = *sp;
+	int ret;
+
+	if (start[0] == '0' && (start[1] == 'x' || start[1] == 'X'))
+		start += 2;
+	ret = p2pmr_scan_size(num, sp, v);
+	if (ret == -EOVERFLOW)
+		return p2pmr_fail(-EOVERFLOW,
+				  "ranges: number at position %zu does not fit in 64 bits",
+				  (size_t)(num - spec) + 1);
+	if (ret)
+		return p2pmr_fail(-EINVAL,
+				  "ranges: expected a number at position %zu of '%s' (OFF:LEN[,OFF:LEN...], e.g. 0:64K,1M:0x1000)",
+				  (size_t)(start - spec) + 1, spec);
 	return 0;
 }
 
@@ -72,6 +110,7 @@ int p2pmr_parse_ranges(const char *spec, struct p2pmr_range **rangesp,
 	size_t n = 1, i;
 	int ret;
 
+	p2pmr_clear_error();
 	if (!spec || !*spec)
 		return p2pmr_fail(-EINVAL, "ranges: empty list (expected OFF:LEN[,OFF:LEN...])");
 	for (s = spec; *s; s++)
@@ -112,7 +151,12 @@ int p2pmr_parse_ranges(const char *spec, struct p2pmr_range **rangesp,
 
 err_free:
 	free(r);
-	return ret;
+	return p2pmr_ret(ret);
+}
+
+void p2pmr_free_ranges(struct p2pmr_range *ranges)
+{
+	free(ranges);
 }
 
 static int cmp_offset(const void *a, const void *b)
@@ -124,6 +168,13 @@ static int cmp_offset(const void *a, const void *b)
 
 int p2pmr_check_ranges(const struct p2pmr_range *ranges, size_t n,
 		       uint64_t bar_size)
+{
+	p2pmr_clear_error();
+	return p2pmr_check_ranges_align(ranges, n, bar_size, p2pmr_page_size());
+}
+
+int p2pmr_check_ranges_align(const struct p2pmr_range *ranges, size_t n,
+			     uint64_t bar_size, uint64_t align)
 {
 	struct p2pmr_range *sorted;
 	uint64_t end;
@@ -140,12 +191,12 @@ int p2pmr_check_ranges(const struct p2pmr_range *ranges, size_t n,
 		if (!r->length)
 			return p2pmr_fail(-EINVAL, "range %zu (offset 0x%llx) is empty",
 					  i, (unsigned long long)r->offset);
-		if (r->offset % P2PMR_RANGE_ALIGN || r->length % P2PMR_RANGE_ALIGN)
+		if (r->offset % align || r->length % align)
 			return p2pmr_fail(-EINVAL,
-					  "range %zu (0x%llx:0x%llx) is not aligned to %d bytes",
+					  "range %zu (0x%llx:0x%llx) is not aligned to %llu bytes (the page size)",
 					  i, (unsigned long long)r->offset,
 					  (unsigned long long)r->length,
-					  P2PMR_RANGE_ALIGN);
+					  (unsigned long long)align);
 		if (__builtin_add_overflow(r->offset, r->length, &end))
 			return p2pmr_fail(-EOVERFLOW,
 					  "range %zu (0x%llx:0x%llx) wraps around the 64-bit address space",

@@ -65,28 +65,109 @@ static void read_bars(const char *dir, struct p2pmr_pci_info *info)
 	fclose(f);
 }
 
-static void read_group(const char *sysfs, const char *dir,
-		       struct p2pmr_pci_info *info)
+const char *p2pmr_sysfs_root(void)
 {
-	char path[PATH_MAX + 16], link[PATH_MAX], name[64] = "";
+	const char *root = secure_getenv("P2PMR_SYSFS");
+
+	return root && *root ? root : "/sys";
+}
+
+const char *p2pmr_dev_root(void)
+{
+	const char *root = secure_getenv("P2PMR_DEVFS");
+
+	return root && *root ? root : "/dev";
+}
+
+int p2pmr_sysfs_driver(const char *sysfs, const char *bdf, char *drv,
+		       size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs, bdf);
+	if (access(path, F_OK))
+		return p2pmr_fail(-ENODEV, "no PCI device %s", bdf);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", sysfs,
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		snprintf(drv, len, "%s", "");
+		return 0;
+	}
+	link[n] = 0;
+	snprintf(drv, len, "%s", basename(link));
+	return 0;
+}
+
+int p2pmr_sysfs_group(const char *sysfs, const char *bdf, int *group,
+		      int *noiommu)
+{
+	char path[PATH_MAX], link[PATH_MAX], name[64] = "";
 	ssize_t n;
 	FILE *f;
 
-	info->iommu_group = -1;
-	snprintf(path, sizeof(path), "%s/iommu_group", dir);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
+		 sysfs, bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
-		return;
+		return -ENOENT;
 	link[n] = 0;
-	info->iommu_group = atoi(basename(link));
+	*group = atoi(basename(link));
+	*noiommu = 0;
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/name", sysfs,
-		 info->iommu_group);
+		 *group);
 	f = fopen(path, "r");
 	if (!f)
-		return;
+		return 0;
 	if (fgets(name, sizeof(name), f) && !strncmp(name, "vfio-noiommu", 12))
-		info->noiommu = 1;
+		*noiommu = 1;
 	fclose(f);
+	return 0;
+}
+
+int p2pmr_is_vfio_bound(const char *sysfs, const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	if (!sysfs)
+		sysfs = p2pmr_sysfs_root();
+	/* The VFIO cdev (CONFIG_VFIO_DEVICE_CDEV) shows itself. */
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", sysfs,
+		 bdf);
+	if (!access(path, F_OK))
+		return 1;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", sysfs,
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;	/* no driver */
+	link[n] = 0;
+	/* Every VFIO PCI driver is built on vfio_pci_core. */
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver/module",
+		 sysfs, bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n >= 0) {
+		link[n] = 0;
+		snprintf(path, sizeof(path),
+			 "%s/module/vfio_pci_core/holders/%s", sysfs,
+			 basename(link));
+		return !access(path, F_OK);
+	}
+	/* Built in: sysfs ties the driver to no module; the name decides. */
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", sysfs,
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;
+	link[n] = 0;
+	return strstr(basename(link), "vfio") != NULL;
+}
+
+void p2pmr_free_devices(struct p2pmr_pci_info *list)
+{
+	free(list);
 }
 
 static int cmp_info(const void *a, const void *b)
@@ -105,6 +186,7 @@ int p2pmr_list_devices(const char *sysfs, unsigned int flags,
 	DIR *d;
 	int ret;
 
+	p2pmr_clear_error();
 	if (!sysfs)
 		sysfs = p2pmr_sysfs_root();
 	snprintf(dir, sizeof(dir), "%s/bus/pci/devices", sysfs);
@@ -132,11 +214,11 @@ int p2pmr_list_devices(const char *sysfs, unsigned int flags,
 		if (p2pmr_sysfs_driver(sysfs, bdf, info->driver,
 				       sizeof(info->driver)))
 			continue;	/* went away meanwhile */
-		if (!(flags & P2PMR_LIST_ALL) &&
-		    !p2pmr_is_vfio_driver(info->driver))
+		if (!(flags & P2PMR_LIST_ALL) && !p2pmr_is_vfio_bound(sysfs, bdf))
 			continue;
-		snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", sysfs, bdf);
-		read_group(sysfs, dir, info);
+		if (p2pmr_sysfs_group(sysfs, bdf, &info->iommu_group,
+				      &info->noiommu))
+			info->iommu_group = -1;
 		snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s/vendor", sysfs,
 			 bdf);
 		info->vendor = read_num(dir);
@@ -156,10 +238,12 @@ int p2pmr_list_devices(const char *sysfs, unsigned int flags,
 	}
 	*listp = list;
 	*np = n;
+	/* Entries that went away or were no address left messages. */
+	p2pmr_clear_error();
 	return 0;
 
 err_free:
 	closedir(d);
 	free(list);
-	return ret;
+	return p2pmr_ret(ret);
 }

@@ -9,14 +9,15 @@
 
 #include "internal.h"
 
-int p2pmr_reg_mr(struct ibv_pd *pd, int dmabuf_fd, uint64_t offset,
-		 size_t length, uint64_t iova, int access,
+int p2pmr_reg_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
+		 uint64_t iova, int dmabuf_fd, int access,
 		 struct ibv_mr **mrp)
 {
 	const char *name;
 	struct ibv_mr *mr;
 	int err;
 
+	p2pmr_clear_error();
 	if (!pd || dmabuf_fd < 0 || !length)
 		return p2pmr_fail(-EINVAL,
 				  "p2pmr_reg_mr: needs a PD, a dma-buf fd and a non-zero length");
@@ -31,7 +32,7 @@ int p2pmr_reg_mr(struct ibv_pd *pd, int dmabuf_fd, uint64_t offset,
 	case EOPNOTSUPP:
 	case ENOSYS:
 		return p2pmr_fail(-EOPNOTSUPP,
-				  "RDMA device %s lacks dma-buf MR support (Soft-RoCE needs p2pmr's rebuilt rdma_rxe; see docs/importer.md)",
+				  "RDMA device %s lacks dma-buf MR support (Soft-RoCE needs p2pmr's rebuilt rdma_rxe; see p2pmr(1))",
 				  name);
 	case EINVAL:
 		return p2pmr_fail(-EINVAL,
@@ -48,7 +49,7 @@ int p2pmr_reg_mr(struct ibv_pd *pd, int dmabuf_fd, uint64_t offset,
 				  name, strerror(err));
 	case ENOMEM:
 		return p2pmr_fail(-ENOMEM,
-				  "RDMA device %s: out of memory registering the dma-buf MR (check ulimit -l)",
+				  "RDMA device %s: out of memory registering the dma-buf MR",
 				  name);
 	}
 	return p2pmr_fail(-err, "RDMA device %s: ibv_reg_dmabuf_mr: %s", name,

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Opening VFIO devices through the group/type1 container interface (the
- * Debian kernels have IOMMUFD disabled).
+ * Debian kernels have IOMMUFD disabled).  A group can be opened only once,
+ * so the open groups and their containers are kept in a list and shared
+ * by every device opened in them, with reference counts.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
@@ -25,6 +28,7 @@ int p2pmr_parse_bdf(const char *in, char *out, size_t outlen)
 	int n = 0;
 	size_t i;
 
+	p2pmr_clear_error();
 	if (!in)
 		return p2pmr_fail(-EINVAL, "no PCI address given");
 	/*
@@ -60,98 +64,211 @@ bad:
 			  in);
 }
 
-const char *p2pmr_sysfs_root(void)
-{
-	const char *root = getenv("P2PMR_SYSFS");
+/* The open groups; it and every refs count are under open_lock. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct p2pmr_group *groups;
 
-	return root && *root ? root : "/sys";
+static void container_put(struct p2pmr_container *c)
+{
+	if (--c->refs)
+		return;
+	close(c->fd);
+	pthread_mutex_destroy(&c->lock);
+	free(c->ranges);
+	free(c->maps);
+	free(c);
 }
 
-int p2pmr_is_vfio_driver(const char *drv)
+static int container_new(const char *bdf, struct p2pmr_container **cp)
 {
-	return !strcmp(drv, "vfio-pci") || !strncmp(drv, "vfio-pci-", 9) ||
-	       !strcmp(drv, "vfio_pci_p2p");
-}
-
-int p2pmr_sysfs_driver(const char *sysfs, const char *bdf, char *drv,
-		       size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs, bdf);
-	if (access(path, F_OK))
-		return p2pmr_fail(-ENODEV, "no PCI device %s", bdf);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", sysfs,
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0) {
-		snprintf(drv, len, "%s", "");
-		return 0;
-	}
-	link[n] = 0;
-	snprintf(drv, len, "%s", basename(link));
-	return 0;
-}
-
-static int iommu_group(struct p2pmr_dev *dev, int *group, int *noiommu)
-{
-	const char *sysfs = p2pmr_sysfs_root();
-	const char *bdf = dev->bdf;
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
+	struct p2pmr_container *c;
+	char path[PATH_MAX];
 	int ret;
 
-	ret = p2pmr_sysfs_driver(sysfs, bdf, dev->driver, sizeof(dev->driver));
-	if (ret)
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return p2pmr_fail(-ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/vfio/vfio", p2pmr_dev_root());
+	c->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0) {
+		ret = p2pmr_fail(-errno,
+				 "cannot open %s for %s: %s (modprobe vfio-pci; are you root?)",
+				 path, bdf, strerror(errno));
+		free(c);
 		return ret;
-	if (!p2pmr_is_vfio_driver(dev->driver))
-		return p2pmr_fail(-ENODEV,
-				  "%s is bound to %s, not to a VFIO driver: echo vfio-pci-p2p > /sys/bus/pci/devices/%s/driver_override, unbind it and write it to /sys/bus/pci/drivers_probe",
-				  bdf, *dev->driver ? dev->driver : "(none)",
-				  bdf);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group",
-		 sysfs, bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return p2pmr_fail(-ENOTSUP,
-				  "%s has no IOMMU group: enable the IOMMU (intel_iommu=on / amd_iommu=on)",
-				  bdf);
-	link[n] = 0;
-	*group = atoi(basename(link));
-	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/name", sysfs,
-		 *group);
-	*noiommu = 0;
-	{
-		char name[64] = "";
-		FILE *f = fopen(path, "r");
-
-		if (f) {
-			if (fgets(name, sizeof(name), f) &&
-			    !strncmp(name, "vfio-noiommu", 12))
-				*noiommu = 1;
-			fclose(f);
-		}
 	}
+	if (ioctl(c->fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
+	    ioctl(c->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
+		close(c->fd);
+		free(c);
+		return p2pmr_fail(-ENOTSUP,
+				  "%s: VFIO type1v2 IOMMU not supported by this kernel",
+				  path);
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	*cp = c;
 	return 0;
 }
 
-int p2pmr_dev_open(const char *bdf_in, struct p2pmr_dev **devp)
+static void group_put(struct p2pmr_group *g)
+{
+	struct p2pmr_group **pp;
+
+	if (--g->refs)
+		return;
+	for (pp = &groups; *pp != g; pp = &(*pp)->next)
+		;
+	*pp = g->next;
+	/* Closing the group detaches it from its container. */
+	close(g->fd);
+	container_put(g->container);
+	free(g);
+}
+
+/*
+ * The open group @num, or open it and attach it to @want (NULL: a new
+ * container).  Takes a reference.  Called under open_lock.
+ */
+static int group_get(struct p2pmr_dev *dev, int num,
+		     struct p2pmr_container *want, struct p2pmr_group **gp)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct p2pmr_container *c = want;
+	struct p2pmr_group *g;
+	char path[PATH_MAX];
+	int ret;
+
+	for (g = groups; g; g = g->next)
+		if (g->num == num)
+			break;
+	if (g) {
+		if (want && g->container != want)
+			return p2pmr_fail(-EBUSY,
+					  "IOMMU group %d of %s is already open in another container of this process",
+					  num, dev->bdf);
+		g->refs++;
+		*gp = g;
+		return 0;
+	}
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return p2pmr_fail(-ENOMEM, "out of memory");
+	g->num = num;
+	snprintf(path, sizeof(path), "%s/vfio/%d", p2pmr_dev_root(), num);
+	g->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (g->fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			p2pmr_fail(-ENODEV,
+				   "%s is bound to %s, not to a VFIO driver (there is no %s): modprobe vfio-pci-p2p and bind the device to it, or to vfio-pci or a VFIO variant driver; see p2pmr(1)",
+				   dev->bdf, *dev->driver ? dev->driver : "(none)",
+				   path);
+		else
+			p2pmr_fail(ret, "cannot open %s for %s: %s%s", path,
+				   dev->bdf, strerror(-ret),
+				   ret == -EBUSY ? " (the group is open in another process)" : "");
+		ret = ret == -ENOENT ? -ENODEV : ret;
+		goto err_free;
+	}
+	if (ioctl(g->fd, VFIO_GROUP_GET_STATUS, &status)) {
+		ret = p2pmr_fail(-errno, "VFIO_GROUP_GET_STATUS on %s: %s",
+				 path, strerror(errno));
+		goto err_close;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		ret = p2pmr_fail(-EBUSY,
+				 "IOMMU group %d of %s is not viable: bind every device in %s/kernel/iommu_groups/%d/devices to a VFIO driver or unbind it",
+				 num, dev->bdf, p2pmr_sysfs_root(), num);
+		goto err_close;
+	}
+	if (!c) {
+		ret = container_new(dev->bdf, &c);
+		if (ret)
+			goto err_close;
+	}
+	if (ioctl(g->fd, VFIO_GROUP_SET_CONTAINER, &c->fd)) {
+		ret = p2pmr_fail(-errno, "VFIO_GROUP_SET_CONTAINER for %s: %s",
+				 dev->bdf, strerror(errno));
+		goto err_container;
+	}
+	/* The IOMMU is set once per container, after its first group. */
+	if (!c->refs && ioctl(c->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		ret = p2pmr_fail(-errno,
+				 "VFIO_SET_IOMMU for %s: %s (VFIO needs IOMMU interrupt remapping)",
+				 dev->bdf, strerror(errno));
+		goto err_container;
+	}
+	c->refs++;
+	g->container = c;
+	g->refs = 1;
+	g->next = groups;
+	groups = g;
+	*gp = g;
+	return 0;
+
+err_container:
+	if (!c->refs) {
+		c->refs = 1;
+		close(g->fd);	/* detach before the container goes */
+		g->fd = -1;
+		container_put(c);
+	}
+err_close:
+	if (g->fd >= 0)
+		close(g->fd);
+err_free:
+	free(g);
+	return ret;
+}
+
+static int check_attr(const struct p2pmr_dev_attr *attr)
+{
+	if (!attr)
+		return 0;
+	if (attr->comp_mask & ~P2PMR_DEV_ATTR_CONTAINER)
+		return p2pmr_fail(-EOPNOTSUPP,
+				  "p2pmr_dev_open_ex: comp_mask 0x%x has bits this libp2pmr does not know (0x%x)",
+				  attr->comp_mask,
+				  attr->comp_mask & ~P2PMR_DEV_ATTR_CONTAINER);
+	if ((attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER) &&
+	    (!attr->container || !attr->container->group))
+		return p2pmr_fail(-EINVAL,
+				  "p2pmr_dev_open_ex: the container attribute needs a device opened by p2pmr_dev_open(), not an adopted one");
+	return 0;
+}
+
+int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
+		      struct p2pmr_dev **devp)
+{
+	const char *sysfs = p2pmr_sysfs_root();
+	struct p2pmr_container *want = NULL;
 	struct p2pmr_dev *dev;
-	char path[64];
 	int gnum, noiommu, ret;
 
+	p2pmr_clear_error();
+	ret = check_attr(attr);
+	if (ret)
+		return ret;
+	if (attr && (attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER))
+		want = attr->container->group->container;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return p2pmr_fail(-ENOMEM, "out of memory");
 	ret = p2pmr_parse_bdf(bdf_in, dev->bdf, sizeof(dev->bdf));
 	if (ret)
 		goto err_free;
-	ret = iommu_group(dev, &gnum, &noiommu);
+	/* The driver only names the device in messages: VFIO decides. */
+	ret = p2pmr_sysfs_driver(sysfs, dev->bdf, dev->driver,
+				 sizeof(dev->driver));
 	if (ret)
 		goto err_free;
+	if (p2pmr_sysfs_group(sysfs, dev->bdf, &gnum, &noiommu)) {
+		ret = p2pmr_fail(-ENOTSUP,
+				 "%s (driver %s) has no IOMMU group: enable the IOMMU (intel_iommu=on / amd_iommu=on)",
+				 dev->bdf, *dev->driver ? dev->driver : "(none)");
+		goto err_free;
+	}
 	if (noiommu) {
 		ret = p2pmr_fail(-ENOTSUP,
 				 "%s is in a vfio-noiommu group: peer-to-peer DMA needs an IOMMU",
@@ -159,77 +276,55 @@ int p2pmr_dev_open(const char *bdf_in, struct p2pmr_dev **devp)
 		goto err_free;
 	}
 
-	dev->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (dev->container < 0) {
-		ret = p2pmr_fail(-errno, "cannot open /dev/vfio/vfio: %s (is vfio loaded, are you root?)",
-				 strerror(errno));
-		goto err_free;
-	}
-	if (ioctl(dev->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
-	    !ioctl(dev->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU)) {
-		ret = p2pmr_fail(-ENOTSUP, "VFIO type1v2 IOMMU not supported by this kernel");
-		goto err_container;
-	}
-
-	snprintf(path, sizeof(path), "/dev/vfio/%d", gnum);
-	dev->group = open(path, O_RDWR | O_CLOEXEC);
-	if (dev->group < 0) {
-		ret = -errno;
-		p2pmr_fail(ret, "cannot open %s for %s: %s%s", path, dev->bdf,
-			   strerror(errno),
-			   errno == EBUSY ? " (the group is open elsewhere)" : "");
-		goto err_container;
-	}
-	if (ioctl(dev->group, VFIO_GROUP_GET_STATUS, &status)) {
-		ret = p2pmr_fail(-errno, "VFIO_GROUP_GET_STATUS: %s",
-				 strerror(errno));
-		goto err_group;
-	}
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		ret = p2pmr_fail(-EBUSY,
-				 "IOMMU group %d of %s is not viable: bind every device in /sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
-				 gnum, dev->bdf, gnum);
-		goto err_group;
-	}
-	if (ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &dev->container)) {
-		ret = p2pmr_fail(-errno, "VFIO_GROUP_SET_CONTAINER: %s",
-				 strerror(errno));
-		goto err_group;
-	}
-	if (ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
-		ret = p2pmr_fail(-errno,
-				 "VFIO_SET_IOMMU: %s (VFIO needs IOMMU interrupt remapping)",
-				 strerror(errno));
-		goto err_group;
-	}
-	dev->fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+	pthread_mutex_lock(&open_lock);
+	ret = group_get(dev, gnum, want, &dev->group);
+	if (ret)
+		goto err_unlock;
+	dev->fd = ioctl(dev->group->fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
 	if (dev->fd < 0) {
-		ret = p2pmr_fail(-errno, "VFIO_GROUP_GET_DEVICE_FD %s: %s",
-				 dev->bdf, strerror(errno));
-		goto err_group;
+		ret = -errno;
+		if (ret == -ENODEV || ret == -EINVAL)
+			p2pmr_fail(-ENODEV,
+				   "VFIO does not know %s (bound to %s), although its IOMMU group %d is VFIO's: bind it to vfio-pci-p2p, vfio-pci or a VFIO variant driver; see p2pmr(1)",
+				   dev->bdf,
+				   *dev->driver ? dev->driver : "(none)", gnum);
+		else
+			p2pmr_fail(ret, "VFIO_GROUP_GET_DEVICE_FD %s: %s",
+				   dev->bdf, strerror(-ret));
+		ret = ret == -EINVAL ? -ENODEV : ret;
+		group_put(dev->group);
+		goto err_unlock;
 	}
+	pthread_mutex_unlock(&open_lock);
 	*devp = dev;
 	return 0;
 
-err_group:
-	close(dev->group);
-err_container:
-	close(dev->container);
+err_unlock:
+	pthread_mutex_unlock(&open_lock);
 err_free:
 	free(dev);
-	return ret;
+	return p2pmr_ret(ret);
+}
+
+int p2pmr_dev_open(const char *bdf, struct p2pmr_dev **devp)
+{
+	return p2pmr_dev_open_ex(bdf, NULL, devp);
 }
 
 void p2pmr_dev_close(struct p2pmr_dev *dev)
 {
+	int saved = errno;
+
 	if (!dev)
 		return;
 	close(dev->fd);
-	if (dev->group >= 0)
-		close(dev->group);
-	if (dev->container >= 0)
-		close(dev->container);
+	if (dev->group) {
+		pthread_mutex_lock(&open_lock);
+		group_put(dev->group);
+		pthread_mutex_unlock(&open_lock);
+	}
 	free(dev);
+	errno = saved;
 }
 
 int p2pmr_dev_adopt(int fd, const char *bdf, struct p2pmr_dev **devp)
@@ -237,6 +332,7 @@ int p2pmr_dev_adopt(int fd, const char *bdf, struct p2pmr_dev **devp)
 	struct p2pmr_dev *dev;
 	int ret;
 
+	p2pmr_clear_error();
 	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
 		return p2pmr_fail(-EBADF, "p2pmr_dev_adopt: %d is not an open fd",
 				  fd);
@@ -254,16 +350,15 @@ int p2pmr_dev_adopt(int fd, const char *bdf, struct p2pmr_dev **devp)
 				       dev->driver, sizeof(dev->driver)) ||
 		    !*dev->driver)
 			snprintf(dev->driver, sizeof(dev->driver), "?");
+		p2pmr_clear_error();
 	}
-	dev->container = -1;
-	dev->group = -1;
 	dev->fd = fd;
 	*devp = dev;
 	return 0;
 
 err_free:
 	free(dev);
-	return ret;
+	return p2pmr_ret(ret);
 }
 
 const char *p2pmr_dev_bdf(const struct p2pmr_dev *dev)
@@ -278,7 +373,12 @@ int p2pmr_dev_fd(const struct p2pmr_dev *dev)
 
 int p2pmr_dev_group_fd(const struct p2pmr_dev *dev)
 {
-	return dev->group;
+	return dev->group ? dev->group->fd : -1;
+}
+
+int p2pmr_dev_container_fd(const struct p2pmr_dev *dev)
+{
+	return dev->group ? dev->group->container->fd : -1;
 }
 
 static int bar_flags(struct p2pmr_dev *dev, uint32_t index, uint32_t *flags)
@@ -300,13 +400,14 @@ static int bar_flags(struct p2pmr_dev *dev, uint32_t index, uint32_t *flags)
 	return 0;
 }
 
-int p2pmr_region(struct p2pmr_dev *dev, uint32_t index,
-		 struct p2pmr_region *reg)
+int p2pmr_query_region(struct p2pmr_dev *dev, uint32_t index,
+		       struct p2pmr_region *reg)
 {
 	struct vfio_region_info info = { .argsz = sizeof(info),
 					 .index = index };
 	int ret;
 
+	p2pmr_clear_error();
 	if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &info))
 		return p2pmr_fail(-errno, "%s has no region %u: %s", dev->bdf,
 				  index, strerror(errno));
@@ -336,7 +437,7 @@ int p2pmr_region_mmap(struct p2pmr_dev *dev, uint32_t index, void **addrp,
 	void *p;
 	int ret;
 
-	ret = p2pmr_region(dev, index, &reg);
+	ret = p2pmr_query_region(dev, index, &reg);
 	if (ret)
 		return ret;
 	if (!(reg.flags & P2PMR_REGION_MMAP) || !reg.size)

@@ -95,7 +95,7 @@ static const char usage_text[] =
 "Options:\n"
 "  -b, --bar N          BAR index 0-5\n"
 "  -r, --ranges SPEC    OFF:LEN[,OFF:LEN...], numbers decimal or 0x hex with an\n"
-"                       optional K/M/G/T suffix, 4 KiB aligned (default: whole BAR)\n"
+"                       optional K/M/G/T suffix, page aligned (default: whole BAR)\n"
 "  -d, --ibdev NAME     RDMA device (default: the first one)\n"
 "  -p, --ib-port N      its port (default 1)\n"
 "  -g, --gid-index N    GID index (default: the port's first RoCE v2 GID)\n"
@@ -133,33 +133,18 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* A decimal or 0x number, at most @max; a K/M/G/T suffix if @suffix. */
+/*
+ * A number in the library's syntax (p2pmr_parse_size()), at most @max; the
+ * K/M/G/T suffix only if @suffix.
+ */
 static int parse_uint(const char *s, uint64_t max, int suffix, uint64_t *v)
 {
-	unsigned int shift = 0;
-	unsigned long long n;
-	char *end;
+	uint64_t n;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!*s || (!suffix && strchr("kKmMgGtT", s[strlen(s) - 1])) ||
+	    p2pmr_parse_size(s, &n) || n > max)
 		return -1;
-	errno = 0;
-	n = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ?
-			      16 : 10);
-	if (errno || end == s)
-		return -1;
-	if (suffix && *end) {
-		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		case 't': case 'T': shift = 40; break;
-		default: return -1;
-		}
-		end++;
-	}
-	if (*end || n > (UINT64_MAX >> shift) || (n << shift) > max)
-		return -1;
-	*v = (uint64_t)n << shift;
+	*v = n;
 	return 0;
 }
 
@@ -197,7 +182,7 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 			/* Syntax only; p2pmr_export() checks against the BAR. */
 			if (p2pmr_parse_ranges(optarg, &r, &n))
 				return usage_error("%s", p2pmr_errmsg());
-			free(r);
+			p2pmr_free_ranges(r);
 			o->ranges = optarg;
 			o->given |= OPT_RANGES;
 			break;
@@ -432,7 +417,7 @@ static int cmd_list(const struct opts *o)
 	}
 	if (o->json)
 		printf("]}\n");
-	free(list);
+	p2pmr_free_devices(list);
 	return EXIT_OK;
 }
 
@@ -449,7 +434,7 @@ struct target {
 static void target_close(struct target *t)
 {
 	if (t->ranges != &t->whole)
-		free(t->ranges);
+		p2pmr_free_ranges(t->ranges);
 	p2pmr_dev_close(t->dev);
 }
 
@@ -468,7 +453,7 @@ static int target_open(const struct opts *o, struct target *t)
 	ret = p2pmr_dev_open(o->bdf, &t->dev);
 	if (ret)
 		goto err_ranges;
-	ret = p2pmr_region(t->dev, o->bar, &t->reg);
+	ret = p2pmr_query_region(t->dev, o->bar, &t->reg);
 	if (ret)
 		goto err_dev;
 	if (!o->ranges) {
@@ -484,7 +469,7 @@ static int target_open(const struct opts *o, struct target *t)
 err_dev:
 	p2pmr_dev_close(t->dev);
 err_ranges:
-	free(t->ranges);
+	p2pmr_free_ranges(t->ranges);
 	return ret;
 }
 
@@ -780,7 +765,7 @@ static int cmd_mr_check(const struct opts *o)
 			    ibv_get_device_name(rc.ctx->device));
 		goto out_rc;
 	}
-	ret = p2pmr_reg_mr(rc.pd, fd, 0, t.total, 0,
+	ret = p2pmr_reg_mr(rc.pd, 0, t.total, 0, fd,
 			   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 			   IBV_ACCESS_REMOTE_READ, &rc.dmr);
 	if (ret) {

@@ -17,10 +17,11 @@
 static void check_accepted(const struct p2pmr_range *r, size_t n,
 			   uint64_t bar)
 {
+	uint64_t page = p2pmr_page_size();
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
-		if (!r[i].length || r[i].offset % 4096 || r[i].length % 4096 ||
+		if (!r[i].length || r[i].offset % page || r[i].length % page ||
 		    r[i].offset > bar || r[i].length > bar - r[i].offset)
 			abort();
 		for (j = 0; n <= 256 && j < i; j++)
@@ -45,7 +46,7 @@ static void round_trip(const struct p2pmr_range *r, size_t n)
 		abort();
 	if (n2 != n || memcmp(r, r2, n * sizeof(*r)))
 		abort();
-	free(r2);
+	p2pmr_free_ranges(r2);
 	free(s);
 }
 
@@ -82,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_accepted(r, n, bar);
 	else if (ret != -EINVAL && ret != -EOVERFLOW)
 		abort();
-	free(r);
+	p2pmr_free_ranges(r);
 	free(spec);
 	return 0;
 }
