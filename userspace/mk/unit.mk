@@ -21,6 +21,8 @@ $(UNIT_DIR)/libp2pmr-san.a: $(UNIT_OBJ)
 $(UNIT_DIR)/test_errors: UNIT_LDFLAGS = \
 	-Wl,--wrap=ibv_reg_dmabuf_mr,--wrap=ibv_get_device_name
 $(UNIT_DIR)/test_fdpass: UNIT_LDFLAGS = -lpthread
+# The VFIO ioctls of test_vfio go to a fake kernel.
+$(UNIT_DIR)/test_vfio: UNIT_LDFLAGS = -Wl,--wrap=ioctl -lpthread
 
 $(UNIT_DIR)/%: ../tests/unit/%.c ../tests/unit/unit.h $(UNIT_DIR)/libp2pmr-san.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(UNIT_DIR)/libp2pmr-san.a \
