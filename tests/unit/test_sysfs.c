@@ -168,6 +168,10 @@ static int setup(void **state)
 	pci("0000:05:00.0", "acme", "13", NULL);
 	dir("bus/pci/devices/0000:05:00.0/vfio-dev");
 	dir("bus/pci/devices/0000:05:00.0/vfio-dev/vfio0");
+	/* VFIO's through the iommufd cdev only: no group node. */
+	pci("0000:06:00.0", "acme", "14", NULL);
+	dir("bus/pci/devices/0000:06:00.0/vfio-dev");
+	dir("bus/pci/devices/0000:06:00.0/vfio-dev/vfio1");
 	/* The VFIO groups: nodes that ioctls fail on with ENOTTY. */
 	put("dev/vfio/vfio", "");
 	put("dev/vfio/5", "");
@@ -202,7 +206,7 @@ static void test_list_vfio(void **state)
 	static const char *const want[] = {
 		"0000:00:04.0", "0000:00:10.0", "0000:00:11.0", "0000:01:00.1",
 		"0000:02:00.0", "0000:03:00.0", "0000:04:00.0", "0000:05:00.0",
-		"0001:80:00.1",
+		"0000:06:00.0", "0001:80:00.1",
 	};
 	struct p2pmr_pci_info *l;
 	size_t n, i;
@@ -243,8 +247,8 @@ static void test_list_vfio(void **state)
 	assert_string_equal(l[6].driver, "pds_vfio_pci");
 	assert_string_equal(l[7].driver, "acme");
 
-	assert_string_equal(l[8].driver, "vfio_pci_p2p");
-	assert_int_equal(l[8].iommu_group, -1);
+	assert_string_equal(l[9].driver, "vfio_pci_p2p");
+	assert_int_equal(l[9].iommu_group, -1);
 	p2pmr_free_devices(l);
 	p2pmr_free_devices(NULL);
 }
@@ -256,7 +260,7 @@ static void test_list_all(void **state)
 
 	(void)state;
 	assert_int_equal(p2pmr_list_devices(root, P2PMR_LIST_ALL, &l, &n), 0);
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);
 	assert_string_equal(l[0].bdf, "0000:00:02.0");
 	assert_string_equal(l[0].driver, "e1000e");
 	assert_string_equal(l[1].bdf, "0000:00:03.0");
@@ -332,6 +336,11 @@ static void test_open_refused(void **state)
 			  "vfio-noiommu group");
 	assert_fails_with(p2pmr_dev_open("00:11", &dev), -EINVAL,
 			  "not a PCI address");
+	/* The iommufd cdev only: said so, not "not VFIO's". */
+	snprintf(msg, sizeof(msg),
+		 "0000:06:00.0 is VFIO's through the iommufd cdev only (%s/dev/vfio/devices/vfio1, no %s/dev/vfio/14): libp2pmr opens VFIO groups; open the cdev yourself and pass the fd to p2pmr_dev_adopt()",
+		 root, root);
+	assert_fails_with(p2pmr_dev_open("06:00.0", &dev), -EOPNOTSUPP, msg);
 	assert_int_equal(nr_fds(), fds);
 }
 

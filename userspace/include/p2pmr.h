@@ -92,10 +92,10 @@ struct p2pmr_dev_attr {
  * every device of the group that is opened; the last p2pmr_dev_close()
  * releases them.  A new container uses the type1v2 IOMMU.
  *
- * Only the group/container interface is implemented: a kernel with only
- * the iommufd cdev interface (/dev/iommu, /dev/vfio/devices/vfioN) and
- * without VFIO groups is not supported by this call; p2pmr_dev_adopt()
- * takes a device fd opened that way.
+ * Only the group/container interface is implemented.  A device that VFIO
+ * offers only through the iommufd cdev (/dev/vfio/devices/vfioN, on a
+ * kernel without CONFIG_VFIO_GROUP) is refused with -EOPNOTSUPP and a
+ * message saying so; p2pmr_dev_adopt() takes a device fd opened that way.
  *
  * Return: 0; -EINVAL bad address, or @attr->container is an adopted
  * device; -EOPNOTSUPP @attr->comp_mask has a bit this library does not
@@ -104,7 +104,8 @@ struct p2pmr_dev_attr {
  * not viable (other devices of the group bound to host drivers), open in
  * another process, or open here in a container other than
  * @attr->container; -EPERM/-EACCES permission denied; -ENOTSUP no usable
- * IOMMU (including vfio-noiommu groups); -ENOMEM.
+ * IOMMU (including vfio-noiommu groups), or the device is VFIO's through
+ * the iommufd cdev only; -ENOMEM.
  */
 int p2pmr_dev_open_ex(const char *bdf, const struct p2pmr_dev_attr *attr,
 		      struct p2pmr_dev **devp);

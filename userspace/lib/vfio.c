@@ -6,6 +6,7 @@
  * by every device opened in them, with reference counts.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -126,6 +127,31 @@ static void group_put(struct p2pmr_group *g)
 }
 
 /*
+ * The name of @bdf's VFIO cdev ("vfio3") into @name: the device is VFIO's
+ * through iommufd's cdev interface.  Return: 1 if there is one, else 0.
+ */
+static int cdev_name(const char *bdf, char *name, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev",
+		 p2pmr_sysfs_root(), bdf);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d)))
+		if (!strncmp(de->d_name, "vfio", 4)) {
+			snprintf(name, len, "%s", de->d_name);
+			found = 1;
+		}
+	closedir(d);
+	return found;
+}
+
+/*
  * The open group @num, or open it and attach it to @want (NULL: a new
  * container).  Takes a reference.  Called under open_lock.
  */
@@ -135,7 +161,7 @@ static int group_get(struct p2pmr_dev *dev, int num,
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	struct p2pmr_container *c = want;
 	struct p2pmr_group *g;
-	char path[PATH_MAX];
+	char path[PATH_MAX], cdev[64];
 	int ret;
 
 	for (g = groups; g; g = g->next)
@@ -159,6 +185,12 @@ static int group_get(struct p2pmr_dev *dev, int num,
 	g->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (g->fd < 0) {
 		ret = -errno;
+		if (ret == -ENOENT && cdev_name(dev->bdf, cdev, sizeof(cdev))) {
+			ret = p2pmr_fail(-EOPNOTSUPP,
+					 "%s is VFIO's through the iommufd cdev only (%s/vfio/devices/%s, no %s): libp2pmr opens VFIO groups; open the cdev yourself and pass the fd to p2pmr_dev_adopt(), or use a kernel with CONFIG_VFIO_GROUP",
+					 dev->bdf, p2pmr_dev_root(), cdev, path);
+			goto err_free;
+		}
 		if (ret == -ENOENT)
 			p2pmr_fail(-ENODEV,
 				   "%s is bound to %s, not to a VFIO driver (there is no %s): modprobe vfio-pci-p2p and bind the device to it, or to vfio-pci or a VFIO variant driver; see p2pmr(1)",
