@@ -7,6 +7,8 @@
 #   make deps      install what the project needs (idempotent, cached)
 #   make           build modules for each kernel in $(KVER) and userspace
 #   make check     build, then run all tests; ends with "N passed, N failed"
+#   make check-debug  the same VM cases on the debug kernels (KASAN, lockdep,
+#                  kmemleak, DMA-API debugging), built by make debug-kernels
 #   make demo      the VM demo
 #   make patches   the kernel changes as git-format patches (build/patches)
 #   make perf      perftest with --use_vfio and the benchmark programs (build/perf)
@@ -15,14 +17,16 @@
 # KVER=6.12 or KVER=7.3 narrows everything to one kernel series.
 
 KVER ?= 6.12 7.3
+# The debug kernel of each series in $(KVER) (scripts/debug-kernel.sh).
+DEBUG_KVER = $(addsuffix -debug,$(filter-out %-debug,$(KVER)))
 
 # Kernel module directories (each has a Kbuild file), built per kernel into
 # build/<series>/<dir>.
-MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer
+MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer tests/kmod/plant
 
 ifndef P2PMR_IN_ROOT
 
-.PHONY: all deps build check demo clean patches perf bench
+.PHONY: all deps build check check-debug debug-kernels demo clean patches perf bench
 all: deps
 	for s in $(KVER); do scripts/rdma-tree.sh $$s || exit 1; done
 	scripts/in-root make -C /p2pmr P2PMR_IN_ROOT=1 KVER="$(KVER)" build
@@ -32,6 +36,13 @@ deps:
 
 check: all
 	tests/run-all.sh $(KVER)
+
+debug-kernels: deps
+	for s in $(KVER:-debug=); do scripts/debug-kernel.sh $$s || exit 1; done
+
+check-debug: debug-kernels
+	$(MAKE) all KVER="$(DEBUG_KVER)"
+	tests/run-all.sh $(DEBUG_KVER)
 
 demo: all
 	scripts/demo.sh $(KVER)
@@ -50,7 +61,8 @@ clean:
 
 else # inside the root
 
-kver_of = $(shell awk '$$1 == "$(1)" {print $$2}' /cache/kernels)
+kver_of = $(shell cat /cache/kernels /cache/kernels-debug 2>/dev/null | \
+	awk '$$1 == "$(1)" {print $$2}')
 
 .PHONY: build user rdma-core perf FORCE
 build: user perf $(addprefix modules-,$(KVER))

@@ -32,12 +32,17 @@ in_root() {
 }
 
 # kver_of SERIES: the exact kernel release (e.g. 6.12.57+deb13-amd64) that
-# "make deps" installed for a series (6.12 or 7.3).
+# "make deps" installed for a series (6.12 or 7.3), or that
+# scripts/debug-kernel.sh built for a debug series (6.12-debug, 7.3-debug).
 kver_of() {
 	local k
-	k=$(awk -v s="$1" '$1 == s {print $2}' "$P2PMR_CACHE/kernels" 2>/dev/null)
+	k=$(cat "$P2PMR_CACHE/kernels" "$P2PMR_CACHE/kernels-debug" 2>/dev/null |
+		awk -v s="$1" '$1 == s {print $2}')
 	if [ -z "$k" ]; then
-		echo "p2pmr: kernel series '$1' not installed: run 'make deps'" >&2
+		case $1 in
+		*-debug) echo "p2pmr: no debug kernel '$1': run 'make debug-kernels'" >&2 ;;
+		*) echo "p2pmr: kernel series '$1' not installed: run 'make deps'" >&2 ;;
+		esac
 		return 1
 	fi
 	echo "$k"

@@ -5,16 +5,18 @@
 # p2pmr rebuilds (drivers/infiniband/core and sw/rxe), from Debian's
 # linux-source-SERIES: the pristine subtrees, then p2pmr's new files, then
 # its patches (drivers/infiniband/patches/SERIES).  Rebuilt only when an
-# input changed.
+# input changed.  A debug series (7.3-debug) takes the source and patches of
+# its base series.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 series=$1
+base=${series%-debug}
 out=$top/build/$series/rdma
 new=(drivers/infiniband/core/umem_dmabuf_cpu.c
      drivers/infiniband/core/p2pmr_compat.h
      drivers/infiniband/sw/rxe/rxe_mr_dmabuf.c
      include/rdma/ib_umem_dmabuf_cpu.h)
-patches=("$top"/drivers/infiniband/patches/"$series"/*.patch)
+patches=("$top"/drivers/infiniband/patches/"$base"/*.patch)
 
 stamp=$out/.p2pmr-inputs
 want=$(cd "$top" && cat "${new[@]}" "${patches[@]}" | md5sum)
@@ -22,7 +24,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	exit 0
 fi
 
-src=$("$top"/scripts/ksrc.sh "$series" drivers/infiniband/core \
+src=$("$top"/scripts/ksrc.sh "$base" drivers/infiniband/core \
 	drivers/infiniband/sw/rxe)
 rm -rf "$out"
 mkdir -p "$out/drivers/infiniband/sw" "$out/include/rdma" "$out/include/trace"

@@ -10,7 +10,15 @@
 # A case's header may hold "# vm: <tests/vm/run options>", "# post: <host
 # command run after the guest, with $VMDIR>" and "# kernels: <series>".
 # Exit status 77 from a test means SKIP (with its reason printed).
-# P2PMR_TESTS=glob narrows the cases run.
+# P2PMR_TESTS='glob...' narrows the tests run to those whose name
+# (host/checkpatch, 7.3/smoke, 7.3-debug/exporter-uapi) matches one of the
+# globs.
+#
+# A debug series (7.3-debug: the debug kernel of 7.3, scripts/debug-kernel.sh)
+# runs its base series' cases with their timeouts times
+# $P2PMR_DEBUG_SLOWDOWN [3], and tests/host-debug/*.sh with that series as
+# argument (the debug kernels' own tests); tests/host/*.sh run only when a
+# series without debugging is given.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -20,6 +28,16 @@ logdir=${P2PMR_LOGDIR:-build/test-logs}
 mkdir -p "$logdir"
 pass=0 fail=0 skipped=0 n=0
 failed=()
+
+selected() { # name
+	local g gs
+	read -ra gs <<< "$filter"
+	for g in "${gs[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == $g ]] && return 0
+	done
+	return 1
+}
 
 result() { # name rc seconds log
 	n=$((n + 1))
@@ -41,11 +59,17 @@ header() {
 	echo "$v"
 }
 
+slow=${P2PMR_DEBUG_SLOWDOWN:-3}
+plain=0
+for s in $series; do
+	[[ $s == *-debug ]] || plain=1
+done
+
 echo "TAP version 13"
 for t in tests/host/*.sh; do
-	[ -e "$t" ] || continue
+	[ -e "$t" ] && [ $plain = 1 ] || continue
 	name=host/$(basename "$t" .sh)
-	[[ $name == $filter ]] || continue
+	selected "$name" || continue
 	log=$logdir/${name//\//_}.log
 	t0=$SECONDS
 	bash "$t" > "$log" 2>&1
@@ -53,18 +77,34 @@ for t in tests/host/*.sh; do
 done
 
 for s in $series; do
+	[[ $s == *-debug ]] || continue
+	for t in tests/host-debug/*.sh; do
+		[ -e "$t" ] || continue
+		name=$s/$(basename "$t" .sh)
+		selected "$name" || continue
+		log=$logdir/${name//\//_}.log
+		t0=$SECONDS
+		bash "$t" "$s" > "$log" 2>&1
+		result "$name" $? $((SECONDS - t0)) "$log"
+	done
+done
+
+for s in $series; do
+	base=${s%-debug}
 	for t in tests/cases/*.sh; do
 		name=$s/$(basename "$t" .sh)
-		[[ $name == $filter ]] || continue
+		selected "$name" || continue
 		k=$(header "$t" kernels)
-		if [ -n "$k" ] && ! [[ " $k " == *" $s "* ]]; then
+		if [ -n "$k" ] && ! [[ " $k " == *" $base "* ]]; then
 			continue
 		fi
 		log=$logdir/${name//\//_}.log
 		t0=$SECONDS
+		limit=$(header "$t" timeout)
+		[ "$s" = "$base" ] || limit=$((limit * slow))
 		# shellcheck disable=SC2046
 		eval "opts=($(header "$t" vm))"
-		tests/vm/run --kver "$s" --timeout "$(header "$t" timeout)" \
+		tests/vm/run --kver "$s" --timeout "$limit" \
 			"${opts[@]}" --post "$(header "$t" post)" \
 			--dir "build/vm/${name//\//_}" -- bash "$t" > "$log" 2>&1
 		result "$name" $? $((SECONDS - t0)) "$log"

@@ -5,7 +5,12 @@ IVSHMEM=${IVSHMEM:-$(lspci -Dn -d 1af4:1110 | awk 'NR == 1 {print $1}')}
 EDU=${EDU:-$(lspci -Dn -d 1234:11e8 | awk 'NR == 1 {print $1}')}
 KSERIES=$(uname -r | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 BIN=/p2pmr/build/user/tests
-KMOD=/p2pmr/build/$KSERIES
+# Modules built for this kernel: build/<series>, or build/<series>-debug on
+# the debug kernels (scripts/debug-kernel.sh).
+case $(uname -r) in
+*-p2pmr-debug) KMOD=/p2pmr/build/$KSERIES-debug ;;
+*) KMOD=/p2pmr/build/$KSERIES ;;
+esac
 
 say() { echo "# $*"; }
 die() { echo "FAIL: $*"; exit 1; }

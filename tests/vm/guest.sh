@@ -11,6 +11,15 @@ read -r up _ < /proc/uptime
 echo "$up" > /vmout/boot-seconds
 echo "P2PMR-GUEST-START uptime=$up"
 cd /p2pmr || exit 1
+# kmemleak (debug kernels): two scans settle the objects boot left behind
+# (an object is reported only when unchanged since the previous scan), and
+# "clear" forgets them, so that a report after the command is the command's.
+kml=/sys/kernel/debug/kmemleak
+if [ -w $kml ]; then
+	echo scan > $kml
+	echo scan > $kml
+	echo clear > $kml
+fi
 # Heartbeat: the guest's uptime every 2 s, to tell a stuck command (the
 # heartbeat goes on) from a frozen guest (it stops); and the blocked tasks
 # on the console at uptime /vmout/dump-at, shortly before the runner's
@@ -39,6 +48,21 @@ fi
 kill $beat 2>/dev/null
 end=$(date +%s.%N)
 echo "$start $end" | awk '{printf "%.2f\n", $2 - $1}' > /vmout/test-seconds
+# Debug kernels: what the command left behind.  kmemleak reports objects
+# older than 5 s that two scans found unreferenced (it says so in the kernel
+# log, which the runner checks; the report goes to /vmout/kmemleak), and
+# DMA-API debugging counts every error it found, also the ones it did not
+# print.
+if [ -w $kml ]; then
+	sleep 5
+	echo scan > $kml
+	echo scan > $kml
+	cat $kml > /vmout/kmemleak
+fi
+dad=/sys/kernel/debug/dma-api
+if [ -e $dad/error_count ]; then
+	echo "errors $(cat $dad/error_count) disabled $(cat $dad/disabled)" > /vmout/dma-api
+fi
 dmesg > /vmout/dmesg
 echo "$rc" > /vmout/rc
 echo "P2PMR-GUEST-END rc=$rc"
