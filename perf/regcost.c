@@ -105,8 +105,14 @@ int main(int argc, char **argv)
 			ibdev = argv[++i];
 		else if (!strcmp(argv[i], "--bar"))
 			bar = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--max"))
-			max = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--max")) {
+			/* The library's syntax: 0x hex, K/M/G/T suffixes. */
+			if (p2pmr_parse_size(argv[++i], &max)) {
+				fprintf(stderr, "regcost: --max: %s\n",
+					p2pmr_errmsg());
+				usage();
+			}
+		}
 		else if (!strcmp(argv[i], "--reps"))
 			reps = atoi(argv[++i]);
 		else
