@@ -34,8 +34,22 @@ all: deps
 deps:
 	scripts/deps.sh
 
+# CHECK_DEBUG=7.3 adds that series' debug kernel to make check, with the
+# tests named in CHECK_DEBUG_TESTS: what CI runs (.ci/run, docs/testbed.md).
+CHECK_DEBUG ?=
+CHECK_DEBUG_TESTS ?= debug-catches-bugs exporter-* importer-* dma-*
+CHECK_FILTER = host/* $(addsuffix /*,$(KVER)) \
+	$(foreach d,$(CHECK_DEBUG),$(addprefix $(d)-debug/,$(CHECK_DEBUG_TESTS)))
+
 check: all
+ifeq ($(CHECK_DEBUG),)
 	tests/run-all.sh $(KVER)
+else
+	$(MAKE) debug-kernels KVER="$(CHECK_DEBUG)"
+	$(MAKE) all KVER="$(addsuffix -debug,$(CHECK_DEBUG))"
+	P2PMR_TESTS="$${P2PMR_TESTS:-$(CHECK_FILTER)}" \
+		tests/run-all.sh $(KVER) $(addsuffix -debug,$(CHECK_DEBUG))
+endif
 
 debug-kernels: deps
 	for s in $(KVER:-debug=); do scripts/debug-kernel.sh $$s || exit 1; done
