@@ -199,7 +199,7 @@ static int group_get(struct p2pmr_dev *dev, int num,
 		else
 			p2pmr_fail(ret, "cannot open %s for %s: %s%s", path,
 				   dev->bdf, strerror(-ret),
-				   ret == -EBUSY ? " (the group is open in another process)" : "");
+				   ret == -EBUSY ? " (the group is open elsewhere)" : "");
 		ret = ret == -ENOENT ? -ENODEV : ret;
 		goto err_free;
 	}
