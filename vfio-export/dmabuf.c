@@ -131,6 +131,8 @@ static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
 	priv->vaddr = NULL;
 	if (priv->vaddr_bar)
 		p2p_put_mapping(priv);
+	else
+		wake_up_all(&priv->unmapped);
 	priv->vaddr_bar = false;
 }
 
@@ -432,7 +434,6 @@ static void p2p_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	struct p2p_dmabuf *priv = dmabuf->priv;
 
 	dma_resv_assert_held(dmabuf->resv);
-	/* Already gone if the buffer was revoked under a lingering vmap. */
 	p2p_vunmap_locked(priv);
 }
 
@@ -465,33 +466,18 @@ static const struct dma_buf_ops p2p_dmabuf_ops = {
 };
 
 /*
- * Wait until importers have given back every mapping.  A CPU mapping still
- * held after a grace period is torn down here (the importer broke the
- * contract and will fault rather than reach the BAR); DMA mappings belong to
- * the importer's device, so for those there is nothing to do but wait.
+ * Wait for importers, warning every 10 s.  They give their mappings back
+ * from the invalidate callback; a mapping belongs to the importer (its
+ * device's DMA, or a CPU mapping that the dma-buf core caches and hands to
+ * the next dma_buf_vmap()), so the exporter never takes one away itself.
  */
-static void p2p_wait_unmapped(struct p2p_dmabuf *priv)
-{
-	long left;
-
-	left = wait_event_timeout(priv->unmapped, !READ_ONCE(priv->nr_mapped),
-				  5 * HZ);
-	if (left)
-		return;
-	dma_resv_lock(priv->dmabuf->resv, NULL);
-	if (priv->vaddr_bar) {
-		dev_warn(&priv->pdev->dev,
-			 "an importer kept a CPU mapping of BAR%u across revoke; unmapping it\n",
-			 priv->bar);
-		p2p_vunmap_locked(priv);
-	}
-	dma_resv_unlock(priv->dmabuf->resv);
-	while (!wait_event_timeout(priv->unmapped, !READ_ONCE(priv->nr_mapped),
-				   10 * HZ))
-		dev_warn(&priv->pdev->dev,
-			 "waiting for importers to unmap BAR%u (%u mappings)\n",
-			 priv->bar, READ_ONCE(priv->nr_mapped));
-}
+#define p2p_wait_for(priv, cond, what)					\
+	do {								\
+		while (!wait_event_timeout((priv)->unmapped, (cond), 10 * HZ)) \
+			dev_warn(&(priv)->pdev->dev,			\
+				 "waiting for importers of BAR%u to %s\n", \
+				 (priv)->bar, (what));			\
+	} while (0)
 
 /*
  * Revoke or restore one buffer.  Revoking returns once every importer has
@@ -509,6 +495,17 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 		dma_resv_unlock(dmabuf->resv);
 		return;
 	}
+	if (!revoked && priv->vaddr) {
+		/*
+		 * A vmap of the scratch page, made while revoked: the core
+		 * would hand it out again after the restore.  Ask importers
+		 * to give it back first.
+		 */
+		p2p_invalidate_mappings(dmabuf);
+		dma_resv_unlock(dmabuf->resv);
+		p2p_wait_for(priv, !READ_ONCE(priv->vaddr), "vunmap a revoked buffer");
+		dma_resv_lock(dmabuf->resv, NULL);
+	}
 	WRITE_ONCE(priv->revoked, revoked);
 	/* Importers unmap (and vunmap) from their invalidate callback. */
 	p2p_invalidate_mappings(dmabuf);
@@ -522,7 +519,7 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 	}
 	dma_resv_unlock(dmabuf->resv);
 	if (revoked)
-		p2p_wait_unmapped(priv);
+		p2p_wait_for(priv, !READ_ONCE(priv->nr_mapped), "unmap");
 }
 
 /**

@@ -34,7 +34,6 @@
 #include "../lib/tap.h"
 #include "../lib/vfio_cfg.h"
 
-
 #define PAGE 4096ULL
 
 static const char *bdf;
@@ -336,6 +335,43 @@ out:
 	close(buf);
 }
 
+/*
+ * A CPU importer that gives its mapping back late (7 s, past the exporter's
+ * old 5 s grace): the exporter must not unmap behind the dma-buf core, which
+ * caches the mapping and hands it to the next dma_buf_vmap().
+ */
+static void test_slow_cpu_importer(void)
+{
+	/* Pattern 5 at offset 0, as the triggers leave it: the host checks it. */
+	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
+	int buf = export1(), a, b, ret;
+	uint64_t t0, t1;
+
+	a = importer(buf, IMP_SLOW_VUNMAP);
+	ret = a < 0 ? a : imp_call(a, IMP_VMAP, NULL);
+	tap_result(!ret, "slow CPU importer: vmap (%d)", ret);
+	t0 = now_ns();
+	ret = mem_off();
+	t1 = now_ns();
+	tap_result(!ret && t1 - t0 >= 6500000000ULL,
+		   "slow CPU importer: revoke waited %.1f s for its vunmap (%d)",
+		   (t1 - t0) / 1e9, ret);
+	mem_on();
+	b = importer(buf, 0);
+	ret = b < 0 ? b : imp_call(b, IMP_VMAP, NULL);
+	if (!ret)
+		ret = imp_call(b, IMP_CPU_WRITE, &c);
+	if (!ret)
+		ret = imp_call(b, IMP_CPU_CHECK, &c);
+	tap_result(!ret, "slow CPU importer: the next vmap reaches the BAR (%d)",
+		   ret);
+	if (b >= 0)
+		close(b);
+	if (a >= 0)
+		close(a);
+	close(buf);
+}
+
 static void test_starts_revoked(void)
 {
 	int buf, fd;
@@ -535,6 +571,7 @@ int main(int argc, char **argv)
 		printf("ok %d # SKIP %s cannot be reset in this topology\n",
 		       ++tap_count, bdf);
 	}
+	test_slow_cpu_importer();
 	test_starts_revoked();
 	test_buffer_closed_first();
 	test_device_close();

@@ -75,14 +75,15 @@ static void imp_lazy_unmap(struct work_struct *work)
 static void imp_invalidate(struct dma_buf_attachment *attach)
 {
 	struct imp *imp = attach->importer_priv;
+	unsigned int delay = imp->flags & IMP_SLOW_VUNMAP ? 7000 : 300;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	imp->st.invalidates++;
-	if ((imp->flags & IMP_LAZY_UNMAP) && (imp->sgt ||
+	if ((imp->flags & (IMP_LAZY_UNMAP | IMP_SLOW_VUNMAP)) && (imp->sgt ||
 	    !iosys_map_is_null(&imp->map))) {
 		/* Stop using the mapping now, give it back later. */
 		imp->lazy_pending = true;
-		schedule_delayed_work(&imp->lazy, msecs_to_jiffies(300));
+		schedule_delayed_work(&imp->lazy, msecs_to_jiffies(delay));
 		return;
 	}
 	imp_unmap_locked(imp);

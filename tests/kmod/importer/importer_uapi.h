@@ -26,6 +26,8 @@
  */
 #define IMP_UMEM		(1 << 6)
 #define IMP_UMEM_PINNED		(1 << 7)
+/* Give the CPU mapping back 7 s after invalidate (stop using it at once). */
+#define IMP_SLOW_VUNMAP		(1 << 8)
 
 struct imp_attach {
 	__s32 fd;		/* dma-buf */
