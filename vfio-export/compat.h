@@ -29,6 +29,21 @@ static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
 	return vfio_pci_core_setup_barmap(vdev, bar);
 }
 
+/*
+ * A user count on the registration keeps vfio_unregister_group_dev() (and so
+ * unbind) waiting; vfio exports these two only from 6.19 on.
+ */
+static inline bool p2p_get_registration(struct vfio_device *vdev)
+{
+	return refcount_inc_not_zero(&vdev->refcount);
+}
+
+static inline void p2p_put_registration(struct vfio_device *vdev)
+{
+	if (refcount_dec_and_test(&vdev->refcount))
+		complete(&vdev->comp);
+}
+
 #else /* >= 6.19 */
 
 #define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS("DMA_BUF")
@@ -41,6 +56,16 @@ static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
 static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
 {
 	return vdev->barmap[bar] ? 0 : -ENODEV;
+}
+
+static inline bool p2p_get_registration(struct vfio_device *vdev)
+{
+	return vfio_device_try_get_registration(vdev);
+}
+
+static inline void p2p_put_registration(struct vfio_device *vdev)
+{
+	vfio_device_put_registration(vdev);
 }
 
 #endif

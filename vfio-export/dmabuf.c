@@ -442,10 +442,13 @@ static void p2p_release(struct dma_buf *dmabuf)
 	struct p2p_dmabuf *priv = dmabuf->priv;
 	struct p2p_device *p2p = priv->p2p;
 
-	mutex_lock(&p2p->lock);
-	list_del_init(&priv->link);
-	mutex_unlock(&p2p->lock);
-	vfio_put_device(&p2p->core.vdev);
+	/* NULL once close_device() has unlinked it and dropped the device. */
+	if (p2p) {
+		mutex_lock(&p2p->lock);
+		list_del_init(&priv->link);
+		mutex_unlock(&p2p->lock);
+		p2p_put_registration(&p2p->core.vdev);
+	}
 	if (priv->scratch)
 		__free_page(priv->scratch);
 	kfree(priv->ranges);
@@ -570,6 +573,8 @@ void p2p_dmabufs_close(struct p2p_device *p2p)
 		priv->dead = true;
 		dma_resv_unlock(priv->dmabuf->resv);
 		list_del_init(&priv->link);
+		priv->p2p = NULL;
+		p2p_put_registration(&p2p->core.vdev);
 		fput(priv->dmabuf->file);
 	}
 	mutex_unlock(&p2p->lock);
@@ -698,17 +703,21 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	INIT_LIST_HEAD(&priv->link);
 	init_waitqueue_head(&priv->unmapped);
 
+	/* Held until close_device(), or release() if that comes first. */
+	if (!p2p_get_registration(&p2p->core.vdev)) {
+		ret = -ENODEV;	/* being unregistered */
+		goto err_free_priv_ranges;
+	}
 	exp_info.ops = &p2p_dmabuf_ops;
 	exp_info.size = size;
 	exp_info.flags = req.open_flags;
 	exp_info.priv = priv;
-	get_device(&p2p->core.vdev.device);
 	priv->dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(priv->dmabuf)) {
 		ret = PTR_ERR(priv->dmabuf);
-		goto err_put_device;
+		goto err_put_registration;
 	}
-	/* From here dma_buf_put() frees priv and drops the device. */
+	/* From here dma_buf_put() frees priv and drops the registration. */
 
 	down_read(&p2p->core.memory_lock);
 	mutex_lock(&p2p->lock);
@@ -728,8 +737,9 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 		dma_buf_put(priv->dmabuf);
 	return ret;
 
-err_put_device:
-	put_device(&p2p->core.vdev.device);
+err_put_registration:
+	p2p_put_registration(&p2p->core.vdev);
+err_free_priv_ranges:
 	kfree(priv->ranges);
 err_free_priv:
 	kfree(priv);

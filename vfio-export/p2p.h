@@ -46,7 +46,13 @@ enum p2p_route {
 
 struct p2p_dmabuf {
 	struct dma_buf *dmabuf;
-	/* Holds a reference on the vfio_device for the buffer's lifetime. */
+	/*
+	 * The device, with a user count on its VFIO registration, until the
+	 * device closes: close_device() drops the count and clears @p2p for
+	 * every buffer it can still reach (under p2p->lock, holding a file
+	 * reference, so never concurrently with release()); release() does it
+	 * for the others.
+	 */
 	struct p2p_device *p2p;
 	/* On p2p->dmabufs while the device is open; under p2p->lock. */
 	struct list_head link;

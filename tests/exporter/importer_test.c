@@ -372,6 +372,36 @@ static void test_slow_cpu_importer(void)
 	close(buf);
 }
 
+/*
+ * A buffer that outlives its device (held by an importer) across unbind:
+ * it must not keep the unbound VFIO device in the device set, where a hot
+ * reset of the rebound device would find it.
+ */
+static void test_unbind_buffer_held(void)
+{
+	char path[128];
+	struct imp_map m;
+	int buf = export1(), fd, ret;
+
+	fd = importer(buf, 0);
+	if (strcmp(route, "none"))
+		imp_call(fd, IMP_MAP, &m);
+	close(buf);
+	p2pmr_dev_close(dev);
+	dev = NULL;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+	ret = sysfs_write(path, bdf);
+	if (!ret)
+		ret = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (!ret)
+		ret = p2pmr_dev_open(bdf, &dev);
+	tap_result(!ret, "unbind and rebind with a buffer held by an importer (%d)",
+		   ret);
+	ret = dev ? hot_reset() : -ENODEV;
+	tap_result(!ret, "hot reset of the rebound device (%d)", ret);
+	close(fd);
+}
+
 static void test_starts_revoked(void)
 {
 	int buf, fd;
@@ -577,6 +607,8 @@ int main(int argc, char **argv)
 	test_device_close();
 	test_owner_killed();
 	test_unbind();
+	if (info.flags & VFIO_DEVICE_FLAGS_RESET)
+		test_unbind_buffer_held();
 	p2pmr_dev_close(dev);
 	return tap_done();
 }
