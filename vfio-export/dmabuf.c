@@ -539,8 +539,8 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
 	bool revoke;
 
 	lockdep_assert_held(&p2p->lock);
-	/* Buffers are listed only while the device is open (vconfig valid). */
-	if (list_empty(&p2p->dmabufs))
+	/* The device's state (vconfig) exists only while it is open. */
+	if (!p2p->open || list_empty(&p2p->dmabufs))
 		return;
 	revoke = p2p_must_revoke(p2p);
 	list_for_each_entry(priv, &p2p->dmabufs, link) {
@@ -558,21 +558,26 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
  * p2p_dmabufs_close() - Revoke every buffer of a device for good.
  * @p2p: the device, being closed
  *
- * The buffers stay valid to hold and close, but never map again.
+ * Unlinks every buffer.  Those still open stay valid to hold and close but
+ * never map again, and no longer hold the device; those already being
+ * released drop the device from their release().
+ *
+ * Context: process; takes p2p->lock.  May wait for importers to unmap.
  */
 void p2p_dmabufs_close(struct p2p_device *p2p)
 {
 	struct p2p_dmabuf *priv, *tmp;
 
 	mutex_lock(&p2p->lock);
+	p2p->open = false;
 	list_for_each_entry_safe(priv, tmp, &p2p->dmabufs, link) {
+		list_del_init(&priv->link);
 		if (!get_file_active(&priv->dmabuf->file))
-			continue;
+			continue;	/* release() is on its way */
 		p2p_dmabuf_set_revoked(priv, true);
 		dma_resv_lock(priv->dmabuf->resv, NULL);
 		priv->dead = true;
 		dma_resv_unlock(priv->dmabuf->resv);
-		list_del_init(&priv->link);
 		priv->p2p = NULL;
 		p2p_put_registration(&p2p->core.vdev);
 		fput(priv->dmabuf->file);

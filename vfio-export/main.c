@@ -92,9 +92,13 @@ static int p2p_open_device(struct vfio_device *vdev)
 	if (ret)
 		return ret;
 	vfio_pci_core_finish_enable(core);
+	mutex_lock(&to_p2p(vdev)->lock);
+	to_p2p(vdev)->open = true;
+	mutex_unlock(&to_p2p(vdev)->lock);
 	return 0;
 }
 
+/* Before vfio_pci_core_close_device() frees the device's state. */
 static void p2p_close_device(struct vfio_device *vdev)
 {
 	p2p_dmabufs_close(to_p2p(vdev));

@@ -29,6 +29,11 @@ struct p2p_device {
 	struct list_head dmabufs;
 	/* Resets and memory-disabling config writes in progress. */
 	unsigned int blockers;
+	/*
+	 * Between open_device and close_device (vconfig allocated); under
+	 * @lock.  Nothing looks at the device's state while it is false.
+	 */
+	bool open;
 	struct dentry *debugfs;
 };
 
