@@ -138,29 +138,64 @@ static long p2p_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	return ret;
 }
 
+/* Does a write of @count bytes at @pos cover the byte at @reg? */
+static bool p2p_covers(loff_t pos, size_t count, unsigned int reg)
+{
+	return pos <= reg && pos + count > reg;
+}
+
+/**
+ * p2p_write_may_stop_bar() - Whether a config write may stop the BARs.
+ * @p2p: the device
+ * @pos: offset of the write in config space
+ * @count: its length
+ *
+ * True for a write covering the low byte of PCI_COMMAND (memory decode),
+ * the power-state bits of PMCSR (D3hot) or the high byte of the PCIe
+ * device control register (function-level reset).  The value is not
+ * looked at: vfio-pci copies it from userspace again, and a racing thread
+ * may change it in between.
+ *
+ * Return: true if importers must be revoked before the write.
+ */
+static bool p2p_write_may_stop_bar(struct p2p_device *p2p, loff_t pos,
+				   size_t count)
+{
+	struct pci_dev *pdev = p2p->core.pdev;
+
+	if (p2p_covers(pos, count, PCI_COMMAND))
+		return true;
+	if (pdev->pm_cap &&
+	    p2p_covers(pos, count, pdev->pm_cap + PCI_PM_CTRL))
+		return true;
+	return pdev->pcie_cap &&
+	       p2p_covers(pos, count, pdev->pcie_cap + PCI_EXP_DEVCTL + 1);
+}
+
 static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
 	struct p2p_device *p2p = to_p2p(vdev);
 	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	bool disable = false;
+	bool block;
 	ssize_t ret;
-	u8 cmd;
 
 	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX)
 		return vfio_pci_core_write(vdev, buf, count, ppos);
 
-	/* Memory decode is bit 1 of the low byte of PCI_COMMAND. */
-	if (pos <= PCI_COMMAND && pos + count > PCI_COMMAND) {
-		if (get_user(cmd, buf + (PCI_COMMAND - pos)))
-			return -EFAULT;
-		disable = !(cmd & PCI_COMMAND_MEMORY);
-	}
-	if (disable)
+	/* Writes that vfio-pci refuses outright revoke nothing. */
+	block = pos < p2p->core.pdev->cfg_size &&
+		count <= p2p->core.pdev->cfg_size - pos &&
+		p2p_write_may_stop_bar(p2p, pos, count);
+	if (block)
 		p2p_block(p2p);
 	ret = vfio_pci_core_write(vdev, buf, count, ppos);
-	/* Also catches writes that re-enable memory or change power state. */
-	if (disable)
+	/*
+	 * Unblocking re-evaluates the state the write left, as vfio-pci
+	 * recorded it: memory decode and power state.  A write that does not
+	 * block may still have re-enabled memory.
+	 */
+	if (block)
 		p2p_unblock(p2p);
 	else
 		p2p_update(p2p);

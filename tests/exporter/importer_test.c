@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -306,6 +307,9 @@ static void test_trigger(const struct trigger *t, unsigned int flags)
 			   "%s: importer invalidated and unmapped (inval %u mapped %u vmapped %u, had map %d)",
 			   t->name, st.invalidates, st.mapped, st.vmapped, mapped);
 	}
+	tap_result(!st.late_invalidates,
+		   "%s: importer invalidated while the BAR still decoded (late %u)",
+		   t->name, st.late_invalidates);
 	ret = imp_call(fd, IMP_CPU_WRITE, &c);
 	tap_result(ret == -ENXIO, "%s: CPU access after revoke refused (%d)",
 		   t->name, ret);
@@ -400,6 +404,69 @@ static void test_unbind_buffer_held(void)
 	ret = dev ? hot_reset() : -ENODEV;
 	tap_result(!ret, "hot reset of the rebound device (%d)", ret);
 	close(fd);
+}
+
+/* A racing thread flips the PCI_COMMAND value between two writes. */
+static volatile uint16_t race_cmd;
+static volatile int race_stop;
+static uint16_t race_on;
+
+static void *race_flipper(void *arg)
+{
+	(void)arg;
+	while (!race_stop) {
+		race_cmd = race_on & ~PCI_COMMAND_MEMORY;
+		race_cmd = race_on;
+	}
+	return NULL;
+}
+
+/*
+ * Config writes of PCI_COMMAND whose memory bit another thread flips while
+ * the write is in flight: importers must be invalidated before decode goes
+ * off, whatever value the exporter saw first.
+ */
+static void test_command_race(void)
+{
+	/* Pattern 5 at offset 0, as the triggers leave it: the host checks it. */
+	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
+	struct imp_status st;
+	int buf = export1(), fd, offs = 0, i, devfd = p2pmr_dev_fd(dev);
+	uint64_t end = now_ns() + 4000000000ULL;
+	off_t off = 0;
+	pthread_t th;
+
+	vfio_cfg_offset(devfd, &off);
+	vfio_cfg_rw16(devfd, 0, off, PCI_COMMAND, (uint16_t *)&race_on);
+	race_on |= PCI_COMMAND_MEMORY;
+	race_cmd = race_on;
+	fd = importer(buf, 0);
+	imp_call(fd, IMP_VMAP, NULL);
+	imp_call(fd, IMP_CPU_WRITE, &c);
+	imp_call(fd, IMP_VUNMAP, NULL);
+	race_stop = 0;
+	pthread_create(&th, NULL, race_flipper, NULL);
+	while (now_ns() < end) {
+		uint16_t cmd;
+
+		imp_call(fd, IMP_VMAP, NULL);
+		for (i = 0; i < 50; i++)
+			pwrite(devfd, (void *)&race_cmd, 2, off + PCI_COMMAND);
+		vfio_cfg_rw16(devfd, 0, off, PCI_COMMAND, &cmd);
+		if (!(cmd & PCI_COMMAND_MEMORY)) {
+			offs++;
+			mem_on();
+		}
+	}
+	race_stop = 1;
+	pthread_join(th, NULL);
+	mem_on();
+	st = status(fd);
+	tap_result(!st.late_invalidates,
+		   "racing PCI_COMMAND writes: no importer invalidated after decode went off (late %u of %u invalidations, %d disables)",
+		   st.late_invalidates, st.invalidates, offs);
+	close(fd);
+	close(buf);
 }
 
 static void test_starts_revoked(void)
@@ -602,6 +669,7 @@ int main(int argc, char **argv)
 		       ++tap_count, bdf);
 	}
 	test_slow_cpu_importer();
+	test_command_race();
 	test_starts_revoked();
 	test_buffer_closed_first();
 	test_device_close();

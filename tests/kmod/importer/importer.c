@@ -79,6 +79,10 @@ static void imp_invalidate(struct dma_buf_attachment *attach)
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	imp->st.invalidates++;
+	/* The exporter must invalidate while the BAR still decodes. */
+	if (!iosys_map_is_null(&imp->map) && !imp->lazy_pending &&
+	    ioread32(imp->map.vaddr_iomem) != imp->probe)
+		imp->st.late_invalidates++;
 	if ((imp->flags & (IMP_LAZY_UNMAP | IMP_SLOW_VUNMAP)) && (imp->sgt ||
 	    !iosys_map_is_null(&imp->map))) {
 		/* Stop using the mapping now, give it back later. */
@@ -334,6 +338,8 @@ static int imp_vmap(struct imp *imp)
 		iosys_map_clear(&imp->map);
 		ret = -EPROTO;	/* a BAR must come back as iomem */
 	}
+	if (!ret)
+		imp->probe = ioread32(imp->map.vaddr_iomem);
 	dma_resv_unlock(imp->dmabuf->resv);
 	return ret;
 }

@@ -30,6 +30,7 @@ struct imp {
 	bool lazy_pending;
 	struct imp_status st;
 	struct delayed_work lazy;
+	u32 probe;			/* first word of the BAR at vmap */
 };
 
 bool imp_contiguous(struct sg_table *sgt);

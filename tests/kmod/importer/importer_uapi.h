@@ -55,6 +55,11 @@ struct imp_status {
 	__u32 mapped;		/* holds a DMA mapping now */
 	__u32 vmapped;		/* holds a CPU mapping now */
 	__u64 last_unmap_ns;	/* CLOCK_MONOTONIC of the last unmap */
+	/*
+	 * Invalidations that found the BAR no longer decoding: the first word
+	 * of the CPU mapping differed from what it held at vmap time.
+	 */
+	__u32 late_invalidates;
 };
 
 /*
