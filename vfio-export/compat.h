@@ -24,9 +24,10 @@
 /* vfio_device_ops members that only newer kernels have. */
 #define P2P_NEWER_VFIO_OPS
 
+/* Claims and maps the BAR on first use; ENODEV when it cannot, as 7.3. */
 static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
 {
-	return vfio_pci_core_setup_barmap(vdev, bar);
+	return vfio_pci_core_setup_barmap(vdev, bar) ? -ENODEV : 0;
 }
 
 /*
@@ -52,10 +53,13 @@ static inline void p2p_put_registration(struct vfio_device *vdev)
 	.get_region_info_caps = vfio_pci_ioctl_get_region_info,		\
 	.match_token_uuid = vfio_pci_core_match_token_uuid,
 
-/* vfio_pci_core_enable() claims and maps every BAR. */
+/*
+ * vfio_pci_core_enable() claims and maps every BAR, and leaves an error
+ * pointer for a BAR it could not claim (another driver holds it).
+ */
 static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
 {
-	return vdev->barmap[bar] ? 0 : -ENODEV;
+	return IS_ERR(vfio_pci_core_get_iomap(vdev, bar)) ? -ENODEV : 0;
 }
 
 static inline bool p2p_get_registration(struct vfio_device *vdev)

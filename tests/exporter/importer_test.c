@@ -469,6 +469,52 @@ static void test_command_race(void)
 	close(buf);
 }
 
+/*
+ * Another driver holds the BAR's resource: the device opens, but the BAR
+ * cannot be claimed and must not be exported.
+ */
+static void test_bar_claimed(void)
+{
+	struct imp_claim cl = { 0 };
+	unsigned long long start = 0, end = 0, flags;
+	char path[128];
+	int fd, buf, i, ret;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "r");
+	for (i = 0; f && i <= 2; i++)
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			break;
+	if (f)
+		fclose(f);
+	cl.start = start;
+	cl.length = end - start + 1;
+	p2pmr_dev_close(dev);
+	dev = NULL;
+	fd = open("/dev/p2pmr_importer", O_RDWR);
+	ret = fd < 0 ? -errno : imp_call(fd, IMP_CLAIM, &cl);
+	if (ret) {
+		tap_result(0, "claim BAR2 [%#llx +%#llx] (%d)",
+			   (unsigned long long)cl.start,
+			   (unsigned long long)cl.length, ret);
+	} else {
+		ret = p2pmr_dev_open(bdf, &dev);
+		buf = ret ? ret : export1();
+		tap_result(buf == -ENODEV,
+			   "BAR held by another driver: export refused with ENODEV (%d)",
+			   buf);
+		if (buf >= 0)
+			close(buf);
+		if (dev)
+			p2pmr_dev_close(dev);
+		dev = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	tap_result(!p2pmr_dev_open(bdf, &dev), "device reopens after the claim");
+}
+
 static void test_starts_revoked(void)
 {
 	int buf, fd;
@@ -677,6 +723,7 @@ int main(int argc, char **argv)
 	test_unbind();
 	if (info.flags & VFIO_DEVICE_FLAGS_RESET)
 		test_unbind_buffer_held();
+	test_bar_claimed();
 	p2pmr_dev_close(dev);
 	return tap_done();
 }

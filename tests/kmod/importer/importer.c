@@ -388,6 +388,19 @@ out:
 	return ret;
 }
 
+/* Hold a physical range, as another driver claiming a BAR would. */
+static int imp_claim(struct imp *imp, struct imp_claim __user *uarg)
+{
+	struct imp_claim arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (imp->claim)
+		return -EBUSY;
+	imp->claim = request_mem_region(arg.start, arg.length, "p2pmr_importer");
+	return imp->claim ? 0 : -EBUSY;
+}
+
 static long imp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct imp *imp = file->private_data;
@@ -396,6 +409,10 @@ static long imp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	long ret;
 
 	mutex_lock(&imp->lock);
+	if (cmd == IMP_CLAIM) {
+		ret = imp_claim(imp, uarg);
+		goto out;
+	}
 	if (cmd != IMP_ATTACH && !imp->dmabuf) {
 		ret = -ENOTCONN;
 		goto out;
@@ -475,6 +492,8 @@ static int imp_release(struct inode *inode, struct file *file)
 		dma_buf_detach(imp->dmabuf, imp->attach);
 		dma_buf_put(imp->dmabuf);
 	}
+	if (imp->claim)
+		release_mem_region(imp->claim->start, resource_size(imp->claim));
 	mutex_destroy(&imp->lock);
 	kfree(imp);
 	return 0;

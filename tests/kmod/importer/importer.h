@@ -31,6 +31,7 @@ struct imp {
 	struct imp_status st;
 	struct delayed_work lazy;
 	u32 probe;			/* first word of the BAR at vmap */
+	struct resource *claim;		/* IMP_CLAIM */
 };
 
 bool imp_contiguous(struct sg_table *sgt);

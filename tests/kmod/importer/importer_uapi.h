@@ -62,6 +62,12 @@ struct imp_status {
 	__u32 late_invalidates;
 };
 
+/* Claim a physical address range (request_mem_region) until close. */
+struct imp_claim {
+	__u64 start;
+	__u64 length;
+};
+
 /*
  * edu's DMA engine copies @length (<= 4096) bytes of pattern @seed to the
  * DMA address of @offset in the current mapping: a real device DMA, split
@@ -84,5 +90,6 @@ struct imp_dma {
 #define IMP_CPU_CHECK	_IOW('p', 7, struct imp_cpu)
 #define IMP_STATUS	_IOR('p', 8, struct imp_status)
 #define IMP_DMA_WRITE	_IOWR('p', 9, struct imp_dma)
+#define IMP_CLAIM	_IOW('p', 10, struct imp_claim)
 
 #endif
