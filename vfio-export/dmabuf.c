@@ -520,6 +520,10 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 		if (revoked)
 			pa->revokes++;
 	}
+	/* Work the importers still have in flight on the BAR. */
+	if (revoked)
+		dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
+				      false, MAX_SCHEDULE_TIMEOUT);
 	dma_resv_unlock(dmabuf->resv);
 	if (revoked)
 		p2p_wait_for(priv, !READ_ONCE(priv->nr_mapped), "unmap");

@@ -515,6 +515,36 @@ static void test_bar_claimed(void)
 	tap_result(!p2pmr_dev_open(bdf, &dev), "device reopens after the claim");
 }
 
+/* IMP_FENCE: the exporter waits for the fences in the reservation object. */
+static void test_fence_wait(void)
+{
+	struct imp_status st;
+	struct imp_map m;
+	int buf = export1(), fd, ret;
+	uint64_t t1;
+
+	if (!strcmp(route, "none")) {
+		printf("ok %d # SKIP fence wait: no DMA route here\n", ++tap_count);
+		close(buf);
+		return;
+	}
+	fd = importer(buf, IMP_FENCE);
+	ret = fd < 0 ? fd : imp_call(fd, IMP_MAP, &m);
+	st = status(fd);
+	tap_result(!ret && st.fences == 1, "fence: mapped with a fence (%d, %u)",
+		   ret, st.fences);
+	ret = mem_off();
+	t1 = now_ns();
+	st = status(fd);
+	tap_result(!ret && st.fence_signal_ns && st.fence_signal_ns <= t1,
+		   "fence: revoke returned after the importer's fence signalled (%s)",
+		   st.fence_signal_ns ? "signalled" : "still pending");
+	mem_on();
+	if (fd >= 0)
+		close(fd);
+	close(buf);
+}
+
 static void test_starts_revoked(void)
 {
 	int buf, fd;
@@ -714,6 +744,7 @@ int main(int argc, char **argv)
 		printf("ok %d # SKIP %s cannot be reset in this topology\n",
 		       ++tap_count, bdf);
 	}
+	test_fence_wait();
 	test_slow_cpu_importer();
 	test_command_race();
 	test_starts_revoked();

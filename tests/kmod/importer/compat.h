@@ -17,4 +17,9 @@
 #define IMP_INVALIDATE_OP	invalidate_mappings
 #endif
 
+/* The typed allocator of newer kernels, for one object, where it is missing. */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
+#endif
+
 #endif

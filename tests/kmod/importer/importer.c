@@ -13,6 +13,7 @@
  */
 #include <linux/delay.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
 #include <linux/iosys-map.h>
 #include <linux/miscdevice.h>
@@ -72,6 +73,56 @@ static void imp_lazy_unmap(struct work_struct *work)
 	dma_resv_unlock(imp->dmabuf->resv);
 }
 
+static const char *imp_fence_name(struct dma_fence *fence)
+{
+	return "p2pmr_importer";
+}
+
+static const struct dma_fence_ops imp_fence_ops = {
+	.get_driver_name = imp_fence_name,
+	.get_timeline_name = imp_fence_name,
+};
+
+/* IMP_FENCE: the device's work in flight completes. */
+static void imp_fence_signal(struct imp *imp)
+{
+	struct dma_fence *fence = xchg(&imp->fence, NULL);
+
+	if (!fence)
+		return;
+	WRITE_ONCE(imp->st.fence_signal_ns, ktime_get_ns());
+	dma_fence_signal(fence);
+	dma_fence_put(fence);
+}
+
+static void imp_fence_work(struct work_struct *work)
+{
+	imp_fence_signal(container_of(work, struct imp, fence_work.work));
+}
+
+/* IMP_FENCE: work in flight on the new mapping, as a fence in the resv. */
+static int imp_fence_add(struct imp *imp)
+{
+	struct dma_fence *fence;
+	int ret;
+
+	dma_resv_assert_held(imp->dmabuf->resv);
+	if (READ_ONCE(imp->fence))
+		return 0;
+	ret = dma_resv_reserve_fences(imp->dmabuf->resv, 1);
+	if (ret)
+		return ret;
+	fence = kzalloc_obj(*fence, GFP_KERNEL);
+	if (!fence)
+		return -ENOMEM;
+	dma_fence_init(fence, &imp_fence_ops, &imp->fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	dma_resv_add_fence(imp->dmabuf->resv, fence, DMA_RESV_USAGE_BOOKKEEP);
+	imp->fence = fence;
+	imp->st.fences++;
+	return 0;
+}
+
 static void imp_invalidate(struct dma_buf_attachment *attach)
 {
 	struct imp *imp = attach->importer_priv;
@@ -83,6 +134,8 @@ static void imp_invalidate(struct dma_buf_attachment *attach)
 	if (!iosys_map_is_null(&imp->map) && !imp->lazy_pending &&
 	    ioread32(imp->map.vaddr_iomem) != imp->probe)
 		imp->st.late_invalidates++;
+	if (READ_ONCE(imp->fence))
+		schedule_delayed_work(&imp->fence_work, msecs_to_jiffies(400));
 	if ((imp->flags & (IMP_LAZY_UNMAP | IMP_SLOW_VUNMAP)) && (imp->sgt ||
 	    !iosys_map_is_null(&imp->map))) {
 		/* Stop using the mapping now, give it back later. */
@@ -206,6 +259,8 @@ static int imp_map(struct imp *imp, struct imp_map __user *uarg)
 	}
 	imp->sgt = sgt;
 	imp->st.maps++;
+	if (imp->flags & IMP_FENCE)
+		ret = imp_fence_add(imp);
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		if (!i)
 			out.dma_addr = sg_dma_address(sg);
@@ -469,6 +524,8 @@ static int imp_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&imp->lock);
 	INIT_DELAYED_WORK(&imp->lazy, imp_lazy_unmap);
+	INIT_DELAYED_WORK(&imp->fence_work, imp_fence_work);
+	spin_lock_init(&imp->fence_lock);
 	file->private_data = imp;
 	return 0;
 }
@@ -484,6 +541,8 @@ static int imp_release(struct inode *inode, struct file *file)
 		imp_umem_release(imp);
 	} else if (imp->dmabuf) {
 		cancel_delayed_work_sync(&imp->lazy);
+		cancel_delayed_work_sync(&imp->fence_work);
+		imp_fence_signal(imp);
 		dma_resv_lock(imp->dmabuf->resv, NULL);
 		imp_unmap_locked(imp);
 		if (imp->pinned)

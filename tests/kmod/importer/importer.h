@@ -31,6 +31,9 @@ struct imp {
 	struct imp_status st;
 	struct delayed_work lazy;
 	u32 probe;			/* first word of the BAR at vmap */
+	struct dma_fence *fence;	/* IMP_FENCE: not yet signalled */
+	spinlock_t fence_lock;
+	struct delayed_work fence_work;
 	struct resource *claim;		/* IMP_CLAIM */
 };
 

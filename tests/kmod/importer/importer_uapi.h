@@ -28,6 +28,12 @@
 #define IMP_UMEM_PINNED		(1 << 7)
 /* Give the CPU mapping back 7 s after invalidate (stop using it at once). */
 #define IMP_SLOW_VUNMAP		(1 << 8)
+/*
+ * Each map adds a fence to the reservation object (DMA_RESV_USAGE_BOOKKEEP),
+ * as a device with work in flight would; it signals 400 ms after the next
+ * invalidate.
+ */
+#define IMP_FENCE		(1 << 9)
 
 struct imp_attach {
 	__s32 fd;		/* dma-buf */
@@ -60,6 +66,8 @@ struct imp_status {
 	 * of the CPU mapping differed from what it held at vmap time.
 	 */
 	__u32 late_invalidates;
+	__u32 fences;		/* IMP_FENCE: fences added */
+	__u64 fence_signal_ns;	/* IMP_FENCE: when the last one signalled */
 };
 
 /* Claim a physical address range (request_mem_region) until close. */
