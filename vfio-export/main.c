@@ -9,6 +9,7 @@
  * any kind, memory decode cleared in PCI_COMMAND, low-power entry, unbind
  * and close.
  */
+#include <linux/eventfd.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/vfio.h>
@@ -105,6 +106,40 @@ static void p2p_close_device(struct vfio_device *vdev)
 	vfio_pci_core_close_device(vdev);
 }
 
+/**
+ * p2p_low_power_valid() - Whether a low-power entry request can succeed.
+ * @p2p: the device
+ * @flags: the feature flags from userspace
+ * @arg: the feature payload
+ * @argsz: its size
+ *
+ * Repeats vfio-pci's own checks, so that a PROBE or a request that
+ * vfio-pci will refuse revokes nothing.
+ *
+ * Return: true for a SET that vfio-pci will carry out.
+ */
+static bool p2p_low_power_valid(struct p2p_device *p2p, u32 flags,
+				void __user *arg, size_t argsz)
+{
+	struct vfio_device_low_power_entry_with_wakeup entry;
+	struct eventfd_ctx *efdctx;
+
+	if ((flags & VFIO_DEVICE_FEATURE_MASK) ==
+	    VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY)
+		return vfio_check_feature(flags, argsz,
+					  VFIO_DEVICE_FEATURE_SET, 0) == 1;
+	if (vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+			       sizeof(entry)) != 1)
+		return false;
+	if (copy_from_user(&entry, arg, sizeof(entry)))
+		return false;
+	efdctx = eventfd_ctx_fdget(entry.wakeup_eventfd);
+	if (IS_ERR(efdctx))
+		return false;
+	eventfd_ctx_put(efdctx);
+	return true;
+}
+
 static int p2p_device_feature(struct vfio_device *vdev, u32 flags,
 			      void __user *arg, size_t argsz)
 {
@@ -116,6 +151,9 @@ static int p2p_device_feature(struct vfio_device *vdev, u32 flags,
 		return p2p_dmabuf_feature(p2p, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		if (!p2p_low_power_valid(p2p, flags, arg, argsz))
+			return vfio_pci_core_ioctl_feature(vdev, flags, arg,
+							   argsz);
 		/* Revoke before the device may leave D0. */
 		p2p_block(p2p);
 		ret = vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);

@@ -545,6 +545,41 @@ static void test_fence_wait(void)
 	close(buf);
 }
 
+/*
+ * PROBE and a low-power entry that fails must not revoke anything: only a
+ * SET that passed validation may.
+ */
+static void test_probe_no_revoke(void)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_low_power_entry_with_wakeup w;
+	} lp = {};
+	struct imp_status st;
+	struct imp_map m;
+	int buf = export1(), fd, ret, ret2;
+
+	fd = importer(buf, 0);
+	if (strcmp(route, "none"))
+		imp_call(fd, IMP_MAP, &m);
+	imp_call(fd, IMP_VMAP, NULL);
+	lp.f.argsz = sizeof(lp.f);
+	lp.f.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET |
+		     VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY;
+	ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_FEATURE, &lp) ? -errno : 0;
+	lp.f.argsz = sizeof(lp);
+	lp.f.flags = VFIO_DEVICE_FEATURE_SET |
+		     VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP;
+	lp.w.wakeup_eventfd = -1;
+	ret2 = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_FEATURE, &lp) ? -errno : 0;
+	st = status(fd);
+	tap_result(!ret && ret2 && !st.invalidates && st.vmapped,
+		   "PROBE (%d) and a failing LOW_POWER_ENTRY_WITH_WAKEUP (%d) revoke nothing (inval %u)",
+		   ret, ret2, st.invalidates);
+	close(fd);
+	close(buf);
+}
+
 static void test_starts_revoked(void)
 {
 	int buf, fd;
@@ -744,6 +779,7 @@ int main(int argc, char **argv)
 		printf("ok %d # SKIP %s cannot be reset in this topology\n",
 		       ++tap_count, bdf);
 	}
+	test_probe_no_revoke();
 	test_fence_wait();
 	test_slow_cpu_importer();
 	test_command_race();
