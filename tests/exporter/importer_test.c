@@ -406,6 +406,8 @@ static void test_unbind_buffer_held(void)
 	close(fd);
 }
 
+#define DYNDBG "/sys/kernel/debug/dynamic_debug/control"
+
 /* A racing thread flips the PCI_COMMAND value between two writes. */
 static volatile uint16_t race_cmd;
 static volatile int race_stop;
@@ -444,6 +446,8 @@ static void test_command_race(void)
 	imp_call(fd, IMP_VMAP, NULL);
 	imp_call(fd, IMP_CPU_WRITE, &c);
 	imp_call(fd, IMP_VUNMAP, NULL);
+	/* Two debug lines per write would push everything else out of dmesg. */
+	sysfs_write(DYNDBG, "module vfio_pci_p2p -p");
 	race_stop = 0;
 	pthread_create(&th, NULL, race_flipper, NULL);
 	while (now_ns() < end) {
@@ -460,6 +464,7 @@ static void test_command_race(void)
 	}
 	race_stop = 1;
 	pthread_join(th, NULL);
+	sysfs_write(DYNDBG, "module vfio_pci_p2p +p");
 	mem_on();
 	st = status(fd);
 	tap_result(!st.late_invalidates,
