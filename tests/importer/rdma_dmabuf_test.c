@@ -3,7 +3,8 @@
  * rdma_dmabuf_test: ibv_reg_dmabuf_mr() on VFIO BAR ranges exported by
  * vfio-pci-p2p, used by Soft-RoCE.
  *
- *   rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu
+ *   rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu|
+ *                        atomic|advise|reg-race [SECONDS]
  *
  * Needs rxe0 (192.0.2.1) and rxe1 (192.0.2.2) from tests/lib/guest.sh's
  * rxe_pair.  The dma-buf MR lives on rxe0; its peer is a QP on rxe1 ("remote",
@@ -20,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
@@ -88,7 +91,14 @@ struct pair {
 	struct ibv_pd *pd0, *pd1;
 };
 
-static int pair_init(struct pair *p, int loopback)
+/* Send operations of the peer's QP beyond the legacy ones (ATOMIC_WRITE). */
+#define PEER_SEND_OPS (IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_SEND | \
+		       IBV_QP_EX_WITH_RDMA_READ | \
+		       IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
+		       IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | \
+		       IBV_QP_EX_WITH_ATOMIC_WRITE)
+
+static int pair_init_ex(struct pair *p, int loopback, uint64_t peer_ops)
 {
 	int ret;
 
@@ -96,13 +106,19 @@ static int pair_init(struct pair *p, int loopback)
 	p->pd1 = loopback ? p->pd0 : ibv_alloc_pd(ctx1);
 	ret = ep_init(&p->local, ctx0, p->pd0, "192.0.2.1");
 	if (!ret)
-		ret = ep_init(&p->peer, loopback ? ctx0 : ctx1, p->pd1,
-			      loopback ? "192.0.2.1" : "192.0.2.2");
+		ret = ep_init_ex(&p->peer, loopback ? ctx0 : ctx1, p->pd1,
+				 loopback ? "192.0.2.1" : "192.0.2.2",
+				 peer_ops);
 	if (!ret)
 		ret = ep_connect(&p->local, &p->peer);
 	if (!ret)
 		ret = ep_connect(&p->peer, &p->local);
 	return ret;
+}
+
+static int pair_init(struct pair *p, int loopback)
+{
+	return pair_init_ex(p, loopback, 0);
 }
 
 static void pair_fini(struct pair *p)
@@ -540,6 +556,364 @@ static void test_nocpu(void)
 	close(buf);
 }
 
+/* The 8-byte words of test_atomic, at these offsets into its MR. */
+#define ATOM_BAR	(24 * MiB)	/* the MR's first byte in the BAR */
+#define ATOM_CARRY	0	/* FETCH_ADD carrying across bit 32 */
+#define ATOM_CAS	8	/* CMP_SWAP */
+#define ATOM_AWRITE	16	/* ATOMIC_WRITE */
+#define ATOM_FAA_RUN	24	/* a run of FETCH_ADDs, watched */
+#define ATOM_CAS_RUN	32	/* a run of CMP_SWAPs, watched */
+#define ATOM_READ_RUN	48	/* FETCH_ADD 0 while the CPU rewrites it */
+#define ATOM_RUN	1000	/* operations per run */
+#define HALVES(v)	((uint64_t)(uint32_t)(v) * 0x100000001ULL)
+
+struct watcher {
+	volatile uint64_t *word;
+	volatile int stop;
+	long reads, torn;
+	uint64_t example;
+	int write;		/* rewrite the word instead of watching it */
+};
+
+/*
+ * Watch an 8-byte BAR word with 8-byte loads: every value written to it by
+ * the runs below has equal halves, so a value with unequal halves is a torn
+ * write (two 4-byte stores seen half done).  With @write, store such values
+ * instead, for the responder's reads to tear on.
+ */
+static void *watch(void *arg)
+{
+	struct watcher *w = arg;
+	uint64_t v, i = 0;
+
+	while (!w->stop) {
+		/* Leave the CPU to rxe now and then: its acks must not time out. */
+		if (!(++i % 4096))
+			sched_yield();
+		if (w->write) {
+			*w->word = (i & 1) ? ~0ULL : 0;
+			continue;
+		}
+		v = *w->word;
+		w->reads++;
+		if ((uint32_t)v != (uint32_t)(v >> 32)) {
+			if (!w->torn)
+				w->example = v;
+			w->torn++;
+		}
+	}
+	return NULL;
+}
+
+static void watch_start(struct watcher *w, pthread_t *th,
+			volatile uint64_t *word, int write)
+{
+	memset(w, 0, sizeof(*w));
+	w->word = word;
+	w->write = write;
+	pthread_create(th, NULL, watch, w);
+}
+
+static void watch_stop(struct watcher *w, pthread_t th)
+{
+	w->stop = 1;
+	pthread_join(th, NULL);
+}
+
+/*
+ * Atomics on a dma-buf MR over the BAR must be single-copy atomic (8-byte
+ * accesses), as a device or a CPU reading the BAR sees them: a FETCH_ADD
+ * that carries across bit 32, CMP_SWAP (hit and miss), ATOMIC_WRITE, then
+ * runs of FETCH_ADD and CMP_SWAP while a CPU thread watches the word for
+ * torn values, a run of FETCH_ADD 0 while the CPU rewrites the word (torn
+ * reads), and a misaligned FETCH_ADD.  The
+ * final values stay in the BAR for the host (tests/cases/importer-rxe-atomic.sh).
+ */
+static void test_atomic(void)
+{
+	struct p2pmr_range r = { ATOM_BAR, 64 * KiB };
+	volatile uint64_t *w = (volatile uint64_t *)(bar + ATOM_BAR);
+	struct ibv_mr *mr, *hmr;
+	struct watcher wt;
+	uint64_t *res, v;
+	struct pair p;
+	pthread_t th;
+	int buf, ret, i, bad;
+
+	buf = export(1, &r);
+	if (buf < 0 || pair_init_ex(&p, 0, PEER_SEND_OPS)) {
+		tap_result(0, "atomic: setup (export %d)", buf);
+		return;
+	}
+	/*
+	 * A longer ack timeout (about 0.27 s, not 17 ms) for the runs: under
+	 * TCG, with a CPU thread spinning, an ack can be late.
+	 */
+	{
+		struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = 16 };
+
+		ibv_modify_qp(p.peer.qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT);
+	}
+	mr = ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf, ACCESS);
+	res = aligned_alloc(4096, 4096);
+	hmr = ibv_reg_mr(p.pd1, res, 4096, ACCESS);
+	if (!mr || !hmr) {
+		tap_result(0, "atomic: registration: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		w[i] = 0;
+
+	w[ATOM_CARRY / 8] = 0xffffffffULL;
+	ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_FETCH_AND_ADD, res, hmr->lkey,
+			IOVA + ATOM_CARRY, mr->rkey, 1, 0);
+	v = w[ATOM_CARRY / 8];
+	tap_result(!ret && *res == 0xffffffffULL && v == 0x100000000ULL,
+		   "atomic: FETCH_ADD carries across bit 32 (status %d, orig %#llx, now %#llx)",
+		   ret, (unsigned long long)*res, (unsigned long long)v);
+
+	w[ATOM_CAS / 8] = 0x1111111122222222ULL;
+	ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_CMP_AND_SWP, res, hmr->lkey,
+			IOVA + ATOM_CAS, mr->rkey, 0x1111111122222222ULL,
+			0x3333333344444444ULL);
+	v = w[ATOM_CAS / 8];
+	tap_result(!ret && *res == 0x1111111122222222ULL &&
+		   v == 0x3333333344444444ULL,
+		   "atomic: CMP_SWAP that matches swaps (status %d, orig %#llx, now %#llx)",
+		   ret, (unsigned long long)*res, (unsigned long long)v);
+	ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_CMP_AND_SWP, res, hmr->lkey,
+			IOVA + ATOM_CAS, mr->rkey, 0x1111111122222222ULL,
+			0x5555555566666666ULL);
+	v = w[ATOM_CAS / 8];
+	tap_result(!ret && *res == 0x3333333344444444ULL &&
+		   v == 0x3333333344444444ULL,
+		   "atomic: CMP_SWAP that does not match leaves the word (status %d, orig %#llx, now %#llx)",
+		   ret, (unsigned long long)*res, (unsigned long long)v);
+
+	ret = ep_atomic_write(&p.peer, IOVA + ATOM_AWRITE, mr->rkey,
+			      0x5555555566666666ULL);
+	v = w[ATOM_AWRITE / 8];
+	tap_result(!ret && v == 0x5555555566666666ULL,
+		   "atomic: ATOMIC_WRITE (status %d, now %#llx)", ret,
+		   (unsigned long long)v);
+
+	/* Runs, watched by a CPU thread for torn writes. */
+	watch_start(&wt, &th, &w[ATOM_FAA_RUN / 8], 0);
+	for (i = 0, ret = 0; i < ATOM_RUN && !ret; i++)
+		ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_FETCH_AND_ADD, res,
+				hmr->lkey, IOVA + ATOM_FAA_RUN, mr->rkey,
+				0x100000001ULL, 0);
+	watch_stop(&wt, th);
+	v = w[ATOM_FAA_RUN / 8];
+	tap_result(!ret && v == HALVES(ATOM_RUN) && !wt.torn,
+		   "atomic: %d FETCH_ADDs of 0x100000001, no torn value in %ld CPU reads (status %d, now %#llx, %ld torn, e.g. %#llx)",
+		   i, wt.reads, ret, (unsigned long long)v, wt.torn,
+		   (unsigned long long)wt.example);
+
+	watch_start(&wt, &th, &w[ATOM_CAS_RUN / 8], 0);
+	for (i = 0, ret = 0; i < ATOM_RUN && !ret; i++)
+		ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_CMP_AND_SWP, res,
+				hmr->lkey, IOVA + ATOM_CAS_RUN, mr->rkey,
+				HALVES(i), HALVES(i + 1));
+	watch_stop(&wt, th);
+	v = w[ATOM_CAS_RUN / 8];
+	tap_result(!ret && v == HALVES(ATOM_RUN) && !wt.torn,
+		   "atomic: %d CMP_SWAPs, no torn value in %ld CPU reads (status %d, now %#llx, %ld torn, e.g. %#llx)",
+		   i, wt.reads, ret, (unsigned long long)v, wt.torn,
+		   (unsigned long long)wt.example);
+
+	/* The responder's read of the word must not tear either. */
+	watch_start(&wt, &th, &w[ATOM_READ_RUN / 8], 1);
+	for (i = 0, ret = 0, bad = 0; i < ATOM_RUN && !ret; i++) {
+		ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_FETCH_AND_ADD, res,
+				hmr->lkey, IOVA + ATOM_READ_RUN, mr->rkey, 0, 0);
+		if ((uint32_t)*res != (uint32_t)(*res >> 32))
+			bad++;
+	}
+	watch_stop(&wt, th);
+	w[ATOM_READ_RUN / 8] = 0x7777777788888888ULL;
+	tap_result(!ret && !bad,
+		   "atomic: %d FETCH_ADDs of 0 while the CPU rewrites the word, no torn result (status %d, %d torn)",
+		   i, ret, bad);
+
+	/*
+	 * A misaligned atomic is refused (IBA A19.4.2) and ends the QP.
+	 * (uverbs makes a dma-buf MR's iova and offset share their page
+	 * offset, so an aligned iova always names an aligned word.)
+	 */
+	ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_FETCH_AND_ADD, res, hmr->lkey,
+			IOVA + 4, mr->rkey, 1, 0);
+	tap_result(ret == IBV_WC_REM_INV_REQ_ERR,
+		   "atomic: FETCH_ADD on an iova 4 bytes past alignment refused as misaligned (%s)",
+		   ret > 0 ? ibv_wc_status_str(ret) :
+		   ret ? strerror(-ret) : "success");
+	ibv_dereg_mr(mr);
+	ibv_dereg_mr(hmr);
+	pair_fini(&p);
+	close(buf);
+	free(res);
+}
+
+/*
+ * ibv_advise_mr() prefetches only make sense for on-demand-paging MRs:
+ * a dma-buf MR and a plain MR must be refused, synchronously (FLUSH) and
+ * not, with EINVAL from a driver that implements advise_mr, EOPNOTSUPP from
+ * one that does not (6.12's rxe).  An ODP MR, where the driver has them,
+ * is prefetched.
+ */
+static void test_advise(void)
+{
+	struct p2pmr_range r = { 0, 64 * KiB };
+	static const struct { enum ibv_advise_mr_advice advice; uint32_t flags;
+			      const char *name; } adv[] = {
+		{ IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE, IBV_ADVISE_MR_FLAG_FLUSH,
+		  "PREFETCH_WRITE, FLUSH" },
+		{ IBV_ADVISE_MR_ADVICE_PREFETCH, 0, "PREFETCH, async" },
+	};
+	struct ibv_pd *pd = ibv_alloc_pd(ctx0);
+	struct ibv_mr *mr[3];
+	const char *what[3] = { "dma-buf MR", "plain MR", "ODP MR" };
+	int buf = export(1, &r), want, ret;
+	struct utsname u;
+	void *host;
+	size_t k, a;
+
+	uname(&u);
+	want = !strncmp(u.release, "6.12.", 5) ? EOPNOTSUPP : EINVAL;
+	host = aligned_alloc(4096, r.length);
+	memset(host, 0, r.length);
+	mr[0] = ibv_reg_dmabuf_mr(pd, 0, r.length, IOVA, buf, ACCESS);
+	mr[1] = ibv_reg_mr(pd, host, r.length, ACCESS);
+	mr[2] = ibv_reg_mr(pd, host, r.length, ACCESS | IBV_ACCESS_ON_DEMAND);
+	if (!mr[2])
+		printf("# ODP MR: %s\n", strerror(errno));
+	tap_result(mr[0] && mr[1], "advise: registration of a dma-buf MR (%s) and a plain MR (%s)",
+		   mr[0] ? "ok" : "failed", mr[1] ? "ok" : "failed");
+	for (k = 0; k < 3; k++) {
+		for (a = 0; a < 2 && mr[k]; a++) {
+			struct ibv_sge sge = { mr[k]->addr ?
+					       (uintptr_t)mr[k]->addr : IOVA,
+					       4096, mr[k]->lkey };
+
+			if (k == 0)
+				sge.addr = IOVA;
+			ret = ibv_advise_mr(pd, adv[a].advice, adv[a].flags,
+					    &sge, 1);
+			if (k < 2)
+				tap_result(ret == want,
+					   "advise: %s on a %s refused with %s (%s)",
+					   adv[a].name, what[k], strerror(want),
+					   ret ? strerror(ret) : "accepted");
+			else
+				tap_result(ret == 0 || ret == EOPNOTSUPP,
+					   "advise: %s on an ODP MR: %s",
+					   adv[a].name, ret ? strerror(ret) : "ok");
+		}
+		if (!mr[k])
+			printf("# no %s here, skipped\n", what[k]);
+	}
+	usleep(200000);	/* let an async prefetch run before the MRs go */
+	for (k = 0; k < 3; k++)
+		if (mr[k])
+			ibv_dereg_mr(mr[k]);
+	ibv_dealloc_pd(pd);
+	close(buf);
+	free(host);
+}
+
+struct registrar {
+	struct ibv_pd *pd;
+	int buf, cpu;
+	volatile int stop;
+	long ok, failed, other;
+	int last_errno;
+};
+
+/* Register and deregister the dma-buf in a loop, on one CPU. */
+static void *register_loop(void *arg)
+{
+	struct registrar *g = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(g->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	while (!g->stop) {
+		struct ibv_mr *mr = ibv_reg_dmabuf_mr(g->pd, 0, 64 * KiB, IOVA,
+						      g->buf, ACCESS);
+
+		if (mr) {
+			g->ok++;
+			ibv_dereg_mr(mr);
+		} else if (errno == ENODEV || errno == EFAULT ||
+			   errno == EBUSY || errno == EIO) {
+			g->failed++;
+			g->last_errno = errno;
+		} else {
+			g->other++;
+			g->last_errno = errno;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Device resets racing a stream of registrations of one dma-buf: an
+ * invalidation may arrive while the attachment is being set up.  The
+ * kernel must survive (the VM runner fails the case on an oops), and both
+ * outcomes happen: registrations that succeed, and ones refused because
+ * the buffer was revoked.
+ */
+static void test_reg_race(int seconds)
+{
+	struct p2pmr_range r = { 32 * MiB, 64 * KiB };
+	struct registrar g[2];
+	pthread_t th[2];
+	struct timespec t0, t;
+	long resets = 0, ok = 0, failed = 0, other = 0;
+	cpu_set_t set;
+	int buf, k, err = 0;
+
+	buf = export(1, &r);
+	if (buf < 0) {
+		tap_result(0, "reg-race: export: %d", buf);
+		return;
+	}
+	for (k = 0; k < 2; k++) {
+		memset(&g[k], 0, sizeof(g[k]));
+		g[k].pd = ibv_alloc_pd(ctx0);
+		g[k].buf = buf;
+		g[k].cpu = k;
+		pthread_create(&th[k], NULL, register_loop, &g[k]);
+	}
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_RESET))
+			err = errno;
+		else
+			resets++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < seconds);
+	for (k = 0; k < 2; k++) {
+		g[k].stop = 1;
+		pthread_join(th[k], NULL);
+		ok += g[k].ok;
+		failed += g[k].failed;
+		other += g[k].other;
+		if (g[k].other)
+			err = g[k].last_errno;
+		ibv_dealloc_pd(g[k].pd);
+	}
+	tap_result(resets > 0 && ok > 0 && !other,
+		   "reg-race: %ld resets against %ld registrations (%ld refused as revoked, %ld other errors%s%s)",
+		   resets, ok + failed + other, failed, other,
+		   err ? ": " : "", err ? strerror(err) : "");
+	close(buf);
+}
+
 int main(int argc, char **argv)
 {
 	const struct p2pmr_range one = { 1 * MiB, 1 * MiB };
@@ -549,8 +923,8 @@ int main(int argc, char **argv)
 	const char *what;
 	void *map;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu|atomic|advise|reg-race [SECONDS]\n");
 		return 2;
 	}
 	bdf = argv[1];
@@ -586,6 +960,15 @@ int main(int argc, char **argv)
 		test_chaos();
 	} else if (!strcmp(what, "nocpu")) {
 		test_nocpu();
+	} else if (!strcmp(what, "atomic")) {
+		test_atomic();
+	} else if (!strcmp(what, "advise")) {
+		test_advise();
+	} else if (!strcmp(what, "reg-race")) {
+		test_reg_race(argc > 3 ? atoi(argv[3]) : 20);
+	} else {
+		fprintf(stderr, "rdma_dmabuf_test: unknown test %s\n", what);
+		return 2;
 	}
 	p2pmr_dev_close(dev);
 	return tap_done();

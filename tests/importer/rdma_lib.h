@@ -54,14 +54,21 @@ static inline struct ibv_context *ep_open_dev(const char *name)
 	return ctx;
 }
 
-/* Open an endpoint on @ctx (shared) with its own PD, CQ and RC QP. */
-static inline int ep_init(struct ep *ep, struct ibv_context *ctx,
-			  struct ibv_pd *pd, const char *ip)
+/*
+ * Open an endpoint on @ctx (shared) with its own PD, CQ and RC QP.  With
+ * @send_ops (IBV_QP_EX_WITH_*), the QP is made by ibv_create_qp_ex() and
+ * takes those operations through ibv_qp_to_qp_ex()'s ibv_wr_*() calls too.
+ */
+static inline int ep_init_ex(struct ep *ep, struct ibv_context *ctx,
+			     struct ibv_pd *pd, const char *ip,
+			     uint64_t send_ops)
 {
-	struct ibv_qp_init_attr ia = {
+	struct ibv_qp_init_attr_ex ia = {
 		.qp_type = IBV_QPT_RC,
 		.cap = { .max_send_wr = 256, .max_recv_wr = 256,
 			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.comp_mask = IBV_QP_INIT_ATTR_PD,
+		.pd = pd,
 	};
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT, .port_num = 1,
@@ -81,13 +88,23 @@ static inline int ep_init(struct ep *ep, struct ibv_context *ctx,
 		return -errno;
 	ia.send_cq = ep->cq;
 	ia.recv_cq = ep->cq;
-	ep->qp = ibv_create_qp(pd, &ia);
+	if (send_ops) {
+		ia.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
+		ia.send_ops_flags = send_ops;
+	}
+	ep->qp = ibv_create_qp_ex(ctx, &ia);
 	if (!ep->qp)
 		return -errno;
 	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
 			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
 		return -errno;
 	return 0;
+}
+
+static inline int ep_init(struct ep *ep, struct ibv_context *ctx,
+			  struct ibv_pd *pd, const char *ip)
+{
+	return ep_init_ex(ep, ctx, pd, ip, 0);
 }
 
 static inline int ep_connect(struct ep *ep, const struct ep *peer)
@@ -166,6 +183,54 @@ static inline int ep_do(struct ep *ep, enum ibv_wr_opcode op, void *addr,
 	int ret = ep_post(ep, op, addr, len, lkey, raddr, rkey);
 
 	return ret ? ret : ep_wait(ep, NULL);
+}
+
+/* Post one atomic (FETCH_ADD or CMP_SWAP) into @res (8 bytes, @lkey). */
+static inline int ep_post_atomic(struct ep *ep, enum ibv_wr_opcode op,
+				 uint64_t *res, uint32_t lkey, uint64_t raddr,
+				 uint32_t rkey, uint64_t compare_add,
+				 uint64_t swap)
+{
+	struct ibv_sge sge = { (uintptr_t)res, 8, lkey };
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .num_sge = 1, .opcode = op,
+		.send_flags = IBV_SEND_SIGNALED,
+		.wr.atomic = { .remote_addr = raddr, .rkey = rkey,
+			       .compare_add = compare_add, .swap = swap },
+	}, *bad;
+
+	return ibv_post_send(ep->qp, &wr, &bad) ? -errno : 0;
+}
+
+/* One atomic, waited for: returns the completion status. */
+static inline int ep_atomic(struct ep *ep, enum ibv_wr_opcode op,
+			    uint64_t *res, uint32_t lkey, uint64_t raddr,
+			    uint32_t rkey, uint64_t compare_add, uint64_t swap)
+{
+	int ret = ep_post_atomic(ep, op, res, lkey, raddr, rkey, compare_add,
+				 swap);
+
+	return ret ? ret : ep_wait(ep, NULL);
+}
+
+/*
+ * One ATOMIC_WRITE of @value (the QP was made with
+ * IBV_QP_EX_WITH_ATOMIC_WRITE), waited for: returns the completion status.
+ */
+static inline int ep_atomic_write(struct ep *ep, uint64_t raddr,
+				  uint32_t rkey, uint64_t value)
+{
+	struct ibv_qp_ex *qpx = ibv_qp_to_qp_ex(ep->qp);
+	int ret;
+
+	if (!qpx)
+		return -EOPNOTSUPP;
+	ibv_wr_start(qpx);
+	qpx->wr_id = 0;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_atomic_write(qpx, rkey, raddr, &value);
+	ret = ibv_wr_complete(qpx);
+	return ret ? -ret : ep_wait(ep, NULL);
 }
 
 static inline int ep_recv(struct ep *ep, void *addr, uint32_t len,

@@ -77,10 +77,16 @@ struct ib_umem *ib_umem_dmabuf_cpu_umem(struct ib_umem_dmabuf_cpu *cpu)
 }
 EXPORT_SYMBOL(ib_umem_dmabuf_cpu_umem);
 
-/* Drop the mapping for good.  Context: the reservation lock held. */
-static void ib_umem_dmabuf_cpu_revoke_locked(struct ib_umem_dmabuf_cpu *cpu)
+/*
+ * Drop the mapping for good.  @dmabuf is passed in rather than read from
+ * cpu->umem_dmabuf.attach: the invalidate callback can run before
+ * ib_umem_dmabuf_cpu_get() has stored the attachment there (the exporter
+ * sees the attachment as soon as dma_buf_dynamic_attach() linked it).
+ * Context: the reservation lock of @dmabuf held.
+ */
+static void ib_umem_dmabuf_cpu_revoke_locked(struct ib_umem_dmabuf_cpu *cpu,
+					     struct dma_buf *dmabuf)
 {
-	struct dma_buf *dmabuf = cpu->umem_dmabuf.attach->dmabuf;
 	struct iosys_map map;
 	unsigned long flags;
 
@@ -102,7 +108,7 @@ static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach)
 	if (!cpu->revoked)
 		ibdev_dbg(cpu->umem_dmabuf.umem.ibdev,
 			  "dma-buf MR revoked by its exporter\n");
-	ib_umem_dmabuf_cpu_revoke_locked(cpu);
+	ib_umem_dmabuf_cpu_revoke_locked(cpu, attach->dmabuf);
 }
 
 /**
@@ -223,7 +229,7 @@ void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf)
 	if (!cpu)
 		return;
 	dma_resv_lock(dmabuf->resv, NULL);
-	ib_umem_dmabuf_cpu_revoke_locked(cpu);
+	ib_umem_dmabuf_cpu_revoke_locked(cpu, dmabuf);
 	dma_resv_unlock(dmabuf->resv);
 }
 

@@ -1,0 +1,17 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Device resets racing a stream of registrations of one dma-buf (two
+# threads, one per CPU): an invalidation that arrives while the attachment
+# is being set up must not crash the kernel; registrations succeed between
+# resets and are refused while the buffer is revoked (root ports: the
+# device can be reset there).  Full preemption lets
+# the registering threads be interrupted anywhere, inside the window too.
+# vm: --topology rootports --append preempt=full
+# timeout: 480
+. tests/lib/guest.sh
+
+load_rdma
+load_p2p
+bind_driver "$IVSHMEM" vfio-pci-p2p
+rxe_pair
+$BIN/rdma_dmabuf_test "$IVSHMEM" reg-race 40 || die "registrations racing resets"
