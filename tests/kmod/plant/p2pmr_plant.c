@@ -23,7 +23,7 @@ MODULE_PARM_DESC(bug, "none, uaf, lockorder, leak or dma");
 static DEFINE_MUTEX(plant_a);
 static DEFINE_MUTEX(plant_b);
 
-static int plant_uaf(void)
+static noinline int plant_uaf(void)
 {
 	char *p = kmalloc(64, GFP_KERNEL);
 
@@ -35,7 +35,7 @@ static int plant_uaf(void)
 	return 0;
 }
 
-static int plant_lockorder(void)
+static noinline int plant_lockorder(void)
 {
 	mutex_lock(&plant_a);
 	mutex_lock(&plant_b);
@@ -49,20 +49,29 @@ static int plant_lockorder(void)
 	return 0;
 }
 
+/*
+ * Several objects: the last pointer may stay behind in a stack that the
+ * kernel caches for the next task, which kmemleak scans and takes for a
+ * reference; the earlier ones are overwritten there.
+ */
 static noinline int plant_leak(void)
 {
-	void *p = kmalloc(1000, GFP_KERNEL);
+	void *p;
+	int i;
 
-	if (!p)
-		return -ENOMEM;
-	memset(p, 0x5a, 1000);
-	OPTIMIZER_HIDE_VAR(p);
-	pr_info("p2pmr_plant: leaked 1000 bytes\n");
+	for (i = 0; i < 8; i++) {
+		p = kmalloc(1000, GFP_KERNEL);
+		if (!p)
+			return -ENOMEM;
+		memset(p, 0x5a, 1000);
+		OPTIMIZER_HIDE_VAR(p);
+	}
+	pr_info("p2pmr_plant: leaked 8 objects of 1000 bytes\n");
 	return 0;
 }
 
 /* Any PCI device serves: ivshmem is in every test bed VM. */
-static int plant_dma(void)
+static noinline int plant_dma(void)
 {
 	struct pci_dev *pdev = pci_get_device(0x1af4, 0x1110, NULL);
 	dma_addr_t addr;
