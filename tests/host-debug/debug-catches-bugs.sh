@@ -50,7 +50,7 @@ fi
 plant uaf 'vm:.*BUG: KASAN: slab-use-after-free in plant_uaf'
 plant lockorder 'vm:.*possible circular locking dependency'
 plant leak 'vm:.*kmemleak: [0-9]+ new suspected memory leak' \
-	'vm: +unreferenced object .*size 1000' 'vm: .*plant_leak'
+	'vm: +unreferenced object .*size 1024' 'vm: .*plant_leak'
 plant dma 'vm:.*DMA-API: .*different size'
 [ $fails = 0 ] || { echo "FAIL: $fails planted bugs not caught"; exit 1; }
 echo "all planted bugs caught, clean run passes"

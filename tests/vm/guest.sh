@@ -50,18 +50,19 @@ end=$(date +%s.%N)
 echo "$start $end" | awk '{printf "%.2f\n", $2 - $1}' > /vmout/test-seconds
 # Debug kernels: what the command left behind.  kmemleak reports objects
 # older than 5 s that scans found unreferenced (it says so in the kernel
-# log, which the runner checks; the report goes to /vmout/kmemleak): two
-# scans were not enough for a planted leak (a stale pointer in a task stack
-# the kernel keeps for reuse hides it until other tasks overwrite it), four
-# with a process in between were; and
+# log, which the runner checks; the report goes to /vmout/kmemleak); and
 # DMA-API debugging counts every error it found, also the ones it did not
-# print.
+# print.  Open problem (docs/testbed.md): these scans have not yet reported
+# the planted leak of tests/kmod/plant, which scans made from inside the
+# command did report.
 if [ -w $kml ]; then
 	sleep 5
-	for i in 1 2 3 4; do
-		echo scan > $kml
-		sleep 1
-	done
+	# In a process of its own with no other children (a scan stops,
+	# reporting nothing, when its caller has a signal pending); each
+	# scan's status, time and report size go to /vmout/kmemleak-scans.
+	setsid sh -c "for i in 1 2 3 4; do echo scan > $kml;
+		echo \"scan \$i rc \$? uptime \$(cut -d' ' -f1 /proc/uptime) lines \$(wc -l < $kml)\";
+		sleep 1; done" < /dev/null > /vmout/kmemleak-scans 2>&1
 	cat $kml > /vmout/kmemleak
 fi
 dad=/sys/kernel/debug/dma-api
