@@ -29,7 +29,7 @@ rdma-core ibverbs-utils ibverbs-providers libibverbs-dev librdmacm-dev
 perftest iproute2 pciutils python3 procps util-linux file patch git
 libcmocka-dev pkg-config gcc-14 dpkg-dev cmake ninja-build libnl-3-dev
 libnl-route-3-dev libudev-dev clang libclang-rt-19-dev libibumad-dev
-libpci-dev gnuplot-nox"
+libpci-dev gnuplot-nox nvme-cli fio e2fsprogs libjson-c-dev rdmacm-utils"
 
 log() { echo "deps: $*" >&2; }
 
