@@ -106,7 +106,12 @@ rdma-%: FORCE
 		KCFLAGS=-I$$r/include \
 		KBUILD_EXTRA_SYMBOLS=$$r/drivers/infiniband/core/Module.symvers modules
 
-modules-%: user rdma-% FORCE
+# The module index with the rebuilt RDMA modules (scripts/moddep.sh), which
+# the guest copies instead of running depmod.
+moddep-%: rdma-% FORCE
+	@bash scripts/moddep.sh $* $(call kver_of,$*)
+
+modules-%: user moddep-% FORCE
 	@k=$(call kver_of,$*); test -n "$$k" || { echo "no kernel $*"; exit 1; }; \
 	for d in $(MODDIRS); do \
 		o=build/$*/$$d; mkdir -p $$o build/$*/tests/lib; \

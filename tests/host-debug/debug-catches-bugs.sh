@@ -49,7 +49,7 @@ else
 fi
 plant uaf 'vm:.*BUG: KASAN: slab-use-after-free in plant_uaf'
 plant lockorder 'vm:.*possible circular locking dependency'
-plant leak 'vm:.*kmemleak: [0-9]+ new suspected memory leak' \
+plant leak 'vm: kmemleak found unreferenced objects after the command' \
 	'vm: +unreferenced object .*size 1024' 'vm: .*plant_leak'
 plant dma 'vm:.*DMA-API: .*different size'
 [ $fails = 0 ] || { echo "FAIL: $fails planted bugs not caught"; exit 1; }

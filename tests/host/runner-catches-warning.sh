@@ -73,4 +73,44 @@ for budget in 1 2; do
 	fi
 done
 rm -f build/vm/runner-selftest/hang-budget
+
+# A guest whose heartbeat stops while the command runs is looked at through
+# QEMU's monitor and stopped early, not at the timeout: a guest that froze
+# (here the heartbeat's own sleep is stopped; QEMU answers) fails the run and
+# names each vCPU's function; a QEMU that stopped answering (a planted
+# SIGSTOP) is retried once, and a second one fails the run.
+t0=$SECONDS
+out=$(P2PMR_FREEZE_AFTER=20 tests/vm/run --kver "$s" --timeout 300 \
+	--dir build/vm/runner-selftest -- \
+	sh -c "until pkill -STOP -f '^sleep 2\$'; do sleep 0.1; done; sleep 280" 2>&1)
+rc=$?
+t=$((SECONDS - t0))
+echo "$out"
+echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 [a-z_.0-9]+\+0x[0-9a-f]+ CPU1 ' ||
+	{ echo "FAIL: frozen guest not reported with its vCPUs' functions"; exit 1; }
+[ $rc = 1 ] || { echo "FAIL: frozen guest gave exit $rc, not 1"; exit 1; }
+[ $t -lt 200 ] || { echo "FAIL: the frozen guest took ${t}s to notice"; exit 1; }
+for budget in 1 2; do
+	echo $budget > build/vm/runner-selftest/freeze-budget
+	t0=$SECONDS
+	out=$(P2PMR_FREEZE_AFTER=20 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
+		tests/vm/run --kver "$s" --timeout 300 \
+		--dir build/vm/runner-selftest -- sleep 30 2>&1)
+	rc=$?
+	t=$((SECONDS - t0))
+	echo "$out"
+	echo "$out" | grep -q "QEMU's monitor does not answer.*retrying once" ||
+		{ echo "FAIL: QEMU hang retry not said"; exit 1; }
+	[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
+		{ echo "FAIL: not exactly one retry"; exit 1; }
+	if [ $budget = 1 ]; then
+		[ $rc = 0 ] || { echo "FAIL: one QEMU hang not retried (exit $rc)"; exit 1; }
+	else
+		[ $rc = 1 ] || { echo "FAIL: two QEMU hangs gave exit $rc, not 1"; exit 1; }
+		echo "$out" | grep -q 'vm: QEMU hung again' ||
+			{ echo "FAIL: second QEMU hang not named"; exit 1; }
+		[ $t -lt 250 ] || { echo "FAIL: two QEMU hangs took ${t}s"; exit 1; }
+	fi
+done
+rm -f build/vm/runner-selftest/freeze-budget
 echo "runner self-test passed"

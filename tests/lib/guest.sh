@@ -92,14 +92,17 @@ rxe_pair() {
 # load_rdma: install p2pmr's rebuilt RDMA modules (ib_core, ib_uverbs, ...,
 # rdma_rxe) as updates of the running kernel, so that modprobe prefers them
 # over the stock ones.  Must run before anything loads ib_core.
+# The module index comes from the build (scripts/moddep.sh): depmod here
+# would read every module of the kernel, about 100 s under TCG.
 load_rdma() {
-	local upd=/lib/modules/$(uname -r)/updates/p2pmr
+	local k=$(uname -r)
+	local upd=/lib/modules/$k/updates/p2pmr idx=$KMOD/moddep/lib/modules/$k
 	lsmod | grep -q '^ib_core ' && die "ib_core already loaded (stock)"
+	[ -e "$idx/modules.dep.bin" ] || die "no module index in $idx: run make"
 	mkdir -p "$upd"
-	cp "$KMOD"/rdma/drivers/infiniband/core/*.ko \
-	   "$KMOD"/rdma/drivers/infiniband/sw/rxe/*.ko "$upd/" ||
-		die "no rebuilt RDMA modules for $KSERIES: run make"
-	depmod -a
+	cp "$idx"/updates/p2pmr/*.ko "$upd/" &&
+		cp "$idx"/modules.* "/lib/modules/$k/" ||
+		die "cannot install the rebuilt RDMA modules"
 	modinfo -n rdma_rxe | grep -q updates/p2pmr || die "stock rdma_rxe still preferred"
 	# rdma-core's rxe provider with reg_dmabuf_mr (userspace/rdma-core/).
 	cp /p2pmr/build/rdma-core/librxe-rdmav*.so /usr/lib/x86_64-linux-gnu/libibverbs/ ||

@@ -11,14 +11,15 @@ read -r up _ < /proc/uptime
 echo "$up" > /vmout/boot-seconds
 echo "P2PMR-GUEST-START uptime=$up"
 cd /p2pmr || exit 1
-# kmemleak (debug kernels): two scans settle the objects boot left behind
-# (an object is reported only when unchanged since the previous scan), and
-# "clear" forgets them, so that a report after the command is the command's.
+# Where the kernel text is (KASLR), so the runner can name the functions the
+# vCPUs are in if the guest freezes.
+awk '$3 == "_stext" { print $1; exit }' /proc/kallsyms > /vmout/stext
+# kmemleak (debug kernels): the report after the command keeps only the
+# objects allocated from now on (each names the jiffies of its allocation),
+# so that what boot left behind is not taken for the command's.
 kml=/sys/kernel/debug/kmemleak
 if [ -w $kml ]; then
-	echo scan > $kml
-	echo scan > $kml
-	echo clear > $kml
+	awk '/^jiffies:/ { print $2; exit }' /proc/timer_list > /vmout/kmemleak-since
 fi
 # Heartbeat: the guest's uptime every 2 s, to tell a stuck command (the
 # heartbeat goes on) from a frozen guest (it stops); and the blocked tasks
@@ -49,8 +50,8 @@ kill $beat 2>/dev/null
 end=$(date +%s.%N)
 echo "$start $end" | awk '{printf "%.2f\n", $2 - $1}' > /vmout/test-seconds
 # Debug kernels: what the command left behind.  kmemleak reports objects
-# older than 5 s that scans found unreferenced (it says so in the kernel
-# log, which the runner checks; the report goes to /vmout/kmemleak); and
+# older than 5 s that scans found unreferenced; those allocated since the
+# command started go to /vmout/kmemleak, which the runner checks; and
 # DMA-API debugging counts every error it found, also the ones it did not
 # print.
 if [ -w $kml ]; then
@@ -68,7 +69,16 @@ if [ -w $kml ]; then
 	setsid sh -c "for i in 1 2 3 4; do echo scan > $kml;
 		echo \"scan \$i rc \$? uptime \$(cut -d' ' -f1 /proc/uptime) lines \$(wc -l < $kml)\";
 		sleep 1; done" < /dev/null > /vmout/kmemleak-scans 2>&1
-	cat $kml > /vmout/kmemleak
+	cat $kml > /vmout/kmemleak-all
+	awk -v j0="$(cat /vmout/kmemleak-since)" '
+		/^unreferenced object / { flush(); keep = 0 }
+		{ blk[n++] = $0 }
+		/^  comm ".*", pid [0-9]+, jiffies [0-9]+/ {
+			j = $0; sub(/.*jiffies /, "", j); sub(/[^0-9].*/, "", j)
+			keep = (j + 0 >= j0 + 0)
+		}
+		function flush(  i) { if (keep) for (i = 0; i < n; i++) print blk[i]; n = 0 }
+		END { flush() }' /vmout/kmemleak-all > /vmout/kmemleak
 fi
 dad=/sys/kernel/debug/dma-api
 if [ -e $dad/error_count ]; then
