@@ -22,16 +22,36 @@ expect() { # rc command...
 	cat /tmp/out
 	[ "$rc" = "$want" ] || die "'$*' exited $rc, want $want"
 }
+# jexpect RC COMMAND ARGS...: p2pmr --json COMMAND ARGS exits RC and prints
+# one object in COMMAND's schema (tests/unit/json_check.py).
+jexpect() {
+	local want=$1 rc
+	shift
+	$P --json "$@" > /tmp/out.json 2> /tmp/err
+	rc=$?
+	cat /tmp/out.json /tmp/err
+	[ "$rc" = "$want" ] || die "'p2pmr --json $*' exited $rc, want $want"
+	python3 tests/unit/json_check.py /tmp/out.json "$1" ||
+		die "'p2pmr --json $*': not in the schema"
+}
 
 expect 0 $P list
 grep -q "$IVSHMEM vfio-pci-p2p" /tmp/out || die "list does not show the device"
-expect 0 $P list --json
+jexpect 0 list
+grep -q "\"address\":\"$IVSHMEM\",\"driver\":\"vfio-pci-p2p\"" /tmp/out.json ||
+	die "list --json does not show the device"
 expect 0 $P export "$IVSHMEM" --bar 2 --ranges 0:64K,1M:128K
 grep -q "size 196608" /tmp/out || die "export size"
+jexpect 0 export "$IVSHMEM" --bar 2 --ranges 0:64K,1M:128K
+grep -q '"size":196608,"ranges":\[{"offset":0,"length":65536},{"offset":1048576,"length":131072}\]' \
+	/tmp/out.json || die "export --json"
 expect 0 $P mr-check "$IVSHMEM" --bar 2 --ranges 0x200000:64K,0x400000:64K --ibdev rxe0
-expect 0 $P mr-check "$IVSHMEM" --bar 2 --ranges 0x200000:64K --ibdev rxe0 --json
-grep -q '"ok":true' /tmp/out || die "mr-check --json"
+jexpect 0 mr-check "$IVSHMEM" --bar 2 --ranges 0x200000:64K --ibdev rxe0
+grep -q '"ok":true' /tmp/out.json || die "mr-check --json"
 expect 0 $P status
+jexpect 0 status
+jexpect 1 export "$IVSHMEM" --bar 2 --ranges 0:8K,4K:4K
+jexpect 5 export "$IVSHMEM" --bar 1 --ranges 0:4K
 expect 2 $P export 0000:00:99.0 --bar 2 --ranges 0:4K
 expect 1 $P export "$IVSHMEM" --bar 2 --ranges 0:4K,2K:4K
 expect 1 $P export "$IVSHMEM" --bar 2 --ranges 0:8K,4K:4K

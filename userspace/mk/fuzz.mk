@@ -15,7 +15,7 @@ FUZZ_CFLAGS := -g -O1 -Iinclude -D_GNU_SOURCE \
 
 $(FUZZ_DIR)/fuzz_%: ../tests/unit/fuzz/fuzz_%.c $(LIBSRC) $(wildcard include/*.h lib/*.h) tools/p2pmr.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilib -o $@ $< $(LIBSRC) -libverbs
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilib -o $@ $< $(LIBSRC) -libverbs -ljson-c
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -30,7 +30,7 @@ $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so: $(SHLIB)
 # guest) without LD_LIBRARY_PATH.
 $(CLI): tools/p2pmr.c $(BUILD)/libp2pmr.a include/p2pmr.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libp2pmr.a -libverbs
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libp2pmr.a -libverbs -ljson-c
 
 # For use from the build tree; "install" writes its own for the PREFIX given.
 $(BUILD)/p2pmr.pc: p2pmr.pc.in mk/lib.mk

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
+#include <json-c/json.h>
 
 #include "p2pmr.h"
 
@@ -125,11 +126,13 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The last usage error, for the JSON failure object. */
+static char usage_msg[512];
+
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "p2pmr: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'p2pmr --help'.\n");
+	snprintf(usage_msg, sizeof(usage_msg), fmt, arg);
+	fprintf(stderr, "p2pmr: %s\nTry 'p2pmr --help'.\n", usage_msg);
 	return EXIT_USAGE;
 }
 
@@ -233,7 +236,11 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 			o->version = 1;
 			break;
 		default:	/* getopt_long printed why */
-			return usage_error("%s", "invalid option");
+			if (optopt && optopt != '?')
+				return usage_error("invalid option or missing argument: -%s",
+						   (char[]){ optopt, 0 });
+			return usage_error("invalid option or missing argument: %s",
+					   argv[optind - 1]);
 		}
 	}
 	if (o->help || o->version)
@@ -294,31 +301,200 @@ static int exit_code(int err)
 	return EXIT_FAIL;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
+/*
+ * JSON output (--json): one object per run, built with json-c while the
+ * command runs and printed by run() at the end, so a run prints exactly one.
+ * Every command has its own schema, versioned by "version" (p2pmr(1)):
+ * {"command": NAME, "version": N, "ok": true, ...} or, on failure,
+ * {"command": NAME, "version": N, "ok": false,
+ *  "error": {"errno": E, "exit": X, "message": M}}.
+ * The j*() helpers do nothing on a NULL object, i.e. in text mode.
+ */
+#define JSON_VERSION	1
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+static struct json_object *jroot;	/* NULL: text output */
+static const char *jcommand;		/* the command word, NULL before it */
+
+/* Length of the valid UTF-8 sequence at @p, 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 1;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 2;
+		lo = p[0] == 0xe0 ? 0xa0 : lo;
+		hi = p[0] == 0xed ? 0x9f : hi;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 3;
+		lo = p[0] == 0xf0 ? 0x90 : lo;
+		hi = p[0] == 0xf4 ? 0x8f : hi;
+	} else {
+		return 0;
 	}
-	putchar('"');
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i <= n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n + 1;
 }
 
-/* Report a library failure: stderr always, a JSON object too with --json. */
+/*
+ * A JSON string of @s.  json-c escapes control characters but passes other
+ * bytes through, so a byte that is not valid UTF-8 (a driver or file name
+ * from sysfs may hold any) becomes U+FFFD here.
+ */
+static struct json_object *jstring(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct json_object *v;
+	size_t len, n, k = 0;
+	char *buf;
+
+	len = strlen(s);
+	buf = malloc(3 * len + 1);
+	if (!buf)
+		return NULL;
+	while (*p) {
+		n = utf8_seq(p);
+		if (n) {
+			memcpy(buf + k, p, n);
+			k += n;
+			p += n;
+		} else {
+			memcpy(buf + k, "\xef\xbf\xbd", 3);
+			k += 3;
+			p++;
+		}
+	}
+	v = json_object_new_string_len(buf, k);
+	free(buf);
+	return v;
+}
+
+static void jset(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (o)
+		json_object_object_add(o, key, v);
+	else
+		json_object_put(v);
+}
+
+static void jset_str(struct json_object *o, const char *key, const char *v)
+{
+	if (o)
+		jset(o, key, v ? jstring(v) : NULL);
+}
+
+static void jset_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	if (o)
+		jset(o, key, json_object_new_uint64(v));
+}
+
+static void jset_int(struct json_object *o, const char *key, int64_t v)
+{
+	if (o)
+		jset(o, key, json_object_new_int64(v));
+}
+
+static void jset_bool(struct json_object *o, const char *key, int v)
+{
+	if (o)
+		jset(o, key, json_object_new_boolean(v));
+}
+
+static void jset_double(struct json_object *o, const char *key, double v)
+{
+	if (o)
+		jset(o, key, json_object_new_double(v));
+}
+
+/* A new object or array under @key of @o (NULL in text mode). */
+static struct json_object *jset_obj(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o)
+		return NULL;
+	v = json_object_new_object();
+	jset(o, key, v);
+	return v;
+}
+
+static struct json_object *jset_arr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o)
+		return NULL;
+	v = json_object_new_array();
+	jset(o, key, v);
+	return v;
+}
+
+/* A new object appended to the array @a. */
+static struct json_object *jarr_obj(struct json_object *a)
+{
+	struct json_object *v;
+
+	if (!a)
+		return NULL;
+	v = json_object_new_object();
+	if (json_object_array_add(a, v)) {
+		json_object_put(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The head every object starts with. */
+static struct json_object *jhead(int ok)
+{
+	struct json_object *o = json_object_new_object();
+
+	jset_str(o, "command", jcommand);
+	jset_int(o, "version", JSON_VERSION);
+	jset_bool(o, "ok", ok);
+	return o;
+}
+
+/* Replace whatever was built by the failure object. */
+static void jfail(int err, int exit, const char *msg)
+{
+	struct json_object *e;
+
+	if (!jroot)
+		return;
+	json_object_put(jroot);
+	jroot = jhead(0);
+	e = jset_obj(jroot, "error");
+	jset_int(e, "errno", -err);
+	jset_int(e, "exit", exit);
+	jset_str(e, "message", msg);
+}
+
+static void jprint(void)
+{
+	if (!jroot)
+		return;
+	puts(json_object_to_json_string_ext(jroot, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(jroot);
+	jroot = NULL;
+}
+
+/* Report a library failure: stderr always, the JSON object too. */
 static int fail(const struct opts *o, int err)
 {
+	(void)o;
 	fprintf(stderr, "p2pmr: %s\n", p2pmr_errmsg());
-	if (o->json) {
-		printf("{\"ok\":false,\"errno\":%d,\"error\":", -err);
-		json_str(p2pmr_errmsg());
-		printf("}\n");
-	}
+	jfail(err, exit_code(err), p2pmr_errmsg());
 	return exit_code(err);
 }
 
@@ -331,15 +507,12 @@ static int failf(const struct opts *o, int err, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 
+	(void)o;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "p2pmr: %s\n", msg);
-	if (o->json) {
-		printf("{\"ok\":false,\"errno\":%d,\"error\":", -err);
-		json_str(msg);
-		printf("}\n");
-	}
+	jfail(err, exit_code(err), msg);
 	return exit_code(err);
 }
 
@@ -360,54 +533,60 @@ static const char *human(uint64_t n, char *buf, size_t len)
 
 static int cmd_list(const struct opts *o)
 {
+	struct json_object *devs, *jd, *bars, *jb, *g;
 	struct p2pmr_pci_info *list;
 	char buf[32];
 	size_t n, i;
-	int b, nb, ret;
+	int b, ret;
 
 	ret = p2pmr_list_devices(NULL, o->all ? P2PMR_LIST_ALL : 0, &list, &n);
 	if (ret)
 		return fail(o, ret);
-	if (o->json)
-		printf("{\"ok\":true,\"devices\":[");
-	else if (!n)
+	devs = jset_arr(jroot, "devices");
+	if (!o->json && !n)
 		printf("no PCI device is bound to a VFIO driver\n");
 	for (i = 0; i < n; i++) {
 		const struct p2pmr_pci_info *d = &list[i];
 
-		if (o->json) {
-			printf("%s{\"device\":\"%s\",\"driver\":", i ? "," : "",
-			       d->bdf);
-			json_str(d->driver);
-			printf(",\"vendor\":\"%04x\",\"device_id\":\"%04x\",\"iommu_group\":%d,\"noiommu\":%s,\"bars\":[",
-			       d->vendor, d->device, d->iommu_group,
-			       d->noiommu ? "true" : "false");
-			nb = 0;
-			for (b = 0; b < P2PMR_NR_BARS; b++) {
-				const struct p2pmr_bar_info *bar = &d->bar[b];
-
-				if (!bar->size)
-					continue;
-				printf("%s{\"bar\":%d,\"type\":\"%s\",\"prefetchable\":%s,\"start\":%" PRIu64 ",\"size\":%" PRIu64 "}",
-				       nb++ ? "," : "", b,
-				       bar->flags & P2PMR_REGION_MEM ? "mem" : "io",
-				       bar->flags & P2PMR_REGION_PREFETCH ? "true" : "false",
-				       bar->start, bar->size);
-			}
-			printf("]}");
-			continue;
+		jd = jarr_obj(devs);
+		jset_str(jd, "address", d->bdf);
+		jset_str(jd, "driver", *d->driver ? d->driver : NULL);
+		snprintf(buf, sizeof(buf), "%04x", d->vendor);
+		jset_str(jd, "vendor_id", buf);
+		snprintf(buf, sizeof(buf), "%04x", d->device);
+		jset_str(jd, "device_id", buf);
+		if (d->iommu_group < 0) {
+			jset(jd, "iommu_group", NULL);
+		} else {
+			g = jset_obj(jd, "iommu_group");
+			jset_int(g, "id", d->iommu_group);
+			jset_bool(g, "noiommu", d->noiommu);
 		}
-		printf("%s %s %04x:%04x", d->bdf, *d->driver ? d->driver : "-",
-		       d->vendor, d->device);
-		if (d->iommu_group < 0)
-			printf(" no-iommu-group\n");
-		else
-			printf(" group %d%s\n", d->iommu_group,
-			       d->noiommu ? " (vfio-noiommu)" : "");
+		bars = jset_arr(jd, "bars");
+		if (!o->json) {
+			printf("%s %s %04x:%04x", d->bdf,
+			       *d->driver ? d->driver : "-", d->vendor,
+			       d->device);
+			if (d->iommu_group < 0)
+				printf(" no-iommu-group\n");
+			else
+				printf(" group %d%s\n", d->iommu_group,
+				       d->noiommu ? " (vfio-noiommu)" : "");
+		}
 		for (b = 0; b < P2PMR_NR_BARS; b++) {
 			const struct p2pmr_bar_info *bar = &d->bar[b];
 
 			if (!bar->size)
+				continue;
+			jb = jarr_obj(bars);
+			jset_int(jb, "index", b);
+			jset_str(jb, "type",
+				 bar->flags & P2PMR_REGION_MEM ? "mem" : "io");
+			jset_bool(jb, "prefetchable",
+				  bar->flags & P2PMR_REGION_PREFETCH);
+			jset_u64(jb, "start", bar->start);
+			jset_u64(jb, "size", bar->size);
+			if (o->json)
 				continue;
 			printf("  BAR%d %s%s 0x%" PRIx64 " %s\n", b,
 			       bar->flags & P2PMR_REGION_MEM ? "mem" : "io",
@@ -415,8 +594,6 @@ static int cmd_list(const struct opts *o)
 			       bar->start, human(bar->size, buf, sizeof(buf)));
 		}
 	}
-	if (o->json)
-		printf("]}\n");
 	p2pmr_free_devices(list);
 	return EXIT_OK;
 }
@@ -473,15 +650,28 @@ err_ranges:
 	return ret;
 }
 
-static void print_ranges_json(const struct target *t)
+/* "bar" and "dmabuf" of export and mr-check: the BAR and the ranges. */
+static struct json_object *jtarget(const struct opts *o,
+				   const struct target *t, int64_t size)
 {
+	struct json_object *b, *db, *a, *r;
 	size_t i;
 
-	printf("\"ranges\":[");
-	for (i = 0; i < t->n; i++)
-		printf("%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64 "}",
-		       i ? "," : "", t->ranges[i].offset, t->ranges[i].length);
-	printf("]");
+	if (!jroot)
+		return NULL;
+	jset_str(jroot, "device", p2pmr_dev_bdf(t->dev));
+	b = jset_obj(jroot, "bar");
+	jset_int(b, "index", o->bar);
+	jset_u64(b, "size", t->reg.size);
+	db = jset_obj(jroot, "dmabuf");
+	jset_int(db, "size", size);
+	a = jset_arr(db, "ranges");
+	for (i = 0; i < t->n; i++) {
+		r = jarr_obj(a);
+		jset_u64(r, "offset", t->ranges[i].offset);
+		jset_u64(r, "length", t->ranges[i].length);
+	}
+	return db;
 }
 
 static int cmd_export(const struct opts *o)
@@ -503,13 +693,8 @@ static int cmd_export(const struct opts *o)
 	}
 	/* The size the kernel gave the dma-buf, not our own sum. */
 	size = lseek(fd, 0, SEEK_END);
-	if (o->json) {
-		printf("{\"ok\":true,\"device\":\"%s\",\"bar\":%u,\"bar_size\":%" PRIu64 ",\"fd\":%d,\"size\":%lld,",
-		       p2pmr_dev_bdf(t.dev), o->bar, t.reg.size, fd,
-		       (long long)size);
-		print_ranges_json(&t);
-		printf("}\n");
-	} else {
+	jset_int(jtarget(o, &t, size), "fd", fd);
+	if (!o->json) {
 		printf("%s BAR%u: dma-buf fd %d size %lld (%s), %zu range%s\n",
 		       p2pmr_dev_bdf(t.dev), o->bar, fd, (long long)size,
 		       human(size < 0 ? 0 : size, buf, sizeof(buf)), t.n,
@@ -834,14 +1019,19 @@ static int cmd_mr_check(const struct opts *o)
 	}
 	t0 = now() - t0;
 	if (o->json) {
-		printf("{\"ok\":true,\"device\":\"%s\",\"bar\":%u,\"size\":%" PRIu64 ",\"ibdev\":",
-		       p2pmr_dev_bdf(t.dev), o->bar, t.total);
-		json_str(ibv_get_device_name(rc.ctx->device));
-		printf(",\"port\":%u,\"gid_index\":%d,\"gid_type\":\"%s\",\"ranges_tested\":%zu,\"bytes\":%zu,\"cpu_view\":\"%s\",\"seconds\":%.6f,",
-		       o->ib_port, rc.gid_index, rc.gid_type, tested, bytes,
-		       bar ? cpu : "not checked", t0);
-		print_ranges_json(&t);
-		printf("}\n");
+		struct json_object *r, *c;
+
+		jtarget(o, &t, t.total);
+		r = jset_obj(jroot, "rdma");
+		jset_str(r, "device", ibv_get_device_name(rc.ctx->device));
+		jset_int(r, "port", o->ib_port);
+		jset_int(r, "gid_index", rc.gid_index);
+		jset_str(r, "gid_type", rc.gid_type);
+		c = jset_obj(jroot, "check");
+		jset_u64(c, "ranges_tested", tested);
+		jset_u64(c, "bytes", bytes);
+		jset_str(c, "cpu_view", bar ? cpu : "not checked");
+		jset_double(c, "seconds", t0);
 	} else {
 		printf("mr-check ok: %s BAR%u, %zu range%s (%" PRIu64 " bytes) as an MR of %s port %u gid %d (%s): RDMA WRITE+READ of %zu bytes in %zu range%s in %.3f ms; CPU view of the BAR %s\n",
 		       p2pmr_dev_bdf(t.dev), o->bar, t.n, t.n == 1 ? "" : "s",
@@ -866,43 +1056,71 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * One line of a dmabufs file as a JSON object: "KIND [NAME] KEY VALUE...";
- * numbers (decimal or 0x) become numbers.
- */
-static void status_line_json(char *line)
+/* @v of a "KEY VALUE" pair: a number if it is one (decimal or 0x). */
+static struct json_object *jvalue(const char *v)
 {
-	char *tok[32], *save = NULL, *p;
-	int n = 0, i;
+	unsigned long long n;
+	char *end;
 
-	for (p = strtok_r(line, " \t\n", &save); p && n < 32;
-	     p = strtok_r(NULL, " \t\n", &save))
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (!errno && !*end && *v >= '0' && *v <= '9')
+		return json_object_new_uint64(n);
+	return jstring(v);
+}
+
+/*
+ * One line of a dmabufs file (vfio-export/debugfs.c) into @dev's
+ * "dmabufs": "dmabuf KEY VALUE..." starts a buffer, "range INDEX KEY
+ * VALUE..." and "attachment IMPORTER KEY VALUE..." belong to the last one.
+ * A line of another shape goes to "unparsed" as it is.
+ */
+static void status_line_json(struct json_object *dev, char *line)
+{
+	static const char *const named[] = { "range", "index",
+					     "attachment", "importer" };
+	struct json_object *bufs, *buf, *list, *v;
+	char *tok[32], *save = NULL, *p, *nl;
+	int n = 0, i, k, first = 1, newbuf = 0;
+
+	if ((nl = strchr(line, '\n')))
+		*nl = 0;
+	if (!json_object_object_get_ex(dev, "dmabufs", &bufs))
+		return;
+	for (p = strtok_r(line, " \t", &save); p && n < 32;
+	     p = strtok_r(NULL, " \t", &save))
 		tok[n++] = p;
-	printf("{\"kind\":");
-	json_str(n ? tok[0] : "");
-	i = 1;
-	if (n % 2 == 0 && n > 1) {	/* an unpaired name after the kind */
-		printf(",\"name\":");
-		json_str(tok[1]);
-		i = 2;
-	}
-	for (; i + 1 < n; i += 2) {
-		unsigned long long v;
-		char *end;
-
-		errno = 0;
-		v = strtoull(tok[i + 1], &end, 0);
-
-		printf(",");
-		json_str(tok[i]);
-		if (!errno && !*end && *tok[i + 1] != '-')
-			printf(":%llu", v);
-		else {
-			printf(":");
-			json_str(tok[i + 1]);
+	if (n && !strcmp(tok[0], "dmabuf") && n % 2) {
+		v = jarr_obj(bufs);
+		newbuf = 1;
+	} else {
+		k = json_object_array_length(bufs);
+		buf = k ? json_object_array_get_idx(bufs, k - 1) : NULL;
+		for (k = 0; n && buf && k < 4; k += 2)
+			if (!strcmp(tok[0], named[k]) && n % 2 == 0)
+				break;
+		if (!n || !buf || k == 4) {
+			/* strtok_r cut the line: rebuild it for "unparsed". */
+			for (i = 1; i < n; i++)
+				tok[i][-1] = ' ';
+			if (!json_object_object_get_ex(dev, "unparsed", &list))
+				list = jset_arr(dev, "unparsed");
+			json_object_array_add(list, jstring(n ? tok[0] : ""));
+			return;
 		}
+		json_object_object_get_ex(buf, k ? "attachments" : "ranges",
+					  &list);
+		v = json_object_new_object();
+		json_object_array_add(list, v);
+		jset(v, named[k + 1], k ? jstring(tok[1]) : jvalue(tok[1]));
+		first = 2;
 	}
-	printf("}");
+	for (i = first; i + 1 < n; i += 2)
+		jset(v, tok[i], jvalue(tok[i + 1]));
+	if (newbuf) {
+		jset_arr(v, "ranges");
+		jset_arr(v, "attachments");
+	}
 }
 
 static int cmd_status(const struct opts *o)
@@ -910,6 +1128,7 @@ static int cmd_status(const struct opts *o)
 	const char *debugfs = getenv("P2PMR_DEBUGFS");
 	char dir[PATH_MAX], path[PATH_MAX + 64], line[1024];
 	char **names = NULL, **grown;
+	struct json_object *devs, *jd;
 	size_t n = 0, i, lines;
 	struct dirent *de;
 	int ret = EXIT_OK;
@@ -941,9 +1160,8 @@ static int cmd_status(const struct opts *o)
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
-	if (o->json)
-		printf("{\"ok\":true,\"devices\":[");
-	else if (!n)
+	devs = jset_arr(jroot, "devices");
+	if (!o->json && !n)
 		printf("vfio-pci-p2p is bound to no device\n");
 	for (i = 0; i < n; i++) {
 		int err;
@@ -952,32 +1170,27 @@ static int cmd_status(const struct opts *o)
 		snprintf(path, sizeof(path), "%s/%s/dmabufs", dir, names[i]);
 		f = fopen(path, "r");
 		err = errno;
-		if (o->json) {
-			printf("%s{\"device\":", i ? "," : "");
-			json_str(names[i]);
-			printf(",\"lines\":[");
-		} else {
+		jd = jarr_obj(devs);
+		jset_str(jd, "address", names[i]);
+		jset_bool(jd, "readable", !!f);
+		jset_arr(jd, "dmabufs");
+		if (!f)
+			jset_str(jd, "error", strerror(err));
+		if (!o->json)
 			printf("%s:%s\n", names[i], f ? "" : " (unreadable)");
-		}
 		for (lines = 0; f && fgets(line, sizeof(line), f); lines++) {
-			if (o->json) {
-				printf("%s", lines ? "," : "");
-				status_line_json(line);
-			} else {
+			if (o->json)
+				status_line_json(jd, line);
+			else
 				printf("  %s", line);
-			}
 		}
-		if (o->json)
-			printf("]%s}", f ? "" : ",\"error\":\"unreadable\"");
-		else if (f && !lines)
+		if (!o->json && f && !lines)
 			printf("  no dma-bufs\n");
 		if (f)
 			fclose(f);
 		else if (ret == EXIT_OK)
 			ret = exit_code(-err);
 	}
-	if (o->json)
-		printf("]}\n");
 out:
 	closedir(d);
 	for (i = 0; i < n; i++)
@@ -986,14 +1199,39 @@ out:
 	return ret;
 }
 
+/* --json anywhere before "--", for the usage error's JSON object. */
+static int wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			return 1;
+	return 0;
+}
+
+static int run_cmd(const struct opts *o);
+
 static int run(int argc, char **argv)
 {
 	struct opts o;
-	int ret;
+	int i, ret;
 
 	ret = parse_cmdline(argc, argv, &o);
-	if (ret)
+	if (ret) {
+		if (o.json || wants_json(argc, argv)) {
+			for (i = 1; i < argc && !jcommand; i++)
+				if (!strcmp(argv[i], "list") ||
+				    !strcmp(argv[i], "export") ||
+				    !strcmp(argv[i], "mr-check") ||
+				    !strcmp(argv[i], "status"))
+					jcommand = argv[i];
+			jroot = jhead(0);
+			jfail(-EINVAL, ret, usage_msg);
+			jprint();
+		}
 		return ret;
+	}
 	if (o.help) {
 		fputs(usage_text, stdout);
 		return EXIT_OK;
@@ -1002,15 +1240,27 @@ static int run(int argc, char **argv)
 		printf("p2pmr %s\n", P2PMR_VERSION);
 		return EXIT_OK;
 	}
-	switch (o.cmd) {
+	for (i = 0; i < (int)(sizeof(cmds) / sizeof(cmds[0])); i++)
+		if (cmds[i].cmd == o.cmd)
+			jcommand = cmds[i].name;
+	if (o.json)
+		jroot = jhead(1);
+	ret = run_cmd(&o);
+	jprint();
+	return ret;
+}
+
+static int run_cmd(const struct opts *o)
+{
+	switch (o->cmd) {
 	case CMD_LIST:
-		return cmd_list(&o);
+		return cmd_list(o);
 	case CMD_EXPORT:
-		return cmd_export(&o);
+		return cmd_export(o);
 	case CMD_MR_CHECK:
-		return cmd_mr_check(&o);
+		return cmd_mr_check(o);
 	case CMD_STATUS:
-		return cmd_status(&o);
+		return cmd_status(o);
 	case CMD_NONE:
 		break;
 	}
