@@ -88,6 +88,13 @@ expect 2 "option of another command" -- list --bar 2
 expect 2 "extra argument" -- status extra
 expect 2 "--ibdev on export" -- export 00:10.0 --bar 2 --ibdev rxe0
 expect 2 "--length zero" -- mr-check 00:10.0 --bar 2 --length 0
+expect 2 "--send without a socket" -- export 00:10.0 --bar 2 --send
+expect 2 "--send and -- CMD" -- export 00:10.0 --bar 2 --send /s -- true
+has err "choose one"
+expect 2 "-- without a command" -- export 00:10.0 --bar 2 --
+has err "no command after '--'"
+expect 2 "-- CMD on list" -- list -- true
+expect 2 "--send on mr-check" -- mr-check 00:10.0 --bar 2 --send /s
 # Usage errors under --json print the failure object too.
 expect 2 "--json unknown option" -- --json list --frob
 json list
@@ -133,6 +140,8 @@ json mr-check
 has out '"command":"mr-check","version":1,"ok":false,"error":{"errno":95,"exit":3,'
 expect 5 "export --json of a missing device" -- export 00:1f.0 --bar 0 --json
 json export
+expect 5 "export -- CMD of a missing device" -- export 00:1f.0 --bar 0 -- touch "$tmp/ran"
+if [ -e "$tmp/ran" ]; then bad "CMD ran without a dma-buf"; else ok "CMD not run without a dma-buf"; fi
 expect 2 "export of a bad address" -- export 00:1f --bar 0
 has err "not a PCI address"
 

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
@@ -49,6 +52,7 @@ enum {
 	OPT_LENGTH	= 1 << 3,
 	OPT_TIMEOUT	= 1 << 4,
 	OPT_ALL		= 1 << 5,
+	OPT_SEND	= 1 << 6,	/* --send, and "-- CMD" */
 };
 
 static const struct {
@@ -58,7 +62,7 @@ static const struct {
 	int needs_bdf;
 } cmds[] = {
 	{ "list", CMD_LIST, OPT_ALL, 0 },
-	{ "export", CMD_EXPORT, OPT_BAR | OPT_RANGES, 1 },
+	{ "export", CMD_EXPORT, OPT_BAR | OPT_RANGES | OPT_SEND, 1 },
 	{ "mr-check", CMD_MR_CHECK, OPT_BAR | OPT_RANGES | OPT_IB |
 				    OPT_LENGTH | OPT_TIMEOUT, 1 },
 	{ "status", CMD_STATUS, 0, 0 },
@@ -74,6 +78,8 @@ struct opts {
 	int gid_index;		/* -1: the port's first RoCE v2 GID */
 	uint64_t length;	/* mr-check: bytes tested per range */
 	unsigned int timeout;	/* mr-check: seconds per completion */
+	const char *send;	/* export --send: the socket's path */
+	char **run;		/* export -- CMD ARGS: argv of CMD */
 	unsigned int given;	/* OPT_* given */
 	int json;
 	int all;
@@ -85,8 +91,10 @@ static const char usage_text[] =
 "Usage: p2pmr [--json] COMMAND [ARGS]\n"
 "\n"
 "  list [--all]                 VFIO-bound PCI devices and their BARs\n"
-"  export BDF --bar N [--ranges SPEC]\n"
-"                               export BAR ranges as a dma-buf, print it, close it\n"
+"  export BDF --bar N [--ranges SPEC] [--send SOCKET | -- CMD [ARGS]]\n"
+"                               export BAR ranges as a dma-buf and print it; hand\n"
+"                               it to a process listening on SOCKET, or run CMD\n"
+"                               with it (fd in $P2PMR_DMABUF_FD); else close it\n"
 "  mr-check BDF --bar N [--ranges SPEC] [--ibdev NAME] [--ib-port N]\n"
 "           [--gid-index N] [--length BYTES] [--timeout S]\n"
 "                               register the dma-buf as an RDMA MR and check an\n"
@@ -102,6 +110,8 @@ static const char usage_text[] =
 "  -g, --gid-index N    GID index (default: the port's first RoCE v2 GID)\n"
 "  -l, --length BYTES   bytes tested at the start of each range (default 64K)\n"
 "  -t, --timeout S      seconds to wait for each completion (default 10)\n"
+"  -s, --send SOCKET    export: send the fd over the AF_UNIX socket SOCKET and\n"
+"                       keep the device open until the receiver closes it\n"
 "  -a, --all            list: every PCI device, not only VFIO-bound ones\n"
 "  -j, --json           machine-readable output on stdout\n"
 "  -h, --help           this text\n"
@@ -119,6 +129,7 @@ static const struct option long_opts[] = {
 	{ "gid-index", required_argument, NULL, 'g' },
 	{ "length", required_argument, NULL, 'l' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "send", required_argument, NULL, 's' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
@@ -160,15 +171,29 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 	unsigned int i, accepted;
 	char bdf[16];
 	uint64_t v;
-	int c;
+	int c, k;
 
 	memset(o, 0, sizeof(*o));
+	/*
+	 * "--" ends p2pmr's own arguments: what follows is export's command.
+	 * getopt_long would move the arguments around it, so cut it here.
+	 */
+	for (k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--"))
+			break;
+	if (k < argc) {
+		if (k + 1 == argc)
+			return usage_error("%s", "no command after '--'");
+		o->run = argv + k + 1;
+		o->given |= OPT_SEND;
+		argc = k;
+	}
 	o->ib_port = 1;
 	o->gid_index = -1;
 	o->length = 64 << 10;
 	o->timeout = 10;
 	optind = 0;	/* glibc: full re-initialisation */
-	while ((c = getopt_long(argc, argv, "b:r:d:p:g:l:t:ajhV", long_opts,
+	while ((c = getopt_long(argc, argv, "b:r:d:p:g:l:t:s:ajhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -221,6 +246,12 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 						   optarg);
 			o->timeout = v;
 			o->given |= OPT_TIMEOUT;
+			break;
+		case 's':
+			if (o->send || o->run)
+				return usage_error("%s", "--send and '-- CMD' are two ways to hand the dma-buf on: choose one");
+			o->send = optarg;
+			o->given |= OPT_SEND;
 			break;
 		case 'a':
 			o->all = 1;
@@ -651,19 +682,20 @@ err_ranges:
 }
 
 /* "bar" and "dmabuf" of export and mr-check: the BAR and the ranges. */
-static struct json_object *jtarget(const struct opts *o,
+static struct json_object *jtarget(struct json_object *root,
+				   const struct opts *o,
 				   const struct target *t, int64_t size)
 {
 	struct json_object *b, *db, *a, *r;
 	size_t i;
 
-	if (!jroot)
+	if (!root)
 		return NULL;
-	jset_str(jroot, "device", p2pmr_dev_bdf(t->dev));
-	b = jset_obj(jroot, "bar");
+	jset_str(root, "device", p2pmr_dev_bdf(t->dev));
+	b = jset_obj(root, "bar");
 	jset_int(b, "index", o->bar);
 	jset_u64(b, "size", t->reg.size);
-	db = jset_obj(jroot, "dmabuf");
+	db = jset_obj(root, "dmabuf");
 	jset_int(db, "size", size);
 	a = jset_arr(db, "ranges");
 	for (i = 0; i < t->n; i++) {
@@ -672,6 +704,127 @@ static struct json_object *jtarget(const struct opts *o,
 		jset_u64(r, "length", t->ranges[i].length);
 	}
 	return db;
+}
+
+/*
+ * export --send: connect to @o->send (SOCK_SEQPACKET, else SOCK_STREAM),
+ * send @fd with the buffer's description (export's JSON object without
+ * the fd; without the ranges if that would pass 64 KiB) and wait until the
+ * receiver closes the socket: the dma-buf is revoked when the device
+ * closes, so p2pmr holds the device open as long as the receiver wants it.
+ */
+static int send_dmabuf(const struct opts *o, const struct target *t, int fd,
+		       off_t size)
+{
+	static const int types[] = { SOCK_SEQPACKET, SOCK_STREAM };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct json_object *msg, *db;
+	const char *text;
+	int s = -1, err = 0, ret;
+	unsigned int i;
+	ssize_t n;
+	char c;
+
+	if (strlen(o->send) >= sizeof(sa.sun_path))
+		return failf(o, -ENAMETOOLONG, "--send: the socket path %s is too long (at most %zu bytes)",
+			     o->send, sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, o->send);
+	for (i = 0; i < 2; i++) {
+		s = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			return failf(o, neg_errno(), "cannot create a socket: %s",
+				     strerror(errno));
+		if (!connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		err = errno;
+		close(s);
+		s = -1;
+		if (err != EPROTOTYPE)
+			break;
+	}
+	if (s < 0)
+		return failf(o, -ECONNREFUSED, "cannot connect to %s: %s (is a receiver listening there?)",
+			     o->send, strerror(err));
+	msg = jhead(1);
+	db = jtarget(msg, o, t, size);
+	jset_u64(db, "nr_ranges", t->n);
+	text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	if (text && strlen(text) > 65536) {
+		json_object_object_del(db, "ranges");
+		text = json_object_to_json_string_ext(msg,
+						      JSON_C_TO_STRING_PLAIN);
+	}
+	ret = text ? p2pmr_send_fd(s, fd, text, strlen(text)) : -ENOMEM;
+	json_object_put(msg);
+	if (ret) {
+		close(s);
+		return text ? fail(o, ret) : failf(o, ret, "out of memory");
+	}
+	if (!o->json) {
+		printf("sent to %s; the device stays open until the receiver closes the socket\n",
+		       o->send);
+		fflush(stdout);
+	}
+	do
+		n = read(s, &c, 1);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	close(s);
+	jset_str(jset_obj(jroot, "sent"), "socket", o->send);
+	return EXIT_OK;
+}
+
+/*
+ * export -- CMD ARGS: run CMD with the dma-buf as fd @fd (inherited, named
+ * by $P2PMR_DMABUF_FD) and wait for it; the device stays open meanwhile.
+ * p2pmr's exit status is CMD's (128 + N after signal N, 127 if it could
+ * not be run).  With --json, CMD's stdout goes to stderr: p2pmr's stdout
+ * holds the JSON object only.
+ */
+static int run_with_dmabuf(const struct opts *o, const struct target *t,
+			   int fd, off_t size)
+{
+	struct json_object *r, *a;
+	char num[32];
+	int status, i;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return failf(o, neg_errno(), "cannot fork: %s", strerror(errno));
+	if (!pid) {
+		snprintf(num, sizeof(num), "%d", fd);
+		setenv("P2PMR_DMABUF_FD", num, 1);
+		snprintf(num, sizeof(num), "%lld", (long long)size);
+		setenv("P2PMR_DMABUF_SIZE", num, 1);
+		setenv("P2PMR_DEVICE", p2pmr_dev_bdf(t->dev), 1);
+		snprintf(num, sizeof(num), "%u", o->bar);
+		setenv("P2PMR_BAR", num, 1);
+		if (fcntl(fd, F_SETFD, 0) ||
+		    (o->json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)) {
+			fprintf(stderr, "p2pmr: cannot pass the dma-buf on: %s\n",
+				strerror(errno));
+			_exit(127);
+		}
+		execvp(o->run[0], o->run);
+		fprintf(stderr, "p2pmr: cannot run %s: %s\n", o->run[0],
+			strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return failf(o, neg_errno(), "waiting for %s: %s",
+				     o->run[0], strerror(errno));
+	status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		 128 + WTERMSIG(status);
+	r = jset_obj(jroot, "run");
+	a = jset_arr(r, "argv");
+	for (i = 0; a && o->run[i]; i++)
+		json_object_array_add(a, jstring(o->run[i]));
+	jset_int(r, "pid", pid);
+	jset_int(r, "exit", status);
+	return status;
 }
 
 static int cmd_export(const struct opts *o)
@@ -693,7 +846,12 @@ static int cmd_export(const struct opts *o)
 	}
 	/* The size the kernel gave the dma-buf, not our own sum. */
 	size = lseek(fd, 0, SEEK_END);
-	jset_int(jtarget(o, &t, size), "fd", fd);
+	if (size >= 0 && (uint64_t)size != t.total) {
+		ret = failf(o, -EIO, "the dma-buf is %lld bytes, the ranges %" PRIu64,
+			    (long long)size, t.total);
+		goto out;
+	}
+	jset_int(jtarget(jroot, o, &t, size), "fd", fd);
 	if (!o->json) {
 		printf("%s BAR%u: dma-buf fd %d size %lld (%s), %zu range%s\n",
 		       p2pmr_dev_bdf(t.dev), o->bar, fd, (long long)size,
@@ -706,9 +864,11 @@ static int cmd_export(const struct opts *o)
 			printf("  ... %zu more\n", t.n - i);
 	}
 	ret = EXIT_OK;
-	if (size >= 0 && (uint64_t)size != t.total)
-		ret = failf(o, -EIO, "the dma-buf is %lld bytes, the ranges %" PRIu64,
-			    (long long)size, t.total);
+	if (o->send)
+		ret = send_dmabuf(o, &t, fd, size);
+	else if (o->run)
+		ret = run_with_dmabuf(o, &t, fd, size);
+out:
 	close(fd);
 	target_close(&t);
 	return ret;
@@ -1021,7 +1181,7 @@ static int cmd_mr_check(const struct opts *o)
 	if (o->json) {
 		struct json_object *r, *c;
 
-		jtarget(o, &t, t.total);
+		jtarget(jroot, o, &t, t.total);
 		r = jset_obj(jroot, "rdma");
 		jset_str(r, "device", ibv_get_device_name(rc.ctx->device));
 		jset_int(r, "port", o->ib_port);
