@@ -87,11 +87,11 @@ grep -q "received 131072 2 131072" /tmp/recv.out || die "--send: nothing receive
 grep -q '"sent":{"socket":"/tmp/p2pmr.sock"}' /tmp/out.json || die "--send --json"
 expect 1 $P export "$IVSHMEM" --bar 2 --ranges 0:64K --send /tmp/nobody.sock
 grep -q "cannot connect to /tmp/nobody.sock" /tmp/out || die "--send to nobody"
-jexpect 1 export "$IVSHMEM" --bar 2 --ranges 0:8K,4K:4K
+jexpect 2 export "$IVSHMEM" --bar 2 --ranges 0:8K,4K:4K
 jexpect 5 export "$IVSHMEM" --bar 1 --ranges 0:4K
 expect 2 $P export 0000:00:99.0 --bar 2 --ranges 0:4K
-expect 1 $P export "$IVSHMEM" --bar 2 --ranges 0:4K,2K:4K
-expect 1 $P export "$IVSHMEM" --bar 2 --ranges 0:8K,4K:4K
+expect 2 $P export "$IVSHMEM" --bar 2 --ranges 0:4K,2K:4K
+expect 2 $P export "$IVSHMEM" --bar 2 --ranges 0:8K,4K:4K
 expect 2 $P export "$IVSHMEM" --bar 2 --ranges 0:4K:9
 expect 1 $P export "$IVSHMEM" --bar 0 --ranges 0:4K
 expect 5 $P export "$IVSHMEM" --bar 1 --ranges 0:4K

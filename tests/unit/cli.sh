@@ -85,6 +85,16 @@ has err "p2pmr: ranges: expected a number at position 6"
 expect 2 "--ranges too many" -- export 00:10.0 --bar 2 --ranges "$(python3 -c 'print("," * 65536)')"
 has err "65537 ranges, at most 65536"
 expect 2 "option of another command" -- list --bar 2
+has err "p2pmr: list: option --bar is not valid for this command"
+expect 2 "--gid-index on export" -- export 00:10.0 --bar 2 --gid-index 1
+has err "export: option --gid-index is not valid for this command"
+# Alignment and overlaps are usage errors, found before the device is opened.
+expect 2 "--ranges unaligned" -- export 00:10.0 --bar 2 --ranges 0:2K
+has err "p2pmr: --ranges: range 0 (0x0:0x800) is not aligned to"
+expect 2 "--ranges overlapping" -- export 00:10.0 --bar 2 --ranges 0:8K,4K:4K
+has err "overlap"
+expect 2 "--ranges empty" -- mr-check 00:10.0 --bar 2 --ranges 0:0
+expect 2 "--ranges wrapping" -- export 00:10.0 --bar 2 --ranges 0xfffffffffffff000:8K
 expect 2 "extra argument" -- status extra
 expect 2 "--ibdev on export" -- export 00:10.0 --bar 2 --ibdev rxe0
 expect 2 "--length zero" -- mr-check 00:10.0 --bar 2 --length 0
@@ -94,7 +104,9 @@ has err "choose one"
 expect 2 "-- without a command" -- export 00:10.0 --bar 2 --
 has err "no command after '--'"
 expect 2 "-- CMD on list" -- list -- true
+has err "list: option '-- CMD' is not valid for this command"
 expect 2 "--send on mr-check" -- mr-check 00:10.0 --bar 2 --send /s
+has err "mr-check: option --send is not valid for this command"
 # Usage errors under --json print the failure object too.
 expect 2 "--json unknown option" -- --json list --frob
 json list

@@ -27,10 +27,17 @@ $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so: $(SHLIB)
 	ln -sf $(notdir $<) $@
 
 # The command links the archive: it runs from the build tree (and in the
-# guest) without LD_LIBRARY_PATH.
-$(CLI): tools/p2pmr.c $(BUILD)/libp2pmr.a include/p2pmr.h
+# guest) without LD_LIBRARY_PATH.  One file per command (tools/).
+TOOLSRC := $(wildcard tools/*.c)
+TOOLOBJ := $(TOOLSRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tools/%.o: tools/%.c tools/cli.h include/p2pmr.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libp2pmr.a -libverbs -ljson-c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CLI): $(TOOLOBJ) $(BUILD)/libp2pmr.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(TOOLOBJ) $(BUILD)/libp2pmr.a -libverbs -ljson-c
 
 # For use from the build tree; "install" writes its own for the PREFIX given.
 $(BUILD)/p2pmr.pc: p2pmr.pc.in mk/lib.mk
