@@ -143,8 +143,9 @@ static int cdev_name(const char *bdf, char *name, size_t len)
 	if (!d)
 		return 0;
 	while (!found && (de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4)) {
-			snprintf(name, len, "%s", de->d_name);
+		if (!strncmp(de->d_name, "vfio", 4) &&
+		    strlen(de->d_name) < len) {
+			memcpy(name, de->d_name, strlen(de->d_name) + 1);
 			found = 1;
 		}
 	closedir(d);

@@ -16,7 +16,11 @@ SONAME := libp2pmr.so.$(SOMAJOR)
 SHLIB := $(BUILD)/libp2pmr.so.$(VERSION)
 CLI := $(BUILD)/bin/p2pmr
 
-all: $(SHLIB) $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so $(CLI) $(BUILD)/p2pmr.pc
+# "lib": what "install" installs, without the test programs of "all".
+lib: $(BUILD)/libp2pmr.a $(SHLIB) $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so \
+	$(CLI) $(BUILD)/p2pmr.pc
+
+all: lib
 
 $(SHLIB): $(LIBOBJ) lib/libp2pmr.map
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) \
@@ -45,7 +49,7 @@ $(BUILD)/p2pmr.pc: p2pmr.pc.in mk/lib.mk
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    $< > $@
 
-install: all
+install: lib
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(PKGCONFIGDIR)
@@ -60,4 +64,4 @@ install: all
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    p2pmr.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/p2pmr.pc
 
-.PHONY: install
+.PHONY: install lib
