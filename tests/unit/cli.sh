@@ -190,6 +190,66 @@ has err "vfio-pci-p2p is not loaded"
 expect 5 "status --json without vfio-pci-p2p" -- status --json
 json status
 
+# doctor on a fake PCIe switch (tests/unit/fake_pci.py): exporter 03:00.0
+# and importer 04:00.0 below one switch, importer 05:00.0 on another root
+# port, host bridge 8086:29c0 (not on the list), an Intel CPU.
+expect 2 "doctor without a device" -- doctor
+expect 2 "doctor --ranges" -- doctor 00:10.0 --ranges 0:4K
+has err "doctor: option --ranges is not valid for this command"
+expect 2 "doctor --ibdev and --importer" -- doctor 00:10.0 --ibdev rxe0 --importer 00:11.0
+expect 2 "doctor --importer bad" -- doctor 00:10.0 --importer 00:1f
+expect 2 "--importer on export" -- export 00:10.0 --bar 2 --importer 00:11.0
+python3 "$(dirname "$0")/fake_pci.py" $tmp/sys2
+mkdir -p $tmp/proc
+intel() { printf 'vendor_id\t: GenuineIntel\ncpu family\t: 6\n\n' > $tmp/proc/cpuinfo; }
+intel
+echo "console=ttyS0" > $tmp/proc/cmdline
+echo "# CONFIG_PCI_P2PDMA is not set" > $tmp/kconfig
+export P2PMR_SYSFS=$tmp/sys2 P2PMR_PROCFS=$tmp/proc P2PMR_KCONFIG=$tmp/kconfig
+acs() { # BDF CONTROL: the ACS control register of a port
+	python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(0x106); f.write(int(sys.argv[2], 0).to_bytes(2, "little"))' \
+		$tmp/sys2/bus/pci/devices/$1/config $2
+}
+expect 5 "doctor of a missing device" -- doctor 00:1f.0
+expect 0 "doctor, switch route" -- doctor 03:00.0 --importer 04:00.0
+has out "bus-address: common PCIe switch 0000:01:00.0, no ACS redirect, importer untranslated"
+has out "BAR2: 64 MiB, prefetchable, 64-bit"
+has out "CONFIG_PCI_P2PDMA is off ($tmp/kconfig)"
+has out "lowest common bridge 0000:01:00.0 (a PCIe switch's upstream port)"
+has out "1 problem found"
+expect 0 "doctor --json, switch route" -- doctor 03:00.0 --importer 04:00.0 --json
+json doctor
+has out '{"check":"route","result":"yes","found":"bus-address: common PCIe switch 0000:01:00.0'
+has out '{"check":"dma-buf export","result":"no","found":"cannot open the device:'
+acs 0000:02:00.0 0x0004
+expect 0 "doctor --json, ACS redirects, Intel host bridge" -- --json doctor 03:00.0 --importer 04:00.0
+json doctor
+has out '"found":"0000:02:00.0: ACS redirects peer-to-peer requests upstream (control 0x0004): no direct switch route past it"'
+has out '{"check":"route","result":"no","found":"refused: host bridge 0000:00:00.0 (8086:29c0) and the CPU (not AMD family 0x6) are not known to forward peer-to-peer","fix":"put both devices below one PCIe switch'
+printf 'vendor_id\t: AuthenticAMD\ncpu family\t: 25\n\n' > $tmp/proc/cpuinfo
+expect 0 "doctor --json, ACS redirects, AMD Zen" -- --json doctor 03:00.0 --importer 04:00.0
+json doctor
+has out '{"check":"route","result":"yes","found":"host-bridge: an AMD Zen or later CPU (family 0x19); the importer'"'"'s DMA API maps the BAR (no switch route: ACS redirects)"}'
+acs 0000:02:00.0 0
+expect 0 "doctor --json, root ports, translated importer, AMD" -- --json doctor 03:00.0 --importer 05:00.0
+json doctor
+has out '"found":"0000:05:00.0: group 9, translated (type DMA-FQ)"'
+has out '"found":"0000:03:00.0 and 0000:05:00.0: only the host bridge pci0000:00"'
+has out '{"check":"route","result":"yes","found":"host-bridge: an AMD Zen'
+echo "console=ttyS0 swiotlb=force" > $tmp/proc/cmdline
+expect 0 "doctor --json, swiotlb=force" -- --json doctor 03:00.0 --importer 05:00.0
+json doctor
+has out '{"check":"route","result":"no","found":"refused: the importer'"'"'s DMA is forced through swiotlb"'
+echo "console=ttyS0" > $tmp/proc/cmdline
+intel
+expect 0 "doctor --json, root ports, Intel" -- --json doctor 03:00.0 --importer 05:00.0
+json doctor
+has out '{"check":"route","result":"no","found":"refused: host bridge 0000:00:00.0 (8086:29c0)'
+expect 0 "doctor --json of a device not bound to VFIO" -- --json doctor 04:00.0
+json doctor
+has out '{"check":"driver","result":"no","found":"0000:04:00.0 is bound to edu, not a VFIO driver"'
+has out '{"check":"bar","result":"no","found":"0000:04:00.0 has no memory BAR"'
+
 echo "1..$n"
 echo "cli: $((n - failed)) passed, $failed failed"
 [ $failed = 0 ]

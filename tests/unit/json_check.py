@@ -28,6 +28,9 @@ SCHEMAS = {
                            'gid_type': str},
                      check={'ranges_tested': U64, 'bytes': U64,
                             'cpu_view': str, 'seconds': (float, int)}),
+    'doctor': {'device': str, 'problems': int,
+               'checks': [{'check': str, 'result': str, 'found': str,
+                           'fix?': str}]},
     'status': {'devices': [{
         'address': str, 'readable': bool, 'error?': str,
         'unparsed?': [str],
@@ -116,6 +119,16 @@ def main():
         if obj.get('command') not in (command, None):
             errs.append('$.command: %r, want %r' % (obj.get('command'),
                                                     command))
+    if command == 'doctor' and isinstance(obj, dict) and obj.get('ok'):
+        checks = obj.get('checks') or []
+        for c in checks:
+            if c.get('result') not in ('yes', 'no', 'info', 'unknown'):
+                errs.append('doctor: result %r' % c.get('result'))
+            if (c.get('result') == 'no') != ('fix' in c):
+                errs.append('doctor: a "no" needs a fix, only a "no": %r' % c)
+        if obj.get('problems') != sum(c.get('result') == 'no'
+                                      for c in checks):
+            errs.append('doctor: "problems" is not the number of "no"s')
     for e in errs:
         print(e)
     return 1 if errs else 0

@@ -3,7 +3,7 @@
  * The p2pmr command's shared declarations: the parsed command line, exit
  * codes, the output layer (output.c), the device-and-ranges helpers
  * (target.c) and one entry point per command (list.c, export.c,
- * mr_check.c, status.c), the layout of iproute2's rdma tool.
+ * mr_check.c, status.c, doctor.c), the layout of iproute2's rdma tool.
  */
 #ifndef P2PMR_CLI_H
 #define P2PMR_CLI_H
@@ -34,7 +34,8 @@ enum {
 	OPT_ALL		= 1 << 7,
 	OPT_SEND	= 1 << 8,
 	OPT_RUN		= 1 << 9,	/* "-- CMD ARGS" */
-	OPT_NR		= 10,
+	OPT_IMPORTER	= 1 << 10,
+	OPT_NR		= 11,
 };
 
 struct opts;
@@ -44,17 +45,20 @@ struct cmd {
 	const char *name;
 	unsigned int opts;
 	int needs_bdf;
+	int needs_bar;
 	const char *usage;
 	int (*run)(const struct opts *o);
 };
 
-extern const struct cmd cmd_list, cmd_export, cmd_mr_check, cmd_status;
+extern const struct cmd cmd_list, cmd_export, cmd_mr_check, cmd_status,
+	cmd_doctor;
 
 struct opts {
 	const struct cmd *cmd;	/* NULL with --help, --version */
 	const char *bdf;
 	const char *ranges;	/* NULL: the whole BAR */
 	const char *ibdev;	/* NULL: the first RDMA device */
+	const char *importer;	/* doctor --importer: a PCI address */
 	uint32_t bar;
 	uint32_t ib_port;
 	int gid_index;		/* -1: the port's first RoCE v2 GID */

@@ -188,6 +188,7 @@ const struct cmd cmd_export = {
 	.name = "export",
 	.opts = OPT_BAR | OPT_RANGES | OPT_SEND | OPT_RUN,
 	.needs_bdf = 1,
+	.needs_bar = 1,
 	.usage =
 "  export BDF --bar N [--ranges SPEC] [--send SOCKET | -- CMD [ARGS]]\n"
 "                               export BAR ranges as a dma-buf and print it; hand\n"

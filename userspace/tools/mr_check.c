@@ -358,6 +358,7 @@ const struct cmd cmd_mr_check = {
 	.opts = OPT_BAR | OPT_RANGES | OPT_IBDEV | OPT_IB_PORT |
 		OPT_GID_INDEX | OPT_LENGTH | OPT_TIMEOUT,
 	.needs_bdf = 1,
+	.needs_bar = 1,
 	.usage =
 "  mr-check BDF --bar N [--ranges SPEC] [--ibdev NAME] [--ib-port N]\n"
 "           [--gid-index N] [--length BYTES] [--timeout S]\n"

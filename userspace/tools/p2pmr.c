@@ -32,6 +32,7 @@ static const char options_text[] =
 "  -r, --ranges SPEC    OFF:LEN[,OFF:LEN...], numbers decimal or 0x hex with an\n"
 "                       optional K/M/G/T suffix, page aligned (default: whole BAR)\n"
 "  -d, --ibdev NAME     RDMA device (default: the first one)\n"
+"  -i, --importer BDF   doctor: the PCI device that will import the dma-buf\n"
 "  -p, --ib-port N      its port (default 1)\n"
 "  -g, --gid-index N    GID index (default: the port's first RoCE v2 GID)\n"
 "  -l, --length BYTES   bytes tested at the start of each range (default 64K)\n"
@@ -48,13 +49,13 @@ static const char options_text[] =
 "Environment: P2PMR_SYSFS (default /sys), P2PMR_DEBUGFS (default /sys/kernel/debug).\n";
 
 static const struct cmd *const cmds[] = {
-	&cmd_list, &cmd_export, &cmd_mr_check, &cmd_status,
+	&cmd_list, &cmd_export, &cmd_mr_check, &cmd_status, &cmd_doctor,
 };
 
 /* The OPT_* bits by number, as the user types them. */
 static const char *const opt_names[OPT_NR] = {
 	"--bar", "--ranges", "--ibdev", "--ib-port", "--gid-index",
-	"--length", "--timeout", "--all", "--send", "'-- CMD'",
+	"--length", "--timeout", "--all", "--send", "'-- CMD'", "--importer",
 };
 
 static const struct cmd *find_cmd(const char *name)
@@ -82,6 +83,7 @@ static const struct option long_opts[] = {
 	{ "bar", required_argument, NULL, 'b' },
 	{ "ranges", required_argument, NULL, 'r' },
 	{ "ibdev", required_argument, NULL, 'd' },
+	{ "importer", required_argument, NULL, 'i' },
 	{ "ib-port", required_argument, NULL, 'p' },
 	{ "gid-index", required_argument, NULL, 'g' },
 	{ "length", required_argument, NULL, 'l' },
@@ -158,7 +160,7 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 	o->length = 64 << 10;
 	o->timeout = 10;
 	optind = 0;	/* glibc: full re-initialisation */
-	while ((c = getopt_long(argc, argv, "b:r:d:p:g:l:t:s:ajhV", long_opts,
+	while ((c = getopt_long(argc, argv, "b:r:d:i:p:g:l:t:s:ajhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -189,6 +191,13 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 		case 'd':
 			o->ibdev = optarg;
 			o->given |= OPT_IBDEV;
+			break;
+		case 'i':
+			if (p2pmr_parse_bdf(optarg, bdf, sizeof(bdf)))
+				return usage_error("--importer: %s",
+						   p2pmr_errmsg());
+			o->importer = optarg;
+			o->given |= OPT_IMPORTER;
 			break;
 		case 'p':
 			if (parse_uint(optarg, 255, 0, &v) || !v)
@@ -269,11 +278,13 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 		o->bdf = argv[optind++];
 		if (p2pmr_parse_bdf(o->bdf, bdf, sizeof(bdf)))
 			return usage_error("%s", p2pmr_errmsg());
-		if (!(o->given & OPT_BAR))
+		if (cmd->needs_bar && !(o->given & OPT_BAR))
 			return usage_error("%s: --bar is required", cmd->name);
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->ibdev && o->importer)
+		return usage_error("%s", "--ibdev and --importer name the importer twice: choose one");
 	o->cmd = cmd;
 	return 0;
 }
