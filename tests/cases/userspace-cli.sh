@@ -96,6 +96,15 @@ expect 2 $P export "$IVSHMEM" --bar 2 --ranges 0:4K:9
 expect 1 $P export "$IVSHMEM" --bar 0 --ranges 0:4K
 expect 5 $P export "$IVSHMEM" --bar 1 --ranges 0:4K
 
+# doctor with an RDMA device: rxe imports by CPU access, no route needed,
+# the dma-buf MR registers; nothing to fix on this bed.
+expect 0 $P doctor "$IVSHMEM" --ibdev rxe0
+grep -q "0 problems found" /tmp/out || die "doctor found problems"
+jexpect 0 doctor "$IVSHMEM" --ibdev rxe0
+grep -q '"check":"dma-buf mr","result":"yes"' /tmp/out.json || die "doctor: no dma-buf MR"
+grep -q '"check":"dma-buf export","result":"yes"' /tmp/out.json || die "doctor: no export"
+grep -q '"problems":0' /tmp/out.json || die "doctor --json found problems"
+
 if [ "$KSERIES" = 7.3 ]; then
 	bind_driver "$IVSHMEM" vfio-pci
 	expect 0 $P export "$IVSHMEM" --bar 2 --ranges 0:64K
