@@ -245,6 +245,14 @@ intel
 expect 0 "doctor --json, root ports, Intel" -- --json doctor 03:00.0 --importer 05:00.0
 json doctor
 has out '{"check":"route","result":"no","found":"refused: host bridge 0000:00:00.0 (8086:29c0)'
+echo "CONFIG_PCI_P2PDMA=y" > $tmp/kconfig
+expect 0 "doctor --json, no such RDMA device" -- --json doctor 03:00.0 --ibdev nosuch0
+json doctor
+has out '{"check":"rdma device","result":"no","found":"no RDMA device nosuch0"'
+has out '"found":"CONFIG_PCI_P2PDMA=y ('
+rm $tmp/kconfig
+expect 0 "doctor, no kernel configuration" -- doctor 03:00.0
+has out "unknown kernel p2pdma      no kernel configuration to read (tried $tmp/kconfig)"
 expect 0 "doctor --json of a device not bound to VFIO" -- --json doctor 04:00.0
 json doctor
 has out '{"check":"driver","result":"no","found":"0000:04:00.0 is bound to edu, not a VFIO driver"'

@@ -434,18 +434,35 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 	       "refused: %s", why);
 }
 
+/*
+ * CONFIG_PCI_P2PDMA of the running kernel: $P2PMR_KCONFIG, else the first
+ * of /boot/config-RELEASE and the .config of its headers (Debian installs
+ * no /boot/config in a container or VM root, the headers have one).
+ */
 static void check_p2pdma(struct doctor *d)
 {
-	char path[PATH_MAX], line[256];
-	const char *cfg;
+	char paths[3][PATH_MAX], line[256], tried[3 * PATH_MAX + 8] = "";
+	const char *env = secure_getenv("P2PMR_KCONFIG");
+	int found = -1, i, n = 0;
 	struct utsname u;
-	int found = -1;
-	FILE *f;
+	FILE *f = NULL;
 
-	uname(&u);
-	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-	cfg = env_or("P2PMR_KCONFIG", path);
-	f = fopen(cfg, "r");
+	if (env && *env) {
+		snprintf(paths[n++], PATH_MAX, "%s", env);
+	} else {
+		uname(&u);
+		snprintf(paths[n++], PATH_MAX, "/boot/config-%s", u.release);
+		snprintf(paths[n++], PATH_MAX, "/lib/modules/%s/build/.config",
+			 u.release);
+		snprintf(paths[n++], PATH_MAX, "/usr/src/linux-headers-%s/.config",
+			 u.release);
+	}
+	for (i = 0; i < n && !f; i++) {
+		f = fopen(paths[i], "r");
+		if (!f)
+			snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried),
+				 "%s%s", i ? ", " : "", paths[i]);
+	}
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strcmp(line, "CONFIG_PCI_P2PDMA=y\n"))
 			found = 1;
@@ -454,14 +471,17 @@ static void check_p2pdma(struct doctor *d)
 	}
 	if (f)
 		fclose(f);
-	if (found < 0)
+	if (!f)
 		report(d, "kernel p2pdma", V_UNKNOWN, NULL,
-		       "%s: %s", cfg, f ? "no CONFIG_PCI_P2PDMA line" : "not readable");
+		       "no kernel configuration to read (tried %s)", tried);
+	else if (found < 0)
+		report(d, "kernel p2pdma", V_UNKNOWN, NULL,
+		       "%s has no CONFIG_PCI_P2PDMA line", paths[i - 1]);
 	else
 		report(d, "kernel p2pdma", V_INFO, NULL,
 		       found ? "CONFIG_PCI_P2PDMA=y (%s): the kernel's P2PDMA check also applies to host-bridge routes" :
 		       "CONFIG_PCI_P2PDMA is off (%s): vfio-pci-p2p decides routes alone",
-		       cfg);
+		       paths[i - 1]);
 }
 
 /* The BAR to look at: --bar, else the largest memory BAR. */
