@@ -192,7 +192,12 @@ static int group_get(struct p2pmr_dev *dev, int num,
 					 dev->bdf, p2pmr_dev_root(), cdev, path);
 			goto err_free;
 		}
-		if (ret == -ENOENT)
+		if (ret == -ENOENT && p2pmr_is_vfio_bound(NULL, dev->bdf))
+			/* VFIO's, but its node is not here (a container?) */
+			p2pmr_fail(-ENODEV,
+				   "%s is bound to %s, a VFIO driver, but there is no %s: is VFIO's /dev/vfio visible here (a container needs the group's node passed in)?",
+				   dev->bdf, dev->driver, path);
+		else if (ret == -ENOENT)
 			p2pmr_fail(-ENODEV,
 				   "%s is bound to %s, not to a VFIO driver (there is no %s): modprobe vfio-pci-p2p and bind the device to it, or to vfio-pci or a VFIO variant driver; see p2pmr(1)",
 				   dev->bdf, *dev->driver ? dev->driver : "(none)",
