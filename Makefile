@@ -13,6 +13,13 @@
 #   make patches   the kernel changes as git-format patches (build/patches)
 #   make perf      perftest with --use_vfio and the benchmark programs (build/perf)
 #   make bench     build, then run the benchmarks (perf/run-bench.sh, build/bench)
+#   make install   libp2pmr (static, shared), p2pmr.h, the p2pmr command, its
+#                  man page and p2pmr.pc into $(DESTDIR)$(PREFIX) (default
+#                  /usr/local; LIBDIR, INCLUDEDIR, BINDIR, MANDIR, PKGCONFIGDIR
+#                  as in userspace/mk/lib.mk); builds them first, in the root
+#   make install-modules  vfio-pci-p2p.ko of each kernel in $(KVER) (built by
+#                  make) into $(DESTDIR)/lib/modules/<release>/updates, then
+#                  depmod (not with DESTDIR)
 #
 # KVER=6.12 or KVER=7.3 narrows everything to one kernel series.
 
@@ -26,7 +33,8 @@ MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer tests/kmod/plant
 
 ifndef P2PMR_IN_ROOT
 
-.PHONY: all deps build check check-debug debug-kernels demo clean patches perf bench
+.PHONY: all deps build check check-debug debug-kernels demo clean patches perf bench \
+	install install-modules
 all: deps
 	for s in $(KVER); do scripts/rdma-tree.sh $$s || exit 1; done
 	scripts/in-root make -C /p2pmr P2PMR_IN_ROOT=1 KVER="$(KVER)" build
@@ -69,6 +77,26 @@ bench: all
 
 patches: deps
 	scripts/make-patches.sh $(KVER)
+
+# The library and command are built in the root (as by make), installed
+# from the host.  Command-line PREFIX, DESTDIR... reach userspace/'s make.
+install: deps
+	scripts/in-root make -s -C /p2pmr/userspace BUILD=/p2pmr/build/user lib
+	$(MAKE) -C userspace BUILD=$(CURDIR)/build/user install
+
+P2PMR_CACHE ?= /var/cache/p2pmr
+
+install-modules:
+	@for s in $(KVER); do \
+		r=$$(awk -v s=$$s '$$1 == s {print $$2}' $(P2PMR_CACHE)/kernels \
+			$(P2PMR_CACHE)/kernels-debug 2>/dev/null); \
+		ko=build/$$s/vfio-export/vfio-pci-p2p.ko; \
+		test -n "$$r" || { echo "install-modules: no kernel $$s (make deps)"; exit 1; }; \
+		test -f $$ko || { echo "install-modules: no $$ko: run 'make KVER=$$s'"; exit 1; }; \
+		echo "install $$ko -> $(DESTDIR)/lib/modules/$$r/updates/"; \
+		install -D -m 644 $$ko $(DESTDIR)/lib/modules/$$r/updates/vfio-pci-p2p.ko || exit 1; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$r || exit 1; fi; \
+	done
 
 clean:
 	rm -rf build

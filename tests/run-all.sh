@@ -14,6 +14,11 @@
 # (host/checkpatch, 7.3/smoke, 7.3-debug/exporter-uapi) matches one of the
 # globs.
 #
+# The line before the totals counts what did not fully run: tests that
+# skipped, TAP subtests inside tests that skipped ("ok N ... # SKIP"), and VM
+# boots that tests/vm/run retried ("retrying once", VM cases only: host tests
+# such as runner-catches-warning plant crashes on purpose).
+#
 # A debug series (7.3-debug: the debug kernel of 7.3, scripts/debug-kernel.sh)
 # runs its base series' cases with their timeouts times
 # $P2PMR_DEBUG_SLOWDOWN [3], and tests/host-debug/*.sh with that series as
@@ -26,7 +31,7 @@ series=${*:-6.12 7.3}
 filter=${P2PMR_TESTS:-*}
 logdir=${P2PMR_LOGDIR:-build/test-logs}
 mkdir -p "$logdir"
-pass=0 fail=0 skipped=0 n=0
+pass=0 fail=0 skipped=0 n=0 subskips=0 retries=0
 failed=()
 
 selected() { # name
@@ -39,8 +44,13 @@ selected() { # name
 	return 1
 }
 
-result() { # name rc seconds log
+result() { # name rc seconds log [vm]
+	local ss rb
 	n=$((n + 1))
+	ss=$(grep -ciE '^[[:space:]]*(not )?ok\b.*#[[:space:]]*skip' "$4")
+	rb=0
+	[ -z "${5:-}" ] || rb=$(grep -c '^vm: .*retrying once' "$4")
+	subskips=$((subskips + ss)) retries=$((retries + rb))
 	case $2 in
 	0) pass=$((pass + 1)); echo "ok $n - $1 ($3 s)" ;;
 	77) skipped=$((skipped + 1))
@@ -49,6 +59,7 @@ result() { # name rc seconds log
 	   echo "not ok $n - $1 ($3 s, exit $2, log $4)"
 	   tail -n 25 "$4" | sed 's/^/#   /' ;;
 	esac
+	[ "$ss$rb" = 00 ] || echo "# $1: $ss skipped subtests, $rb retried boots"
 }
 
 header() {
@@ -107,11 +118,12 @@ for s in $series; do
 		tests/vm/run --kver "$s" --timeout "$limit" \
 			"${opts[@]}" --post "$(header "$t" post)" \
 			--dir "build/vm/${name//\//_}" -- bash "$t" > "$log" 2>&1
-		result "$name" $? $((SECONDS - t0)) "$log"
+		result "$name" $? $((SECONDS - t0)) "$log" vm
 	done
 done
 
 echo "1..$n"
 [ ${#failed[@]} = 0 ] || echo "# failed: ${failed[*]}"
+echo "# summary: $skipped skipped tests, $subskips skipped subtests, $retries retried boots"
 echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail = 0 ]

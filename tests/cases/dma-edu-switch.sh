@@ -29,6 +29,13 @@ else
 fi
 dmesg | grep -q "BAR2 for $EDU: bus-address route" || die "not the bus-address route"
 
+# p2pmr doctor works out the same route from sysfs and config space.
+/p2pmr/build/user/bin/p2pmr --json doctor "$IVSHMEM" --importer "$EDU" > /tmp/doctor.json ||
+	die "p2pmr doctor failed"
+/p2pmr/build/user/bin/p2pmr doctor "$IVSHMEM" --importer "$EDU"
+python3 tests/unit/json_check.py /tmp/doctor.json doctor || die "p2pmr doctor: JSON not in its schema"
+grep -q '"check":"route","result":"yes","found":"bus-address: common PCIe switch' /tmp/doctor.json || die "p2pmr doctor: not the bus-address route"
+
 # The same importer with a 28-bit DMA mask cannot reach the BAR.
 rmmod p2pmr_importer || die "rmmod importer"
 load_importer dma_bits=28

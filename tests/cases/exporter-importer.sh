@@ -15,4 +15,11 @@ bind_driver "$IVSHMEM" vfio-pci-p2p
 $BIN/importer_test "$IVSHMEM" host-bridge
 rc=$?
 cat /sys/kernel/debug/vfio-pci-p2p/$IVSHMEM/dmabufs
-exit $rc
+[ $rc = 0 ] || exit $rc
+
+# p2pmr doctor works out the same route from sysfs and config space.
+/p2pmr/build/user/bin/p2pmr --json doctor "$IVSHMEM" --importer "$EDU" > /tmp/doctor.json ||
+	die "p2pmr doctor failed"
+/p2pmr/build/user/bin/p2pmr doctor "$IVSHMEM" --importer "$EDU"
+python3 tests/unit/json_check.py /tmp/doctor.json doctor || die "p2pmr doctor: JSON not in its schema"
+grep -q '"check":"route","result":"yes","found":"host-bridge: an AMD Zen or later CPU' /tmp/doctor.json || die "p2pmr doctor: not the host-bridge route"

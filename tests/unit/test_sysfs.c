@@ -328,6 +328,11 @@ static void test_open_refused(void **state)
 	assert_fails_with(p2pmr_dev_open("00:02.0", &dev), -ENODEV, msg);
 	assert_fails_with(p2pmr_dev_open("01:00.0", &dev), -ENODEV,
 			  "0000:01:00.0 is bound to mlx5_core, not to a VFIO driver");
+	/* VFIO's, but without its group node here: not "not VFIO's". */
+	snprintf(msg, sizeof(msg),
+		 "0000:00:04.0 is bound to vfio-pci-nvgrace, a VFIO driver, but there is no %s/dev/vfio/7: is VFIO's /dev/vfio visible here",
+		 root);
+	assert_fails_with(p2pmr_dev_open("00:04.0", &dev), -ENODEV, msg);
 	assert_fails_with(p2pmr_dev_open("00:03.0", &dev), -ENOTSUP,
 			  "0000:00:03.0 (driver (none)) has no IOMMU group");
 	assert_fails_with(p2pmr_dev_open("0001:80:00.1", &dev), -ENOTSUP,

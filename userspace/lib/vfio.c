@@ -143,8 +143,9 @@ static int cdev_name(const char *bdf, char *name, size_t len)
 	if (!d)
 		return 0;
 	while (!found && (de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4)) {
-			snprintf(name, len, "%s", de->d_name);
+		if (!strncmp(de->d_name, "vfio", 4) &&
+		    strlen(de->d_name) < len) {
+			memcpy(name, de->d_name, strlen(de->d_name) + 1);
 			found = 1;
 		}
 	closedir(d);
@@ -191,7 +192,12 @@ static int group_get(struct p2pmr_dev *dev, int num,
 					 dev->bdf, p2pmr_dev_root(), cdev, path);
 			goto err_free;
 		}
-		if (ret == -ENOENT)
+		if (ret == -ENOENT && p2pmr_is_vfio_bound(NULL, dev->bdf))
+			/* VFIO's, but its node is not here (a container?) */
+			p2pmr_fail(-ENODEV,
+				   "%s is bound to %s, a VFIO driver, but there is no %s: is VFIO's /dev/vfio visible here (a container needs the group's node passed in)?",
+				   dev->bdf, dev->driver, path);
+		else if (ret == -ENOENT)
 			p2pmr_fail(-ENODEV,
 				   "%s is bound to %s, not to a VFIO driver (there is no %s): modprobe vfio-pci-p2p and bind the device to it, or to vfio-pci or a VFIO variant driver; see p2pmr(1)",
 				   dev->bdf, *dev->driver ? dev->driver : "(none)",

@@ -13,9 +13,12 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_CFLAGS := -g -O1 -Iinclude -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(FUZZ_DIR)/fuzz_%: ../tests/unit/fuzz/fuzz_%.c $(LIBSRC) $(wildcard include/*.h lib/*.h) tools/p2pmr.c
+# fuzz_cli includes tools/p2pmr.c and links the command's other files.
+$(FUZZ_DIR)/fuzz_cli: FUZZ_EXTRA = $(filter-out tools/p2pmr.c,$(wildcard tools/*.c))
+
+$(FUZZ_DIR)/fuzz_%: ../tests/unit/fuzz/fuzz_%.c $(LIBSRC) $(wildcard include/*.h lib/*.h tools/*.[ch])
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilib -o $@ $< $(LIBSRC) -libverbs
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilib -o $@ $< $(FUZZ_EXTRA) $(LIBSRC) -libverbs -ljson-c
 
 fuzz-build: $(FUZZ_BIN)
 

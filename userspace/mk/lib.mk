@@ -16,7 +16,11 @@ SONAME := libp2pmr.so.$(SOMAJOR)
 SHLIB := $(BUILD)/libp2pmr.so.$(VERSION)
 CLI := $(BUILD)/bin/p2pmr
 
-all: $(SHLIB) $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so $(CLI) $(BUILD)/p2pmr.pc
+# "lib": what "install" installs, without the test programs of "all".
+lib: $(BUILD)/libp2pmr.a $(SHLIB) $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so \
+	$(CLI) $(BUILD)/p2pmr.pc
+
+all: lib
 
 $(SHLIB): $(LIBOBJ) lib/libp2pmr.map
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) \
@@ -27,10 +31,17 @@ $(BUILD)/$(SONAME) $(BUILD)/libp2pmr.so: $(SHLIB)
 	ln -sf $(notdir $<) $@
 
 # The command links the archive: it runs from the build tree (and in the
-# guest) without LD_LIBRARY_PATH.
-$(CLI): tools/p2pmr.c $(BUILD)/libp2pmr.a include/p2pmr.h
+# guest) without LD_LIBRARY_PATH.  One file per command (tools/).
+TOOLSRC := $(wildcard tools/*.c)
+TOOLOBJ := $(TOOLSRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tools/%.o: tools/%.c tools/cli.h include/p2pmr.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libp2pmr.a -libverbs
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CLI): $(TOOLOBJ) $(BUILD)/libp2pmr.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(TOOLOBJ) $(BUILD)/libp2pmr.a -libverbs -ljson-c
 
 # For use from the build tree; "install" writes its own for the PREFIX given.
 $(BUILD)/p2pmr.pc: p2pmr.pc.in mk/lib.mk
@@ -38,7 +49,7 @@ $(BUILD)/p2pmr.pc: p2pmr.pc.in mk/lib.mk
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    $< > $@
 
-install: all
+install: lib
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(PKGCONFIGDIR)
@@ -53,4 +64,4 @@ install: all
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    p2pmr.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/p2pmr.pc
 
-.PHONY: install
+.PHONY: install lib

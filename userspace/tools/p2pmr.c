@@ -3,104 +3,42 @@
  * p2pmr: list VFIO-bound devices, export BAR ranges as dma-bufs, check that
  * an RDMA device can register and use them, show the exporter's dma-bufs.
  *
+ * This file parses the command line and dispatches; each command is a file
+ * of its own (list.c, export.c, mr_check.c, status.c) and output.c holds
+ * the failure reports and the JSON layer, as in iproute2's rdma tool.
+ *
  * Exit status: 0 success, 1 failure, 2 usage error, 3 a feature is missing
  * (EOPNOTSUPP: driver without VFIO_DEVICE_FEATURE_DMA_BUF, no IOMMU, RDMA
  * device without dma-buf MRs), 4 permission denied, 5 no such device, BAR
  * or driver (ENODEV/ENOENT).  See p2pmr(1).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
-#include <infiniband/verbs.h>
 
-#include "p2pmr.h"
+#include "cli.h"
 
 #ifndef P2PMR_VERSION
 #define P2PMR_VERSION "0.1.0"
 #endif
 
-enum {
-	EXIT_OK		= 0,
-	EXIT_FAIL	= 1,
-	EXIT_USAGE	= 2,
-	EXIT_NOTSUP	= 3,
-	EXIT_PERM	= 4,
-	EXIT_NODEV	= 5,
-};
-
-enum cmd { CMD_NONE, CMD_LIST, CMD_EXPORT, CMD_MR_CHECK, CMD_STATUS };
-
-/* Options that only some commands take. */
-enum {
-	OPT_BAR		= 1 << 0,
-	OPT_RANGES	= 1 << 1,
-	OPT_IB		= 1 << 2,	/* --ibdev, --ib-port, --gid-index */
-	OPT_LENGTH	= 1 << 3,
-	OPT_TIMEOUT	= 1 << 4,
-	OPT_ALL		= 1 << 5,
-};
-
-static const struct {
-	const char *name;
-	enum cmd cmd;
-	unsigned int opts;	/* OPT_* it accepts */
-	int needs_bdf;
-} cmds[] = {
-	{ "list", CMD_LIST, OPT_ALL, 0 },
-	{ "export", CMD_EXPORT, OPT_BAR | OPT_RANGES, 1 },
-	{ "mr-check", CMD_MR_CHECK, OPT_BAR | OPT_RANGES | OPT_IB |
-				    OPT_LENGTH | OPT_TIMEOUT, 1 },
-	{ "status", CMD_STATUS, 0, 0 },
-};
-
-struct opts {
-	enum cmd cmd;
-	const char *bdf;
-	const char *ranges;	/* NULL: the whole BAR */
-	const char *ibdev;	/* NULL: the first RDMA device */
-	uint32_t bar;
-	uint32_t ib_port;
-	int gid_index;		/* -1: the port's first RoCE v2 GID */
-	uint64_t length;	/* mr-check: bytes tested per range */
-	unsigned int timeout;	/* mr-check: seconds per completion */
-	unsigned int given;	/* OPT_* given */
-	int json;
-	int all;
-	int help;
-	int version;
-};
-
-static const char usage_text[] =
-"Usage: p2pmr [--json] COMMAND [ARGS]\n"
-"\n"
-"  list [--all]                 VFIO-bound PCI devices and their BARs\n"
-"  export BDF --bar N [--ranges SPEC]\n"
-"                               export BAR ranges as a dma-buf, print it, close it\n"
-"  mr-check BDF --bar N [--ranges SPEC] [--ibdev NAME] [--ib-port N]\n"
-"           [--gid-index N] [--length BYTES] [--timeout S]\n"
-"                               register the dma-buf as an RDMA MR and check an\n"
-"                               RDMA WRITE and READ through it (overwrites BAR data)\n"
-"  status                       dma-bufs of vfio-pci-p2p (debugfs)\n"
-"\n"
+static const char options_text[] =
 "Options:\n"
 "  -b, --bar N          BAR index 0-5\n"
 "  -r, --ranges SPEC    OFF:LEN[,OFF:LEN...], numbers decimal or 0x hex with an\n"
 "                       optional K/M/G/T suffix, page aligned (default: whole BAR)\n"
 "  -d, --ibdev NAME     RDMA device (default: the first one)\n"
+"  -i, --importer BDF   doctor: the PCI device that will import the dma-buf\n"
 "  -p, --ib-port N      its port (default 1)\n"
 "  -g, --gid-index N    GID index (default: the port's first RoCE v2 GID)\n"
 "  -l, --length BYTES   bytes tested at the start of each range (default 64K)\n"
 "  -t, --timeout S      seconds to wait for each completion (default 10)\n"
+"  -s, --send SOCKET    export: send the fd over the AF_UNIX socket SOCKET and\n"
+"                       keep the device open until the receiver closes it\n"
 "  -a, --all            list: every PCI device, not only VFIO-bound ones\n"
 "  -j, --json           machine-readable output on stdout\n"
 "  -h, --help           this text\n"
@@ -110,14 +48,47 @@ static const char usage_text[] =
 "4 permission denied, 5 no such device, BAR or driver.\n"
 "Environment: P2PMR_SYSFS (default /sys), P2PMR_DEBUGFS (default /sys/kernel/debug).\n";
 
+static const struct cmd *const cmds[] = {
+	&cmd_list, &cmd_export, &cmd_mr_check, &cmd_status, &cmd_doctor,
+};
+
+/* The OPT_* bits by number, as the user types them. */
+static const char *const opt_names[OPT_NR] = {
+	"--bar", "--ranges", "--ibdev", "--ib-port", "--gid-index",
+	"--length", "--timeout", "--all", "--send", "'-- CMD'", "--importer",
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(name, cmds[i]->name))
+			return cmds[i];
+	return NULL;
+}
+
+static void usage(void)
+{
+	size_t i;
+
+	fputs("Usage: p2pmr [--json] COMMAND [ARGS]\n\n", stdout);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fputs(cmds[i]->usage, stdout);
+	fputs("\n", stdout);
+	fputs(options_text, stdout);
+}
+
 static const struct option long_opts[] = {
 	{ "bar", required_argument, NULL, 'b' },
 	{ "ranges", required_argument, NULL, 'r' },
 	{ "ibdev", required_argument, NULL, 'd' },
+	{ "importer", required_argument, NULL, 'i' },
 	{ "ib-port", required_argument, NULL, 'p' },
 	{ "gid-index", required_argument, NULL, 'g' },
 	{ "length", required_argument, NULL, 'l' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "send", required_argument, NULL, 's' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
@@ -125,11 +96,20 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int usage_error(const char *fmt, const char *arg)
+/* The last usage error, for the JSON failure object. */
+static char usage_msg[512];
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "p2pmr: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'p2pmr --help'.\n");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(usage_msg, sizeof(usage_msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "p2pmr: %s\nTry 'p2pmr --help'.\n", usage_msg);
 	return EXIT_USAGE;
 }
 
@@ -154,18 +134,33 @@ static int parse_uint(const char *s, uint64_t max, int suffix, uint64_t *v)
  */
 static int parse_cmdline(int argc, char **argv, struct opts *o)
 {
-	unsigned int i, accepted;
+	const struct cmd *cmd = NULL;
+	unsigned int i, bad;
 	char bdf[16];
 	uint64_t v;
-	int c;
+	int c, k, ret;
 
 	memset(o, 0, sizeof(*o));
+	/*
+	 * "--" ends p2pmr's own arguments: what follows is export's command.
+	 * getopt_long would move the arguments around it, so cut it here.
+	 */
+	for (k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--"))
+			break;
+	if (k < argc) {
+		if (k + 1 == argc)
+			return usage_error("%s", "no command after '--'");
+		o->run = argv + k + 1;
+		o->given |= OPT_RUN;
+		argc = k;
+	}
 	o->ib_port = 1;
 	o->gid_index = -1;
 	o->length = 64 << 10;
 	o->timeout = 10;
 	optind = 0;	/* glibc: full re-initialisation */
-	while ((c = getopt_long(argc, argv, "b:r:d:p:g:l:t:ajhV", long_opts,
+	while ((c = getopt_long(argc, argv, "b:r:d:i:p:g:l:t:s:ajhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -179,31 +174,44 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 			struct p2pmr_range *r;
 			size_t n;
 
-			/* Syntax only; p2pmr_export() checks against the BAR. */
+			/*
+			 * Syntax, alignment, overlaps: usage errors.  Only
+			 * the BAR's end needs the device (p2pmr_export()).
+			 */
 			if (p2pmr_parse_ranges(optarg, &r, &n))
 				return usage_error("%s", p2pmr_errmsg());
+			ret = p2pmr_check_ranges(r, n, UINT64_MAX);
 			p2pmr_free_ranges(r);
+			if (ret)
+				return usage_error("--ranges: %s", p2pmr_errmsg());
 			o->ranges = optarg;
 			o->given |= OPT_RANGES;
 			break;
 		}
 		case 'd':
 			o->ibdev = optarg;
-			o->given |= OPT_IB;
+			o->given |= OPT_IBDEV;
+			break;
+		case 'i':
+			if (p2pmr_parse_bdf(optarg, bdf, sizeof(bdf)))
+				return usage_error("--importer: %s",
+						   p2pmr_errmsg());
+			o->importer = optarg;
+			o->given |= OPT_IMPORTER;
 			break;
 		case 'p':
 			if (parse_uint(optarg, 255, 0, &v) || !v)
 				return usage_error("--ib-port: '%s' is not a port number (1-255)",
 						   optarg);
 			o->ib_port = v;
-			o->given |= OPT_IB;
+			o->given |= OPT_IB_PORT;
 			break;
 		case 'g':
 			if (parse_uint(optarg, INT_MAX, 0, &v))
 				return usage_error("--gid-index: '%s' is not a GID index",
 						   optarg);
 			o->gid_index = v;
-			o->given |= OPT_IB;
+			o->given |= OPT_GID_INDEX;
 			break;
 		case 'l':
 			if (parse_uint(optarg, 1ULL << 30, 1, &v) || !v)
@@ -219,6 +227,12 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 			o->timeout = v;
 			o->given |= OPT_TIMEOUT;
 			break;
+		case 's':
+			if (o->send || o->run)
+				return usage_error("%s", "--send and '-- CMD' are two ways to hand the dma-buf on: choose one");
+			o->send = optarg;
+			o->given |= OPT_SEND;
+			break;
 		case 'a':
 			o->all = 1;
 			o->given |= OPT_ALL;
@@ -233,790 +247,94 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 			o->version = 1;
 			break;
 		default:	/* getopt_long printed why */
-			return usage_error("%s", "invalid option");
+			if (optopt && optopt != '?')
+				return usage_error("invalid option or missing argument: -%s",
+						   (char[]){ optopt, 0 });
+			return usage_error("invalid option or missing argument: %s",
+					   argv[optind - 1]);
 		}
 	}
 	if (o->help || o->version)
 		return 0;
 	if (optind >= argc)
 		return usage_error("%s", "no command given");
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[optind], cmds[i].name))
-			break;
 	if (!strcmp(argv[optind], "help")) {
 		o->help = 1;
 		return 0;
 	}
-	if (i == sizeof(cmds) / sizeof(cmds[0]))
+	cmd = find_cmd(argv[optind]);
+	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
-	o->cmd = cmds[i].cmd;
-	accepted = cmds[i].opts;
 	optind++;
-	if (cmds[i].needs_bdf) {
+	bad = o->given & ~cmd->opts;
+	for (i = 0; bad && i < OPT_NR; i++)
+		if (bad & (1U << i))
+			return usage_error("%s: option %s is not valid for this command",
+					   cmd->name, opt_names[i]);
+	if (cmd->needs_bdf) {
 		if (optind >= argc)
 			return usage_error("%s: no device address given",
-					   cmds[i].name);
+					   cmd->name);
 		o->bdf = argv[optind++];
 		if (p2pmr_parse_bdf(o->bdf, bdf, sizeof(bdf)))
 			return usage_error("%s", p2pmr_errmsg());
-		if (!(o->given & OPT_BAR))
-			return usage_error("%s: --bar is required",
-					   cmds[i].name);
+		if (cmd->needs_bar && !(o->given & OPT_BAR))
+			return usage_error("%s: --bar is required", cmd->name);
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (o->given & ~accepted)
-		return usage_error("%s: option not valid for this command",
-				   cmds[i].name);
+	if (o->ibdev && o->importer)
+		return usage_error("%s", "--ibdev and --importer name the importer twice: choose one");
+	o->cmd = cmd;
 	return 0;
 }
 
-/* -errno after a failed call, -EIO if it left errno 0. */
-static int neg_errno(void)
+/* --json anywhere before "--", for the usage error's JSON object. */
+static int wants_json(int argc, char **argv)
 {
-	return errno ? -errno : -EIO;
-}
+	int i;
 
-static int exit_code(int err)
-{
-	switch (-err) {
-	case 0:
-		return EXIT_OK;
-	case EOPNOTSUPP:
-		return EXIT_NOTSUP;
-	case EPERM:
-	case EACCES:
-		return EXIT_PERM;
-	case ENODEV:
-	case ENOENT:
-		return EXIT_NODEV;
-	}
-	return EXIT_FAIL;
-}
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-/* Report a library failure: stderr always, a JSON object too with --json. */
-static int fail(const struct opts *o, int err)
-{
-	fprintf(stderr, "p2pmr: %s\n", p2pmr_errmsg());
-	if (o->json) {
-		printf("{\"ok\":false,\"errno\":%d,\"error\":", -err);
-		json_str(p2pmr_errmsg());
-		printf("}\n");
-	}
-	return exit_code(err);
-}
-
-/* Same for the tool's own failures. */
-static int failf(const struct opts *o, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int failf(const struct opts *o, int err, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "p2pmr: %s\n", msg);
-	if (o->json) {
-		printf("{\"ok\":false,\"errno\":%d,\"error\":", -err);
-		json_str(msg);
-		printf("}\n");
-	}
-	return exit_code(err);
-}
-
-/* "64 MiB", "4 KiB", "100 bytes": sizes as people read them. */
-static const char *human(uint64_t n, char *buf, size_t len)
-{
-	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB",
-					    "TiB", "PiB", "EiB" };
-	unsigned int i = 0;
-
-	while (n >= 1024 && !(n % 1024) && i < 6) {
-		n /= 1024;
-		i++;
-	}
-	snprintf(buf, len, "%" PRIu64 " %s", n, unit[i]);
-	return buf;
-}
-
-static int cmd_list(const struct opts *o)
-{
-	struct p2pmr_pci_info *list;
-	char buf[32];
-	size_t n, i;
-	int b, nb, ret;
-
-	ret = p2pmr_list_devices(NULL, o->all ? P2PMR_LIST_ALL : 0, &list, &n);
-	if (ret)
-		return fail(o, ret);
-	if (o->json)
-		printf("{\"ok\":true,\"devices\":[");
-	else if (!n)
-		printf("no PCI device is bound to a VFIO driver\n");
-	for (i = 0; i < n; i++) {
-		const struct p2pmr_pci_info *d = &list[i];
-
-		if (o->json) {
-			printf("%s{\"device\":\"%s\",\"driver\":", i ? "," : "",
-			       d->bdf);
-			json_str(d->driver);
-			printf(",\"vendor\":\"%04x\",\"device_id\":\"%04x\",\"iommu_group\":%d,\"noiommu\":%s,\"bars\":[",
-			       d->vendor, d->device, d->iommu_group,
-			       d->noiommu ? "true" : "false");
-			nb = 0;
-			for (b = 0; b < P2PMR_NR_BARS; b++) {
-				const struct p2pmr_bar_info *bar = &d->bar[b];
-
-				if (!bar->size)
-					continue;
-				printf("%s{\"bar\":%d,\"type\":\"%s\",\"prefetchable\":%s,\"start\":%" PRIu64 ",\"size\":%" PRIu64 "}",
-				       nb++ ? "," : "", b,
-				       bar->flags & P2PMR_REGION_MEM ? "mem" : "io",
-				       bar->flags & P2PMR_REGION_PREFETCH ? "true" : "false",
-				       bar->start, bar->size);
-			}
-			printf("]}");
-			continue;
-		}
-		printf("%s %s %04x:%04x", d->bdf, *d->driver ? d->driver : "-",
-		       d->vendor, d->device);
-		if (d->iommu_group < 0)
-			printf(" no-iommu-group\n");
-		else
-			printf(" group %d%s\n", d->iommu_group,
-			       d->noiommu ? " (vfio-noiommu)" : "");
-		for (b = 0; b < P2PMR_NR_BARS; b++) {
-			const struct p2pmr_bar_info *bar = &d->bar[b];
-
-			if (!bar->size)
-				continue;
-			printf("  BAR%d %s%s 0x%" PRIx64 " %s\n", b,
-			       bar->flags & P2PMR_REGION_MEM ? "mem" : "io",
-			       bar->flags & P2PMR_REGION_PREFETCH ? " prefetchable" : "",
-			       bar->start, human(bar->size, buf, sizeof(buf)));
-		}
-	}
-	if (o->json)
-		printf("]}\n");
-	p2pmr_free_devices(list);
-	return EXIT_OK;
-}
-
-/* The device, the BAR's size and the ranges (the whole BAR by default). */
-struct target {
-	struct p2pmr_dev *dev;
-	struct p2pmr_region reg;
-	struct p2pmr_range *ranges;
-	size_t n;
-	uint64_t total;
-	struct p2pmr_range whole;	/* @ranges without --ranges */
-};
-
-static void target_close(struct target *t)
-{
-	if (t->ranges != &t->whole)
-		p2pmr_free_ranges(t->ranges);
-	p2pmr_dev_close(t->dev);
-}
-
-static int target_open(const struct opts *o, struct target *t)
-{
-	size_t i;
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	/* Syntax first: a typo should not need the device. */
-	if (o->ranges) {
-		ret = p2pmr_parse_ranges(o->ranges, &t->ranges, &t->n);
-		if (ret)
-			return ret;
-	}
-	ret = p2pmr_dev_open(o->bdf, &t->dev);
-	if (ret)
-		goto err_ranges;
-	ret = p2pmr_query_region(t->dev, o->bar, &t->reg);
-	if (ret)
-		goto err_dev;
-	if (!o->ranges) {
-		/* An absent BAR stays empty: p2pmr_export() says so. */
-		t->whole.length = t->reg.size;
-		t->ranges = &t->whole;
-		t->n = 1;
-	}
-	for (i = 0; i < t->n; i++)
-		t->total += t->ranges[i].length;
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			return 1;
 	return 0;
-
-err_dev:
-	p2pmr_dev_close(t->dev);
-err_ranges:
-	p2pmr_free_ranges(t->ranges);
-	return ret;
-}
-
-static void print_ranges_json(const struct target *t)
-{
-	size_t i;
-
-	printf("\"ranges\":[");
-	for (i = 0; i < t->n; i++)
-		printf("%s{\"offset\":%" PRIu64 ",\"length\":%" PRIu64 "}",
-		       i ? "," : "", t->ranges[i].offset, t->ranges[i].length);
-	printf("]");
-}
-
-static int cmd_export(const struct opts *o)
-{
-	struct target t;
-	char buf[32];
-	off_t size;
-	int fd, ret;
-	size_t i;
-
-	ret = target_open(o, &t);
-	if (ret)
-		return fail(o, ret);
-	fd = p2pmr_export(t.dev, o->bar, t.ranges, t.n, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		ret = fail(o, fd);
-		target_close(&t);
-		return ret;
-	}
-	/* The size the kernel gave the dma-buf, not our own sum. */
-	size = lseek(fd, 0, SEEK_END);
-	if (o->json) {
-		printf("{\"ok\":true,\"device\":\"%s\",\"bar\":%u,\"bar_size\":%" PRIu64 ",\"fd\":%d,\"size\":%lld,",
-		       p2pmr_dev_bdf(t.dev), o->bar, t.reg.size, fd,
-		       (long long)size);
-		print_ranges_json(&t);
-		printf("}\n");
-	} else {
-		printf("%s BAR%u: dma-buf fd %d size %lld (%s), %zu range%s\n",
-		       p2pmr_dev_bdf(t.dev), o->bar, fd, (long long)size,
-		       human(size < 0 ? 0 : size, buf, sizeof(buf)), t.n,
-		       t.n == 1 ? "" : "s");
-		for (i = 0; i < t.n && i < 64; i++)
-			printf("  range %zu offset 0x%" PRIx64 " length 0x%" PRIx64 "\n",
-			       i, t.ranges[i].offset, t.ranges[i].length);
-		if (i < t.n)
-			printf("  ... %zu more\n", t.n - i);
-	}
-	ret = EXIT_OK;
-	if (size >= 0 && (uint64_t)size != t.total)
-		ret = failf(o, -EIO, "the dma-buf is %lld bytes, the ranges %" PRIu64,
-			    (long long)size, t.total);
-	close(fd);
-	target_close(&t);
-	return ret;
-}
-
-/* Everything mr-check sets up, torn down by rc_close() in reverse. */
-struct rc {
-	struct ibv_device **list;
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_mr *dmr;		/* the dma-buf */
-	struct ibv_mr *hmr;		/* host buffer: [0, len) src, [len, 2 len) dst */
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
-	unsigned char *host;
-	size_t len;
-	union ibv_gid gid;
-	int gid_index;
-	const char *gid_type;
-	struct ibv_port_attr port;
-};
-
-static void rc_close(struct rc *rc)
-{
-	if (rc->qp)
-		ibv_destroy_qp(rc->qp);
-	if (rc->cq)
-		ibv_destroy_cq(rc->cq);
-	if (rc->hmr)
-		ibv_dereg_mr(rc->hmr);
-	if (rc->dmr)
-		ibv_dereg_mr(rc->dmr);
-	if (rc->pd)
-		ibv_dealloc_pd(rc->pd);
-	if (rc->ctx)
-		ibv_close_device(rc->ctx);
-	if (rc->list)
-		ibv_free_device_list(rc->list);
-	free(rc->host);
-}
-
-/* The GID to reach ourselves by: --gid-index, else RoCE v2, else any. */
-static int pick_gid(const struct opts *o, struct rc *rc)
-{
-	struct ibv_gid_entry e;
-	int i, any = -1;
-
-	if (rc->port.link_layer == IBV_LINK_LAYER_INFINIBAND &&
-	    o->gid_index < 0) {
-		rc->gid_index = -1;	/* LID routed, no GRH */
-		rc->gid_type = "IB (LID)";
-		return 0;
-	}
-	for (i = 0; i < rc->port.gid_tbl_len; i++) {
-		if (o->gid_index >= 0 && i != o->gid_index)
-			continue;
-		if (ibv_query_gid_ex(rc->ctx, o->ib_port, i, &e, 0))
-			continue;
-		if (e.gid_type == IBV_GID_TYPE_ROCE_V2 || o->gid_index >= 0) {
-			any = i;
-			rc->gid = e.gid;
-			break;
-		}
-		if (any < 0) {
-			any = i;
-			rc->gid = e.gid;
-		}
-	}
-	if (any < 0)
-		return -1;
-	rc->gid_index = any;
-	if (ibv_query_gid_ex(rc->ctx, o->ib_port, any, &e, 0))
-		return -1;
-	rc->gid_type = e.gid_type == IBV_GID_TYPE_ROCE_V2 ? "RoCE v2" :
-		       e.gid_type == IBV_GID_TYPE_ROCE_V1 ? "RoCE v1" : "IB";
-	return 0;
-}
-
-static int qp_connect_self(const struct opts *o, struct rc *rc)
-{
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT,
-		.pkey_index = 0,
-		.port_num = o->ib_port,
-		.qp_access_flags = IBV_ACCESS_LOCAL_WRITE |
-				   IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ,
-	};
-
-	if (ibv_modify_qp(rc->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = rc->port.active_mtu;
-	a.dest_qp_num = rc->qp->qp_num;
-	a.rq_psn = 0;
-	a.max_dest_rd_atomic = 1;
-	a.min_rnr_timer = 12;
-	a.ah_attr.port_num = o->ib_port;
-	a.ah_attr.dlid = rc->port.lid;
-	if (rc->gid_index >= 0) {
-		a.ah_attr.is_global = 1;
-		a.ah_attr.grh.dgid = rc->gid;
-		a.ah_attr.grh.sgid_index = rc->gid_index;
-		a.ah_attr.grh.hop_limit = 1;
-	}
-	if (ibv_modify_qp(rc->qp, &a, IBV_QP_STATE | IBV_QP_AV |
-			  IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.sq_psn = 0;
-	a.max_rd_atomic = 1;
-	return ibv_modify_qp(rc->qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC) ? -1 : 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* One signalled RDMA WRITE or READ of @len bytes, waited for. */
-static int rdma_op(const struct opts *o, struct rc *rc, int write,
-		   unsigned char *local, uint64_t remote, size_t len,
-		   char *err, size_t errlen)
-{
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)local, .length = len, .lkey = rc->hmr->lkey,
-	};
-	struct ibv_send_wr wr = {
-		.wr_id = write, .sg_list = &sge, .num_sge = 1,
-		.opcode = write ? IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ,
-		.send_flags = IBV_SEND_SIGNALED,
-		.wr.rdma = { .remote_addr = remote, .rkey = rc->dmr->rkey },
-	}, *bad;
-	double deadline = now() + o->timeout;
-	struct ibv_wc wc;
-	int n;
-
-	errno = ibv_post_send(rc->qp, &wr, &bad);
-	if (errno) {
-		snprintf(err, errlen, "posting the RDMA %s: %s",
-			 write ? "WRITE" : "READ", strerror(errno));
-		return -1;
-	}
-	while (!(n = ibv_poll_cq(rc->cq, 1, &wc))) {
-		if (now() > deadline) {
-			snprintf(err, errlen, "no completion of the RDMA %s within %u s",
-				 write ? "WRITE" : "READ", o->timeout);
-			return -1;
-		}
-		usleep(100);
-	}
-	if (n < 0 || wc.status != IBV_WC_SUCCESS) {
-		snprintf(err, errlen, "RDMA %s into the dma-buf MR failed: %s (vendor error 0x%x)",
-			 write ? "WRITE" : "READ",
-			 n < 0 ? "ibv_poll_cq failed" : ibv_wc_status_str(wc.status),
-			 n < 0 ? 0 : wc.vendor_err);
-		return -1;
-	}
-	return 0;
-}
-
-static int cmd_mr_check(const struct opts *o)
-{
-	struct ibv_qp_init_attr qpa = {
-		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 4, .max_recv_wr = 1,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-	size_t i, tested = 0, bytes = 0, mlen;
-	struct rc rc = { .gid_index = -1 };
-	const char *cpu = "not mmap-able";
-	unsigned char *bar = NULL;
-	char err[256] = "";
-	struct target t;
-	uint64_t doff;
-	double t0;
-	int num, fd, ret;
-
-	ret = target_open(o, &t);
-	if (ret)
-		return fail(o, ret);
-	fd = p2pmr_export(t.dev, o->bar, t.ranges, t.n, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		ret = fail(o, fd);
-		goto out_target;
-	}
-
-	rc.list = ibv_get_device_list(&num);
-	if (!rc.list || !num) {
-		ret = failf(o, -ENODEV, "no RDMA device (Soft-RoCE: modprobe rdma_rxe; rdma link add rxe0 type rxe netdev IFACE)");
-		goto out_rc;
-	}
-	for (i = 0; i < (size_t)num; i++)
-		if (!o->ibdev || !strcmp(o->ibdev, ibv_get_device_name(rc.list[i])))
-			break;
-	if (i == (size_t)num) {
-		ret = failf(o, -ENODEV, "no RDMA device %s (ibv_devices lists them)",
-			    o->ibdev);
-		goto out_rc;
-	}
-	rc.ctx = ibv_open_device(rc.list[i]);
-	if (!rc.ctx) {
-		ret = failf(o, neg_errno(), "cannot open RDMA device %s: %s",
-			    ibv_get_device_name(rc.list[i]), strerror(errno));
-		goto out_rc;
-	}
-	if (ibv_query_port(rc.ctx, o->ib_port, &rc.port)) {
-		ret = failf(o, -ENODEV, "RDMA device %s has no port %u",
-			    ibv_get_device_name(rc.ctx->device), o->ib_port);
-		goto out_rc;
-	}
-	if (rc.port.state != IBV_PORT_ACTIVE) {
-		ret = failf(o, -ENODEV, "port %u of %s is not active (state %s): is its net device up?",
-			    o->ib_port, ibv_get_device_name(rc.ctx->device),
-			    ibv_port_state_str(rc.port.state));
-		goto out_rc;
-	}
-	if (pick_gid(o, &rc)) {
-		ret = failf(o, -ENODEV, "port %u of %s has no usable GID%s (does its net device have an IP address?)",
-			    o->ib_port, ibv_get_device_name(rc.ctx->device),
-			    o->gid_index >= 0 ? " at that index" : "");
-		goto out_rc;
-	}
-	rc.pd = ibv_alloc_pd(rc.ctx);
-	if (!rc.pd) {
-		ret = failf(o, -ENOMEM, "cannot allocate a protection domain on %s",
-			    ibv_get_device_name(rc.ctx->device));
-		goto out_rc;
-	}
-	ret = p2pmr_reg_mr(rc.pd, 0, t.total, 0, fd,
-			   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			   IBV_ACCESS_REMOTE_READ, &rc.dmr);
-	if (ret) {
-		ret = fail(o, ret);
-		goto out_rc;
-	}
-	rc.len = o->length;
-	for (i = 0, mlen = 0; i < t.n; i++)
-		if (t.ranges[i].length > mlen)
-			mlen = t.ranges[i].length;
-	if (rc.len > mlen)
-		rc.len = mlen;
-	rc.host = malloc(2 * rc.len);
-	if (!rc.host) {
-		ret = failf(o, -ENOMEM, "out of memory");
-		goto out_rc;
-	}
-	rc.hmr = ibv_reg_mr(rc.pd, rc.host, 2 * rc.len,
-			    IBV_ACCESS_LOCAL_WRITE);
-	rc.cq = rc.hmr ? ibv_create_cq(rc.ctx, 4, NULL, NULL, 0) : NULL;
-	qpa.send_cq = qpa.recv_cq = rc.cq;
-	rc.qp = rc.cq ? ibv_create_qp(rc.pd, &qpa) : NULL;
-	if (!rc.qp || qp_connect_self(o, &rc)) {
-		ret = failf(o, neg_errno(), "cannot set up a loopback RC QP on %s port %u: %s",
-			    ibv_get_device_name(rc.ctx->device), o->ib_port,
-			    strerror(errno));
-		goto out_rc;
-	}
-	/* The CPU's view of the BAR, to see that the data landed there. */
-	if ((t.reg.flags & P2PMR_REGION_MMAP) &&
-	    !p2pmr_region_mmap(t.dev, o->bar, (void **)&bar, &mlen))
-		cpu = "matches";
-
-	/* The start of each range: at most 16, and the last one. */
-	srandom(getpid() ^ (unsigned int)time(NULL));
-	t0 = now();
-	for (i = 0, doff = 0; i < t.n; doff += t.ranges[i].length, i++) {
-		size_t len = t.ranges[i].length < rc.len ? t.ranges[i].length :
-							   rc.len;
-		size_t k;
-
-		if (i >= 16 && i != t.n - 1)
-			continue;
-		for (k = 0; k < len; k++) {
-			rc.host[k] = random();
-			rc.host[rc.len + k] = ~rc.host[k];
-		}
-		if (rdma_op(o, &rc, 1, rc.host, doff, len, err, sizeof(err)) ||
-		    rdma_op(o, &rc, 0, rc.host + rc.len, doff, len, err,
-			    sizeof(err))) {
-			ret = failf(o, -EIO, "range %zu: %s", i, err);
-			goto out_rc;
-		}
-		if (memcmp(rc.host, rc.host + rc.len, len)) {
-			ret = failf(o, -EIO, "range %zu: the data read back differs from the data written",
-				    i);
-			goto out_rc;
-		}
-		if (bar && memcmp(rc.host, bar + t.ranges[i].offset, len)) {
-			ret = failf(o, -EIO, "range %zu: RDMA read back what it wrote, but the BAR at offset 0x%" PRIx64 " (CPU mapping) holds other data",
-				    i, t.ranges[i].offset);
-			goto out_rc;
-		}
-		tested++;
-		bytes += len;
-	}
-	t0 = now() - t0;
-	if (o->json) {
-		printf("{\"ok\":true,\"device\":\"%s\",\"bar\":%u,\"size\":%" PRIu64 ",\"ibdev\":",
-		       p2pmr_dev_bdf(t.dev), o->bar, t.total);
-		json_str(ibv_get_device_name(rc.ctx->device));
-		printf(",\"port\":%u,\"gid_index\":%d,\"gid_type\":\"%s\",\"ranges_tested\":%zu,\"bytes\":%zu,\"cpu_view\":\"%s\",\"seconds\":%.6f,",
-		       o->ib_port, rc.gid_index, rc.gid_type, tested, bytes,
-		       bar ? cpu : "not checked", t0);
-		print_ranges_json(&t);
-		printf("}\n");
-	} else {
-		printf("mr-check ok: %s BAR%u, %zu range%s (%" PRIu64 " bytes) as an MR of %s port %u gid %d (%s): RDMA WRITE+READ of %zu bytes in %zu range%s in %.3f ms; CPU view of the BAR %s\n",
-		       p2pmr_dev_bdf(t.dev), o->bar, t.n, t.n == 1 ? "" : "s",
-		       t.total, ibv_get_device_name(rc.ctx->device), o->ib_port,
-		       rc.gid_index, rc.gid_type, bytes, tested,
-		       tested == 1 ? "" : "s", t0 * 1e3,
-		       bar ? cpu : "not checked (BAR not mmap-able)");
-	}
-	ret = EXIT_OK;
-out_rc:
-	if (bar)
-		munmap(bar, t.reg.size);
-	rc_close(&rc);
-	close(fd);
-out_target:
-	target_close(&t);
-	return ret;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * One line of a dmabufs file as a JSON object: "KIND [NAME] KEY VALUE...";
- * numbers (decimal or 0x) become numbers.
- */
-static void status_line_json(char *line)
-{
-	char *tok[32], *save = NULL, *p;
-	int n = 0, i;
-
-	for (p = strtok_r(line, " \t\n", &save); p && n < 32;
-	     p = strtok_r(NULL, " \t\n", &save))
-		tok[n++] = p;
-	printf("{\"kind\":");
-	json_str(n ? tok[0] : "");
-	i = 1;
-	if (n % 2 == 0 && n > 1) {	/* an unpaired name after the kind */
-		printf(",\"name\":");
-		json_str(tok[1]);
-		i = 2;
-	}
-	for (; i + 1 < n; i += 2) {
-		unsigned long long v;
-		char *end;
-
-		errno = 0;
-		v = strtoull(tok[i + 1], &end, 0);
-
-		printf(",");
-		json_str(tok[i]);
-		if (!errno && !*end && *tok[i + 1] != '-')
-			printf(":%llu", v);
-		else {
-			printf(":");
-			json_str(tok[i + 1]);
-		}
-	}
-	printf("}");
-}
-
-static int cmd_status(const struct opts *o)
-{
-	const char *debugfs = getenv("P2PMR_DEBUGFS");
-	char dir[PATH_MAX], path[PATH_MAX + 64], line[1024];
-	char **names = NULL, **grown;
-	size_t n = 0, i, lines;
-	struct dirent *de;
-	int ret = EXIT_OK;
-	DIR *d;
-
-	if (!debugfs || !*debugfs)
-		debugfs = "/sys/kernel/debug";
-	snprintf(dir, sizeof(dir), "%s/vfio-pci-p2p", debugfs);
-	d = opendir(dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return failf(o, -ENOENT, "no %s: vfio-pci-p2p is not loaded, or debugfs is not mounted (mount -t debugfs none /sys/kernel/debug)",
-				     dir);
-		return failf(o, -errno, "cannot read %s: %s%s", dir,
-			     strerror(errno),
-			     errno == EACCES ? " (debugfs needs root)" : "");
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		grown = realloc(names, (n + 1) * sizeof(*names));
-		if (!grown || !(grown[n] = strdup(de->d_name))) {
-			names = grown ? grown : names;
-			ret = failf(o, -ENOMEM, "out of memory");
-			goto out;
-		}
-		names = grown;
-		n++;
-	}
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
-	if (o->json)
-		printf("{\"ok\":true,\"devices\":[");
-	else if (!n)
-		printf("vfio-pci-p2p is bound to no device\n");
-	for (i = 0; i < n; i++) {
-		int err;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/%s/dmabufs", dir, names[i]);
-		f = fopen(path, "r");
-		err = errno;
-		if (o->json) {
-			printf("%s{\"device\":", i ? "," : "");
-			json_str(names[i]);
-			printf(",\"lines\":[");
-		} else {
-			printf("%s:%s\n", names[i], f ? "" : " (unreadable)");
-		}
-		for (lines = 0; f && fgets(line, sizeof(line), f); lines++) {
-			if (o->json) {
-				printf("%s", lines ? "," : "");
-				status_line_json(line);
-			} else {
-				printf("  %s", line);
-			}
-		}
-		if (o->json)
-			printf("]%s}", f ? "" : ",\"error\":\"unreadable\"");
-		else if (f && !lines)
-			printf("  no dma-bufs\n");
-		if (f)
-			fclose(f);
-		else if (ret == EXIT_OK)
-			ret = exit_code(-err);
-	}
-	if (o->json)
-		printf("]}\n");
-out:
-	closedir(d);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return ret;
 }
 
 static int run(int argc, char **argv)
 {
 	struct opts o;
-	int ret;
+	int i, ret;
 
 	ret = parse_cmdline(argc, argv, &o);
-	if (ret)
+	if (ret) {
+		if (o.json || wants_json(argc, argv)) {
+			for (i = 1; i < argc && !jcommand; i++) {
+				if (!strcmp(argv[i], "--"))
+					break;
+				if (find_cmd(argv[i]))
+					jcommand = find_cmd(argv[i])->name;
+			}
+			jroot = jhead(0);
+			jfail(-EINVAL, ret, usage_msg);
+			jprint();
+		}
 		return ret;
+	}
 	if (o.help) {
-		fputs(usage_text, stdout);
+		usage();
 		return EXIT_OK;
 	}
 	if (o.version) {
 		printf("p2pmr %s\n", P2PMR_VERSION);
 		return EXIT_OK;
 	}
-	switch (o.cmd) {
-	case CMD_LIST:
-		return cmd_list(&o);
-	case CMD_EXPORT:
-		return cmd_export(&o);
-	case CMD_MR_CHECK:
-		return cmd_mr_check(&o);
-	case CMD_STATUS:
-		return cmd_status(&o);
-	case CMD_NONE:
-		break;
-	}
-	return EXIT_USAGE;
+	jcommand = o.cmd->name;
+	if (o.json)
+		jroot = jhead(1);
+	ret = o.cmd->run(&o);
+	jprint();
+	return ret;
 }
-
 #ifndef P2PMR_NO_MAIN
 int main(int argc, char **argv)
 {

@@ -29,10 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret && ret != EXIT_USAGE)
 		abort();
 	if (!ret && !o.help && !o.version) {
-		if (o.cmd == CMD_NONE || o.bar > 5 || !o.ib_port ||
-		    !o.length || !o.timeout)
+		if (!o.cmd || o.bar > 5 || !o.ib_port || !o.length ||
+		    !o.timeout)
 			abort();
-		if ((o.cmd == CMD_EXPORT || o.cmd == CMD_MR_CHECK) && !o.bdf)
+		if (o.cmd->needs_bdf && !o.bdf)
+			abort();
+		if (o.given & ~o.cmd->opts)
 			abort();
 	}
 	free(buf);
