@@ -15,6 +15,13 @@
 
 struct ib_umem_dmabuf_cpu;
 
+/* The operations of ib_umem_dmabuf_cpu_atomic(). */
+enum ib_umem_dmabuf_cpu_atomic_op {
+	IB_UMEM_DMABUF_CPU_FETCH_ADD,
+	IB_UMEM_DMABUF_CPU_CMP_SWAP,
+	IB_UMEM_DMABUF_CPU_WRITE,
+};
+
 struct ib_umem_dmabuf_cpu *
 ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 		       size_t size, int fd, int access);
@@ -22,6 +29,9 @@ int ib_umem_dmabuf_cpu_copy_to(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
 			       const void *src, size_t len);
 int ib_umem_dmabuf_cpu_copy_from(struct ib_umem_dmabuf_cpu *cpu, void *dst,
 				 u64 offset, size_t len);
+int ib_umem_dmabuf_cpu_atomic(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
+			      enum ib_umem_dmabuf_cpu_atomic_op op,
+			      u64 compare, u64 val, u64 *orig);
 bool ib_umem_dmabuf_cpu_revoked(struct ib_umem_dmabuf_cpu *cpu);
 struct ib_umem *ib_umem_dmabuf_cpu_umem(struct ib_umem_dmabuf_cpu *cpu);
 struct ib_umem_dmabuf_cpu *ib_umem_to_dmabuf_cpu(struct ib_umem *umem);

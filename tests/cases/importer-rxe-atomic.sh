@@ -7,7 +7,7 @@
 # the word; a misaligned atomic is refused (rdma_dmabuf_test atomic).  The
 # host then checks the final words in its backing file.
 # post: w() { od -An -tx8 -j $((0x1800000 + $1)) -N8 $VMDIR/host/bar0 | tr -d ' '; }; for e in 0:0000000100000000 8:3333333344444444 16:5555555566666666 24:000003e8000003e8 32:000003e8000003e8 48:7777777788888888; do [ "$(w ${e%%:*})" = "${e#*:}" ] || { echo "host: word at +${e%%:*} is $(w ${e%%:*}), want ${e#*:}"; exit 1; }; done; echo "host: the atomic words in the BAR backing file are as expected"
-# timeout: 300
+# timeout: 600
 . tests/lib/guest.sh
 
 load_rdma
