@@ -4,9 +4,8 @@
 # prefetching has no meaning there and must be refused, synchronously
 # (FLUSH) and not, never crashed on: EINVAL from 7.3's rxe, EOPNOTSUPP from
 # 6.12's, which has no advise_mr (rdma_dmabuf_test advise).  An ODP MR, where
-# the kernel offers them, may be prefetched.  The short limit: a guest that
-# oopses in the prefetch path hangs rather than returning.
-# timeout: 150
+# the kernel offers them, may be prefetched.
+# timeout: 360
 . tests/lib/guest.sh
 
 load_rdma
