@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <rdma/ib_umem_dmabuf_cpu.h>
 
+#include "core_priv.h"
 #include "p2pmr_compat.h"
 #include "uverbs.h"
 
