@@ -21,6 +21,7 @@
 
 struct p2p_mapping {
 	struct sg_table sgt;
+	unsigned int sg_ents;	/* entries allocated (orig_nents is 0) */
 	enum p2p_route route;
 	bool use_iova;
 	struct p2p_iova iova;
@@ -206,7 +207,7 @@ static int p2p_map_ranges(struct p2p_dmabuf *priv, struct device *dev,
 err_unmap:
 	while (i--)
 		p2p_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
-	return -EIO;
+	return -ENOMEM;	/* as the DMA API and upstream say */
 }
 
 static void p2p_unmap_host(struct p2p_dmabuf *priv, struct device *dev,
@@ -246,10 +247,12 @@ static enum p2p_route p2p_attach_route(struct p2p_dmabuf *priv,
 	}
 	pa->routed = true;
 	if (pa->route == P2P_ROUTE_NONE) {
+		/* Any user can drive this: once per attachment, ratelimited. */
 		if (!pa->warned)
-			dev_warn(&priv->pdev->dev,
-				 "cannot map BAR%u for %s: %s\n", priv->bar,
-				 dev_name(attach->dev), reason);
+			dev_warn_ratelimited(&priv->pdev->dev,
+					     "cannot map BAR%u for %s: %s\n",
+					     priv->bar, dev_name(attach->dev),
+					     reason);
 		pa->warned = true;
 	} else {
 		dev_dbg(&priv->pdev->dev, "BAR%u for %s: %s route, %s\n",
@@ -299,6 +302,7 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL);
 	if (ret)
 		goto err_free_iova;
+	m->sg_ents = nents;
 
 	if (m->route == P2P_ROUTE_BUS)
 		ret = p2p_map_bus(priv, m);
@@ -308,6 +312,11 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 		ret = p2p_map_ranges(priv, attach->dev, m, dir);
 	if (ret)
 		goto err_free_sgt;
+	/*
+	 * DMA addresses only, nothing for CPU walkers: orig_nents 0, as
+	 * upstream's tables (dma_buf_phys_vec_to_sgt()).
+	 */
+	m->sgt.orig_nents = 0;
 
 	priv->nr_mapped++;
 	pa->live++;
@@ -335,6 +344,8 @@ static void p2p_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
 	dma_resv_assert_held(priv->dmabuf->resv);
 	if (m->route == P2P_ROUTE_HOST_BRIDGE)
 		p2p_unmap_host(priv, attach->dev, m, dir);
+	/* sg_free_table() frees orig_nents entries: give the count back. */
+	m->sgt.orig_nents = m->sg_ents;
 	sg_free_table(&m->sgt);
 	kfree(m);
 	pa->live--;
@@ -548,11 +559,13 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
 		return;
 	revoke = p2p_must_revoke(p2p);
 	list_for_each_entry(priv, &p2p->dmabufs, link) {
+		/* Written under p2p->lock too: no resv to take when unchanged. */
+		if (priv->revoked == revoke)
+			continue;
 		if (!get_file_active(&priv->dmabuf->file))
 			continue;	/* being released */
-		if (priv->revoked != revoke)
-			dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u\n",
-				revoke ? "revoking" : "restoring", priv->bar);
+		dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u\n",
+			revoke ? "revoking" : "restoring", priv->bar);
 		p2p_dmabuf_set_revoked(priv, revoke);
 		fput(priv->dmabuf->file);
 	}
