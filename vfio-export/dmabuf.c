@@ -112,13 +112,23 @@ static void p2p_put_mapping(struct p2p_dmabuf *priv)
 }
 
 /*
- * A one-range buffer is ioremapped: that maps it with huge pages where size
- * and alignment allow, so a large buffer costs a few page-table entries
- * instead of one per 4 KiB page.  Several ranges need vmap_pfn().
+ * A buffer whose ranges follow each other in the BAR is ioremapped as one
+ * span: that maps it with huge pages where size and alignment allow, so a
+ * large buffer costs a few page-table entries instead of one per 4 KiB page,
+ * and needs no page array.  Other buffers need vmap_pfn().
  */
 static bool p2p_vmap_ioremaps(struct p2p_dmabuf *priv)
 {
-	return priv->nr_ranges == 1;
+	return priv->contiguous;
+}
+
+/*
+ * Overlapping ranges can describe many times the BAR: a CPU mapping is
+ * bounded by the BAR's size, as are the page arrays built for it.
+ */
+static bool p2p_vmap_too_big(struct p2p_dmabuf *priv)
+{
+	return priv->size > pci_resource_len(priv->pdev, priv->bar);
 }
 
 static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
@@ -285,7 +295,8 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	if (p2p_attach_route(priv, attach) == P2P_ROUTE_NONE)
 		return ERR_PTR(-EINVAL);
 
-	m = kzalloc(struct_size(m, addrs, priv->nr_ranges), GFP_KERNEL);
+	m = kvzalloc(struct_size(m, addrs, priv->nr_ranges),
+		     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	m->route = pa->route;
@@ -299,7 +310,7 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 		for (i = 0; i < priv->nr_ranges; i++)
 			nents += p2p_sg_count(priv->ranges[i].len);
 	}
-	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL);
+	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
 		goto err_free_iova;
 	m->sg_ents = nents;
@@ -325,12 +336,12 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 
 err_free_sgt:
 	sg_free_table(&m->sgt);
-	kfree(m);
+	kvfree(m);
 	return ERR_PTR(ret);
 err_free_iova:
 	if (m->use_iova)
 		p2p_iova_destroy(attach->dev, &m->iova, 0, dir);
-	kfree(m);
+	kvfree(m);
 	return ERR_PTR(ret);
 }
 
@@ -347,7 +358,7 @@ static void p2p_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
 	/* sg_free_table() frees orig_nents entries: give the count back. */
 	m->sgt.orig_nents = m->sg_ents;
 	sg_free_table(&m->sgt);
-	kfree(m);
+	kvfree(m);
 	pa->live--;
 	p2p_put_mapping(priv);
 }
@@ -368,7 +379,8 @@ static void *p2p_vmap_scratch(struct p2p_dmabuf *priv, unsigned long n)
 		if (!priv->scratch)
 			return NULL;
 	}
-	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(n, sizeof(*pages),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pages)
 		return NULL;
 	for (i = 0; i < n; i++)
@@ -387,12 +399,12 @@ static void *p2p_vmap_bar(struct p2p_dmabuf *priv, unsigned long n)
 
 	if (p2p_vmap_ioremaps(priv)) {
 		phys_addr_t phys = priv->ranges[0].phys;
-		size_t len = priv->ranges[0].len;
+		size_t len = priv->size;
 
 		return (void __force *)(priv->prefetch ? ioremap_wc(phys, len) :
 							 ioremap(phys, len));
 	}
-	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
+	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pfns)
 		return NULL;
 	for (i = 0; i < priv->nr_ranges; i++) {
@@ -416,6 +428,8 @@ static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	void *va;
 
 	dma_resv_assert_held(dmabuf->resv);
+	if (p2p_vmap_too_big(priv))
+		return -E2BIG;	/* begin_cpu_access() said so already */
 	if (priv->revoked)
 		va = p2p_vmap_scratch(priv, n);
 	else
@@ -431,12 +445,17 @@ static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	return 0;
 }
 
-/* CPU importers ask here before vmap: -ENODEV while revoked. */
+/*
+ * CPU importers ask here before vmap: -ENODEV while revoked, -E2BIG for a
+ * buffer larger than its BAR (overlapping ranges), which cannot be vmapped.
+ */
 static int p2p_begin_cpu_access(struct dma_buf *dmabuf,
 				enum dma_data_direction dir)
 {
 	struct p2p_dmabuf *priv = dmabuf->priv;
 
+	if (p2p_vmap_too_big(priv))
+		return -E2BIG;
 	return READ_ONCE(priv->revoked) ? -ENODEV : 0;
 }
 
@@ -462,7 +481,7 @@ static void p2p_release(struct dma_buf *dmabuf)
 	}
 	if (priv->scratch)
 		__free_page(priv->scratch);
-	kfree(priv->ranges);
+	kvfree(priv->ranges);
 	kfree(priv);
 }
 
@@ -695,13 +714,13 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	if (ret)
 		goto err_free_ranges;
 
-	priv = kzalloc_obj(*priv, GFP_KERNEL);
+	priv = kzalloc_obj(*priv, GFP_KERNEL_ACCOUNT);
 	if (!priv) {
 		ret = -ENOMEM;
 		goto err_free_ranges;
 	}
-	priv->ranges = kcalloc(req.nr_ranges, sizeof(*priv->ranges),
-			       GFP_KERNEL);
+	priv->ranges = kvcalloc(req.nr_ranges, sizeof(*priv->ranges),
+				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!priv->ranges) {
 		ret = -ENOMEM;
 		goto err_free_priv;
@@ -712,6 +731,11 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 		priv->ranges[i].phys = pci_resource_start(pdev, req.region_index) +
 				       ranges[i].offset;
 	}
+	priv->contiguous = true;
+	for (i = 1; i < req.nr_ranges; i++)
+		if (priv->ranges[i].phys !=
+		    priv->ranges[i - 1].phys + priv->ranges[i - 1].len)
+			priv->contiguous = false;
 	kfree(ranges);
 	ranges = NULL;
 	priv->p2p = p2p;
@@ -762,7 +786,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 err_put_registration:
 	p2p_put_registration(&p2p->core.vdev);
 err_free_priv_ranges:
-	kfree(priv->ranges);
+	kvfree(priv->ranges);
 err_free_priv:
 	kfree(priv);
 err_free_ranges:
