@@ -25,7 +25,10 @@ struct ib_umem_dmabuf_cpu {
 	struct ib_umem_dmabuf umem_dmabuf;	/* must be first: freed by it */
 	/*
 	 * @lock protects @revoked and @map against the copy helpers.  Both
-	 * are also only written under the dma-buf's reservation lock.
+	 * are written under the dma-buf's reservation lock with @lock held,
+	 * so either lock is enough to read them;
+	 * ib_umem_dmabuf_cpu_revoked() reads @revoked with neither
+	 * (READ_ONCE, against the WRITE_ONCE of the revoke).
 	 */
 	spinlock_t lock;
 	bool revoked;
@@ -93,7 +96,7 @@ static void ib_umem_dmabuf_cpu_revoke_locked(struct ib_umem_dmabuf_cpu *cpu,
 
 	dma_resv_assert_held(dmabuf->resv);
 	spin_lock_irqsave(&cpu->lock, flags);
-	cpu->revoked = true;
+	WRITE_ONCE(cpu->revoked, true);
 	map = cpu->map;
 	iosys_map_clear(&cpu->map);
 	spin_unlock_irqrestore(&cpu->lock, flags);
@@ -150,9 +153,10 @@ ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 		goto err_put;
 	}
 	if (!dmabuf->ops->vmap) {
-		ibdev_warn(device,
-			   "dma-buf from %s offers no CPU access (vmap): a software RDMA device cannot use it\n",
-			   dmabuf->exp_name);
+		/* Any user can ask for this at will: ratelimited. */
+		ibdev_warn_ratelimited(device,
+				       "dma-buf from %s offers no CPU access (vmap): a software RDMA device cannot use it\n",
+				       dmabuf->exp_name);
 		ret = -EOPNOTSUPP;
 		goto err_put;
 	}
@@ -234,9 +238,11 @@ void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf)
 	dma_resv_unlock(dmabuf->resv);
 }
 
+/* Context: @cpu->lock held. */
 static int ib_umem_dmabuf_cpu_check(struct ib_umem_dmabuf_cpu *cpu,
 				    u64 offset, size_t len)
 {
+	lockdep_assert_held(&cpu->lock);
 	if (offset > cpu->umem_dmabuf.umem.length ||
 	    len > cpu->umem_dmabuf.umem.length - offset)
 		return -EINVAL;

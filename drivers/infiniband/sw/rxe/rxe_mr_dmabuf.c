@@ -78,8 +78,12 @@ static int rxe_mr_dmabuf_check_atomic(struct rxe_mr *mr, u64 iova)
 		rxe_dbg_mr(mr, "iova out of range\n");
 		return RESPST_ERR_RKEY_VIOLATION;
 	}
-	/* See IBA A19.4.2: atomics must be 8-byte aligned. */
-	if (iova & 7) {
+	/*
+	 * See IBA A19.4.2: atomics must be 8-byte aligned.  What must be
+	 * aligned is the word in the buffer (the MR's offset in the dma-buf
+	 * plus the offset in the MR), not the iova.
+	 */
+	if ((mr->umem->address + (iova - mr->ibmr.iova)) & 7) {
 		rxe_dbg_mr(mr, "iova not aligned\n");
 		return RESPST_ERR_MISALIGNED_ATOMIC;
 	}
