@@ -621,11 +621,18 @@ void p2p_dmabufs_close(struct p2p_device *p2p)
 	mutex_unlock(&p2p->lock);
 }
 
+/*
+ * The ranges' checks, in upstream's order (vfio_pci_dmabuf.c), so that an
+ * input with several faults gets upstream's errno: first every range's
+ * length and alignment and the total size (EINVAL), then each range
+ * against the BAR from its physical start, where start + offset + length
+ * overflowing is EOVERFLOW and an end past the BAR EINVAL.
+ */
 static int p2p_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
-			    u64 bar_len, size_t *total)
+			    phys_addr_t start, u64 bar_len, size_t *total)
 {
 	size_t size = 0;
-	u64 end;
+	u64 addr, end;
 	u32 i;
 
 	for (i = 0; i < nr; i++) {
@@ -634,9 +641,15 @@ static int p2p_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
 			return -EINVAL;
 		if (check_add_overflow(size, (size_t)ranges[i].length, &size))
 			return -EINVAL;
-		if (check_add_overflow(ranges[i].offset, ranges[i].length, &end))
+	}
+	/* dma_iova_try_alloc() WARNs on a size with this bit set. */
+	if ((u64)size & DMA_IOVA_USE_SWIOTLB)
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		if (check_add_overflow((u64)start, ranges[i].offset, &addr) ||
+		    check_add_overflow(addr, ranges[i].length, &end))
 			return -EOVERFLOW;
-		if (end > bar_len)
+		if (end > (u64)start + bar_len)
 			return -EINVAL;
 	}
 	*total = size;
@@ -664,8 +677,10 @@ static int p2p_check_bar(struct pci_dev *pdev, u32 index)
  *
  * Return: the new dma-buf fd; 0 for a successful PROBE; or a negative errno:
  * EINVAL for non-zero flags, no ranges, an I/O-port BAR, bad open_flags or a
- * range that is empty, unaligned or past the BAR's end; EOVERFLOW for a range
- * whose end overflows; E2BIG for more than P2P_MAX_RANGES ranges; ENODEV for
+ * range that is empty, unaligned or past the BAR's end (all ranges' length
+ * and alignment are checked before any range's place in the BAR, as
+ * upstream); EOVERFLOW for a range whose end (BAR start + offset + length)
+ * overflows; E2BIG for more than P2P_MAX_RANGES ranges; ENODEV for
  * a region that is not a present BAR; EOPNOTSUPP for a device without an
  * IOMMU (vfio-noiommu).
  */
@@ -707,6 +722,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	if (IS_ERR(ranges))
 		return PTR_ERR(ranges);
 	ret = p2p_check_ranges(ranges, req.nr_ranges,
+			       pci_resource_start(pdev, req.region_index),
 			       pci_resource_len(pdev, req.region_index), &size);
 	if (ret)
 		goto err_free_ranges;
