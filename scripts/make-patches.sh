@@ -4,6 +4,7 @@
 # series, against Debian's source of that series, in build/patches/<series>/:
 #   1. RDMA/umem: CPU-access import (new file, header, patch 0001)
 #   2. RDMA/rxe: dma-buf MRs (new file, patch 0002)
+#   3... further patches of the series (0003-*.patch on), applied with git am
 # The out-of-tree compat header is folded away.
 set -euo pipefail
 export GIT_AUTHOR_NAME="p2pmr developers" GIT_AUTHOR_EMAIL=p2pmr@localhost
@@ -46,10 +47,18 @@ the attachment."
 every copy path and the atomics go through the umem's MMIO-safe
 helpers.  Once the exporter revokes the buffer, accesses fail with
 access errors and the MR must be registered again."
+	# Further patches of the series (0003 on) are git-format commits of
+	# their own, with their messages.
+	n=2
+	for p in "$top"/drivers/infiniband/patches/$series/*.patch; do
+		case ${p##*/} in 0001-*|0002-*) continue ;; esac
+		git -C "$w" am -q --committer-date-is-author-date < "$p"
+		n=$((n + 1))
+	done
 	out=$top/build/patches/$series
 	rm -rf "$out"
 	mkdir -p "$out"
-	git -C "$w" format-patch -q -o "$out" HEAD~2
+	git -C "$w" format-patch -q -o "$out" HEAD~$n
 	rm -rf "$w"
 	echo "$out: $(ls "$out" | tr '\n' ' ')"
 done

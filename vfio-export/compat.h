@@ -242,4 +242,9 @@ static inline bool p2p_kernel_p2p_ok(struct pci_dev *provider,
 #define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
 #endif
 
+/* 6.14 added it with the two-step DMA API; the size check is harmless before. */
+#ifndef DMA_IOVA_USE_SWIOTLB
+#define DMA_IOVA_USE_SWIOTLB	(1ULL << 63)
+#endif
+
 #endif /* VFIO_PCI_P2P_COMPAT_H */

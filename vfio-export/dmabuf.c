@@ -21,6 +21,7 @@
 
 struct p2p_mapping {
 	struct sg_table sgt;
+	unsigned int sg_ents;	/* entries allocated (orig_nents is 0) */
 	enum p2p_route route;
 	bool use_iova;
 	struct p2p_iova iova;
@@ -111,13 +112,23 @@ static void p2p_put_mapping(struct p2p_dmabuf *priv)
 }
 
 /*
- * A one-range buffer is ioremapped: that maps it with huge pages where size
- * and alignment allow, so a large buffer costs a few page-table entries
- * instead of one per 4 KiB page.  Several ranges need vmap_pfn().
+ * A buffer whose ranges follow each other in the BAR is ioremapped as one
+ * span: that maps it with huge pages where size and alignment allow, so a
+ * large buffer costs a few page-table entries instead of one per 4 KiB page,
+ * and needs no page array.  Other buffers need vmap_pfn().
  */
 static bool p2p_vmap_ioremaps(struct p2p_dmabuf *priv)
 {
-	return priv->nr_ranges == 1;
+	return priv->contiguous;
+}
+
+/*
+ * Overlapping ranges can describe many times the BAR: a CPU mapping is
+ * bounded by the BAR's size, as are the page arrays built for it.
+ */
+static bool p2p_vmap_too_big(struct p2p_dmabuf *priv)
+{
+	return priv->size > pci_resource_len(priv->pdev, priv->bar);
 }
 
 static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
@@ -206,7 +217,7 @@ static int p2p_map_ranges(struct p2p_dmabuf *priv, struct device *dev,
 err_unmap:
 	while (i--)
 		p2p_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
-	return -EIO;
+	return -ENOMEM;	/* as the DMA API and upstream say */
 }
 
 static void p2p_unmap_host(struct p2p_dmabuf *priv, struct device *dev,
@@ -246,10 +257,12 @@ static enum p2p_route p2p_attach_route(struct p2p_dmabuf *priv,
 	}
 	pa->routed = true;
 	if (pa->route == P2P_ROUTE_NONE) {
+		/* Any user can drive this: once per attachment, ratelimited. */
 		if (!pa->warned)
-			dev_warn(&priv->pdev->dev,
-				 "cannot map BAR%u for %s: %s\n", priv->bar,
-				 dev_name(attach->dev), reason);
+			dev_warn_ratelimited(&priv->pdev->dev,
+					     "cannot map BAR%u for %s: %s\n",
+					     priv->bar, dev_name(attach->dev),
+					     reason);
 		pa->warned = true;
 	} else {
 		dev_dbg(&priv->pdev->dev, "BAR%u for %s: %s route, %s\n",
@@ -282,7 +295,8 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	if (p2p_attach_route(priv, attach) == P2P_ROUTE_NONE)
 		return ERR_PTR(-EINVAL);
 
-	m = kzalloc(struct_size(m, addrs, priv->nr_ranges), GFP_KERNEL);
+	m = kvzalloc(struct_size(m, addrs, priv->nr_ranges),
+		     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	m->route = pa->route;
@@ -296,9 +310,10 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 		for (i = 0; i < priv->nr_ranges; i++)
 			nents += p2p_sg_count(priv->ranges[i].len);
 	}
-	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL);
+	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
 		goto err_free_iova;
+	m->sg_ents = nents;
 
 	if (m->route == P2P_ROUTE_BUS)
 		ret = p2p_map_bus(priv, m);
@@ -308,6 +323,11 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 		ret = p2p_map_ranges(priv, attach->dev, m, dir);
 	if (ret)
 		goto err_free_sgt;
+	/*
+	 * DMA addresses only, nothing for CPU walkers: orig_nents 0, as
+	 * upstream's tables (dma_buf_phys_vec_to_sgt()).
+	 */
+	m->sgt.orig_nents = 0;
 
 	priv->nr_mapped++;
 	pa->live++;
@@ -316,12 +336,12 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 
 err_free_sgt:
 	sg_free_table(&m->sgt);
-	kfree(m);
+	kvfree(m);
 	return ERR_PTR(ret);
 err_free_iova:
 	if (m->use_iova)
 		p2p_iova_destroy(attach->dev, &m->iova, 0, dir);
-	kfree(m);
+	kvfree(m);
 	return ERR_PTR(ret);
 }
 
@@ -335,8 +355,10 @@ static void p2p_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
 	dma_resv_assert_held(priv->dmabuf->resv);
 	if (m->route == P2P_ROUTE_HOST_BRIDGE)
 		p2p_unmap_host(priv, attach->dev, m, dir);
+	/* sg_free_table() frees orig_nents entries: give the count back. */
+	m->sgt.orig_nents = m->sg_ents;
 	sg_free_table(&m->sgt);
-	kfree(m);
+	kvfree(m);
 	pa->live--;
 	p2p_put_mapping(priv);
 }
@@ -357,7 +379,8 @@ static void *p2p_vmap_scratch(struct p2p_dmabuf *priv, unsigned long n)
 		if (!priv->scratch)
 			return NULL;
 	}
-	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(n, sizeof(*pages),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pages)
 		return NULL;
 	for (i = 0; i < n; i++)
@@ -376,12 +399,12 @@ static void *p2p_vmap_bar(struct p2p_dmabuf *priv, unsigned long n)
 
 	if (p2p_vmap_ioremaps(priv)) {
 		phys_addr_t phys = priv->ranges[0].phys;
-		size_t len = priv->ranges[0].len;
+		size_t len = priv->size;
 
 		return (void __force *)(priv->prefetch ? ioremap_wc(phys, len) :
 							 ioremap(phys, len));
 	}
-	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
+	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pfns)
 		return NULL;
 	for (i = 0; i < priv->nr_ranges; i++) {
@@ -405,6 +428,8 @@ static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	void *va;
 
 	dma_resv_assert_held(dmabuf->resv);
+	if (p2p_vmap_too_big(priv))
+		return -E2BIG;	/* begin_cpu_access() said so already */
 	if (priv->revoked)
 		va = p2p_vmap_scratch(priv, n);
 	else
@@ -420,12 +445,17 @@ static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	return 0;
 }
 
-/* CPU importers ask here before vmap: -ENODEV while revoked. */
+/*
+ * CPU importers ask here before vmap: -ENODEV while revoked, -E2BIG for a
+ * buffer larger than its BAR (overlapping ranges), which cannot be vmapped.
+ */
 static int p2p_begin_cpu_access(struct dma_buf *dmabuf,
 				enum dma_data_direction dir)
 {
 	struct p2p_dmabuf *priv = dmabuf->priv;
 
+	if (p2p_vmap_too_big(priv))
+		return -E2BIG;
 	return READ_ONCE(priv->revoked) ? -ENODEV : 0;
 }
 
@@ -451,7 +481,7 @@ static void p2p_release(struct dma_buf *dmabuf)
 	}
 	if (priv->scratch)
 		__free_page(priv->scratch);
-	kfree(priv->ranges);
+	kvfree(priv->ranges);
 	kfree(priv);
 }
 
@@ -548,11 +578,13 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
 		return;
 	revoke = p2p_must_revoke(p2p);
 	list_for_each_entry(priv, &p2p->dmabufs, link) {
+		/* Written under p2p->lock too: no resv to take when unchanged. */
+		if (priv->revoked == revoke)
+			continue;
 		if (!get_file_active(&priv->dmabuf->file))
 			continue;	/* being released */
-		if (priv->revoked != revoke)
-			dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u\n",
-				revoke ? "revoking" : "restoring", priv->bar);
+		dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u\n",
+			revoke ? "revoking" : "restoring", priv->bar);
 		p2p_dmabuf_set_revoked(priv, revoke);
 		fput(priv->dmabuf->file);
 	}
@@ -589,11 +621,18 @@ void p2p_dmabufs_close(struct p2p_device *p2p)
 	mutex_unlock(&p2p->lock);
 }
 
+/*
+ * The ranges' checks, in upstream's order (vfio_pci_dmabuf.c), so that an
+ * input with several faults gets upstream's errno: first every range's
+ * length and alignment and the total size (EINVAL), then each range
+ * against the BAR from its physical start, where start + offset + length
+ * overflowing is EOVERFLOW and an end past the BAR EINVAL.
+ */
 static int p2p_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
-			    u64 bar_len, size_t *total)
+			    phys_addr_t start, u64 bar_len, size_t *total)
 {
 	size_t size = 0;
-	u64 end;
+	u64 addr, end;
 	u32 i;
 
 	for (i = 0; i < nr; i++) {
@@ -602,9 +641,15 @@ static int p2p_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
 			return -EINVAL;
 		if (check_add_overflow(size, (size_t)ranges[i].length, &size))
 			return -EINVAL;
-		if (check_add_overflow(ranges[i].offset, ranges[i].length, &end))
+	}
+	/* dma_iova_try_alloc() WARNs on a size with this bit set. */
+	if ((u64)size & DMA_IOVA_USE_SWIOTLB)
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		if (check_add_overflow((u64)start, ranges[i].offset, &addr) ||
+		    check_add_overflow(addr, ranges[i].length, &end))
 			return -EOVERFLOW;
-		if (end > bar_len)
+		if (end > (u64)start + bar_len)
 			return -EINVAL;
 	}
 	*total = size;
@@ -632,8 +677,10 @@ static int p2p_check_bar(struct pci_dev *pdev, u32 index)
  *
  * Return: the new dma-buf fd; 0 for a successful PROBE; or a negative errno:
  * EINVAL for non-zero flags, no ranges, an I/O-port BAR, bad open_flags or a
- * range that is empty, unaligned or past the BAR's end; EOVERFLOW for a range
- * whose end overflows; E2BIG for more than P2P_MAX_RANGES ranges; ENODEV for
+ * range that is empty, unaligned or past the BAR's end (all ranges' length
+ * and alignment are checked before any range's place in the BAR, as
+ * upstream); EOVERFLOW for a range whose end (BAR start + offset + length)
+ * overflows; E2BIG for more than P2P_MAX_RANGES ranges; ENODEV for
  * a region that is not a present BAR; EOPNOTSUPP for a device without an
  * IOMMU (vfio-noiommu).
  */
@@ -675,6 +722,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	if (IS_ERR(ranges))
 		return PTR_ERR(ranges);
 	ret = p2p_check_ranges(ranges, req.nr_ranges,
+			       pci_resource_start(pdev, req.region_index),
 			       pci_resource_len(pdev, req.region_index), &size);
 	if (ret)
 		goto err_free_ranges;
@@ -682,13 +730,13 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	if (ret)
 		goto err_free_ranges;
 
-	priv = kzalloc_obj(*priv, GFP_KERNEL);
+	priv = kzalloc_obj(*priv, GFP_KERNEL_ACCOUNT);
 	if (!priv) {
 		ret = -ENOMEM;
 		goto err_free_ranges;
 	}
-	priv->ranges = kcalloc(req.nr_ranges, sizeof(*priv->ranges),
-			       GFP_KERNEL);
+	priv->ranges = kvcalloc(req.nr_ranges, sizeof(*priv->ranges),
+				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!priv->ranges) {
 		ret = -ENOMEM;
 		goto err_free_priv;
@@ -699,6 +747,11 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 		priv->ranges[i].phys = pci_resource_start(pdev, req.region_index) +
 				       ranges[i].offset;
 	}
+	priv->contiguous = true;
+	for (i = 1; i < req.nr_ranges; i++)
+		if (priv->ranges[i].phys !=
+		    priv->ranges[i - 1].phys + priv->ranges[i - 1].len)
+			priv->contiguous = false;
 	kfree(ranges);
 	ranges = NULL;
 	priv->p2p = p2p;
@@ -749,7 +802,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 err_put_registration:
 	p2p_put_registration(&p2p->core.vdev);
 err_free_priv_ranges:
-	kfree(priv->ranges);
+	kvfree(priv->ranges);
 err_free_priv:
 	kfree(priv);
 err_free_ranges:

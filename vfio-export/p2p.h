@@ -68,6 +68,7 @@ struct p2p_dmabuf {
 	u32 nr_ranges;
 	size_t size;
 	struct p2p_range *ranges;
+	bool contiguous;	/* each range starts where the previous ends */
 	/*
 	 * @revoked and @dead are written under dmabuf->resv and p2p->lock;
 	 * readers hold either.  @dead: the device closed, never un-revoked.

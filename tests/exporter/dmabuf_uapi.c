@@ -249,6 +249,20 @@ int main(int argc, char **argv)
 	r[0] = (struct vfio_region_dma_range)R(0, PAGE);
 	r[1] = (struct vfio_region_dma_range)R(0, bar_size + PAGE);
 	expect("second-range-bad", export_ranges(2, 2, r), EINVAL, 0);
+	/*
+	 * Upstream's order (issue 12, item 10): every range's length and
+	 * alignment first (EINVAL), then each range against the BAR, where
+	 * BAR start + offset (+ length) overflowing is EOVERFLOW.
+	 */
+	r[0] = (struct vfio_region_dma_range)R(-PAGE, PAGE);
+	r[1] = (struct vfio_region_dma_range)R(0, 0);
+	expect("overflow-then-empty", export_ranges(2, 2, r), EINVAL, 0);
+	r[0] = (struct vfio_region_dma_range)R(-2 * PAGE, 4 * PAGE);
+	r[1] = (struct vfio_region_dma_range)R(100, PAGE);
+	expect("overflow-then-unaligned", export_ranges(2, 2, r), EINVAL, 0);
+	/* Offset + length fits in 64 bits, BAR start + offset does not. */
+	r[0] = (struct vfio_region_dma_range)R(-2 * PAGE, PAGE);
+	expect("bar-start-overflow", export_ranges(2, 1, r), EOVERFLOW, 0);
 
 	if (ours) {
 		/* Bounded kernel memory per call. */

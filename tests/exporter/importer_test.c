@@ -30,6 +30,7 @@
 #include <linux/vfio.h>
 
 #include "p2pmr.h"
+#include "../../vfio-export/vfio_dmabuf_uapi.h"
 #include "../lib/importer.h"
 #include "../lib/sysfs.h"
 #include "../lib/tap.h"
@@ -185,6 +186,9 @@ static void test_map_and_cpu(void)
 		tap_result(!ret && m.length == 7 * PAGE,
 			   "multi-range map covers 7 pages (%d, %llu)", ret,
 			   (unsigned long long)m.length);
+		tap_result(!m.orig_nents,
+			   "multi-range map is DMA-only: orig_nents 0 (%u)",
+			   m.orig_nents);
 		if (kernel_7 && !strcmp(route, "host-bridge"))
 			tap_result(m.nents == 1 && m.contiguous,
 				   "multi-range map is one contiguous IOVA range (%u segments)",
@@ -585,6 +589,50 @@ static void test_probe_no_revoke(void)
 	close(buf);
 }
 
+/*
+ * Overlapping ranges: 65536 times the first 16 MiB of the BAR is a 1 TiB
+ * buffer.  Exporting it is allowed (as upstream); a CPU mapping of it is
+ * refused with E2BIG before anything is allocated for it (a page array
+ * for 1 TiB is 2 GiB: past INT_MAX, kvmalloc() WARNs).  libp2pmr refuses
+ * overlapping ranges, so the buffer is asked for with the raw ioctl.
+ */
+static void test_vmap_bounded(void)
+{
+	const uint32_t n = 65536;
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_dma_buf buf;
+	} *req;
+	size_t argsz = sizeof(*req) + n * sizeof(struct vfio_region_dma_range);
+	int buf, fd, ret;
+	uint32_t i;
+
+	req = calloc(1, argsz);
+	req->hdr.argsz = argsz;
+	req->hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	req->buf.region_index = 2;
+	req->buf.open_flags = O_RDWR | O_CLOEXEC;
+	req->buf.nr_ranges = n;
+	for (i = 0; i < n; i++)
+		req->buf.dma_ranges[i] = (struct vfio_region_dma_range){
+			.offset = 0, .length = 16 << 20 };
+	buf = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_FEATURE, req);
+	if (buf < 0)
+		buf = -errno;
+	free(req);
+	tap_result(buf >= 0, "1 TiB of overlapping ranges exported (%d)", buf);
+	if (buf < 0)
+		return;
+	fd = importer(buf, 0);
+	ret = fd < 0 ? fd : imp_call(fd, IMP_VMAP, NULL);
+	tap_result(ret == -E2BIG,
+		   "vmap of a buffer larger than its BAR refused with E2BIG (%s)",
+		   ret ? strerror(-ret) : "mapped");
+	if (fd >= 0)
+		close(fd);
+	close(buf);
+}
+
 static void test_starts_revoked(void)
 {
 	int buf, fd;
@@ -788,6 +836,7 @@ int main(int argc, char **argv)
 	test_fence_wait();
 	test_slow_cpu_importer();
 	test_command_race();
+	test_vmap_bounded();
 	test_starts_revoked();
 	test_buffer_closed_first();
 	test_device_close();

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <rdma/ib_umem_dmabuf_cpu.h>
 
+#include "core_priv.h"
 #include "p2pmr_compat.h"
 #include "uverbs.h"
 
@@ -24,7 +25,10 @@ struct ib_umem_dmabuf_cpu {
 	struct ib_umem_dmabuf umem_dmabuf;	/* must be first: freed by it */
 	/*
 	 * @lock protects @revoked and @map against the copy helpers.  Both
-	 * are also only written under the dma-buf's reservation lock.
+	 * are written under the dma-buf's reservation lock with @lock held,
+	 * so either lock is enough to read them;
+	 * ib_umem_dmabuf_cpu_revoked() reads @revoked with neither
+	 * (READ_ONCE, against the WRITE_ONCE of the revoke).
 	 */
 	spinlock_t lock;
 	bool revoked;
@@ -92,7 +96,7 @@ static void ib_umem_dmabuf_cpu_revoke_locked(struct ib_umem_dmabuf_cpu *cpu,
 
 	dma_resv_assert_held(dmabuf->resv);
 	spin_lock_irqsave(&cpu->lock, flags);
-	cpu->revoked = true;
+	WRITE_ONCE(cpu->revoked, true);
 	map = cpu->map;
 	iosys_map_clear(&cpu->map);
 	spin_unlock_irqrestore(&cpu->lock, flags);
@@ -149,9 +153,10 @@ ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 		goto err_put;
 	}
 	if (!dmabuf->ops->vmap) {
-		ibdev_warn(device,
-			   "dma-buf from %s offers no CPU access (vmap): a software RDMA device cannot use it\n",
-			   dmabuf->exp_name);
+		/* Any user can ask for this at will: ratelimited. */
+		ibdev_warn_ratelimited(device,
+				       "dma-buf from %s offers no CPU access (vmap): a software RDMA device cannot use it\n",
+				       dmabuf->exp_name);
 		ret = -EOPNOTSUPP;
 		goto err_put;
 	}
@@ -233,9 +238,11 @@ void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf)
 	dma_resv_unlock(dmabuf->resv);
 }
 
+/* Context: @cpu->lock held. */
 static int ib_umem_dmabuf_cpu_check(struct ib_umem_dmabuf_cpu *cpu,
 				    u64 offset, size_t len)
 {
+	lockdep_assert_held(&cpu->lock);
 	if (offset > cpu->umem_dmabuf.umem.length ||
 	    len > cpu->umem_dmabuf.umem.length - offset)
 		return -EINVAL;
@@ -297,6 +304,62 @@ int ib_umem_dmabuf_cpu_copy_from(struct ib_umem_dmabuf_cpu *cpu, void *dst,
 	return ret;
 }
 EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_from);
+
+/**
+ * ib_umem_dmabuf_cpu_atomic - 8-byte atomic read-modify-write in the buffer.
+ * @cpu: the umem
+ * @offset: offset from the start of the umem, 8-byte aligned in the buffer
+ * @op: what to do with the word
+ * @compare: the value to compare with, for %IB_UMEM_DMABUF_CPU_CMP_SWAP
+ * @val: the value to add (%IB_UMEM_DMABUF_CPU_FETCH_ADD), to swap in
+ *	(%IB_UMEM_DMABUF_CPU_CMP_SWAP) or to write (%IB_UMEM_DMABUF_CPU_WRITE)
+ * @orig: the word before the operation, if not NULL
+ *
+ * The word is read and written with single 8-byte accesses (readq/writeq
+ * on MMIO, READ_ONCE/WRITE_ONCE on memory), so a device or a CPU looking
+ * at the buffer never sees half an update.  The read-modify-write is atomic
+ * against the other users of this umem's copy helpers only; callers that
+ * need more (other umems over the same buffer) serialise around it.
+ *
+ * Context: any; takes a spinlock with interrupts disabled.
+ * Return: 0, -EINVAL out of range or misaligned, -EFAULT after revocation.
+ */
+int ib_umem_dmabuf_cpu_atomic(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
+			      enum ib_umem_dmabuf_cpu_atomic_op op,
+			      u64 compare, u64 val, u64 *orig)
+{
+	unsigned long flags;
+	size_t pos;
+	u64 old;
+	int ret;
+
+	spin_lock_irqsave(&cpu->lock, flags);
+	ret = ib_umem_dmabuf_cpu_check(cpu, offset, sizeof(u64));
+	pos = cpu->umem_dmabuf.umem.address + offset;
+	if (!ret && !IS_ALIGNED(pos, sizeof(u64)))
+		ret = -EINVAL;
+	if (ret)
+		goto out;
+	old = iosys_map_rd(&cpu->map, pos, u64);
+	switch (op) {
+	case IB_UMEM_DMABUF_CPU_FETCH_ADD:
+		iosys_map_wr(&cpu->map, pos, u64, old + val);
+		break;
+	case IB_UMEM_DMABUF_CPU_CMP_SWAP:
+		if (old == compare)
+			iosys_map_wr(&cpu->map, pos, u64, val);
+		break;
+	case IB_UMEM_DMABUF_CPU_WRITE:
+		iosys_map_wr(&cpu->map, pos, u64, val);
+		break;
+	}
+	if (orig)
+		*orig = old;
+out:
+	spin_unlock_irqrestore(&cpu->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL(ib_umem_dmabuf_cpu_atomic);
 
 /**
  * ib_umem_dmabuf_cpu_revoked - Whether the exporter revoked the buffer.

@@ -271,6 +271,7 @@ static int imp_map(struct imp *imp, struct imp_map __user *uarg)
 			ret = -EFAULT;
 	}
 	out.contiguous = imp_contiguous(sgt);
+	out.orig_nents = sgt->orig_nents;
 out:
 	dma_resv_unlock(imp->dmabuf->resv);
 	if (!ret && copy_to_user(uarg, &out, sizeof(out)))

@@ -47,6 +47,8 @@ struct imp_map {
 	__u32 contiguous;	/* out: segments adjacent in DMA space */
 	__u64 dma_addr;		/* out: first segment */
 	__u64 length;		/* out: total */
+	__u32 orig_nents;	/* out: CPU entries (0 for DMA-only tables) */
+	__u32 pad;
 };
 
 struct imp_cpu {

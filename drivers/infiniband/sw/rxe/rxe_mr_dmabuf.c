@@ -78,53 +78,62 @@ static int rxe_mr_dmabuf_check_atomic(struct rxe_mr *mr, u64 iova)
 		rxe_dbg_mr(mr, "iova out of range\n");
 		return RESPST_ERR_RKEY_VIOLATION;
 	}
-	/* See IBA A19.4.2: atomics must be 8-byte aligned. */
-	if (iova & 7) {
+	/*
+	 * See IBA A19.4.2: atomics must be 8-byte aligned.  What must be
+	 * aligned is the word in the buffer (the MR's offset in the dma-buf
+	 * plus the offset in the MR), not the iova.
+	 */
+	if ((mr->umem->address + (iova - mr->ibmr.iova)) & 7) {
 		rxe_dbg_mr(mr, "iova not aligned\n");
 		return RESPST_ERR_MISALIGNED_ATOMIC;
 	}
 	return RESPST_NONE;
 }
 
+/* The responder's state for an error of ib_umem_dmabuf_cpu_atomic(). */
+static int rxe_mr_dmabuf_atomic_err(struct rxe_mr *mr, int err)
+{
+	if (!err)
+		return RESPST_NONE;
+	if (err == -EINVAL) {
+		/* The word is not 8-byte aligned in the buffer itself. */
+		rxe_dbg_mr(mr, "dma-buf word not aligned\n");
+		return RESPST_ERR_MISALIGNED_ATOMIC;
+	}
+	rxe_dbg_mr(mr, "dma-buf atomic failed (revoked?), err = %d\n", err);
+	return RESPST_ERR_RKEY_VIOLATION;
+}
+
 /*
- * Atomics on a dma-buf MR: a read-modify-write through the copy helpers
- * under rxe's atomic_ops_lock, which makes them atomic with respect to all
- * other rxe atomics, as for host memory.  (A PCIe device writing the same
- * word concurrently is not excluded: that needs a real atomic-capable NIC.)
+ * Atomics on a dma-buf MR: a read-modify-write with single 8-byte accesses
+ * (ib_umem_dmabuf_cpu_atomic()), under rxe's atomic_ops_lock, which makes
+ * them atomic with respect to all other rxe atomics, as for host memory,
+ * also those through another MR over the same buffer.  (A PCIe device
+ * writing the same word concurrently is not excluded: that needs a real
+ * atomic-capable NIC.)
  */
 int rxe_mr_dmabuf_atomic_op(struct rxe_mr *mr, u64 iova, int opcode,
 			    u64 compare, u64 swap_add, u64 *orig_val,
 			    spinlock_t *atomic_lock)
 {
-	struct ib_umem_dmabuf_cpu *cpu = rxe_mr_dmabuf(mr);
-	u64 offset = iova - mr->ibmr.iova;
-	u64 value;
+	enum ib_umem_dmabuf_cpu_atomic_op op;
 	int err;
 
 	err = rxe_mr_dmabuf_check_atomic(mr, iova);
 	if (err != RESPST_NONE)
 		return err;
 
+	op = opcode == IB_OPCODE_RC_COMPARE_SWAP ? IB_UMEM_DMABUF_CPU_CMP_SWAP :
+						   IB_UMEM_DMABUF_CPU_FETCH_ADD;
 	spin_lock_bh(atomic_lock);
-	err = ib_umem_dmabuf_cpu_copy_from(cpu, &value, offset, sizeof(value));
-	if (!err) {
-		*orig_val = value;
-		if (opcode == IB_OPCODE_RC_COMPARE_SWAP) {
-			if (value == compare)
-				value = swap_add;
-		} else {
-			value += swap_add;
-		}
-		err = ib_umem_dmabuf_cpu_copy_to(cpu, offset, &value,
-						 sizeof(value));
-	}
+	err = ib_umem_dmabuf_cpu_atomic(rxe_mr_dmabuf(mr), iova - mr->ibmr.iova,
+					op, compare, swap_add, orig_val);
 	spin_unlock_bh(atomic_lock);
-	return err ? RESPST_ERR_RKEY_VIOLATION : RESPST_NONE;
+	return rxe_mr_dmabuf_atomic_err(mr, err);
 }
 
 int rxe_mr_dmabuf_atomic_write(struct rxe_mr *mr, u64 iova, u64 value)
 {
-	struct ib_umem_dmabuf_cpu *cpu = rxe_mr_dmabuf(mr);
 	int err;
 
 	err = rxe_mr_dmabuf_check_atomic(mr, iova);
@@ -132,9 +141,10 @@ int rxe_mr_dmabuf_atomic_write(struct rxe_mr *mr, u64 iova, u64 value)
 		return err;
 	/* Do the atomic write after all prior writes have been posted. */
 	wmb();
-	err = ib_umem_dmabuf_cpu_copy_to(cpu, iova - mr->ibmr.iova, &value,
-					 sizeof(value));
-	return err ? RESPST_ERR_RKEY_VIOLATION : RESPST_NONE;
+	err = ib_umem_dmabuf_cpu_atomic(rxe_mr_dmabuf(mr), iova - mr->ibmr.iova,
+					IB_UMEM_DMABUF_CPU_WRITE, 0, value,
+					NULL);
+	return rxe_mr_dmabuf_atomic_err(mr, err);
 }
 
 /* Nothing is cached on the CPU side of a dma-buf MR: order and go. */
