@@ -65,7 +65,7 @@ static const struct xfer reads[] = {
 	  0x340400, 103 },
 	{ "512 KiB (MDTS) into the CMB", CMB, 53000, 1024, 0x400000, 104 },
 	{ "7 shuffled CMB pages", CMB_SCATTER, 55000, 56, 0x480000, 105 },
-	{ "16 scattered host pages in reverse order", HOST_SCATTER, 54000,
+	{ "16 scattered host pages in reverse order", HOST_SCATTER, 56000,
 	  128, 0, 106 },
 };
 
@@ -367,8 +367,13 @@ static int run(const char *bdf, uint64_t img_mib, uint64_t cmb_mib)
 		      p2pmr_nvme_rw(qp, P2PMR_NVME_CMD_READ, NSID,
 				    ns.nsze - 4, 8, &b),
 		      P2PMR_NVME_SC_LBA_RANGE);
-	expect_status("write to namespace 99",
+	/* NVMe 1.4 6.1.5: an inactive NSID is an invalid field, one out of
+	 * range (0, or over NN) an invalid namespace. */
+	expect_status("write to namespace 99 (inactive)",
 		      p2pmr_nvme_rw(qp, P2PMR_NVME_CMD_WRITE, 99, 0, 8, &b),
+		      P2PMR_NVME_SC_INVALID_FIELD);
+	expect_status("write to namespace 0",
+		      p2pmr_nvme_rw(qp, P2PMR_NVME_CMD_WRITE, 0, 0, 8, &b),
 		      P2PMR_NVME_SC_INVALID_NS);
 	sqe = (struct p2pmr_nvme_sqe){ .opc = 0x7f, .nsid = NSID };
 	expect_status("I/O opcode 0x7f", p2pmr_nvme_exec(qp, &sqe, NULL, NULL),

@@ -377,6 +377,7 @@ static int ctrl_init(struct p2pmr_nvme *n, const struct p2pmr_nvme_opts *o)
 		if (ret)
 			return ret;
 	}
+	n->max_xfer = NVME_PAGE;	/* until Identify gives MDTS */
 	n->admin.ctrl = n;
 	n->admin.qid = NVME_ADMIN_QID;
 	n->admin.depth = n->admin_depth;
