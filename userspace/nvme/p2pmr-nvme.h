@@ -306,7 +306,8 @@ uint16_t p2pmr_nvme_qp_id(const struct p2pmr_nvme_qp *qp);
  *	doorbell, without waiting.
  * @qp: queue pair
  * @sqe: the command; its cid is chosen here, and prp1/prp2 set from @buf
- * @buf: the data buffer, or NULL for a command without data
+ * @buf: the data buffer, or NULL: prp1/prp2 are then sent as the caller
+ *	set them (a Create I/O queue command's queue address, or zero)
  *
  * The PRP list, when the buffer spans more than two pages, lives in host
  * memory of the queue pair reserved for this cid until its completion is
