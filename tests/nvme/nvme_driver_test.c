@@ -8,6 +8,8 @@
  *   nvme_driver_test run BDF MIB CMB  the subtests, TAP (in the guest)
  *   nvme_driver_test check IMAGE      the write regions hold what the guest
  *                                     wrote, and nothing spilled (after)
+ *   nvme_driver_test fill|checkrange IMAGE LBA NLB SEED
+ *                                     one region, for other cases
  *
  * Writes go from the CMB (and from scattered host pages), reads come into
  * the CMB; buffers of one, two and many pages (PRP lists in host memory
@@ -434,9 +436,52 @@ static int run(const char *bdf, uint64_t img_mib, uint64_t cmb_mib)
 	return tap_done();
 }
 
+/* One region of @nlb blocks at @lba: write pattern @seed, or check it. */
+static int range(const char *img, int wr, const char *a, const char *b,
+		 const char *c)
+{
+	uint64_t lba, nlb, seed;
+	uint8_t *buf;
+	size_t len;
+	long bad;
+	int fd, ret = 1;
+
+	if (p2pmr_parse_size(a, &lba) || p2pmr_parse_size(b, &nlb) ||
+	    p2pmr_parse_size(c, &seed) || !nlb || nlb > 1 << 20)
+		return 2;
+	len = nlb * LBA;
+	buf = malloc(len);
+	fd = open(img, wr ? O_RDWR : O_RDONLY);
+	if (!buf || fd < 0) {
+		perror(img);
+		return 1;
+	}
+	if (wr) {
+		pattern_fill(buf, len, seed, 0);
+		ret = pwrite(fd, buf, len, lba * LBA) != (ssize_t)len;
+	} else if (pread(fd, buf, len, lba * LBA) == (ssize_t)len) {
+		bad = pattern_check(buf, len, seed, 0);
+		ret = bad >= 0;
+		printf("%s: image: LBA %llu, %llu blocks, pattern %llu%s",
+		       ret ? "FAIL" : "ok", (unsigned long long)lba,
+		       (unsigned long long)nlb, (unsigned long long)seed,
+		       ret ? ": differs at byte " : "\n");
+		if (ret)
+			printf("%ld\n", bad);
+	}
+	close(fd);
+	free(buf);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t mib, cmb_mib;
+
+	if (argc == 6 && !strcmp(argv[1], "fill"))
+		return range(argv[2], 1, argv[3], argv[4], argv[5]);
+	if (argc == 6 && !strcmp(argv[1], "checkrange"))
+		return range(argv[2], 0, argv[3], argv[4], argv[5]);
 
 	if (argc == 3 && !strcmp(argv[1], "init"))
 		return image_rw(argv[2], 1);
@@ -448,6 +493,7 @@ int main(int argc, char **argv)
 		return run(argv[2], mib, cmb_mib);
 	fprintf(stderr,
 		"usage: nvme_driver_test init|check IMAGE\n"
+		"       nvme_driver_test fill|checkrange IMAGE LBA NLB SEED\n"
 		"       nvme_driver_test run BDF IMAGE_MIB CMB_MIB\n");
 	return 2;
 }

@@ -31,3 +31,10 @@ $(UNIT_DIR)/libp2pmr-nvme-san.a: $(NVMESRC:%.c=$(UNIT_DIR)/%.o)
 $(UNIT_DIR)/test_nvme: $(UNIT_DIR)/libp2pmr-nvme-san.a
 $(UNIT_DIR)/test_nvme: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvme-san.a \
 	$(UNIT_DIR)/libp2pmr-san.a
+
+# The CMB as an RDMA MR (case nvme-cmb-rdma): verbs, so not static.
+$(BUILD)/tests/nvme_cmb_rdma: ../tests/nvme/nvme_cmb_rdma.c ../tests/importer/rdma_lib.h $(BUILD)/libp2pmr-nvme.a $(BUILD)/libp2pmr.a $(TESTHDRS) nvme/p2pmr-nvme.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Invme -o $@ $< $(BUILD)/libp2pmr-nvme.a $(BUILD)/libp2pmr.a -libverbs -lpthread
+
+all: $(BUILD)/tests/nvme_cmb_rdma
