@@ -9,7 +9,7 @@
 # LBAs in the image after the VM; the read region is filled before the boot.
 # vm: --nvme 64 --nvme-cmb 16 --nvme-init 'build/user/tests/nvme_driver_test fill $VMDIR/nvme.img 72000 1024 202'
 # timeout: 480
-# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 70000 1024 201 && $t checkrange $VMDIR/nvme.img 71000 8 203
+# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 70000 1024 201 && $t checkrange $VMDIR/nvme.img 74000 8 203
 . tests/lib/guest.sh
 
 NVME=$(lspci -Dn -d 1b36:0010 | awk 'NR == 1 {print $1}')

@@ -36,10 +36,10 @@ static const struct {
 	uint64_t cmb_off;
 	uint64_t seed;
 } xf[] = {
-	{ "host write of 4 KiB", 1, 71000, 8, 0x000000, 203 },
+	{ "host write of 4 KiB", 1, 74000, 8, 0x000000, 203 },
 	{ "host write of 512 KiB", 1, 70000, 1024, 0x100000, 201 },
 	{ "host read of 512 KiB", 0, 72000, 1024, 0x200000, 202 },
-	{ "host read of 4 KiB (the 4 KiB just written)", 0, 71000, 8,
+	{ "host read of 4 KiB (the 4 KiB just written)", 0, 74000, 8,
 	  0x300000, 203 },
 };
 
