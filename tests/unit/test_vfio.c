@@ -5,7 +5,8 @@
  * and type1 IOMMU requests, against a fake sysfs and /dev in a temporary
  * directory.  Covered: groups and containers shared by reference count,
  * p2pmr_dev_open_ex()'s container attribute, failures that leak nothing,
- * p2pmr_dma_map()/p2pmr_dma_unmap() and the IOVA allocator, the parsing of
+ * p2pmr_dma_map()/p2pmr_dma_unmap() and the IOVA allocator,
+ * p2pmr_iova_reserve()/p2pmr_iova_unreserve(), the parsing of
  * VFIO_IOMMU_GET_INFO's capability chain.
  */
 #include <dirent.h>
@@ -442,6 +443,76 @@ static void test_dma_map(void **state)
 	free(buf);
 }
 
+/* Reserved windows: the allocator steps over them, nothing is mapped. */
+static void test_iova_reserve(void **state)
+{
+	size_t page = p2pmr_page_size();
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_CONTAINER };
+	struct p2pmr_dev *a, *b;
+	uint64_t iova, iova2;
+	char *buf;
+
+	(void)state;
+	buf = aligned_alloc(page, 4 * page);
+	assert_non_null(buf);
+	a = open_ok("00:10.0", NULL);
+	attr.container = a;
+	b = open_ok("00:11.0", &attr);
+
+	/* Pages 1-2 reserved through one device: the other maps above. */
+	assert_int_equal(p2pmr_iova_reserve(a, page, 2 * page), 0);
+	assert_int_equal(k.maps, 0);
+	assert_int_equal(p2pmr_dma_map(b, buf, page, P2PMR_DMA_READ, &iova),
+			 0);
+	assert_int_equal(iova, 3 * page);
+	/* A window outside the usable ranges (the MSI hole) is fine too. */
+	assert_int_equal(p2pmr_iova_reserve(b, 0xfee00000, 0x100000), 0);
+
+	/* Overlaps with a reservation or a mapping are refused. */
+	assert_fails_with(p2pmr_iova_reserve(b, 2 * page, 2 * page), -EEXIST,
+			  "overlaps the reservation at");
+	assert_int_equal(errno, EEXIST);
+	assert_fails_with(p2pmr_iova_reserve(a, 3 * page, page), -EEXIST,
+			  "overlaps the mapping at");
+	assert_fails_with(p2pmr_iova_reserve(a, 0, 2 * page), -EEXIST,
+			  "overlaps the reservation");
+	/* Bad arguments, before anything is recorded. */
+	assert_fails_with(p2pmr_iova_reserve(a, page + 1, page), -EINVAL,
+			  "multiples of the page size");
+	assert_fails_with(p2pmr_iova_reserve(a, 8 * page, 0), -EINVAL,
+			  "multiples of the page size");
+	assert_fails_with(p2pmr_iova_reserve(a, -(uint64_t)page, 2 * page),
+			  -EINVAL, "must not wrap");
+	/* The very last page is a valid window. */
+	assert_int_equal(p2pmr_iova_reserve(a, -(uint64_t)page, page), 0);
+
+	/* Unmap and unreserve do not mix. */
+	assert_fails_with(p2pmr_dma_unmap(a, page, 2 * page), -ENOENT,
+			  "no mapping of");
+	assert_fails_with(p2pmr_iova_unreserve(a, iova, page), -ENOENT,
+			  "no reservation of");
+	assert_fails_with(p2pmr_iova_unreserve(a, page, page), -ENOENT,
+			  "no reservation of 4096 bytes at IOVA 0x1000");
+	assert_int_equal(k.unmaps, 0);
+	assert_int_equal(p2pmr_iova_unreserve(b, page, 2 * page), 0);
+	assert_int_equal(k.unmaps, 0);
+	/* The window is free again, first fit. */
+	assert_int_equal(p2pmr_dma_map(a, buf, 2 * page, P2PMR_DMA_WRITE,
+				       &iova2), 0);
+	assert_int_equal(iova2, page);
+	assert_int_equal(p2pmr_dma_unmap(a, iova2, 2 * page), 0);
+	assert_int_equal(p2pmr_dma_unmap(a, iova, page), 0);
+	assert_int_equal(k.unmaps, 2);
+
+	/* Closing the container forgets reservations with the mappings. */
+	p2pmr_dev_close(a);
+	p2pmr_dev_close(b);
+	a = open_ok("00:10.0", NULL);
+	assert_int_equal(p2pmr_iova_reserve(a, 0xfee00000, 0x100000), 0);
+	p2pmr_dev_close(a);
+	free(buf);
+}
+
 static void test_get_info_fails(void **state)
 {
 	struct p2pmr_dev *dev;
@@ -582,8 +653,8 @@ static void test_iova_alloc(void **state)
 					  &iova), 0);
 	assert_int_equal(iova, 0x1000);
 	/* Gaps are reused when large enough. */
-	m[0] = (struct p2pmr_mapping){ 0x1000, 0x1000 };
-	m[1] = (struct p2pmr_mapping){ 0x3000, 0x1000 };
+	m[0] = (struct p2pmr_mapping){ .iova = 0x1000, .length = 0x1000 };
+	m[1] = (struct p2pmr_mapping){ .iova = 0x3000, .length = 0x1000 };
 	assert_int_equal(p2pmr_iova_alloc(two, 2, m, 2, 0x1000, 0x1000,
 					  &iova), 0);
 	assert_int_equal(iova, 0x2000);
@@ -595,7 +666,7 @@ static void test_iova_alloc(void **state)
 					  &iova), 0);
 	assert_int_equal(iova, 0x10000);
 	/* What does not fit below the hole goes above it. */
-	m[0] = (struct p2pmr_mapping){ 0x1000, 0xfedfe000 };
+	m[0] = (struct p2pmr_mapping){ .iova = 0x1000, .length = 0xfedfe000 };
 	assert_int_equal(p2pmr_iova_alloc(two, 2, m, 1, 0x2000, 0x1000,
 					  &iova), 0);
 	assert_int_equal(iova, 0xfef00000);
@@ -615,10 +686,10 @@ static void test_iova_alloc(void **state)
 	assert_int_equal(p2pmr_iova_alloc(top, 1, NULL, 0, 0x10000, 0x1000,
 					  &iova), 0);
 	assert_int_equal(iova, 0xffffffffffff0000ULL);
-	m[0] = (struct p2pmr_mapping){ 0xffffffffffff0000ULL, 0x10000 };
+	m[0] = (struct p2pmr_mapping){ .iova = 0xffffffffffff0000ULL, .length = 0x10000 };
 	assert_int_equal(p2pmr_iova_alloc(top, 1, m, 1, 0x1000, 0x1000,
 					  &iova), -ENOSPC);
-	m[0] = (struct p2pmr_mapping){ 0xffffffffffff0000ULL, 0x8000 };
+	m[0] = (struct p2pmr_mapping){ .iova = 0xffffffffffff0000ULL, .length = 0x8000 };
 	assert_int_equal(p2pmr_iova_alloc(top, 1, m, 1, 0x8000, 0x1000,
 					  &iova), 0);
 	assert_int_equal(iova, 0xffffffffffff8000ULL);
@@ -635,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup(test_container_attr, each),
 		cmocka_unit_test_setup(test_open_failures, each),
 		cmocka_unit_test_setup(test_dma_map, each),
+		cmocka_unit_test_setup(test_iova_reserve, each),
 		cmocka_unit_test_setup(test_get_info_fails, each),
 		cmocka_unit_test_setup(test_dma_threads, each),
 		cmocka_unit_test(test_iova_ranges),

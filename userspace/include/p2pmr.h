@@ -197,6 +197,40 @@ int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
  */
 int p2pmr_dma_unmap(struct p2pmr_dev *dev, uint64_t iova, size_t length);
 
+/**
+ * p2pmr_iova_reserve() - Keep p2pmr_dma_map() away from a range of IOVAs.
+ * @dev: an open device (not an adopted one)
+ * @iova: start of the range, aligned to p2pmr_page_size()
+ * @length: its length, a non-zero multiple of p2pmr_page_size()
+ *
+ * Some devices decode addresses of their own before the IOMMU sees them:
+ * an NVMe controller serves a PRP that falls inside its controller memory
+ * buffer (CMB) from the CMB, whatever the IOMMU maps there.  A userspace
+ * driver reserves such windows (the CMB's controller address, its BARs'
+ * bus addresses) so that no host memory mapped for DMA gets an IOVA
+ * inside them.  Nothing is mapped; the range may lie outside the usable
+ * IOVA ranges.  The reservation serves every device of the container and
+ * stays until p2pmr_iova_unreserve() or until the container's last device
+ * closes.
+ *
+ * Return: 0; -EINVAL bad alignment or length, a range that wraps past the
+ * top of the address space, or an adopted device; -EEXIST the range
+ * overlaps a mapping or a reservation of the container; -ENOMEM.
+ */
+int p2pmr_iova_reserve(struct p2pmr_dev *dev, uint64_t iova, uint64_t length);
+
+/**
+ * p2pmr_iova_unreserve() - Undo a p2pmr_iova_reserve().
+ * @dev: an open device of the same container
+ * @iova: the @iova given to p2pmr_iova_reserve()
+ * @length: the @length given to it
+ *
+ * Return: 0; -ENOENT no reservation of @length bytes at @iova in this
+ * container; -EINVAL an adopted device.
+ */
+int p2pmr_iova_unreserve(struct p2pmr_dev *dev, uint64_t iova,
+			 uint64_t length);
+
 /** Region flags reported by p2pmr_query_region(). */
 enum {
 	P2PMR_REGION_READ	= 1 << 0,

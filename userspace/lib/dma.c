@@ -2,7 +2,8 @@
 /*
  * Host memory for DMA by the devices of a container: VFIO_IOMMU_MAP_DMA at
  * IOVAs picked inside the ranges the kernel reports as usable.  The
- * allocator is first fit over the container's sorted list of mappings;
+ * allocator is first fit over the container's sorted list of mappings and
+ * reservations (windows a device decodes itself, such as an NVMe CMB);
  * containers hold a handful of large mappings, not thousands.
  */
 #include <errno.h>
@@ -206,6 +207,7 @@ int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
 	if (ret)
 		goto out;
 	m.length = length;
+	m.reserved = 0;
 	ret = p2pmr_iova_alloc(c->ranges, c->nr_ranges, c->maps, c->nr_maps,
 			       length, page, &m.iova);
 	if (ret) {
@@ -260,7 +262,8 @@ int p2pmr_dma_unmap(struct p2pmr_dev *dev, uint64_t iova, size_t length)
 	c = dev->group->container;
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < c->nr_maps; i++)
-		if (c->maps[i].iova == iova && c->maps[i].length == length)
+		if (c->maps[i].iova == iova && c->maps[i].length == length &&
+		    !c->maps[i].reserved)
 			break;
 	if (i == c->nr_maps) {
 		ret = p2pmr_fail(-ENOENT,
@@ -275,6 +278,83 @@ int p2pmr_dma_unmap(struct p2pmr_dev *dev, uint64_t iova, size_t length)
 				 "VFIO_IOMMU_UNMAP_DMA of %zu bytes at IOVA 0x%llx for %s: %s",
 				 length, (unsigned long long)iova, dev->bdf,
 				 strerror(errno));
+		goto out;
+	}
+	memmove(&c->maps[i], &c->maps[i + 1],
+		(c->nr_maps - i - 1) * sizeof(c->maps[0]));
+	c->nr_maps--;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return p2pmr_ret(ret);
+}
+
+int p2pmr_iova_reserve(struct p2pmr_dev *dev, uint64_t iova, uint64_t length)
+{
+	uint64_t page = p2pmr_page_size();
+	struct p2pmr_mapping m = { iova, length, 1 };
+	struct p2pmr_container *c;
+	size_t i;
+	int ret;
+
+	p2pmr_clear_error();
+	if (!dev->group)
+		return p2pmr_fail(-EINVAL,
+				  "p2pmr_iova_reserve: %s is an adopted device fd; the library knows no container of it",
+				  dev->bdf);
+	if (!length || length % page || iova % page ||
+	    iova + (length - 1) < iova)
+		return p2pmr_fail(-EINVAL,
+				  "p2pmr_iova_reserve: 0x%llx, %llu bytes: address and length must be non-zero multiples of the page size (%llu) and must not wrap",
+				  (unsigned long long)iova,
+				  (unsigned long long)length,
+				  (unsigned long long)page);
+	c = dev->group->container;
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->nr_maps; i++) {
+		const struct p2pmr_mapping *o = &c->maps[i];
+
+		if (o->iova + (o->length - 1) >= iova &&
+		    o->iova <= iova + (length - 1)) {
+			ret = p2pmr_fail(-EEXIST,
+					 "p2pmr_iova_reserve: 0x%llx, %llu bytes overlaps the %s at 0x%llx (%llu bytes) in the container of %s",
+					 (unsigned long long)iova,
+					 (unsigned long long)length,
+					 o->reserved ? "reservation" : "mapping",
+					 (unsigned long long)o->iova,
+					 (unsigned long long)o->length,
+					 dev->bdf);
+			goto out;
+		}
+	}
+	ret = add_map(c, &m);
+out:
+	pthread_mutex_unlock(&c->lock);
+	return p2pmr_ret(ret);
+}
+
+int p2pmr_iova_unreserve(struct p2pmr_dev *dev, uint64_t iova,
+			 uint64_t length)
+{
+	struct p2pmr_container *c;
+	size_t i;
+	int ret = 0;
+
+	p2pmr_clear_error();
+	if (!dev->group)
+		return p2pmr_fail(-EINVAL,
+				  "p2pmr_iova_unreserve: %s is an adopted device fd; the library knows no container of it",
+				  dev->bdf);
+	c = dev->group->container;
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->nr_maps; i++)
+		if (c->maps[i].iova == iova && c->maps[i].length == length &&
+		    c->maps[i].reserved)
+			break;
+	if (i == c->nr_maps) {
+		ret = p2pmr_fail(-ENOENT,
+				 "p2pmr_iova_unreserve: no reservation of %llu bytes at IOVA 0x%llx in the container of %s",
+				 (unsigned long long)length,
+				 (unsigned long long)iova, dev->bdf);
 		goto out;
 	}
 	memmove(&c->maps[i], &c->maps[i + 1],

@@ -13,10 +13,11 @@ struct p2pmr_iova_range {
 	uint64_t end;
 };
 
-/* A mapping made by p2pmr_dma_map(). */
+/* A mapping made by p2pmr_dma_map(), or a p2pmr_iova_reserve() range. */
 struct p2pmr_mapping {
 	uint64_t iova;
 	uint64_t length;
+	int reserved;		/* kept from the allocator, nothing mapped */
 };
 
 /*

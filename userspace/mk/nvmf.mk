@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+# Included by ../Makefile: libp2pmr-nvmf.a, the NVMe-oF wire-format parsers
+# of nvmf/ (capsules, SGLs, Connect, properties) for the p2pmr-nvmf target;
+# their unit test and fuzz target (appended to "make fuzz").
+
+NVMFSRC := $(wildcard nvmf/*.c)
+NVMFHDR := $(wildcard nvmf/*.h)
+
+$(BUILD)/nvmf/%.o: nvmf/%.c $(NVMFHDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -Invmf -c -o $@ $<
+
+$(BUILD)/libp2pmr-nvmf.a: $(NVMFSRC:%.c=$(BUILD)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+all: $(BUILD)/libp2pmr-nvmf.a
+
+$(UNIT_DIR)/nvmf/%.o: nvmf/%.c $(NVMFHDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -Invmf -c -o $@ $<
+
+$(UNIT_DIR)/libp2pmr-nvmf-san.a: $(NVMFSRC:%.c=$(UNIT_DIR)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(UNIT_DIR)/test_nvmf: $(UNIT_DIR)/libp2pmr-nvmf-san.a
+$(UNIT_DIR)/test_nvmf: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvmf-san.a
+
+# The fuzz target links the parsers only; "make fuzz" runs it after the
+# library's targets, with the same options.
+$(FUZZ_DIR)/fuzz_nvmf: ../tests/unit/fuzz/fuzz_nvmf.c $(NVMFSRC) $(NVMFHDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Invmf -o $@ $< $(NVMFSRC)
+
+FUZZ_TARGETS += nvmf
+fuzz fuzz-build: $(FUZZ_DIR)/fuzz_nvmf
