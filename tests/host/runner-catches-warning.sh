@@ -75,23 +75,41 @@ done
 rm -f build/vm/runner-selftest/hang-budget
 
 # A guest whose heartbeat stops while the command runs is looked at through
-# QEMU's monitor and stopped early, not at the timeout: a guest that froze
-# (here the heartbeat's own sleep is stopped; QEMU answers) fails the run and
-# says where each vCPU is (the offset into the kernel's text: Debian ships
-# the real System.map only in its -dbg package) and that it is halted; a
+# QEMU's monitor and stopped early, not at the timeout.  A guest that froze
+# with every vCPU halted (here the heartbeat's own sleep is stopped; QEMU
+# answers: what a lost timer interrupt looks like) is retried once, its
+# local APICs dumped, and a second freeze fails the run, saying where each
+# vCPU is (the offset into the kernel's text: Debian ships the real
+# System.map only in its -dbg package) and that it is halted.  A guest with
+# a vCPU running (here two busy loops) fails at once, without a retry.  A
 # QEMU that stopped answering (a planted SIGSTOP) is retried once, and a
 # second one fails the run.
+stop_beat="until pkill -STOP -f '^sleep 2\$'; do sleep 0.1; done"
 t0=$SECONDS
 out=$(P2PMR_FREEZE_AFTER=20 tests/vm/run --kver "$s" --timeout 300 \
-	--dir build/vm/runner-selftest -- \
-	sh -c "until pkill -STOP -f '^sleep 2\$'; do sleep 0.1; done; sleep 280" 2>&1)
+	--dir build/vm/runner-selftest -- sh -c "$stop_beat; sleep 280" 2>&1)
 rc=$?
 t=$((SECONDS - t0))
 echo "$out"
+echo "$out" | grep -qE 'vm: the guest froze with every vCPU halted: CPU0 _stext\+0x[0-9a-f]+ \(halted\) CPU1 .*retrying once' ||
+	{ echo "FAIL: halted guest not retried with its vCPUs named"; exit 1; }
+[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
+	{ echo "FAIL: not exactly one retry"; exit 1; }
+grep -q 'dumping local APIC state for CPU 1' build/vm/runner-selftest/frozen-lapic-first.log ||
+	{ echo "FAIL: no local APIC dump of the first freeze"; exit 1; }
 echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 _stext\+0x[0-9a-f]+ \(halted\) CPU1 ' ||
-	{ echo "FAIL: frozen guest not reported with its vCPUs' functions"; exit 1; }
+	{ echo "FAIL: second freeze not reported with its vCPUs' functions"; exit 1; }
 [ $rc = 1 ] || { echo "FAIL: frozen guest gave exit $rc, not 1"; exit 1; }
-[ $t -lt 200 ] || { echo "FAIL: the frozen guest took ${t}s to notice"; exit 1; }
+[ $t -lt 330 ] || { echo "FAIL: two frozen guests took ${t}s to notice"; exit 1; }
+out=$(P2PMR_FREEZE_AFTER=20 tests/vm/run --kver "$s" --timeout 300 \
+	--dir build/vm/runner-selftest -- \
+	sh -c "$stop_beat; (while :; do :; done) & (while :; do :; done) & sleep 280" 2>&1)
+rc=$?
+echo "$out"
+echo "$out" | grep -q 'retrying once' && { echo "FAIL: a running guest was retried"; exit 1; }
+echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 .*CPU1 ' ||
+	{ echo "FAIL: frozen running guest not reported"; exit 1; }
+[ $rc = 1 ] || { echo "FAIL: frozen running guest gave exit $rc, not 1"; exit 1; }
 for budget in 1 2; do
 	echo $budget > build/vm/runner-selftest/freeze-budget
 	t0=$SECONDS
