@@ -16,8 +16,9 @@
 #
 # The line before the totals counts what did not fully run: tests that
 # skipped, TAP subtests inside tests that skipped ("ok N ... # SKIP"), and VM
-# boots that tests/vm/run retried ("retrying once", VM cases only: host tests
-# such as runner-catches-warning plant crashes on purpose).
+# boots that tests/vm/run retried ("retrying once", in VM cases and in the
+# debug kernels' tests, which print the runner's lines after "#   "; not in
+# host tests: runner-catches-warning plants crashes on purpose).
 #
 # A debug series (7.3-debug: the debug kernel of 7.3, scripts/debug-kernel.sh)
 # runs its base series' cases with their timeouts times
@@ -49,7 +50,7 @@ result() { # name rc seconds log [vm]
 	n=$((n + 1))
 	ss=$(grep -ciE '^[[:space:]]*(not )?ok\b.*#[[:space:]]*skip' "$4")
 	rb=0
-	[ -z "${5:-}" ] || rb=$(grep -c '^vm: .*retrying once' "$4")
+	[ -z "${5:-}" ] || rb=$(grep -cE '^(#   )?vm: .*retrying once' "$4")
 	subskips=$((subskips + ss)) retries=$((retries + rb))
 	case $2 in
 	0) pass=$((pass + 1)); echo "ok $n - $1 ($3 s)" ;;
@@ -96,7 +97,7 @@ for s in $series; do
 		log=$logdir/${name//\//_}.log
 		t0=$SECONDS
 		bash "$t" "$s" > "$log" 2>&1
-		result "$name" $? $((SECONDS - t0)) "$log"
+		result "$name" $? $((SECONDS - t0)) "$log" vm
 	done
 done
 
