@@ -139,7 +139,8 @@ static void test_get_log(void **state)
 	cmd(&c, 0x02, 127u << 16 | 0x03, 0, 0, 0, 512);
 	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g), 0);
 	/* Unknown log (command effects), offset past the log or unaligned,
-	 * more than the buffer, NUMDU, SGL of another length. */
+	 * more than the buffer, NUMDU, SGL of another length.
+	 */
 	cmd(&c, 0x02, 127u << 16 | 0x05, 0, 0, 0, 512);
 	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
 			 P2PMR_NVMF_SC_INVALID_FIELD);

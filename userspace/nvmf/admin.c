@@ -147,7 +147,8 @@ void p2pmr_nvmf_regs_init(struct p2pmr_nvmf_regs *r, uint16_t mqes,
 }
 
 /* A CC value a controller of 64/16-byte entries, 4 KiB pages and the NVM
- * command set can be enabled with. */
+ * command set can be enabled with.
+ */
 static int cc_valid(uint32_t cc)
 {
 	return CC_IOSQES(cc) == 6 && CC_IOCQES(cc) == 4 && CC_MPS(cc) == 0 &&

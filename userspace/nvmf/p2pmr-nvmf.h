@@ -301,7 +301,8 @@ struct p2pmr_nvmf_id_params {
 };
 
 /* Identify Controller offsets the target fills and its tests read
- * (NVMe base 1.4 figure 247, NVMe-oF 1.1 figure 25). */
+ * (NVMe base 1.4 figure 247, NVMe-oF 1.1 figure 25).
+ */
 enum {
 	P2PMR_NVMF_ID_CMIC	= 76,
 	P2PMR_NVMF_ID_MDTS	= 77,

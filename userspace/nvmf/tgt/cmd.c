@@ -44,7 +44,8 @@ static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 }
 
 /* The completion (NVMe-oF 1.1 figure 24), then the SEND; with @len data
- * bytes at @laddr first RDMA-written to the command's SGL. */
+ * bytes at @laddr first RDMA-written to the command's SGL.
+ */
 static void complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		     uint16_t status, uint64_t result, uint64_t laddr,
 		     uint32_t lkey, uint32_t len)

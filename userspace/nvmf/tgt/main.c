@@ -79,13 +79,27 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 	o->mdts_kib = 128;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'b': o->bdf = optarg; break;
-		case 'a': o->addr = optarg; break;
-		case 'p': o->port = optarg; break;
-		case 'd': o->ibdev = optarg; break;
-		case 'n': o->nqn = optarg; break;
-		case 'A': o->allow_any_host = 1; break;
-		case 's': o->stats = optarg; break;
+		case 'b':
+			o->bdf = optarg;
+			break;
+		case 'a':
+			o->addr = optarg;
+			break;
+		case 'p':
+			o->port = optarg;
+			break;
+		case 'd':
+			o->ibdev = optarg;
+			break;
+		case 'n':
+			o->nqn = optarg;
+			break;
+		case 'A':
+			o->allow_any_host = 1;
+			break;
+		case 's':
+			o->stats = optarg;
+			break;
 		case 'H':
 			if (o->nr_hosts == TGT_MAX_HOSTS ||
 			    strlen(optarg) >= P2PMR_NVMF_NQN_SIZE) {

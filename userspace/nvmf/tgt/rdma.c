@@ -13,20 +13,23 @@
 
 #include "tgt.h"
 
-/* RDMA CM private data of NVMe-oF (NVMe-oF 1.1 figures 52-54). */
+/*
+ * RDMA CM private data of NVMe-oF (NVMe-oF 1.1 figures 52-54): all fields
+ * are naturally aligned little-endian 16-bit words (the host is x86).
+ */
 struct cm_req {
 	uint16_t recfmt, qid, hrqsize, hsqsize, cntlid;
 	uint8_t rsvd[22];
-} __attribute__((packed));
+};
 
 struct cm_rep {
 	uint16_t recfmt, crqsize;
 	uint8_t rsvd[28];
-} __attribute__((packed));
+};
 
 struct cm_rej {
 	uint16_t recfmt, sts;
-} __attribute__((packed));
+};
 
 enum {
 	CM_INVALID_LEN		= 0x01,
@@ -35,6 +38,9 @@ enum {
 	CM_INVALID_HSQSIZE	= 0x04,
 	CM_NO_RSC		= 0x06,
 };
+
+_Static_assert(sizeof(struct cm_req) == 32, "cm_req is 32 bytes");
+_Static_assert(sizeof(struct cm_rep) == 32, "cm_rep is 32 bytes");
 
 #define WAIT_MS		10000	/* an RDMA operation on the bed's rxe pair */
 
@@ -262,7 +268,8 @@ void tgt_cm_event(struct tgt *t)
 }
 
 /* Wait for @n signaled completions on the send CQ; any error breaks the
- * queue (the QP is in the error state then). */
+ * queue (the QP is in the error state then).
+ */
 static int wait_send(struct tgt_queue *q, int n)
 {
 	struct timespec t0, now;
@@ -334,7 +341,8 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 	rsp.send_flags = IBV_SEND_SIGNALED;
 	if (len) {
 		/* The data first; the QP keeps the order (an RC QP's SEND
-		 * is not started before the RDMA WRITE posted ahead of it). */
+		 * is not started before the RDMA WRITE posted ahead of it).
+		 */
 		data.opcode = IBV_WR_RDMA_WRITE;
 		data.sg_list = &dsge;
 		data.num_sge = 1;
