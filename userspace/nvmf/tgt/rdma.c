@@ -172,17 +172,22 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
 	return ibv_req_notify_cq(q->rcq, 0) ? -EIO : 0;
 }
 
-static void reject(struct rdma_cm_id *id, uint16_t sts)
+/* What tgt_cm_event() does with a connect request's id once the event is
+ * acknowledged (rdma_destroy_id() waits for that).
+ */
+enum { KEEP, DESTROY_ID, FREE_QUEUE };
+
+static int reject(struct rdma_cm_id *id, uint16_t sts)
 {
 	struct cm_rej rej = { .recfmt = 0, .sts = sts };
 
 	fprintf(stderr, "p2pmr-nvmf: connection refused (NVMe-oF RDMA status %u)\n",
 		sts);
 	rdma_reject(id, &rej, sizeof(rej));
-	rdma_destroy_id(id);
+	return DESTROY_ID;
 }
 
-static void connect_request(struct tgt *t, struct rdma_cm_event *ev)
+static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 {
 	const struct rdma_conn_param *cp = &ev->param.conn;
 	struct rdma_conn_param ap = { 0 };
@@ -213,8 +218,7 @@ static void connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	if (queue_setup(t, q)) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't set up queue %u\n", q->qid);
 		rdma_reject(ev->id, NULL, 0);
-		queue_free(q);
-		return;
+		return FREE_QUEUE;
 	}
 	rep.crqsize = q->depth;
 	ap.private_data = &rep;
@@ -227,8 +231,9 @@ static void connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	if (rdma_accept(ev->id, &ap)) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't accept queue %u: %s\n",
 			q->qid, strerror(errno));
-		queue_free(q);
+		return FREE_QUEUE;
 	}
+	return KEEP;
 }
 
 void tgt_cm_event(struct tgt *t)
@@ -240,8 +245,14 @@ void tgt_cm_event(struct tgt *t)
 	if (rdma_get_cm_event(t->ec, &ev))
 		return;
 	if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST) {
-		connect_request(t, ev);
+		struct rdma_cm_id *id = ev->id;
+		int what = connect_request(t, ev);
+
 		rdma_ack_cm_event(ev);
+		if (what == DESTROY_ID)
+			rdma_destroy_id(id);
+		else if (what == FREE_QUEUE)
+			queue_free(id->context);
 		return;
 	}
 	copy = *ev;
