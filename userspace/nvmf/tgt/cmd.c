@@ -63,8 +63,12 @@ static void complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	q->rsp[13] = cmd->cid >> 8;
 	q->rsp[14] = sts;
 	q->rsp[15] = sts >> 8;
-	if (status)
+	if (status) {
 		q->t->st.errors++;
+		printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x\n",
+		       q->qid, cmd->opc, cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
+		       " (fabrics)" : "", status);
+	}
 	tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
 }
 
