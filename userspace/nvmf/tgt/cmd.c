@@ -245,8 +245,11 @@ static void do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	default:
 		st = P2PMR_NVMF_SC_INVALID_FIELD;
 	}
-	if (st)
+	if (st) {
+		printf("p2pmr-nvmf: Identify CNS 0x%02x nsid %u not served\n",
+		       cns, cmd->nsid);
 		return status_only(q, cmd, st, 0);
+	}
 	complete_ctl(q, cmd, P2PMR_NVMF_ID_SIZE);
 }
 
