@@ -150,6 +150,10 @@ check test "$(get host_bytes)" = 0
 check test "$(get write_bytes)" -ge $(((2048 + 8 + 256) * 512))
 check test "$(get read_bytes)" -ge $(((2048 + 8 + 256 + 256) * 512))
 check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
+# ... and each byte written came by RDMA READ into the buffer, each byte
+# read left it by RDMA WRITE.
+check test "$(get rdma_in)" = "$(get write_bytes)"
+check test "$(get rdma_out)" = "$(get read_bytes)"
 
 # The comparison mode: a host-memory buffer counts its bytes there, none
 # in the CMB.

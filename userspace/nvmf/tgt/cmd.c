@@ -46,9 +46,9 @@ static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 /* The completion (NVMe-oF 1.1 figure 24), then the SEND; with @len data
  * bytes at @laddr first RDMA-written to the command's SGL.
  */
-static void complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-		     uint16_t status, uint64_t result, uint64_t laddr,
-		     uint32_t lkey, uint32_t len)
+static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		    uint16_t status, uint64_t result, uint64_t laddr,
+		    uint32_t lkey, uint32_t len)
 {
 	uint16_t sts = status ? (status << 1 | STATUS_DNR) : 0;
 	int i;
@@ -69,7 +69,7 @@ static void complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		       q->qid, cmd->opc, cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
 		       " (fabrics)" : "", status);
 	}
-	tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
+	return tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
 }
 
 static void status_only(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
@@ -343,10 +343,12 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	through = t->o.buf == TGT_BUF_CMB ? &t->st.cmb_bytes :
 					    &t->st.host_bytes;
 	if (write) {
-		if (!t->fault_skip_read &&
-		    tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey, &cmd->sgl,
-				  rw.bytes))
-			return;
+		if (!t->fault_skip_read) {
+			if (tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey,
+					  &cmd->sgl, rw.bytes))
+				return;
+			t->st.rdma_in += rw.bytes;
+		}
 		st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_WRITE,
 					       TGT_NSID, rw.slba, rw.nlb, &b));
 		if (!st) {
@@ -363,7 +365,8 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	t->st.reads++;
 	t->st.read_bytes += rw.bytes;
 	*through += rw.bytes;
-	complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes);
+	if (!complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
+		t->st.rdma_out += rw.bytes;
 }
 
 static void do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)

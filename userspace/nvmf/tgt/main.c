@@ -143,21 +143,29 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 	return 0;
 }
 
-void tgt_stats_write(const struct tgt *t)
+/* The counters as one line of KEY=VALUE words. */
+static void stats_line(const struct tgt *t, char *line, size_t len)
 {
 	const struct tgt_stats *s = &t->st;
-	char line[512];
-	FILE *f;
 
-	snprintf(line, sizeof(line),
-		 "buf=%s writes=%llu reads=%llu flushes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu\n",
+	snprintf(line, len,
+		 "buf=%s writes=%llu reads=%llu flushes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
 		 (unsigned long long)s->flushes, (unsigned long long)s->errors,
 		 (unsigned long long)s->write_bytes,
 		 (unsigned long long)s->read_bytes,
 		 (unsigned long long)s->cmb_bytes,
-		 (unsigned long long)s->host_bytes);
+		 (unsigned long long)s->host_bytes,
+		 (unsigned long long)s->rdma_in, (unsigned long long)s->rdma_out);
+}
+
+void tgt_stats_write(const struct tgt *t)
+{
+	char line[512];
+	FILE *f;
+
+	stats_line(t, line, sizeof(line));
 	if (!t->o.stats)
 		return;
 	f = fopen(t->o.stats, "w");
@@ -165,22 +173,16 @@ void tgt_stats_write(const struct tgt *t)
 		perror(t->o.stats);
 		return;
 	}
-	fputs(line, f);
+	fprintf(f, "%s\n", line);
 	fclose(f);
 }
 
 static void stats_print(const struct tgt *t)
 {
-	const struct tgt_stats *s = &t->st;
+	char line[512];
 
-	printf("p2pmr-nvmf: stats buf=%s writes=%llu reads=%llu flushes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu\n",
-	       t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
-	       (unsigned long long)s->writes, (unsigned long long)s->reads,
-	       (unsigned long long)s->flushes, (unsigned long long)s->errors,
-	       (unsigned long long)s->write_bytes,
-	       (unsigned long long)s->read_bytes,
-	       (unsigned long long)s->cmb_bytes,
-	       (unsigned long long)s->host_bytes);
+	stats_line(t, line, sizeof(line));
+	printf("p2pmr-nvmf: stats %s\n", line);
 	tgt_stats_write(t);
 }
 

@@ -49,6 +49,8 @@ struct tgt_stats {
 	uint64_t read_bytes;		/* media -> host */
 	uint64_t cmb_bytes;		/* data bytes through the CMB */
 	uint64_t host_bytes;		/* data bytes through host memory */
+	uint64_t rdma_in;		/* RDMA READ into the data buffer */
+	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
 };
 
 /* A controller: created by an admin queue's Connect, gone with it. */
