@@ -24,6 +24,8 @@ $(UNIT_DIR)/libp2pmr-nvmf-san.a: $(NVMFSRC:%.c=$(UNIT_DIR)/%.o)
 
 $(UNIT_DIR)/test_nvmf: $(UNIT_DIR)/libp2pmr-nvmf-san.a
 $(UNIT_DIR)/test_nvmf: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvmf-san.a
+$(UNIT_DIR)/test_nvmf_admin: $(UNIT_DIR)/libp2pmr-nvmf-san.a
+$(UNIT_DIR)/test_nvmf_admin: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvmf-san.a
 
 # The fuzz target links the parsers only; "make fuzz" runs it after the
 # library's targets, with the same options.
@@ -33,3 +35,20 @@ $(FUZZ_DIR)/fuzz_nvmf: ../tests/unit/fuzz/fuzz_nvmf.c $(NVMFSRC) $(NVMFHDR)
 
 FUZZ_TARGETS += nvmf
 fuzz fuzz-build: $(FUZZ_DIR)/fuzz_nvmf
+
+# The target, p2pmr-nvmf (nvmf/tgt/): the parsers, the NVMe driver,
+# libp2pmr, librdmacm and libibverbs.
+TGTSRC := $(wildcard nvmf/tgt/*.c)
+TGT := $(BUILD)/bin/p2pmr-nvmf
+
+$(BUILD)/nvmf/tgt/%.o: nvmf/tgt/%.c nvmf/tgt/tgt.h $(NVMFHDR) $(NVMEHDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Invmf -Invme -c -o $@ $<
+
+$(TGT): $(TGTSRC:%.c=$(BUILD)/%.o) $(BUILD)/libp2pmr-nvmf.a \
+		$(BUILD)/libp2pmr-nvme.a $(BUILD)/libp2pmr.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libp2pmr-nvmf.a \
+		$(BUILD)/libp2pmr-nvme.a $(BUILD)/libp2pmr.a -lrdmacm -libverbs
+
+all: $(TGT)

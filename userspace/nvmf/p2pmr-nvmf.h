@@ -42,9 +42,15 @@ enum {
 enum {
 	P2PMR_NVMF_SC_INVALID_OPCODE	= 0x001,
 	P2PMR_NVMF_SC_INVALID_FIELD	= 0x002,
+	P2PMR_NVMF_SC_DATA_XFER_ERROR	= 0x004,
+	P2PMR_NVMF_SC_INTERNAL		= 0x006,
+	P2PMR_NVMF_SC_INVALID_NS	= 0x00b,
+	P2PMR_NVMF_SC_CMD_SEQ_ERROR	= 0x00c,
 	P2PMR_NVMF_SC_SGL_INVALID_DATA	= 0x00f,	/* data SGL length */
 	P2PMR_NVMF_SC_SGL_INVALID_TYPE	= 0x011,
 	P2PMR_NVMF_SC_SGL_INVALID_OFFSET = 0x016,
+	P2PMR_NVMF_SC_LBA_RANGE		= 0x080,
+	P2PMR_NVMF_SC_AER_LIMIT		= 0x105,	/* SCT 1 */
 	P2PMR_NVMF_SC_CONNECT_FORMAT	= 0x180,	/* incompatible format */
 	P2PMR_NVMF_SC_CONNECT_INVALID	= 0x182,	/* invalid parameters */
 	P2PMR_NVMF_SC_CONNECT_HOST	= 0x184,	/* invalid host */
@@ -263,6 +269,213 @@ struct p2pmr_nvmf_prop {
  */
 int p2pmr_nvmf_prop_parse(const struct p2pmr_nvmf_cmd *cmd,
 			  struct p2pmr_nvmf_prop *p);
+
+/*
+ * Admin and I/O command logic of the target that needs no device: the
+ * Identify data it serves, Get Log Page, Set Features Number of Queues,
+ * the property registers and the Read/Write checks.  Pure, as the parsers.
+ */
+#define P2PMR_NVMF_ID_SIZE	4096	/* Identify data */
+
+/**
+ * struct p2pmr_nvmf_id_params - What p2pmr_nvmf_id_ctrl() serves.
+ * @backing: the Identify Controller data of the real controller (VID,
+ *	SSVID, SN, MN, FR, IEEE OUI are copied from it), or NULL
+ * @subnqn: the subsystem NQN (shorter than 256 bytes)
+ * @cntlid: the controller id Connect returned
+ * @mdts: maximum data transfer size, a power of two of 4 KiB pages
+ * @maxcmd: commands outstanding per I/O queue
+ * @nn: namespaces (the highest namespace id)
+ * @kas: keep alive granularity, 100 ms units (fabrics need it non-zero)
+ * @aerl: Asynchronous Event Requests outstanding, 0's based
+ */
+struct p2pmr_nvmf_id_params {
+	const uint8_t *backing;
+	const char *subnqn;
+	uint16_t cntlid;
+	uint8_t mdts;
+	uint16_t maxcmd;
+	uint32_t nn;
+	uint16_t kas;
+	uint8_t aerl;
+};
+
+/* Identify Controller offsets the target fills and its tests read
+ * (NVMe base 1.4 figure 247, NVMe-oF 1.1 figure 25).
+ */
+enum {
+	P2PMR_NVMF_ID_CMIC	= 76,
+	P2PMR_NVMF_ID_MDTS	= 77,
+	P2PMR_NVMF_ID_CNTLID	= 78,
+	P2PMR_NVMF_ID_VER	= 80,
+	P2PMR_NVMF_ID_CNTRLTYPE	= 111,
+	P2PMR_NVMF_ID_AERL	= 259,
+	P2PMR_NVMF_ID_LPA	= 261,
+	P2PMR_NVMF_ID_KAS	= 320,
+	P2PMR_NVMF_ID_SQES	= 512,
+	P2PMR_NVMF_ID_CQES	= 513,
+	P2PMR_NVMF_ID_MAXCMD	= 514,
+	P2PMR_NVMF_ID_NN	= 516,
+	P2PMR_NVMF_ID_ONCS	= 520,
+	P2PMR_NVMF_ID_VWC	= 525,
+	P2PMR_NVMF_ID_SGLS	= 536,
+	P2PMR_NVMF_ID_SUBNQN	= 768,
+	P2PMR_NVMF_ID_IOCCSZ	= 1792,
+	P2PMR_NVMF_ID_IORCSZ	= 1796,
+	P2PMR_NVMF_ID_ICDOFF	= 1800,
+	P2PMR_NVMF_ID_MSDBD	= 1803,
+};
+
+/* The NVMe version the target reports (VS, Identify VER): 1.3.0. */
+#define P2PMR_NVMF_VS		0x10300
+
+/**
+ * p2pmr_nvmf_id_ctrl() - Build the Identify Controller data of an I/O
+ *	controller of the subsystem.
+ * @out: receives P2PMR_NVMF_ID_SIZE bytes
+ * @p: what to serve
+ *
+ * What the Linux host checks on fabrics: cntlid as Connect returned it,
+ * subnqn, kas non-zero, ioccsz 4 (64-byte capsules, no in-capsule data),
+ * iorcsz 1, icdoff 0, SGLs with keyed data blocks (no in-capsule offset
+ * support), msdbd 1; also cntrltype 1 (I/O), version 1.3, sqes/cqes,
+ * vwc 1 (so the host sends Flush), oncs 0 (no Compare, DSM, Write
+ * Zeroes), lpa 0 (no command effects log), cmic 0.
+ *
+ * Return: 0; -EINVAL @p->subnqn empty or too long.
+ */
+int p2pmr_nvmf_id_ctrl(uint8_t *out, const struct p2pmr_nvmf_id_params *p);
+
+/**
+ * p2pmr_nvmf_ns_list() - Build the Active Namespace ID list (CNS 2).
+ * @out: receives P2PMR_NVMF_ID_SIZE bytes
+ * @nsid: the list starts above this id
+ * @nn: namespaces 1..@nn are active
+ *
+ * Return: 0; P2PMR_NVMF_SC_INVALID_NS for @nsid 0xfffffffe or above.
+ */
+int p2pmr_nvmf_ns_list(uint8_t *out, uint32_t nsid, uint32_t nn);
+
+/* Log pages the target serves (all zeroes: no errors, no health data). */
+enum {
+	P2PMR_NVMF_LOG_ERROR	= 0x01,		/* 64 bytes an entry */
+	P2PMR_NVMF_LOG_SMART	= 0x02,		/* 512 bytes */
+	P2PMR_NVMF_LOG_FW_SLOT	= 0x03,		/* 512 bytes */
+};
+
+/**
+ * struct p2pmr_nvmf_get_log - A Get Log Page command, decoded.
+ * @lid: log page identifier
+ * @offset: byte offset in the log (LPO)
+ * @len: bytes asked for ((NUMDU:NUMDL + 1) * 4)
+ */
+struct p2pmr_nvmf_get_log {
+	uint8_t lid;
+	uint64_t offset;
+	uint32_t len;
+};
+
+/**
+ * p2pmr_nvmf_get_log_parse() - Decode Get Log Page and build the data.
+ * @cmd: a parsed capsule with opcode 0x02
+ * @out: receives @g->len bytes
+ * @cap: room in @out
+ * @g: receives the request
+ *
+ * Error, SMART and firmware slot logs are served as zeroes (the error log
+ * is one entry of 64 bytes; what lies past a log reads as zeroes, as the
+ * specification allows).  An unknown log, an offset past the log or not
+ * dword aligned, a length over @cap or other than the SGL's: Invalid
+ * Field.
+ *
+ * Return: 0 or P2PMR_NVMF_SC_INVALID_FIELD.
+ */
+int p2pmr_nvmf_get_log_parse(const struct p2pmr_nvmf_cmd *cmd, uint8_t *out,
+			     size_t cap, struct p2pmr_nvmf_get_log *g);
+
+/**
+ * p2pmr_nvmf_num_queues() - Set Features Number of Queues (FID 0x07).
+ * @cdw11: NSQR (bits 15:0) and NCQR (bits 31:16), 0's based
+ * @max: I/O queues the target gives a controller (1..65535)
+ * @dw0: receives dword 0 of the completion: NSQA and NCQA
+ *
+ * Return: 0; P2PMR_NVMF_SC_INVALID_FIELD a count of 65536.
+ */
+int p2pmr_nvmf_num_queues(uint32_t cdw11, uint16_t max, uint32_t *dw0);
+
+/**
+ * struct p2pmr_nvmf_regs - The controller properties of one controller.
+ * @cap: CAP
+ * @vs: VS
+ * @cc: CC, as the host last set it
+ * @csts: CSTS: RDY follows CC.EN, SHST completes at once on CC.SHN
+ */
+struct p2pmr_nvmf_regs {
+	uint64_t cap;
+	uint32_t vs;
+	uint32_t cc;
+	uint32_t csts;
+};
+
+/**
+ * p2pmr_nvmf_regs_init() - The properties of a new controller.
+ * @r: receives them
+ * @mqes: CAP.MQES: I/O queue entries - 1
+ * @to: CAP.TO: ready timeout, 500 ms units
+ *
+ * CAP: @mqes, CQR (contiguous queues), @to, the NVM command set, MPSMIN =
+ * MPSMAX = 4 KiB.  VS P2PMR_NVMF_VS, CC and CSTS zero.
+ */
+void p2pmr_nvmf_regs_init(struct p2pmr_nvmf_regs *r, uint16_t mqes,
+			  uint8_t to);
+
+/**
+ * p2pmr_nvmf_prop_exec() - Execute a checked Property Get or Set.
+ * @r: the controller's properties
+ * @p: from p2pmr_nvmf_prop_parse()
+ * @result: receives a Get's value (the completion's first 8 bytes)
+ *
+ * Set of CC: enabling with IOSQES other than 6, IOCQES other than 4, MPS
+ * other than 4 KiB or a command set other than NVM sets CSTS.CFS, as a
+ * controller does; clearing EN clears RDY and SHST; a shutdown
+ * notification completes at once.
+ *
+ * Return: 0.
+ */
+int p2pmr_nvmf_prop_exec(struct p2pmr_nvmf_regs *r,
+			 const struct p2pmr_nvmf_prop *p, uint64_t *result);
+
+/* CSTS bits. */
+#define P2PMR_NVMF_CSTS_RDY	(1u << 0)
+#define P2PMR_NVMF_CSTS_CFS	(1u << 1)
+#define P2PMR_NVMF_CSTS_SHST_DONE (2u << 2)
+
+/**
+ * struct p2pmr_nvmf_rw - A Read or Write, decoded.
+ * @slba: first block
+ * @nlb: blocks (1's based)
+ * @bytes: @nlb blocks in bytes, equal to the SGL's length
+ */
+struct p2pmr_nvmf_rw {
+	uint64_t slba;
+	uint32_t nlb;
+	uint64_t bytes;
+};
+
+/**
+ * p2pmr_nvmf_rw_parse() - Decode and check a Read or Write.
+ * @cmd: a parsed capsule with opcode 0x01 or 0x02 (its SGL checked
+ *	against MDTS by p2pmr_nvmf_capsule_parse())
+ * @nsze: blocks of the namespace
+ * @lba_size: bytes of a block
+ * @rw: receives the command
+ *
+ * Return: 0; P2PMR_NVMF_SC_LBA_RANGE the range ends past @nsze;
+ * P2PMR_NVMF_SC_SGL_INVALID_DATA the SGL is not a keyed data block of
+ * exactly @nlb blocks.
+ */
+int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
+			uint32_t lba_size, struct p2pmr_nvmf_rw *rw);
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,10 @@
  * SGL moves at most max_data, accepted in-capsule data lies inside what
  * arrived and inside inline_size; every status is one the header names;
  * an accepted Connect has NUL-terminated, non-empty NQNs and a non-zero
- * SQSIZE; an accepted property is one of the four, with its size.
+ * SQSIZE; an accepted property is one of the four, with its size; Get
+ * Log Page fills no more than asked and the buffer holds, an accepted
+ * Read/Write lies inside the namespace with the SGL's length, Number of
+ * Queues grants at most the maximum.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -26,6 +29,7 @@ static void status_ok(int st)
 	case P2PMR_NVMF_SC_CONNECT_FORMAT:
 	case P2PMR_NVMF_SC_CONNECT_INVALID:
 	case P2PMR_NVMF_SC_CONNECT_HOST:
+	case P2PMR_NVMF_SC_LBA_RANGE:
 		return;
 	}
 	abort();
@@ -36,6 +40,31 @@ static void nqn_ok(const char *s)
 	size_t n = strnlen(s, P2PMR_NVMF_NQN_SIZE);
 
 	if (!n || n == P2PMR_NVMF_NQN_SIZE)
+		abort();
+}
+
+/* The target's command logic (nvmf/admin.c) on an accepted capsule. */
+static void admin_io(const struct p2pmr_nvmf_cmd *cmd)
+{
+	static uint8_t log[8192];
+	struct p2pmr_nvmf_get_log g;
+	struct p2pmr_nvmf_rw rw;
+	uint32_t dw0, cdw11;
+	int st;
+
+	st = p2pmr_nvmf_get_log_parse(cmd, log, sizeof(log), &g);
+	status_ok(st);
+	if (!st && (g.len > sizeof(log) || g.len != cmd->sgl.length ||
+		    g.offset >= 512))
+		abort();
+	st = p2pmr_nvmf_rw_parse(cmd, 131072, 512, &rw);
+	status_ok(st);
+	if (!st && (rw.slba + rw.nlb > 131072 || rw.bytes != cmd->sgl.length))
+		abort();
+	memcpy(&cdw11, cmd->raw + 44, 4);
+	st = p2pmr_nvmf_num_queues(cdw11, 4, &dw0);
+	status_ok(st);
+	if (!st && ((dw0 & 0xffff) > 3 || dw0 >> 16 != (dw0 & 0xffff)))
 		abort();
 }
 
@@ -78,8 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (cmd.sgl.addr + cmd.sgl.length > lim.inline_size ||
 	     cmd.sgl.addr + cmd.sgl.length > size - P2PMR_NVMF_CAPSULE_SIZE))
 		abort();
-	if (cmd.opc != P2PMR_NVMF_OPC_FABRICS)
+	if (cmd.opc != P2PMR_NVMF_OPC_FABRICS) {
+		admin_io(&cmd);
 		goto out;
+	}
 	if (cmd.fctype == P2PMR_NVMF_CONNECT &&
 	    size >= P2PMR_NVMF_CAPSULE_SIZE + P2PMR_NVMF_CONNECT_DATA) {
 		const uint8_t *d = buf + size - P2PMR_NVMF_CONNECT_DATA;

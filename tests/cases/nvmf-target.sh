@@ -1,0 +1,168 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# p2pmr-nvmf, the NVMe-oF/RDMA target with its data buffer in the NVMe
+# CMB, served to the stock Linux nvme-rdma host over the rxe pair: the
+# target on rxe1 (192.0.2.2), the host on rxe0.  Pattern writes with
+# O_DIRECT at known offsets, read back; a region the host put in the image
+# before the boot read through the target; refused commands (LBA range,
+# unknown opcode) and a refused host NQN; disconnect; then the target's
+# counters must show every data byte went through the CMB and none through
+# host memory.  Then once more with --buf=host: the counters flip.  After
+# the VM the host checks the written LBAs in the image.
+# P2PMR_NVMF_FAULT in the guest's environment is passed on to the target
+# (skip-rdma-read: the case must fail; tests/vm/run ... -- env
+# P2PMR_NVMF_FAULT=skip-rdma-read bash tests/cases/nvmf-target.sh).
+# vm: --nvme 64 --nvme-cmb 16 --nvme-init 'build/user/tests/nvme_driver_test fill $VMDIR/nvme.img 20000 256 302'
+# timeout: 900
+# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 8192 2048 311 && $t checkrange $VMDIR/nvme.img 40000 8 312 && $t checkrange $VMDIR/nvme.img 50001 256 313 && $t checkrange $VMDIR/nvme.img 60000 64 314
+. tests/lib/guest.sh
+
+NQN=nqn.2026-12.org.p2pmr:cmb
+HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:0c2bd1a4-6a39-4cf3-9d6e-4b6f4ab5d9e1
+HOSTID=0c2bd1a4-6a39-4cf3-9d6e-4b6f4ab5d9e1
+TGT=/p2pmr/build/user/bin/p2pmr-nvmf
+T=$BIN/nvme_driver_test
+STATS=/tmp/nvmf.stats
+ok=0
+
+check() {
+	if "$@"; then echo "ok: $*"; else echo "not ok: $*"; ok=1; fi
+}
+
+# start_target BUF: p2pmr-nvmf with its data buffer in BUF (cmb, host).
+start_target() {
+	P2PMR_NVMF_FAULT=${P2PMR_NVMF_FAULT:-} $TGT --bdf "$NVME" \
+		--addr $RXE1_IP --ibdev rxe1 --nqn $NQN --allow-host $HOSTNQN \
+		--buf "$1" --stats $STATS > /tmp/tgt.log 2>&1 &
+	TPID=$!
+	for i in $(seq 60); do
+		grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log && break
+		kill -0 $TPID 2> /dev/null ||
+			{ cat /tmp/tgt.log; die "p2pmr-nvmf exited"; }
+		sleep 1
+	done
+	cat /tmp/tgt.log
+	grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log || die "p2pmr-nvmf did not start"
+}
+
+# stop_target: disconnect, SIGTERM; its log; its counters in $s.
+stop_target() {
+	nvme disconnect -n $NQN || { echo "not ok: nvme disconnect"; ok=1; }
+	sleep 2
+	kill -TERM $TPID
+	wait $TPID
+	echo "# p2pmr-nvmf exited with $?"
+	cat /tmp/tgt.log
+	s=$(cat $STATS 2> /dev/null)
+	say "stats: $s"
+}
+
+# get NAME: a counter of $s.
+get() {
+	sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<< "$s"
+}
+
+connect() {
+	nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
+		-q "$1" -I $HOSTID -k 30 -l 20
+}
+
+# connect_dev: connect the allowed host; $DEV is its namespace.
+connect_dev() {
+	connect $HOSTNQN || { cat /tmp/tgt.log; dmesg | tail -n 30; die "nvme connect"; }
+	DEV=
+	for i in $(seq 30); do
+		DEV=$(ls /sys/block | grep -E '^nvme[0-9]+n1$' | head -n 1)
+		[ -n "$DEV" ] && [ -b /dev/$DEV ] && break
+		sleep 1
+	done
+	[ -n "$DEV" ] || { dmesg | tail -n 30; die "no namespace block device"; }
+	DEV=/dev/$DEV
+	say "connected: $DEV, $(cat /sys/block/${DEV#/dev/}/size) sectors"
+}
+
+# write SEED LBA NLB: pattern SEED written with O_DIRECT at LBA.
+write() {
+	truncate -s $(($3 * 512)) /tmp/w.$1
+	$T fill /tmp/w.$1 0 "$3" "$1" &&
+		dd if=/tmp/w.$1 of=$DEV bs=128k oflag=direct,seek_bytes \
+			seek=$(($2 * 512)) conv=fsync status=none
+}
+
+# readback SEED LBA NLB: read with O_DIRECT, compare with pattern SEED.
+readback() {
+	dd if=$DEV of=/tmp/r.$1 bs=$(($3 * 512)) count=1 \
+		iflag=direct,skip_bytes skip=$(($2 * 512)) status=none &&
+		$T checkrange /tmp/r.$1 0 "$3" "$1"
+}
+
+NVME=$(lspci -Dn -d 1b36:0010 | awk 'NR == 1 {print $1}')
+[ -n "$NVME" ] || die "no QEMU nvme controller"
+command -v nvme > /dev/null || die "no nvme-cli in the root: run make deps"
+load_rdma
+load_p2p
+bind_driver "$NVME" vfio-pci-p2p
+rxe_pair
+# The stock fabrics host must load against the rebuilt RDMA core.
+modprobe nvme-rdma || die "modprobe nvme-rdma (stock) against the rebuilt ib_core"
+say "nvme-rdma $(modinfo -F vermagic nvme-rdma | cut -d' ' -f1) loaded; ib_core from $(modinfo -n ib_core)"
+
+start_target cmb
+
+# The refused host first: no controller may stay behind.
+if connect nqn.2014-08.org.example:not-allowed; then
+	echo "not ok: a host not in --allow-host connected"; ok=1
+	nvme disconnect -n $NQN
+else
+	echo "ok: the host not allowed is refused"
+fi
+check grep -q "refused: status 0x184" /tmp/tgt.log
+
+connect_dev
+nvme list
+check test "$(cat /sys/block/${DEV#/dev/}/size)" = 131072
+
+check write 311 8192 2048
+check write 312 40000 8
+check write 313 50001 256
+check readback 311 8192 2048
+check readback 312 40000 8
+check readback 313 50001 256
+# Put in the image by the host before the boot.
+check readback 302 20000 256
+
+# Refused commands: the connection stays usable.
+out=$(nvme read $DEV -s 131072 -c 0 -z 512 -d /dev/null 2>&1)
+echo "$out"
+check grep -qi "LBA Out of Range\|0x4080" <<< "$out"
+out=$(nvme io-passthru $DEV --opcode=0x7e --namespace-id=1 2>&1)
+echo "$out"
+check grep -qi "Invalid Command Opcode\|0x4001" <<< "$out"
+check grep -q "queue [1-9]: opcode 0x7e refused: status 0x001" /tmp/tgt.log
+check grep -q "queue [1-9]: opcode 0x02 refused: status 0x080" /tmp/tgt.log
+check readback 312 40000 8
+
+stop_target
+dmesg | grep -i nvme | tail -n 20
+# Every data byte through the CMB: 1 MiB + 4 KiB + 128 KiB written, at
+# least that plus the pre-filled 128 KiB read; none through host memory.
+check test "$(get host_bytes)" = 0
+check test "$(get write_bytes)" -ge $(((2048 + 8 + 256) * 512))
+check test "$(get read_bytes)" -ge $(((2048 + 8 + 256 + 256) * 512))
+check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
+# ... and each byte written came by RDMA READ into the buffer, each byte
+# read left it by RDMA WRITE.
+check test "$(get rdma_in)" = "$(get write_bytes)"
+check test "$(get rdma_out)" = "$(get read_bytes)"
+
+# The comparison mode: a host-memory buffer counts its bytes there, none
+# in the CMB.
+start_target host
+connect_dev
+check write 314 60000 64
+check readback 314 60000 64
+check readback 311 8192 2048
+stop_target
+check test "$(get cmb_bytes)" = 0
+check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
+[ $ok = 0 ] || die "some checks failed"

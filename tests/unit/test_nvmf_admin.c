@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the target's pure command logic (userspace/nvmf/admin.c):
+ * the Identify Controller data the Linux host checks, the active namespace
+ * list, Get Log Page, Number of Queues, the property registers (CC.EN ->
+ * CSTS.RDY, shutdown), Read/Write range and length checks.
+ */
+#include <errno.h>
+
+#include "unit.h"
+#include "../../userspace/nvmf/p2pmr-nvmf.h"
+
+static uint16_t get16(const uint8_t *p)
+{
+	return p[0] | p[1] << 8;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/* A command with dwords 10-13 and a keyed SGL of @len bytes. */
+static void cmd(struct p2pmr_nvmf_cmd *c, uint8_t opc, uint32_t d10,
+		uint32_t d11, uint32_t d12, uint32_t d13, uint32_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->opc = opc;
+	c->raw[0] = opc;
+	put32(c->raw + 40, d10);
+	put32(c->raw + 44, d11);
+	put32(c->raw + 48, d12);
+	put32(c->raw + 52, d13);
+	c->sgl.type = P2PMR_NVMF_SGL_KEYED;
+	c->sgl.length = len;
+}
+
+static void test_id_ctrl(void **state)
+{
+	static uint8_t out[P2PMR_NVMF_ID_SIZE], real[P2PMR_NVMF_ID_SIZE];
+	struct p2pmr_nvmf_id_params p = {
+		.backing = real, .subnqn = "nqn.2026-12.org.p2pmr:cmb",
+		.cntlid = 7, .mdts = 5, .maxcmd = 128, .nn = 1, .kas = 1,
+		.aerl = 3,
+	};
+	char longnqn[300];
+
+	(void)state;
+	memset(real, 0xa5, sizeof(real));
+	memcpy(real + 4, "SERIAL", 6);
+	assert_int_equal(p2pmr_nvmf_id_ctrl(out, &p), 0);
+	/* VID..FR copied, the rest of the real controller's data not. */
+	assert_memory_equal(out, real, 72);
+	assert_int_equal(out[P2PMR_NVMF_ID_CMIC], 0);
+	assert_int_equal(out[P2PMR_NVMF_ID_MDTS], 5);
+	assert_int_equal(get16(out + P2PMR_NVMF_ID_CNTLID), 7);
+	assert_int_equal(get32(out + P2PMR_NVMF_ID_VER), 0x10300);
+	assert_int_equal(out[P2PMR_NVMF_ID_CNTRLTYPE], 1);
+	assert_int_equal(out[P2PMR_NVMF_ID_AERL], 3);
+	assert_int_equal(out[P2PMR_NVMF_ID_LPA], 0);
+	assert_int_equal(get16(out + P2PMR_NVMF_ID_KAS), 1);
+	assert_int_equal(out[P2PMR_NVMF_ID_SQES], 0x66);
+	assert_int_equal(out[P2PMR_NVMF_ID_CQES], 0x44);
+	assert_int_equal(get16(out + P2PMR_NVMF_ID_MAXCMD), 128);
+	assert_int_equal(get32(out + P2PMR_NVMF_ID_NN), 1);
+	assert_int_equal(get16(out + P2PMR_NVMF_ID_ONCS), 0);
+	assert_int_equal(out[P2PMR_NVMF_ID_VWC], 1);
+	/* Keyed SGL data blocks (bit 2), no in-capsule offsets (bit 20). */
+	assert_int_equal(get32(out + P2PMR_NVMF_ID_SGLS), 0x5);
+	assert_string_equal((char *)out + P2PMR_NVMF_ID_SUBNQN, p.subnqn);
+	assert_int_equal(get32(out + P2PMR_NVMF_ID_IOCCSZ), 4);
+	assert_int_equal(get32(out + P2PMR_NVMF_ID_IORCSZ), 1);
+	assert_int_equal(get16(out + P2PMR_NVMF_ID_ICDOFF), 0);
+	assert_int_equal(out[P2PMR_NVMF_ID_MSDBD], 1);
+	/* Without a real controller: zero identity. */
+	p.backing = NULL;
+	assert_int_equal(p2pmr_nvmf_id_ctrl(out, &p), 0);
+	assert_int_equal(get16(out), 0);
+	/* An NQN that does not fit, or none. */
+	memset(longnqn, 'a', sizeof(longnqn) - 1);
+	longnqn[sizeof(longnqn) - 1] = 0;
+	p.subnqn = longnqn;
+	assert_int_equal(p2pmr_nvmf_id_ctrl(out, &p), -EINVAL);
+	p.subnqn = "";
+	assert_int_equal(p2pmr_nvmf_id_ctrl(out, &p), -EINVAL);
+}
+
+static void test_ns_list(void **state)
+{
+	static uint8_t out[P2PMR_NVMF_ID_SIZE];
+
+	(void)state;
+	assert_int_equal(p2pmr_nvmf_ns_list(out, 0, 1), 0);
+	assert_int_equal(get32(out), 1);
+	assert_int_equal(get32(out + 4), 0);
+	/* Only ids above the one given. */
+	assert_int_equal(p2pmr_nvmf_ns_list(out, 1, 1), 0);
+	assert_int_equal(get32(out), 0);
+	assert_int_equal(p2pmr_nvmf_ns_list(out, 1, 3), 0);
+	assert_int_equal(get32(out), 2);
+	assert_int_equal(get32(out + 4), 3);
+	/* The list holds 1024 ids at most. */
+	assert_int_equal(p2pmr_nvmf_ns_list(out, 0, 5000), 0);
+	assert_int_equal(get32(out + 4092), 1024);
+	assert_int_equal(p2pmr_nvmf_ns_list(out, 0xfffffffe, 1),
+			 P2PMR_NVMF_SC_INVALID_NS);
+	assert_int_equal(p2pmr_nvmf_ns_list(out, 0xffffffff, 1),
+			 P2PMR_NVMF_SC_INVALID_NS);
+}
+
+static void test_get_log(void **state)
+{
+	struct p2pmr_nvmf_get_log g;
+	struct p2pmr_nvmf_cmd c;
+	uint8_t out[1024];
+
+	(void)state;
+	/* SMART, 512 bytes: NUMDL 127 in cdw10 bits 31:16. */
+	cmd(&c, 0x02, 127u << 16 | 0x02, 0, 0, 0, 512);
+	memset(out, 0xff, sizeof(out));
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g), 0);
+	assert_int_equal(g.lid, 2);
+	assert_int_equal(g.len, 512);
+	assert_int_equal(out[0], 0);
+	assert_int_equal(out[511], 0);
+	assert_int_equal(out[512], 0xff);
+	/* Error log at an offset inside it; firmware slot log. */
+	cmd(&c, 0x02, 3u << 16 | 0x01, 0, 16, 0, 16);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g), 0);
+	assert_int_equal(g.offset, 16);
+	cmd(&c, 0x02, 127u << 16 | 0x03, 0, 0, 0, 512);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g), 0);
+	/* Unknown log (command effects), offset past the log or unaligned,
+	 * more than the buffer, NUMDU, SGL of another length.
+	 */
+	cmd(&c, 0x02, 127u << 16 | 0x05, 0, 0, 0, 512);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 0u << 16 | 0x02, 0, 512, 0, 4);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 0u << 16 | 0x02, 0, 0, 1, 4);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 0u << 16 | 0x02, 0, 2, 0, 4);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 511u << 16 | 0x02, 0, 0, 0, 2048);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 0xffffu << 16 | 0x02, 0xffff, 0, 0, 512);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 127u << 16 | 0x02, 0, 0, 0, 4096);
+	assert_int_equal(p2pmr_nvmf_get_log_parse(&c, out, sizeof(out), &g),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+}
+
+static void test_num_queues(void **state)
+{
+	uint32_t dw0;
+
+	(void)state;
+	/* Two of each asked (0's based 1), four allowed: two. */
+	assert_int_equal(p2pmr_nvmf_num_queues(0x00010001, 4, &dw0), 0);
+	assert_int_equal(dw0, 0x00010001);
+	/* 64 asked: capped at four. */
+	assert_int_equal(p2pmr_nvmf_num_queues(0x003f003f, 4, &dw0), 0);
+	assert_int_equal(dw0, 0x00030003);
+	/* Uneven request: the smaller count. */
+	assert_int_equal(p2pmr_nvmf_num_queues(0x00000003, 4, &dw0), 0);
+	assert_int_equal(dw0, 0);
+	/* 65536 queues is reserved. */
+	assert_int_equal(p2pmr_nvmf_num_queues(0x0000ffff, 4, &dw0),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	assert_int_equal(p2pmr_nvmf_num_queues(0xffff0000, 4, &dw0),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+}
+
+static void set_cc(struct p2pmr_nvmf_regs *r, uint32_t cc)
+{
+	struct p2pmr_nvmf_prop p = { .set = 1, .size = 4,
+				     .offset = P2PMR_NVMF_PROP_CC, .value = cc };
+	uint64_t v;
+
+	assert_int_equal(p2pmr_nvmf_prop_exec(r, &p, &v), 0);
+}
+
+static uint64_t get_prop(struct p2pmr_nvmf_regs *r, uint32_t off)
+{
+	struct p2pmr_nvmf_prop p = { .size = off ? 4 : 8, .offset = off };
+	uint64_t v;
+
+	assert_int_equal(p2pmr_nvmf_prop_exec(r, &p, &v), 0);
+	return v;
+}
+
+/* CC as Linux enables: EN, IOSQES 6, IOCQES 4, MPS 0, CSS NVM. */
+#define CC_LINUX	0x00460001u
+
+static void test_regs(void **state)
+{
+	struct p2pmr_nvmf_regs r;
+	uint64_t cap;
+
+	(void)state;
+	p2pmr_nvmf_regs_init(&r, 127, 30);
+	cap = get_prop(&r, P2PMR_NVMF_PROP_CAP);
+	assert_int_equal(cap & 0xffff, 127);		/* MQES */
+	assert_true(cap & 1ull << 16);			/* CQR */
+	assert_int_equal((cap >> 24) & 0xff, 30);	/* TO */
+	assert_int_equal((cap >> 37) & 0xff, 1);	/* CSS: NVM only */
+	assert_int_equal((cap >> 48) & 0xff, 0);	/* MPSMIN, MPSMAX 4 KiB */
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_VS), 0x10300);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS), 0);
+	/* Enable: RDY; CC reads back. */
+	set_cc(&r, CC_LINUX);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CC), CC_LINUX);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY);
+	/* Shutdown notification: SHST complete at once, RDY stays. */
+	set_cc(&r, CC_LINUX | 1u << 14);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_DONE);
+	/* Disable: all clear. */
+	set_cc(&r, 0x00460000);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS), 0);
+	/* Enable with 128-byte SQEs, or 8 KiB pages: fatal status. */
+	set_cc(&r, 0x00470001);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_CFS);
+	set_cc(&r, 0);
+	set_cc(&r, CC_LINUX | 1u << 7);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_CFS);
+	/* Writing EN again while enabled changes nothing. */
+	set_cc(&r, 0);
+	set_cc(&r, CC_LINUX);
+	set_cc(&r, CC_LINUX);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY);
+}
+
+static void test_rw(void **state)
+{
+	struct p2pmr_nvmf_rw rw;
+	struct p2pmr_nvmf_cmd c;
+
+	(void)state;
+	/* 8 blocks at 1000 of a 131072-block namespace. */
+	cmd(&c, 0x01, 1000, 0, 7, 0, 4096);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw), 0);
+	assert_int_equal(rw.slba, 1000);
+	assert_int_equal(rw.nlb, 8);
+	assert_int_equal(rw.bytes, 4096);
+	/* The last block; one past it; far past it (SLBA high dword). */
+	cmd(&c, 0x02, 131071, 0, 0, 0, 512);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw), 0);
+	cmd(&c, 0x02, 131071, 0, 1, 0, 1024);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_LBA_RANGE);
+	cmd(&c, 0x02, 131072, 0, 0, 0, 512);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_LBA_RANGE);
+	cmd(&c, 0x02, 0, 1, 0, 0, 512);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_LBA_RANGE);
+	/* An SLBA near 2^64 must not wrap. */
+	cmd(&c, 0x02, 0xffffffff, 0xffffffff, 0xffff, 0, 65536 * 512);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_LBA_RANGE);
+	/* SGL shorter or longer than the blocks, or not keyed. */
+	cmd(&c, 0x01, 0, 0, 7, 0, 4095);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_SGL_INVALID_DATA);
+	cmd(&c, 0x01, 0, 0, 7, 0, 8192);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_SGL_INVALID_DATA);
+	cmd(&c, 0x01, 0, 0, 7, 0, 4096);
+	c.sgl.type = P2PMR_NVMF_SGL_DATA;
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_SGL_INVALID_DATA);
+	/* 4 KiB blocks. */
+	cmd(&c, 0x01, 10, 0, 1, 0, 8192);
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 16384, 4096, &rw), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_id_ctrl),
+		cmocka_unit_test(test_ns_list),
+		cmocka_unit_test(test_get_log),
+		cmocka_unit_test(test_num_queues),
+		cmocka_unit_test(test_regs),
+		cmocka_unit_test(test_rw),
+	};
+
+	return cmocka_run_group_tests_name("nvmf-admin", tests, NULL, NULL);
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The target's command logic that needs no device: Identify data, Get Log
+ * Page, Number of Queues, the property registers, Read/Write checks.
+ * Everything is built with explicit little-endian stores into the caller's
+ * buffer; every input comes from the network and is checked here.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "p2pmr-nvmf.h"
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v);
+	put16(p + 2, v >> 16);
+}
+
+static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
+{
+	const uint8_t *p = cmd->raw + 4 * n;
+
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Identify Controller fields copied from the real controller. */
+#define ID_VID		0	/* VID, SSVID, SN, MN, FR: bytes 0-71 */
+#define ID_VID_END	72
+#define ID_IEEE		73
+#define ID_SGLS_KEYED	(1u << 2)	/* keyed SGL data block */
+#define ID_SGLS_SUPP	0x1		/* SGLs, no alignment rule */
+
+int p2pmr_nvmf_id_ctrl(uint8_t *out, const struct p2pmr_nvmf_id_params *p)
+{
+	size_t len = p->subnqn ? strnlen(p->subnqn, P2PMR_NVMF_NQN_SIZE) : 0;
+
+	if (!len || len >= P2PMR_NVMF_NQN_SIZE)
+		return -EINVAL;
+	memset(out, 0, P2PMR_NVMF_ID_SIZE);
+	if (p->backing) {
+		memcpy(out + ID_VID, p->backing + ID_VID, ID_VID_END - ID_VID);
+		memcpy(out + ID_IEEE, p->backing + ID_IEEE, 3);
+	}
+	out[P2PMR_NVMF_ID_MDTS] = p->mdts;
+	put16(out + P2PMR_NVMF_ID_CNTLID, p->cntlid);
+	put32(out + P2PMR_NVMF_ID_VER, P2PMR_NVMF_VS);
+	out[P2PMR_NVMF_ID_CNTRLTYPE] = 1;		/* I/O controller */
+	out[P2PMR_NVMF_ID_AERL] = p->aerl;
+	put16(out + P2PMR_NVMF_ID_KAS, p->kas);
+	out[P2PMR_NVMF_ID_SQES] = 0x66;			/* 64 bytes */
+	out[P2PMR_NVMF_ID_CQES] = 0x44;			/* 16 bytes */
+	put16(out + P2PMR_NVMF_ID_MAXCMD, p->maxcmd);
+	put32(out + P2PMR_NVMF_ID_NN, p->nn);
+	out[P2PMR_NVMF_ID_VWC] = 1;
+	put32(out + P2PMR_NVMF_ID_SGLS, ID_SGLS_SUPP | ID_SGLS_KEYED);
+	memcpy(out + P2PMR_NVMF_ID_SUBNQN, p->subnqn, len);
+	put32(out + P2PMR_NVMF_ID_IOCCSZ, P2PMR_NVMF_CAPSULE_SIZE / 16);
+	put32(out + P2PMR_NVMF_ID_IORCSZ, 1);	/* 16-byte completions */
+	out[P2PMR_NVMF_ID_MSDBD] = 1;
+	return 0;
+}
+
+int p2pmr_nvmf_ns_list(uint8_t *out, uint32_t nsid, uint32_t nn)
+{
+	uint32_t id, i = 0;
+
+	if (nsid >= 0xfffffffe)
+		return P2PMR_NVMF_SC_INVALID_NS;
+	memset(out, 0, P2PMR_NVMF_ID_SIZE);
+	for (id = nsid + 1; id <= nn && i < P2PMR_NVMF_ID_SIZE / 4; id++, i++)
+		put32(out + 4 * i, id);
+	return 0;
+}
+
+/* Bytes of each log served; zeroes throughout. */
+static uint32_t log_size(uint8_t lid)
+{
+	switch (lid) {
+	case P2PMR_NVMF_LOG_ERROR:
+		return 64;
+	case P2PMR_NVMF_LOG_SMART:
+	case P2PMR_NVMF_LOG_FW_SLOT:
+		return 512;
+	}
+	return 0;
+}
+
+int p2pmr_nvmf_get_log_parse(const struct p2pmr_nvmf_cmd *cmd, uint8_t *out,
+			     size_t cap, struct p2pmr_nvmf_get_log *g)
+{
+	uint32_t cdw10 = cdw(cmd, 10), cdw11 = cdw(cmd, 11);
+	uint64_t numd = ((uint64_t)(cdw11 & 0xffff) << 16 | cdw10 >> 16) + 1;
+	uint32_t size;
+
+	memset(g, 0, sizeof(*g));
+	g->lid = cdw10 & 0xff;
+	g->offset = cdw(cmd, 12) | (uint64_t)cdw(cmd, 13) << 32;
+	size = log_size(g->lid);
+	if (!size || g->offset % 4 || g->offset >= size)
+		return P2PMR_NVMF_SC_INVALID_FIELD;
+	if (numd * 4 > cap || numd * 4 != cmd->sgl.length)
+		return P2PMR_NVMF_SC_INVALID_FIELD;
+	g->len = numd * 4;
+	memset(out, 0, g->len);
+	return 0;
+}
+
+int p2pmr_nvmf_num_queues(uint32_t cdw11, uint16_t max, uint32_t *dw0)
+{
+	uint32_t nsq = (cdw11 & 0xffff) + 1, ncq = (cdw11 >> 16) + 1, n;
+
+	*dw0 = 0;
+	if (nsq > 0xffff || ncq > 0xffff || !max)
+		return P2PMR_NVMF_SC_INVALID_FIELD;
+	n = nsq < ncq ? nsq : ncq;
+	n = n < max ? n : max;
+	*dw0 = (n - 1) | (n - 1) << 16;
+	return 0;
+}
+
+/* CAP fields (NVMe base 1.4 figure 69). */
+#define CAP_CQR		(1ull << 16)
+#define CAP_TO_SHIFT	24
+#define CAP_CSS_NVM	(1ull << 37)
+/* CC fields (figure 73). */
+#define CC_EN		(1u << 0)
+#define CC_CSS(cc)	(((cc) >> 4) & 0x7)
+#define CC_MPS(cc)	(((cc) >> 7) & 0xf)
+#define CC_SHN(cc)	(((cc) >> 14) & 0x3)
+#define CC_IOSQES(cc)	(((cc) >> 16) & 0xf)
+#define CC_IOCQES(cc)	(((cc) >> 20) & 0xf)
+#define CSTS_SHST_MASK	(3u << 2)
+
+void p2pmr_nvmf_regs_init(struct p2pmr_nvmf_regs *r, uint16_t mqes,
+			  uint8_t to)
+{
+	memset(r, 0, sizeof(*r));
+	r->cap = mqes | CAP_CQR | (uint64_t)to << CAP_TO_SHIFT | CAP_CSS_NVM;
+	r->vs = P2PMR_NVMF_VS;
+}
+
+/* A CC value a controller of 64/16-byte entries, 4 KiB pages and the NVM
+ * command set can be enabled with.
+ */
+static int cc_valid(uint32_t cc)
+{
+	return CC_IOSQES(cc) == 6 && CC_IOCQES(cc) == 4 && CC_MPS(cc) == 0 &&
+	       CC_CSS(cc) == 0;
+}
+
+static void cc_set(struct p2pmr_nvmf_regs *r, uint32_t cc)
+{
+	uint32_t old = r->cc;
+
+	r->cc = cc;
+	if ((cc & CC_EN) && !(old & CC_EN)) {
+		if (cc_valid(cc))
+			r->csts |= P2PMR_NVMF_CSTS_RDY;
+		else
+			r->csts |= P2PMR_NVMF_CSTS_CFS;
+	} else if (!(cc & CC_EN) && (old & CC_EN)) {
+		r->csts &= ~(P2PMR_NVMF_CSTS_RDY | CSTS_SHST_MASK |
+			     P2PMR_NVMF_CSTS_CFS);
+	}
+	if (CC_SHN(cc)) {
+		r->csts &= ~CSTS_SHST_MASK;
+		r->csts |= P2PMR_NVMF_CSTS_SHST_DONE;
+	} else if (CC_SHN(old)) {
+		r->csts &= ~CSTS_SHST_MASK;
+	}
+}
+
+int p2pmr_nvmf_prop_exec(struct p2pmr_nvmf_regs *r,
+			 const struct p2pmr_nvmf_prop *p, uint64_t *result)
+{
+	*result = 0;
+	if (p->set) {
+		cc_set(r, (uint32_t)p->value);
+		return 0;
+	}
+	switch (p->offset) {
+	case P2PMR_NVMF_PROP_CAP:
+		*result = r->cap;
+		break;
+	case P2PMR_NVMF_PROP_VS:
+		*result = r->vs;
+		break;
+	case P2PMR_NVMF_PROP_CC:
+		*result = r->cc;
+		break;
+	case P2PMR_NVMF_PROP_CSTS:
+		*result = r->csts;
+		break;
+	}
+	return 0;
+}
+
+int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
+			uint32_t lba_size, struct p2pmr_nvmf_rw *rw)
+{
+	memset(rw, 0, sizeof(*rw));
+	rw->slba = cdw(cmd, 10) | (uint64_t)cdw(cmd, 11) << 32;
+	rw->nlb = (cdw(cmd, 12) & 0xffff) + 1;
+	rw->bytes = (uint64_t)rw->nlb * lba_size;
+	if (rw->slba >= nsze || rw->nlb > nsze - rw->slba)
+		return P2PMR_NVMF_SC_LBA_RANGE;
+	if (cmd->sgl.type != P2PMR_NVMF_SGL_KEYED ||
+	    cmd->sgl.length != rw->bytes)
+		return P2PMR_NVMF_SC_SGL_INVALID_DATA;
+	return 0;
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Command execution of p2pmr-nvmf: fabrics commands (Connect, Property
+ * Get/Set), the admin commands the Linux host sends (Identify, Get Log
+ * Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort)
+ * and the NVM commands Read, Write and Flush.  Host WRITE: RDMA READ from
+ * the host's keyed SGL into the data buffer, then NVMe Write from it; host
+ * READ: NVMe Read into the data buffer, then RDMA WRITE from it and the
+ * response SEND.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tgt.h"
+
+enum {
+	ADM_GET_LOG	= 0x02,
+	ADM_IDENTIFY	= 0x06,
+	ADM_ABORT	= 0x08,
+	ADM_SET_FEAT	= 0x09,
+	ADM_GET_FEAT	= 0x0a,
+	ADM_AER		= 0x0c,
+	ADM_KEEP_ALIVE	= 0x18,
+	FEAT_NUM_QUEUES	= 0x07,
+	FEAT_ASYNC_EVT	= 0x0b,
+	FEAT_KATO	= 0x0f,
+	CNS_NS		= 0x00,
+	CNS_CTRL	= 0x01,
+	CNS_NS_LIST	= 0x02,
+	CNS_NS_DESC	= 0x03,
+	CNS_CS_CTRL	= 0x06,
+	AERL		= 3,	/* 0's based: four requests held */
+	CAP_TO		= 30,	/* 15 s */
+};
+
+#define STATUS_DNR	(1u << 15)
+
+static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
+{
+	const uint8_t *p = cmd->raw + 4 * n;
+
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* The completion (NVMe-oF 1.1 figure 24), then the SEND; with @len data
+ * bytes at @laddr first RDMA-written to the command's SGL.
+ */
+static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		    uint16_t status, uint64_t result, uint64_t laddr,
+		    uint32_t lkey, uint32_t len)
+{
+	uint16_t sts = status ? (status << 1 | STATUS_DNR) : 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		q->rsp[i] = result >> (8 * i);
+	q->rsp[8] = q->sqhd;
+	q->rsp[9] = q->sqhd >> 8;
+	q->rsp[10] = q->qid;
+	q->rsp[11] = q->qid >> 8;
+	q->rsp[12] = cmd->cid;
+	q->rsp[13] = cmd->cid >> 8;
+	q->rsp[14] = sts;
+	q->rsp[15] = sts >> 8;
+	if (status) {
+		q->t->st.errors++;
+		printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x\n",
+		       q->qid, cmd->opc, cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
+		       " (fabrics)" : "", status);
+	}
+	return tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
+}
+
+static void status_only(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+			uint16_t status, uint64_t result)
+{
+	complete(q, cmd, status, result, 0, 0, 0);
+}
+
+/* Control data (Identify, logs) from the queue's host-memory buffer. */
+static void complete_ctl(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+			 uint32_t len)
+{
+	complete(q, cmd, 0, 0, (uintptr_t)q->ctl, q->ctl_mr->lkey, len);
+}
+
+static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect *c)
+{
+	struct tgt_ctrl *ctrl;
+	int i;
+
+	for (i = 0; i < TGT_MAX_CTRLS; i++) {
+		ctrl = &t->ctrls[i];
+		if (ctrl->used)
+			continue;
+		memset(ctrl, 0, sizeof(*ctrl));
+		ctrl->used = 1;
+		ctrl->cntlid = t->next_cntlid++;
+		if (t->next_cntlid >= 0xfff0)
+			t->next_cntlid = 1;
+		memcpy(ctrl->hostnqn, c->hostnqn, sizeof(ctrl->hostnqn));
+		ctrl->kato = c->kato;
+		p2pmr_nvmf_regs_init(&ctrl->regs, TGT_IO_DEPTH - 1, CAP_TO);
+		return ctrl;
+	}
+	return NULL;
+}
+
+static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect *c)
+{
+	int i;
+
+	for (i = 0; i < TGT_MAX_CTRLS; i++)
+		if (t->ctrls[i].used && t->ctrls[i].cntlid == c->cntlid &&
+		    !strcmp(t->ctrls[i].hostnqn, c->hostnqn))
+			return &t->ctrls[i];
+	return NULL;
+}
+
+void tgt_ctrl_put(struct tgt_queue *q)
+{
+	struct tgt_ctrl *ctrl = q->ctrl;
+
+	q->ctrl = NULL;
+	if (--ctrl->nr_queues)
+		return;
+	printf("p2pmr-nvmf: controller %u of %s gone\n", ctrl->cntlid,
+	       ctrl->hostnqn);
+	ctrl->used = 0;
+	tgt_stats_write(q->t);
+}
+
+static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct tgt *t = q->t;
+	struct p2pmr_nvmf_subsys s = {
+		.nqn = t->o.nqn, .hosts = t->o.hosts,
+		.allow_any_host = t->o.allow_any_host,
+		.max_admin_sqsize = TGT_ADMIN_DEPTH - 1,
+		.max_io_sqsize = TGT_IO_DEPTH - 1,
+		.max_qid = TGT_MAX_IO_QUEUES,
+	};
+	struct p2pmr_nvmf_connect c;
+	struct tgt_ctrl *ctrl;
+	uint32_t res = 0, len = 0;
+	int st;
+
+	if (q->ctrl)
+		return status_only(q, cmd, P2PMR_NVMF_SC_CMD_SEQ_ERROR, 0);
+	/* The data comes by RDMA READ (no in-capsule data is taken). */
+	if (cmd->sgl.type == P2PMR_NVMF_SGL_KEYED &&
+	    cmd->sgl.length == P2PMR_NVMF_CONNECT_DATA) {
+		if (tgt_rdma_read(q, (uintptr_t)q->ctl, q->ctl_mr->lkey,
+				  &cmd->sgl, P2PMR_NVMF_CONNECT_DATA))
+			return;
+		len = P2PMR_NVMF_CONNECT_DATA;
+	}
+	st = p2pmr_nvmf_connect_parse(cmd, q->ctl, len, &c, &res);
+	if (!st && c.qid != q->qid) {
+		st = P2PMR_NVMF_SC_CONNECT_INVALID;
+		res = P2PMR_NVMF_IPO_SQE(42);
+	}
+	st = st ? st : p2pmr_nvmf_connect_check(&c, &s, &res);
+	if (!st && !c.qid) {
+		ctrl = ctrl_new(t, &c);
+		if (!ctrl)
+			st = P2PMR_NVMF_SC_INTERNAL;
+	} else if (!st) {
+		ctrl = ctrl_find(t, &c);
+		if (!ctrl) {
+			st = P2PMR_NVMF_SC_CONNECT_INVALID;
+			res = P2PMR_NVMF_IPO_DATA(16);
+		}
+	}
+	if (st) {
+		printf("p2pmr-nvmf: Connect of queue %u from '%s' to '%s' refused: status 0x%x\n",
+		       q->qid, c.hostnqn, c.subnqn, st);
+		return status_only(q, cmd, st, res);
+	}
+	ctrl->nr_queues++;
+	q->ctrl = ctrl;
+	printf("p2pmr-nvmf: controller %u: queue %u of %s connected (%u entries)\n",
+	       ctrl->cntlid, q->qid, c.hostnqn, q->depth);
+	status_only(q, cmd, 0, ctrl->cntlid);
+}
+
+static void do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct p2pmr_nvmf_prop p;
+	uint64_t result;
+	int st;
+
+	if (cmd->fctype == P2PMR_NVMF_CONNECT)
+		return do_connect(q, cmd);
+	if (!q->ctrl)
+		return status_only(q, cmd, P2PMR_NVMF_SC_CMD_SEQ_ERROR, 0);
+	if (cmd->fctype != P2PMR_NVMF_PROP_GET &&
+	    cmd->fctype != P2PMR_NVMF_PROP_SET)
+		return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
+	if (q->qid)
+		return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_FIELD, 0);
+	st = p2pmr_nvmf_prop_parse(cmd, &p);
+	st = st ? st : p2pmr_nvmf_prop_exec(&q->ctrl->regs, &p, &result);
+	status_only(q, cmd, st, st ? 0 : result);
+}
+
+static void do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct tgt *t = q->t;
+	struct p2pmr_nvmf_id_params p = {
+		.backing = p2pmr_nvme_id_ctrl(t->n), .subnqn = t->o.nqn,
+		.cntlid = q->ctrl->cntlid, .mdts = 0, .maxcmd = TGT_IO_DEPTH,
+		.nn = TGT_NSID, .kas = 1, .aerl = AERL,
+	};
+	uint32_t cns = cdw(cmd, 10) & 0xff, max;
+	int st = 0;
+
+	if (cmd->sgl.length != P2PMR_NVMF_ID_SIZE)
+		return status_only(q, cmd, P2PMR_NVMF_SC_SGL_INVALID_DATA, 0);
+	for (max = 4096; max < t->max_data; max <<= 1)
+		p.mdts++;
+	switch (cns) {
+	case CNS_CTRL:
+		st = p2pmr_nvmf_id_ctrl(q->ctl, &p) ? P2PMR_NVMF_SC_INTERNAL : 0;
+		break;
+	case CNS_NS:
+	case CNS_NS_DESC:
+		if (cmd->nsid != TGT_NSID)
+			st = P2PMR_NVMF_SC_INVALID_NS;
+		else
+			memcpy(q->ctl, cns == CNS_NS ? t->ns_id : t->ns_desc,
+			       P2PMR_NVMF_ID_SIZE);
+		break;
+	case CNS_NS_LIST:
+		st = p2pmr_nvmf_ns_list(q->ctl, cmd->nsid, TGT_NSID);
+		break;
+	case CNS_CS_CTRL:
+		/* The NVM command set's controller data: no limits. */
+		if (cdw(cmd, 11) >> 24)
+			st = P2PMR_NVMF_SC_INVALID_FIELD;
+		else
+			memset(q->ctl, 0, P2PMR_NVMF_ID_SIZE);
+		break;
+	default:
+		st = P2PMR_NVMF_SC_INVALID_FIELD;
+	}
+	if (st) {
+		printf("p2pmr-nvmf: Identify CNS 0x%02x nsid %u not served\n",
+		       cns, cmd->nsid);
+		return status_only(q, cmd, st, 0);
+	}
+	complete_ctl(q, cmd, P2PMR_NVMF_ID_SIZE);
+}
+
+static void do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+			int set)
+{
+	struct tgt_ctrl *ctrl = q->ctrl;
+	uint32_t fid = cdw(cmd, 10) & 0xff, v = cdw(cmd, 11), dw0 = 0;
+	uint16_t n;
+	int st = 0;
+
+	switch (fid) {
+	case FEAT_NUM_QUEUES:
+		if (set) {
+			st = p2pmr_nvmf_num_queues(v, TGT_MAX_IO_QUEUES, &dw0);
+			if (!st)
+				ctrl->nr_io_queues = (dw0 & 0xffff) + 1;
+		} else {
+			n = ctrl->nr_io_queues ? ctrl->nr_io_queues :
+						 TGT_MAX_IO_QUEUES;
+			dw0 = (n - 1) | (uint32_t)(n - 1) << 16;
+		}
+		break;
+	case FEAT_ASYNC_EVT:
+		if (set)
+			ctrl->aen_cfg = v;
+		dw0 = ctrl->aen_cfg;
+		break;
+	case FEAT_KATO:
+		if (set)
+			ctrl->kato = v;
+		dw0 = ctrl->kato;
+		break;
+	default:
+		st = P2PMR_NVMF_SC_INVALID_FIELD;
+	}
+	status_only(q, cmd, st, dw0);
+}
+
+static void do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct p2pmr_nvmf_get_log g;
+	int st;
+
+	switch (cmd->opc) {
+	case ADM_IDENTIFY:
+		return do_identify(q, cmd);
+	case ADM_GET_LOG:
+		st = p2pmr_nvmf_get_log_parse(cmd, q->ctl, TGT_CTL_SIZE, &g);
+		if (st)
+			return status_only(q, cmd, st, 0);
+		return complete_ctl(q, cmd, g.len);
+	case ADM_SET_FEAT:
+	case ADM_GET_FEAT:
+		return do_features(q, cmd, cmd->opc == ADM_SET_FEAT);
+	case ADM_KEEP_ALIVE:
+		return status_only(q, cmd, 0, 0);
+	case ADM_ABORT:
+		return status_only(q, cmd, 0, 1);	/* not aborted */
+	case ADM_AER:
+		/* Held: no event is ever reported. */
+		if (q->ctrl->aers > AERL)
+			return status_only(q, cmd, P2PMR_NVMF_SC_AER_LIMIT, 0);
+		q->ctrl->aers++;
+		return;
+	}
+	status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
+}
+
+/* An NVMe command on the real controller's I/O queue: 0, or the status. */
+static uint16_t nvme_status(int ret)
+{
+	if (ret > 0)
+		return ret;
+	return ret ? P2PMR_NVMF_SC_INTERNAL : 0;
+}
+
+static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct tgt *t = q->t;
+	int write = cmd->opc == P2PMR_NVME_CMD_WRITE;
+	struct p2pmr_nvme_buf b = { .addr = t->data_nvme };
+	struct p2pmr_nvmf_rw rw;
+	uint64_t *through;
+	int st;
+
+	st = p2pmr_nvmf_rw_parse(cmd, t->ns.nsze, t->ns.lba_size, &rw);
+	if (st)
+		return status_only(q, cmd, st, 0);
+	b.len = rw.bytes;
+	through = t->o.buf == TGT_BUF_CMB ? &t->st.cmb_bytes :
+					    &t->st.host_bytes;
+	if (write) {
+		if (!t->fault_skip_read) {
+			if (tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey,
+					  &cmd->sgl, rw.bytes))
+				return;
+			t->st.rdma_in += rw.bytes;
+		}
+		st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_WRITE,
+					       TGT_NSID, rw.slba, rw.nlb, &b));
+		if (!st) {
+			t->st.writes++;
+			t->st.write_bytes += rw.bytes;
+			*through += rw.bytes;
+		}
+		return status_only(q, cmd, st, 0);
+	}
+	st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_READ, TGT_NSID,
+				       rw.slba, rw.nlb, &b));
+	if (st)
+		return status_only(q, cmd, st, 0);
+	t->st.reads++;
+	t->st.read_bytes += rw.bytes;
+	*through += rw.bytes;
+	if (!complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
+		t->st.rdma_out += rw.bytes;
+}
+
+static void do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct p2pmr_nvme_sqe sqe = { .opc = P2PMR_NVME_CMD_FLUSH,
+				      .nsid = TGT_NSID };
+	int st;
+
+	switch (cmd->opc) {
+	case P2PMR_NVME_CMD_READ:
+	case P2PMR_NVME_CMD_WRITE:
+		if (cmd->nsid != TGT_NSID)
+			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_NS, 0);
+		return do_rw(q, cmd);
+	case P2PMR_NVME_CMD_FLUSH:
+		if (cmd->nsid != TGT_NSID && cmd->nsid != 0xffffffff)
+			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_NS, 0);
+		st = nvme_status(p2pmr_nvme_exec(q->t->nqp, &sqe, NULL, NULL));
+		if (!st)
+			q->t->st.flushes++;
+		return status_only(q, cmd, st, 0);
+	}
+	status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
+}
+
+void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
+{
+	struct p2pmr_nvmf_limits lim = {
+		.max_data = q->qid ? q->t->max_data : TGT_CTL_SIZE,
+	};
+	struct p2pmr_nvmf_cmd cmd;
+	int st;
+
+	q->sqhd = (q->sqhd + 1) % q->depth;
+	st = p2pmr_nvmf_capsule_parse(capsule, len, &lim, &cmd);
+	if (st < 0) {
+		fprintf(stderr, "p2pmr-nvmf: queue %u: a capsule of %zu bytes dropped\n",
+			q->qid, len);
+		return;
+	}
+	if (st)
+		return status_only(q, &cmd, st, 0);
+	if (cmd.opc == P2PMR_NVMF_OPC_FABRICS)
+		return do_fabrics(q, &cmd);
+	/* Other commands need a connected, enabled controller. */
+	if (!q->ctrl || !(q->ctrl->regs.csts & P2PMR_NVMF_CSTS_RDY))
+		return status_only(q, &cmd, P2PMR_NVMF_SC_CMD_SEQ_ERROR, 0);
+	if (q->qid)
+		do_io(q, &cmd);
+	else
+		do_admin(q, &cmd);
+}

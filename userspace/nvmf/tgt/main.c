@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmr-nvmf: serve namespace 1 of a VFIO-owned NVMe controller over
+ * NVMe-oF/RDMA, with the data buffer in the controller's CMB.
+ *
+ *   p2pmr-nvmf --bdf BDF --addr IP [--port 4420] --nqn SUBNQN
+ *              (--allow-host HOSTNQN ... | --allow-any-host)
+ *              [--buf cmb|host] [--ibdev DEV] [--mdts KIB] [--stats FILE]
+ *
+ * Set-up order: the controller is opened and enabled with its CMB on, an
+ * I/O queue pair created, and only then the CMB exported as a dma-buf (a
+ * later CMB or controller change would revoke it) and registered on the
+ * RDMA device of --addr.  SIGTERM or SIGINT stops it; the data counters
+ * are printed then and written to --stats (also whenever a controller
+ * goes away).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "p2pmr.h"
+#include "tgt.h"
+
+#define MR_IOVA		0x40000000ULL	/* RDMA address of the CMB MR */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: p2pmr-nvmf --bdf BDF --addr IP --nqn SUBNQN\n"
+		"                  (--allow-host HOSTNQN ... | --allow-any-host)\n"
+		"                  [options]\n"
+		"  --bdf BDF            NVMe controller bound to vfio-pci-p2p\n"
+		"  --addr IP            address to listen on (its RDMA device serves)\n"
+		"  --port PORT          RDMA CM port [4420]\n"
+		"  --ibdev DEV          check that --addr is on this RDMA device\n"
+		"  --nqn SUBNQN         the subsystem's NQN\n"
+		"  --allow-host NQN     a host allowed to connect (repeatable, at most %d)\n"
+		"  --allow-any-host     any host may connect\n"
+		"  --buf cmb|host       where data buffers live [cmb]\n"
+		"  --mdts KIB           largest transfer of one command [128]\n"
+		"  --stats FILE         write the data counters there\n",
+		TGT_MAX_HOSTS);
+}
+
+static int parse_opts(int argc, char **argv, struct tgt_opts *o)
+{
+	static const struct option lo[] = {
+		{ "bdf", required_argument, NULL, 'b' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ibdev", required_argument, NULL, 'd' },
+		{ "nqn", required_argument, NULL, 'n' },
+		{ "allow-host", required_argument, NULL, 'H' },
+		{ "allow-any-host", no_argument, NULL, 'A' },
+		{ "buf", required_argument, NULL, 'B' },
+		{ "mdts", required_argument, NULL, 'm' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint64_t v;
+	int c;
+
+	o->port = "4420";
+	o->mdts_kib = 128;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o->bdf = optarg;
+			break;
+		case 'a':
+			o->addr = optarg;
+			break;
+		case 'p':
+			o->port = optarg;
+			break;
+		case 'd':
+			o->ibdev = optarg;
+			break;
+		case 'n':
+			o->nqn = optarg;
+			break;
+		case 'A':
+			o->allow_any_host = 1;
+			break;
+		case 's':
+			o->stats = optarg;
+			break;
+		case 'H':
+			if (o->nr_hosts == TGT_MAX_HOSTS ||
+			    strlen(optarg) >= P2PMR_NVMF_NQN_SIZE) {
+				fprintf(stderr, "p2pmr-nvmf: too many hosts, or NQN too long\n");
+				return -1;
+			}
+			o->hosts[o->nr_hosts++] = optarg;
+			break;
+		case 'B':
+			if (!strcmp(optarg, "cmb")) {
+				o->buf = TGT_BUF_CMB;
+			} else if (!strcmp(optarg, "host")) {
+				o->buf = TGT_BUF_HOST;
+			} else {
+				fprintf(stderr, "p2pmr-nvmf: --buf cmb or host\n");
+				return -1;
+			}
+			break;
+		case 'm':
+			if (p2pmr_parse_size(optarg, &v) || v < 4 || v > 4096 ||
+			    (v & (v - 1))) {
+				fprintf(stderr, "p2pmr-nvmf: --mdts: a power of two of KiB, 4..4096\n");
+				return -1;
+			}
+			o->mdts_kib = v;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || !o->bdf || !o->addr || !o->nqn ||
+	    strlen(o->nqn) >= P2PMR_NVMF_NQN_SIZE ||
+	    (!o->nr_hosts && !o->allow_any_host)) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* The counters as one line of KEY=VALUE words. */
+static void stats_line(const struct tgt *t, char *line, size_t len)
+{
+	const struct tgt_stats *s = &t->st;
+
+	snprintf(line, len,
+		 "buf=%s writes=%llu reads=%llu flushes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
+		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
+		 (unsigned long long)s->writes, (unsigned long long)s->reads,
+		 (unsigned long long)s->flushes, (unsigned long long)s->errors,
+		 (unsigned long long)s->write_bytes,
+		 (unsigned long long)s->read_bytes,
+		 (unsigned long long)s->cmb_bytes,
+		 (unsigned long long)s->host_bytes,
+		 (unsigned long long)s->rdma_in, (unsigned long long)s->rdma_out);
+}
+
+void tgt_stats_write(const struct tgt *t)
+{
+	char line[512];
+	FILE *f;
+
+	stats_line(t, line, sizeof(line));
+	if (!t->o.stats)
+		return;
+	f = fopen(t->o.stats, "w");
+	if (!f) {
+		perror(t->o.stats);
+		return;
+	}
+	fprintf(f, "%s\n", line);
+	fclose(f);
+}
+
+static void stats_print(const struct tgt *t)
+{
+	char line[512];
+
+	stats_line(t, line, sizeof(line));
+	printf("p2pmr-nvmf: stats %s\n", line);
+	tgt_stats_write(t);
+}
+
+/* The controller, its namespace 1 and an I/O queue pair. */
+static int nvme_setup(struct tgt *t)
+{
+	struct p2pmr_nvme_opts no = { .cmb = t->o.buf == TGT_BUF_CMB,
+				      .timeout_ms = 30000,
+				      .dma_size = 8 << 20 };
+	int ret;
+
+	ret = p2pmr_nvme_open(t->o.bdf, &no, &t->n);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't open %s: %s\n", t->o.bdf,
+			p2pmr_errmsg());
+		return ret;
+	}
+	ret = p2pmr_nvme_ns_info(t->n, TGT_NSID, &t->ns);
+	ret = ret ? ret : p2pmr_nvme_identify(t->n, 0, TGT_NSID, t->ns_id);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: no namespace %d: %d\n", TGT_NSID, ret);
+		return ret < 0 ? ret : -EIO;
+	}
+	/* The descriptor list is optional (NVMe 1.3); zeroes if refused. */
+	if (p2pmr_nvme_identify(t->n, 3, TGT_NSID, t->ns_desc))
+		memset(t->ns_desc, 0, sizeof(t->ns_desc));
+	t->max_data = t->o.mdts_kib * 1024;
+	if (t->max_data > p2pmr_nvme_max_transfer(t->n))
+		t->max_data = p2pmr_nvme_max_transfer(t->n);
+	ret = p2pmr_nvme_qp_create(t->n, 32, &t->nqp);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't create an I/O queue: %d\n",
+			ret);
+		return ret < 0 ? ret : -EIO;
+	}
+	printf("p2pmr-nvmf: %s: namespace %d: %llu blocks of %u bytes, max transfer %u\n",
+	       t->o.bdf, TGT_NSID, (unsigned long long)t->ns.nsze,
+	       t->ns.lba_size, t->max_data);
+	return 0;
+}
+
+/* The data buffer: the CMB as a dma-buf MR, or host memory. */
+static int buf_setup(struct tgt *t)
+{
+	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+		  IBV_ACCESS_REMOTE_WRITE;
+	struct p2pmr_range r;
+	int ret;
+
+	t->pd = ibv_alloc_pd(t->listen->verbs);
+	t->cc = ibv_create_comp_channel(t->listen->verbs);
+	if (!t->pd || !t->cc) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't allocate a PD\n");
+		return -ENOMEM;
+	}
+	if (fcntl(t->cc->fd, F_SETFL, fcntl(t->cc->fd, F_GETFL) | O_NONBLOCK))
+		return -errno;
+	if (t->o.buf == TGT_BUF_HOST) {
+		ret = p2pmr_nvme_dma_alloc(t->n, t->max_data, &t->host_buf,
+					   &t->data_nvme);
+		if (ret)
+			return ret;
+		t->data_mr = ibv_reg_mr(t->pd, t->host_buf, t->max_data, acc);
+		if (!t->data_mr) {
+			fprintf(stderr, "p2pmr-nvmf: Couldn't register host memory\n");
+			return -errno;
+		}
+		t->data_rdma = (uintptr_t)t->host_buf;
+		printf("p2pmr-nvmf: data buffer in host memory, %u bytes\n",
+		       t->max_data);
+		return 0;
+	}
+	ret = p2pmr_nvme_cmb_info(t->n, &t->cmb);
+	if (ret || t->cmb.size < t->max_data) {
+		fprintf(stderr, "p2pmr-nvmf: no usable CMB\n");
+		return ret ? ret : -ENOSPC;
+	}
+	r = (struct p2pmr_range){ t->cmb.bar_offset, t->cmb.size };
+	t->dmabuf_fd = p2pmr_export(p2pmr_nvme_dev(t->n), t->cmb.bar, &r, 1,
+				    O_RDWR | O_CLOEXEC);
+	if (t->dmabuf_fd < 0) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't export the CMB: %s\n",
+			p2pmr_errmsg());
+		return t->dmabuf_fd;
+	}
+	ret = p2pmr_reg_mr(t->pd, 0, t->cmb.size, MR_IOVA, t->dmabuf_fd, acc,
+			   &t->data_mr);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't register the CMB: %s\n",
+			p2pmr_errmsg());
+		return ret;
+	}
+	t->data_rdma = MR_IOVA;
+	t->data_nvme = t->cmb.addr;
+	printf("p2pmr-nvmf: data buffer in the CMB (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
+	       t->cmb.bar, (unsigned long long)t->cmb.size,
+	       (unsigned long long)t->cmb.addr,
+	       ibv_get_device_name(t->listen->verbs->device));
+	return 0;
+}
+
+static int serve(struct tgt *t)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	int ep, n, i;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	ev.data.u32 = 0;
+	epoll_ctl(ep, EPOLL_CTL_ADD, t->ec->fd, &ev);
+	ev.data.u32 = 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, t->cc->fd, &ev);
+	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
+	fflush(stdout);
+	while (!stop) {
+		n = epoll_wait(ep, got, 4, 1000);
+		for (i = 0; i < n; i++) {
+			if (got[i].data.u32 == 0)
+				tgt_cm_event(t);
+			else
+				tgt_poll_queues(t);
+		}
+		fflush(stdout);
+	}
+	close(ep);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct tgt t = { .dmabuf_fd = -1, .next_cntlid = 1 };
+	const char *fault = getenv("P2PMR_NVMF_FAULT");
+	int ret = 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (parse_opts(argc, argv, &t.o))
+		return 2;
+	if (fault && !strcmp(fault, "skip-rdma-read")) {
+		fprintf(stderr, "p2pmr-nvmf: FAULT: host writes skip the RDMA READ\n");
+		t.fault_skip_read = 1;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (nvme_setup(&t))
+		goto out_nvme;
+	if (tgt_listen(&t))
+		goto out_listen;
+	if (buf_setup(&t))
+		goto out_buf;
+	ret = serve(&t) ? 1 : 0;
+	tgt_queues_free(&t);
+	stats_print(&t);
+out_buf:
+	if (t.data_mr)
+		ibv_dereg_mr(t.data_mr);
+	if (t.dmabuf_fd >= 0)
+		close(t.dmabuf_fd);
+	if (t.cc)
+		ibv_destroy_comp_channel(t.cc);
+	if (t.pd)
+		ibv_dealloc_pd(t.pd);
+out_listen:
+	if (t.listen)
+		rdma_destroy_id(t.listen);
+	if (t.ec)
+		rdma_destroy_event_channel(t.ec);
+out_nvme:
+	p2pmr_nvme_qp_destroy(t.nqp);
+	p2pmr_nvme_close(t.n);
+	return ret;
+}

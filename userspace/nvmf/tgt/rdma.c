@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The RDMA side of p2pmr-nvmf: the RDMA CM listener, one RC queue pair per
+ * NVMe-oF queue (NVMe-oF 1.1 section 7.3, the RDMA transport binding), the
+ * receive ring of command capsules, and the synchronous RDMA READ, RDMA
+ * WRITE and response SEND of a command.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tgt.h"
+
+/*
+ * RDMA CM private data of NVMe-oF (NVMe-oF 1.1 figures 52-54): all fields
+ * are naturally aligned little-endian 16-bit words (the host is x86).
+ */
+struct cm_req {
+	uint16_t recfmt, qid, hrqsize, hsqsize, cntlid;
+	uint8_t rsvd[22];
+};
+
+struct cm_rep {
+	uint16_t recfmt, crqsize;
+	uint8_t rsvd[28];
+};
+
+struct cm_rej {
+	uint16_t recfmt, sts;
+};
+
+enum {
+	CM_INVALID_LEN		= 0x01,
+	CM_INVALID_RECFMT	= 0x02,
+	CM_INVALID_QID		= 0x03,
+	CM_INVALID_HSQSIZE	= 0x04,
+	CM_NO_RSC		= 0x06,
+};
+
+_Static_assert(sizeof(struct cm_req) == 32, "cm_req is 32 bytes");
+_Static_assert(sizeof(struct cm_rep) == 32, "cm_rep is 32 bytes");
+
+#define WAIT_MS		10000	/* an RDMA operation on the bed's rxe pair */
+
+int tgt_listen(struct tgt *t)
+{
+	struct rdma_addrinfo hints = { .ai_flags = RAI_PASSIVE,
+				       .ai_port_space = RDMA_PS_TCP };
+	struct rdma_addrinfo *res;
+	const char *name;
+	int ret;
+
+	t->ec = rdma_create_event_channel();
+	if (!t->ec) {
+		perror("p2pmr-nvmf: Couldn't create an RDMA CM event channel");
+		return -1;
+	}
+	ret = rdma_getaddrinfo(t->o.addr, t->o.port, &hints, &res);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't resolve %s port %s\n",
+			t->o.addr, t->o.port);
+		return -1;
+	}
+	ret = rdma_create_id(t->ec, &t->listen, t, RDMA_PS_TCP);
+	ret = ret ? ret : rdma_bind_addr(t->listen, res->ai_src_addr);
+	rdma_freeaddrinfo(res);
+	ret = ret ? ret : rdma_listen(t->listen, 16);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't listen on %s:%s: %s\n",
+			t->o.addr, t->o.port, strerror(errno));
+		return -1;
+	}
+	if (!t->listen->verbs) {
+		fprintf(stderr, "p2pmr-nvmf: %s is on no RDMA device\n",
+			t->o.addr);
+		return -1;
+	}
+	name = ibv_get_device_name(t->listen->verbs->device);
+	if (t->o.ibdev && strcmp(t->o.ibdev, name)) {
+		fprintf(stderr, "p2pmr-nvmf: %s is on %s, not on --ibdev %s\n",
+			t->o.addr, name, t->o.ibdev);
+		return -1;
+	}
+	printf("p2pmr-nvmf: listening on %s port %s (%s)\n", t->o.addr,
+	       t->o.port, name);
+	return 0;
+}
+
+static int post_recv(struct tgt_queue *q, uint32_t slot)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)(q->cmds + slot * P2PMR_NVMF_CAPSULE_SIZE),
+		.length = P2PMR_NVMF_CAPSULE_SIZE,
+		.lkey = q->cmds_mr->lkey,
+	};
+	struct ibv_recv_wr wr = { .wr_id = slot, .sg_list = &sge,
+				  .num_sge = 1 }, *bad;
+
+	return ibv_post_recv(q->id->qp, &wr, &bad);
+}
+
+static void queue_free(struct tgt_queue *q)
+{
+	struct tgt_queue **pp;
+
+	for (pp = &q->t->queues; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	if (q->ctrl)
+		tgt_ctrl_put(q);
+	if (q->id->qp)
+		rdma_destroy_qp(q->id);
+	if (q->scq)
+		ibv_destroy_cq(q->scq);
+	if (q->rcq)
+		ibv_destroy_cq(q->rcq);
+	if (q->rsp_mr)
+		ibv_dereg_mr(q->rsp_mr);
+	if (q->ctl_mr)
+		ibv_dereg_mr(q->ctl_mr);
+	if (q->cmds_mr)
+		ibv_dereg_mr(q->cmds_mr);
+	free(q->ctl);
+	free(q->cmds);
+	rdma_destroy_id(q->id);
+	free(q);
+}
+
+void tgt_queues_free(struct tgt *t)
+{
+	while (t->queues) {
+		rdma_disconnect(t->queues->id);
+		queue_free(t->queues);
+	}
+}
+
+/* Buffers, CQs and the QP of a new queue; receives posted. */
+static int queue_setup(struct tgt *t, struct tgt_queue *q)
+{
+	struct ibv_qp_init_attr qa = { 0 };
+	uint32_t i;
+	int acc = IBV_ACCESS_LOCAL_WRITE;
+
+	q->cmds = calloc(q->depth, P2PMR_NVMF_CAPSULE_SIZE);
+	q->ctl = aligned_alloc(4096, TGT_CTL_SIZE);
+	if (!q->cmds || !q->ctl)
+		return -ENOMEM;
+	q->cmds_mr = ibv_reg_mr(t->pd, q->cmds,
+				q->depth * P2PMR_NVMF_CAPSULE_SIZE, acc);
+	q->ctl_mr = ibv_reg_mr(t->pd, q->ctl, TGT_CTL_SIZE, acc);
+	q->rsp_mr = ibv_reg_mr(t->pd, q->rsp, sizeof(q->rsp), acc);
+	q->scq = ibv_create_cq(t->listen->verbs, 16, q, NULL, 0);
+	q->rcq = ibv_create_cq(t->listen->verbs, q->depth, q, t->cc, 0);
+	if (!q->cmds_mr || !q->ctl_mr || !q->rsp_mr || !q->scq || !q->rcq)
+		return -ENOMEM;
+	qa.send_cq = q->scq;
+	qa.recv_cq = q->rcq;
+	qa.qp_type = IBV_QPT_RC;
+	qa.cap.max_send_wr = 8;
+	qa.cap.max_recv_wr = q->depth;
+	qa.cap.max_send_sge = 1;
+	qa.cap.max_recv_sge = 1;
+	if (rdma_create_qp(q->id, t->pd, &qa))
+		return -errno;
+	for (i = 0; i < q->depth; i++)
+		if (post_recv(q, i))
+			return -EIO;
+	return ibv_req_notify_cq(q->rcq, 0) ? -EIO : 0;
+}
+
+/* What tgt_cm_event() does with a connect request's id once the event is
+ * acknowledged (rdma_destroy_id() waits for that).
+ */
+enum { KEEP, DESTROY_ID, FREE_QUEUE };
+
+static int reject(struct rdma_cm_id *id, uint16_t sts)
+{
+	struct cm_rej rej = { .recfmt = 0, .sts = sts };
+
+	fprintf(stderr, "p2pmr-nvmf: connection refused (NVMe-oF RDMA status %u)\n",
+		sts);
+	rdma_reject(id, &rej, sizeof(rej));
+	return DESTROY_ID;
+}
+
+static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
+{
+	const struct rdma_conn_param *cp = &ev->param.conn;
+	struct rdma_conn_param ap = { 0 };
+	const struct cm_req *req = cp->private_data;
+	struct cm_rep rep = { 0 };
+	struct tgt_queue *q;
+	uint16_t max;
+
+	if (cp->private_data_len < 8 || !req)
+		return reject(ev->id, CM_INVALID_LEN);
+	if (req->recfmt)
+		return reject(ev->id, CM_INVALID_RECFMT);
+	if (req->qid > TGT_MAX_IO_QUEUES)
+		return reject(ev->id, CM_INVALID_QID);
+	max = req->qid ? TGT_IO_DEPTH : TGT_ADMIN_DEPTH;
+	if (!req->hsqsize || req->hsqsize >= max)
+		return reject(ev->id, CM_INVALID_HSQSIZE);
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return reject(ev->id, CM_NO_RSC);
+	q->t = t;
+	q->id = ev->id;
+	q->qid = req->qid;
+	q->depth = req->hsqsize + 1;
+	ev->id->context = q;
+	q->next = t->queues;
+	t->queues = q;
+	if (queue_setup(t, q)) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't set up queue %u\n", q->qid);
+		rdma_reject(ev->id, NULL, 0);
+		return FREE_QUEUE;
+	}
+	rep.crqsize = q->depth;
+	ap.private_data = &rep;
+	ap.private_data_len = sizeof(rep);
+	/* RDMA READs this side issues: what the host takes, at least 1. */
+	ap.initiator_depth = cp->responder_resources ? cp->responder_resources : 1;
+	ap.responder_resources = cp->initiator_depth;
+	ap.rnr_retry_count = 7;
+	ap.flow_control = 1;
+	if (rdma_accept(ev->id, &ap)) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't accept queue %u: %s\n",
+			q->qid, strerror(errno));
+		return FREE_QUEUE;
+	}
+	return KEEP;
+}
+
+void tgt_cm_event(struct tgt *t)
+{
+	struct rdma_cm_event *ev;
+	struct rdma_cm_event copy;
+	struct tgt_queue *q;
+
+	if (rdma_get_cm_event(t->ec, &ev))
+		return;
+	if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST) {
+		struct rdma_cm_id *id = ev->id;
+		int what = connect_request(t, ev);
+
+		rdma_ack_cm_event(ev);
+		if (what == DESTROY_ID)
+			rdma_destroy_id(id);
+		else if (what == FREE_QUEUE)
+			queue_free(id->context);
+		return;
+	}
+	copy = *ev;
+	rdma_ack_cm_event(ev);
+	q = copy.id == t->listen ? NULL : copy.id->context;
+	switch (copy.event) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		if (q)
+			q->established = 1;
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_REJECTED:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		if (q) {
+			rdma_disconnect(q->id);
+			queue_free(q);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Wait for @n signaled completions on the send CQ; any error breaks the
+ * queue (the QP is in the error state then).
+ */
+static int wait_send(struct tgt_queue *q, int n)
+{
+	struct timespec t0, now;
+	struct ibv_wc wc;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (n > 0) {
+		ret = ibv_poll_cq(q->scq, 1, &wc);
+		if (ret < 0)
+			goto broken;
+		if (ret == 1) {
+			if (wc.status != IBV_WC_SUCCESS) {
+				fprintf(stderr, "p2pmr-nvmf: queue %u: %s failed: %s\n",
+					q->qid, wc.opcode == IBV_WC_RDMA_READ ?
+					"RDMA READ" : wc.opcode == IBV_WC_RDMA_WRITE ?
+					"RDMA WRITE" : "SEND",
+					ibv_wc_status_str(wc.status));
+				goto broken;
+			}
+			n--;
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000 > WAIT_MS) {
+			fprintf(stderr, "p2pmr-nvmf: queue %u: no completion in %d ms\n",
+				q->qid, WAIT_MS);
+			goto broken;
+		}
+	}
+	return 0;
+broken:
+	q->broken = 1;
+	return -EIO;
+}
+
+int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+{
+	struct ibv_sge sge = { .addr = laddr, .length = len, .lkey = lkey };
+	struct ibv_send_wr wr = { 0 }, *bad;
+
+	wr.opcode = IBV_WR_RDMA_READ;
+	wr.sg_list = &sge;
+	wr.num_sge = 1;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = sgl->addr;
+	wr.wr.rdma.rkey = sgl->key;
+	if (ibv_post_send(q->id->qp, &wr, &bad)) {
+		q->broken = 1;
+		return -EIO;
+	}
+	return wait_send(q, 1);
+}
+
+int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+		const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+{
+	struct ibv_sge dsge = { .addr = laddr, .length = len, .lkey = lkey };
+	struct ibv_sge rsge = { .addr = (uintptr_t)q->rsp,
+				.length = sizeof(q->rsp),
+				.lkey = q->rsp_mr->lkey };
+	struct ibv_send_wr data = { 0 }, rsp = { 0 }, *bad;
+
+	rsp.opcode = IBV_WR_SEND;
+	rsp.sg_list = &rsge;
+	rsp.num_sge = 1;
+	rsp.send_flags = IBV_SEND_SIGNALED;
+	if (len) {
+		/* The data first; the QP keeps the order (an RC QP's SEND
+		 * is not started before the RDMA WRITE posted ahead of it).
+		 */
+		data.opcode = IBV_WR_RDMA_WRITE;
+		data.sg_list = &dsge;
+		data.num_sge = 1;
+		data.wr.rdma.remote_addr = sgl->addr;
+		data.wr.rdma.rkey = sgl->key;
+		data.next = &rsp;
+	}
+	if (ibv_post_send(q->id->qp, len ? &data : &rsp, &bad)) {
+		q->broken = 1;
+		return -EIO;
+	}
+	return wait_send(q, 1);
+}
+
+/* Take every capsule that arrived on @q, one at a time. */
+static void queue_poll(struct tgt_queue *q)
+{
+	uint8_t capsule[P2PMR_NVMF_CAPSULE_SIZE];
+	struct ibv_wc wc;
+	size_t len;
+
+	while (!q->broken && ibv_poll_cq(q->rcq, 1, &wc) == 1) {
+		if (wc.status != IBV_WC_SUCCESS) {
+			if (wc.status != IBV_WC_WR_FLUSH_ERR)
+				fprintf(stderr, "p2pmr-nvmf: queue %u: receive failed: %s\n",
+					q->qid, ibv_wc_status_str(wc.status));
+			q->broken = 1;
+			break;
+		}
+		len = wc.byte_len < sizeof(capsule) ? wc.byte_len : sizeof(capsule);
+		memcpy(capsule, q->cmds + wc.wr_id * P2PMR_NVMF_CAPSULE_SIZE, len);
+		if (post_recv(q, wc.wr_id)) {
+			q->broken = 1;
+			break;
+		}
+		tgt_cmd(q, capsule, len);
+	}
+}
+
+void tgt_poll_queues(struct tgt *t)
+{
+	struct tgt_queue *q, *next;
+	struct ibv_cq *cq;
+	void *ctx;
+
+	/* Acknowledge the event; rearm, then poll (nothing slips between). */
+	if (!ibv_get_cq_event(t->cc, &cq, &ctx)) {
+		ibv_ack_cq_events(cq, 1);
+		ibv_req_notify_cq(cq, 0);
+	}
+	for (q = t->queues; q; q = next) {
+		next = q->next;
+		queue_poll(q);
+		/* The DISCONNECTED event frees it. */
+		if (q->broken && !q->disconnecting) {
+			q->disconnecting = 1;
+			rdma_disconnect(q->id);
+		}
+	}
+}

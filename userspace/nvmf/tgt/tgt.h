@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pmr-nvmf: an NVMe-oF/RDMA target whose data buffers live in the CMB of
+ * an NVMe controller owned through VFIO.
+ *
+ * One thread.  Every command runs to completion before the next is taken:
+ * its RDMA READ, the NVMe command, its RDMA WRITE and the response SEND are
+ * each waited for.  So one data buffer (in the CMB, or in host memory with
+ * --buf=host) serves every queue, and a buffer is never reused while an
+ * RDMA operation may still touch it.
+ */
+#ifndef P2PMR_NVMF_TGT_H
+#define P2PMR_NVMF_TGT_H
+
+#include <stdint.h>
+#include <rdma/rdma_cma.h>
+
+#include "p2pmr-nvme.h"
+#include "p2pmr-nvmf.h"
+
+#define TGT_MAX_HOSTS		16
+#define TGT_MAX_CTRLS		8
+#define TGT_ADMIN_DEPTH		32	/* admin queue entries, at most */
+#define TGT_IO_DEPTH		128	/* I/O queue entries, at most (MQES + 1) */
+#define TGT_MAX_IO_QUEUES	4	/* per controller */
+#define TGT_CTL_SIZE		8192	/* control data (Connect, Identify, logs) */
+#define TGT_NSID		1	/* the one namespace served (real nsid 1) */
+
+enum tgt_buf_mode { TGT_BUF_CMB, TGT_BUF_HOST };
+
+struct tgt_opts {
+	const char *bdf;
+	const char *ibdev;
+	const char *addr;
+	const char *port;
+	const char *nqn;
+	const char *hosts[TGT_MAX_HOSTS + 1];	/* NULL terminated */
+	int nr_hosts;
+	int allow_any_host;
+	enum tgt_buf_mode buf;
+	const char *stats;
+	uint32_t mdts_kib;		/* largest transfer, KiB */
+};
+
+/* What went through the data buffers, for the stats line and file. */
+struct tgt_stats {
+	uint64_t writes, reads, flushes, errors;
+	uint64_t write_bytes;		/* host -> media */
+	uint64_t read_bytes;		/* media -> host */
+	uint64_t cmb_bytes;		/* data bytes through the CMB */
+	uint64_t host_bytes;		/* data bytes through host memory */
+	uint64_t rdma_in;		/* RDMA READ into the data buffer */
+	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
+};
+
+/* A controller: created by an admin queue's Connect, gone with it. */
+struct tgt_ctrl {
+	int used;
+	uint16_t cntlid;
+	char hostnqn[P2PMR_NVMF_NQN_SIZE];
+	struct p2pmr_nvmf_regs regs;
+	uint16_t nr_io_queues;		/* Set Features Number of Queues */
+	uint32_t kato;
+	uint32_t aen_cfg;
+	int aers;			/* Async Event Requests held */
+	int nr_queues;			/* queues connected to it */
+};
+
+struct tgt_queue {
+	struct tgt *t;
+	struct rdma_cm_id *id;
+	struct ibv_cq *scq, *rcq;
+	uint16_t qid;
+	uint16_t depth;			/* entries: the host's HSQSIZE + 1 */
+	uint16_t sqhd;
+	struct tgt_ctrl *ctrl;		/* after Connect */
+	uint8_t *cmds;			/* depth capsules, receive buffers */
+	struct ibv_mr *cmds_mr;
+	uint8_t *ctl;			/* control data, TGT_CTL_SIZE */
+	struct ibv_mr *ctl_mr;
+	uint8_t rsp[16];
+	struct ibv_mr *rsp_mr;
+	int established;
+	int broken;			/* an RDMA error: disconnect */
+	int disconnecting;
+	struct tgt_queue *next;
+};
+
+struct tgt {
+	struct tgt_opts o;
+	struct p2pmr_nvme *n;
+	struct p2pmr_nvme_qp *nqp;
+	struct p2pmr_nvme_ns ns;
+	uint8_t ns_id[P2PMR_NVMF_ID_SIZE];	/* the real Identify Namespace */
+	uint8_t ns_desc[P2PMR_NVMF_ID_SIZE];	/* its descriptor list */
+	struct p2pmr_nvme_cmb cmb;
+	int dmabuf_fd;
+	uint32_t max_data;		/* bytes */
+
+	struct rdma_event_channel *ec;
+	struct rdma_cm_id *listen;
+	struct ibv_pd *pd;
+	struct ibv_comp_channel *cc;
+	struct ibv_mr *data_mr;		/* the data buffer */
+	uint64_t data_rdma;		/* its address in data_mr */
+	uint64_t data_nvme;		/* its controller address */
+	void *host_buf;			/* --buf=host: its CPU address */
+
+	struct tgt_ctrl ctrls[TGT_MAX_CTRLS];
+	uint16_t next_cntlid;
+	struct tgt_queue *queues;
+	struct tgt_stats st;
+	int fault_skip_read;		/* P2PMR_NVMF_FAULT=skip-rdma-read */
+};
+
+/* rdma.c */
+int tgt_listen(struct tgt *t);
+void tgt_cm_event(struct tgt *t);
+void tgt_poll_queues(struct tgt *t);
+void tgt_queues_free(struct tgt *t);
+int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
+int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+		const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
+
+/* cmd.c */
+void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len);
+void tgt_ctrl_put(struct tgt_queue *q);
+
+/* main.c */
+void tgt_stats_write(const struct tgt *t);
+
+#endif
