@@ -150,23 +150,24 @@ static int done(void **state)
 	return 0;
 }
 
-/* The protection /proc/self/maps shows for @addr, as "rw-s". */
+/* The protection /proc/self/maps shows for @addr, as "rw-s"; "none". */
 static const char *perms(const void *addr)
 {
 	static char p[8];
 	unsigned long lo, hi;
-	char line[512];
+	char line[512], found[8] = "none";
 	FILE *f = fopen("/proc/self/maps", "r");
 
-	strcpy(p, "none");
 	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
+	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 &&
-		    (unsigned long)addr >= lo && (unsigned long)addr < hi)
+		    (unsigned long)addr >= lo && (unsigned long)addr < hi) {
+			memcpy(found, p, sizeof(found));
 			break;
-		else
-			strcpy(p, "none");
+		}
+	}
 	fclose(f);
+	memcpy(p, found, sizeof(p));
 	return p;
 }
 
