@@ -32,4 +32,4 @@ $(FUZZ_DIR)/fuzz_nvmf: ../tests/unit/fuzz/fuzz_nvmf.c $(NVMFSRC) $(NVMFHDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Invmf -o $@ $< $(NVMFSRC)
 
 FUZZ_TARGETS += nvmf
-fuzz fuzz-build: $(FUZZ_DIR)/fuzz_nvmf
+fuzz fuzz-build fuzz-replay fuzz-corpus: $(FUZZ_DIR)/fuzz_nvmf
