@@ -19,9 +19,12 @@ CLI := $(BUILD)/bin/p2pmr
 # Section-3 man pages from the kernel-doc comments of include/p2pmr.h
 # (mk/man3.py), made by the kernel's scripts/kernel-doc.  The top-level
 # make extracts it from Debian's linux-source-7.3 into the cache, which is
-# /cache in the root; elsewhere set KERNEL_DOC, or have kernel-doc in PATH.
+# /cache in the root ($(P2PMR_CACHE) on the host); elsewhere set KERNEL_DOC,
+# or have kernel-doc in PATH.
 # Without one, "lib" says so and builds no section-3 pages.
-KERNEL_DOC ?= $(firstword $(wildcard /cache/src/7.3/linux-source-7.3/scripts/kernel-doc) \
+P2PMR_CACHE ?= /var/cache/p2pmr
+KERNEL_DOC ?= $(firstword $(wildcard /cache/src/7.3/linux-source-7.3/scripts/kernel-doc \
+	$(P2PMR_CACHE)/src/7.3/linux-source-7.3/scripts/kernel-doc) \
 	$(shell command -v kernel-doc 2>/dev/null))
 MAN3 := $(BUILD)/man3/.stamp
 
