@@ -265,6 +265,10 @@ int p2pmr_query_region(struct p2pmr_dev *dev, uint32_t index,
  * @addrp: receives the mapping (unmap with munmap(*addrp, *lenp))
  * @lenp: receives its length
  *
+ * The whole region is mapped read-write, ignoring VFIO's sparse-mmap
+ * capability; for a range of a BAR, with a dma-buf of the same bytes,
+ * p2pmr_buf_open() maps only what it may.
+ *
  * Return: 0; -EINVAL not mmap-able; or the errno of mmap().
  */
 int p2pmr_region_mmap(struct p2pmr_dev *dev, uint32_t index, void **addrp,
