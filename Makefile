@@ -11,10 +11,12 @@
 #                  kmemleak, DMA-API debugging), built by make debug-kernels
 #   make demo      the VM demo
 #   make patches   the kernel changes as git-format patches (build/patches)
+#   make fuzz      FUZZ_SECONDS (300) of libFuzzer per parser, outside CI;
+#                  make fuzz-corpus keeps its finds in tests/unit/fuzz/corpus
 #   make perf      perftest with --use_vfio and the benchmark programs (build/perf)
 #   make bench     build, then run the benchmarks (perf/run-bench.sh, build/bench)
 #   make install   libp2pmr (static, shared), p2pmr.h, the p2pmr command, its
-#                  man page and p2pmr.pc into $(DESTDIR)$(PREFIX) (default
+#                  man page, the section-3 pages of p2pmr.h and p2pmr.pc into $(DESTDIR)$(PREFIX) (default
 #                  /usr/local; LIBDIR, INCLUDEDIR, BINDIR, MANDIR, PKGCONFIGDIR
 #                  as in userspace/mk/lib.mk); builds them first, in the root
 #   make install-modules  vfio-pci-p2p.ko of each kernel in $(KVER) (built by
@@ -33,14 +35,19 @@ MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer tests/kmod/plant
 
 ifndef P2PMR_IN_ROOT
 
-.PHONY: all deps build check check-debug debug-kernels demo clean patches perf bench \
+.PHONY: all deps kernel-doc fuzz fuzz-corpus build check check-debug debug-kernels demo clean patches perf bench \
 	install install-modules
-all: deps
+all: deps kernel-doc
 	for s in $(KVER); do scripts/rdma-tree.sh $$s || exit 1; done
 	scripts/in-root make -C /p2pmr P2PMR_IN_ROOT=1 KVER="$(KVER)" build
 
 deps:
 	scripts/deps.sh
+
+# The kernel's kernel-doc, from Debian's linux-source-7.3 into the cache
+# (/cache in the root): it makes the section-3 man pages of p2pmr.h.
+kernel-doc: deps
+	@scripts/ksrc.sh 7.3 scripts/kernel-doc tools/docs tools/lib/python > /dev/null
 
 # CHECK_DEBUG=7.3 adds that series' debug kernel to make check, with the
 # tests named in CHECK_DEBUG_TESTS: what CI runs (.ci/run, docs/testbed.md).
@@ -78,9 +85,17 @@ bench: all
 patches: deps
 	scripts/make-patches.sh $(KVER)
 
+# Time-boxed fuzzing of the parsers, outside CI (CI replays the checked-in
+# inputs: tests/host/userspace-fuzz.sh, make fuzz-replay in userspace/):
+# FUZZ_SECONDS per target (default 300).  make fuzz-corpus then merges what
+# it found into tests/unit/fuzz/corpus/, to be committed.
+fuzz fuzz-corpus: deps
+	scripts/in-root make -C /p2pmr/userspace BUILD=/p2pmr/build/user $@ \
+		$(if $(FUZZ_SECONDS),FUZZ_SECONDS=$(FUZZ_SECONDS))
+
 # The library and command are built in the root (as by make), installed
 # from the host.  Command-line PREFIX, DESTDIR... reach userspace/'s make.
-install: deps
+install: deps kernel-doc
 	scripts/in-root make -s -C /p2pmr/userspace BUILD=/p2pmr/build/user lib
 	$(MAKE) -C userspace BUILD=$(CURDIR)/build/user install
 

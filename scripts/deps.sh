@@ -3,7 +3,8 @@
 #
 # Install everything p2pmr needs, from Debian's archive only.
 #
-# On the host (Debian 12): debootstrap, nothing else.  Everything else lives in
+# On the host (Debian 12): debootstrap, git and Perl (for make patches and
+# checkpatch), nothing else.  Everything else lives in
 # a Debian trixie root under $P2PMR_CACHE (default /var/cache/p2pmr/root) that
 # serves both as the build environment (Debian's 7.3 kbuild needs glibc >= 2.38)
 # and, shared read-only over 9p, as the guest root filesystem.  Inside it:
@@ -38,6 +39,11 @@ host_deps() {
 	command -v debootstrap >/dev/null || missing="$missing debootstrap"
 	command -v unshare >/dev/null || missing="$missing util-linux"
 	command -v pkill >/dev/null || missing="$missing procps"
+	# make patches (scripts/make-patches.sh) and checkpatch.pl run on the
+	# host: git, and Perl with the modules checkpatch uses.
+	command -v git >/dev/null || missing="$missing git"
+	perl -MPOSIX -MTerm::ANSIColor -MEncode -MGetopt::Long -MFile::Basename \
+		-MCwd -e 1 2>/dev/null || missing="$missing perl"
 	[ -z "$missing" ] && return 0
 	log "installing on host:$missing"
 	apt-get update -qq

@@ -4,10 +4,13 @@
  * a VFIO-bound PCI device (p2pmr project, perf/perftest/).
  *
  * The device is opened with libp2pmr.  Each buffer perftest asks for is the
- * next page-aligned piece of the BAR from the given offset on, exported as a
- * dma-buf of its own, so perftest registers it with ibv_reg_dmabuf_mr().  The
- * address perftest sees (and uses as the MR's iova) is the buffer in the
- * BAR's mmap, so the CPU can still reach it where perftest needs that.
+ * next page-aligned piece of the BAR from the given offset on, made by
+ * p2pmr_buf_open(): a dma-buf of its own, which perftest registers with
+ * ibv_reg_dmabuf_mr(), and a CPU mapping of just that piece.  The address
+ * perftest sees (and uses as the MR's iova) is that mapping, so the CPU can
+ * still reach the buffer where perftest needs that.  A piece VFIO does not
+ * let the CPU mmap (sparse-mmap capability, e.g. an MSI-X table) is refused
+ * with libp2pmr's message.
  *
  * The BAR is MMIO: perftest's byte-wise random fill is turned off
  * (can_init = false) and the buffer is filled here with aligned 64-bit
@@ -40,8 +43,8 @@ struct vfio_memory_ctx {
 	struct vfio_memory_spec spec;
 	struct p2pmr_dev *dev;
 	uint64_t bar_size;
-	void *map;
-	size_t map_len;
+	struct p2pmr_buf **bufs;	/* closed by destroy */
+	size_t nr_bufs;
 	uint64_t next;		/* offset in the BAR of the next buffer */
 	bool zero_fill;		/* WRITE latency test: zeros, not the pattern */
 };
@@ -141,10 +144,6 @@ int vfio_memory_init(struct memory_ctx *ctx) {
 			(unsigned long long)reg.size);
 		return FAILURE;
 	}
-	if (p2pmr_region_mmap(vfio_ctx->dev, s->bar, &vfio_ctx->map, &vfio_ctx->map_len)) {
-		fprintf(stderr, " --use_vfio: %s\n", p2pmr_errmsg());
-		return FAILURE;
-	}
 	vfio_ctx->bar_size = reg.size;
 	vfio_ctx->next = s->offset;
 	printf("using BAR%d of %s (%llu bytes) from offset %#llx\n", s->bar, s->bdf,
@@ -155,8 +154,11 @@ int vfio_memory_init(struct memory_ctx *ctx) {
 int vfio_memory_destroy(struct memory_ctx *ctx) {
 	struct vfio_memory_ctx *vfio_ctx = container_of(ctx, struct vfio_memory_ctx, base);
 
-	if (vfio_ctx->map)
-		munmap(vfio_ctx->map, vfio_ctx->map_len);
+	size_t i;
+
+	for (i = 0; i < vfio_ctx->nr_bufs; i++)
+		p2pmr_buf_close(vfio_ctx->bufs[i]);
+	free(vfio_ctx->bufs);
 	p2pmr_dev_close(vfio_ctx->dev);
 	free(vfio_ctx);
 	return SUCCESS;
@@ -168,6 +170,7 @@ int vfio_memory_allocate_buffer(struct memory_ctx *ctx, int alignment, uint64_t 
 	struct vfio_memory_spec *s = &vfio_ctx->spec;
 	uint64_t page = p2pmr_page_size();
 	uint64_t align = (uint64_t)alignment > page ? (uint64_t)alignment : page;
+	struct p2pmr_buf *buf, **bufs;
 	struct p2pmr_range range;
 	volatile uint64_t *p;
 	uint64_t i;
@@ -181,21 +184,29 @@ int vfio_memory_allocate_buffer(struct memory_ctx *ctx, int alignment, uint64_t 
 			s->bdf, (unsigned long long)vfio_ctx->bar_size);
 		return FAILURE;
 	}
-	fd = p2pmr_export(vfio_ctx->dev, s->bar, &range, 1, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
+	bufs = realloc(vfio_ctx->bufs, (vfio_ctx->nr_bufs + 1) * sizeof(*bufs));
+	if (!bufs)
+		return FAILURE;
+	vfio_ctx->bufs = bufs;
+	if (p2pmr_buf_open(vfio_ctx->dev, s->bar, range.offset, range.length,
+			   PROT_READ | PROT_WRITE, 0, &buf)) {
 		fprintf(stderr, " --use_vfio: %s\n", p2pmr_errmsg());
 		return FAILURE;
 	}
-	/* perftest takes an fd of 0 for "no dma-buf". */
-	if (fd == 0) {
-		fd = fcntl(0, F_DUPFD_CLOEXEC, 1);
-		close(0);
-		if (fd < 0)
-			return FAILURE;
+	/*
+	 * perftest closes the fd once the MR is registered, and takes an fd
+	 * of 0 for "no dma-buf": it gets a copy numbered 1 or above.
+	 */
+	fd = fcntl(buf->fd, F_DUPFD_CLOEXEC, 1);
+	if (fd < 0) {
+		perror(" --use_vfio: dup of the dma-buf fd");
+		p2pmr_buf_close(buf);
+		return FAILURE;
 	}
+	vfio_ctx->bufs[vfio_ctx->nr_bufs++] = buf;
 	vfio_ctx->next = range.offset + range.length;
 
-	p = (volatile uint64_t *)((char *)vfio_ctx->map + range.offset);
+	p = buf->addr;
 	for (i = 0; i < range.length / 8; i++)
 		p[i] = vfio_ctx->zero_fill ? 0 : pattern_word(VFIO_FILL_SEED, range.offset / 8 + i);
 
@@ -204,13 +215,13 @@ int vfio_memory_allocate_buffer(struct memory_ctx *ctx, int alignment, uint64_t 
 	       s->bdf, fd);
 	*dmabuf_fd = fd;
 	*dmabuf_offset = 0;
-	*addr = (char *)vfio_ctx->map + range.offset;
+	*addr = buf->addr;
 	*can_init = false;
 	return SUCCESS;
 }
 
 int vfio_memory_free_buffer(struct memory_ctx *ctx, int dmabuf_fd, void *addr, uint64_t size) {
-	/* The dma-buf fd is closed by perftest once registered; the BAR stays mapped until destroy. */
+	/* perftest closes its copy of the dma-buf fd; the buffer stays until destroy. */
 	return SUCCESS;
 }
 

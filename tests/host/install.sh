@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # make install and make install-modules at the top, into a scratch DESTDIR:
 # the library (static, shared with its SONAME links), header, command, man
-# page and a pkg-config file for the PREFIX given; a program builds against
-# the installed header and library (in the root, where they were built)
+# pages (p2pmr(1), and section 3 generated from the header) and a
+# pkg-config file for the PREFIX given; a program builds against the
+# installed header and library (in the root, where they were built)
 # and runs, as does the installed command; the exporter module of each
 # kernel built lands under lib/modules/<release>/updates.
 set -uo pipefail
@@ -16,7 +17,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 make -s install DESTDIR="$PWD/$d/root" PREFIX=/opt/p2pmr || fail "make install"
 p=$d/root/opt/p2pmr
 for f in lib/libp2pmr.a lib/libp2pmr.so.0.1.0 include/p2pmr.h bin/p2pmr \
-	 share/man/man1/p2pmr.1 lib/pkgconfig/p2pmr.pc; do
+	 share/man/man1/p2pmr.1 share/man/man3/p2pmr_buf_open.3 \
+	 share/man/man3type/p2pmr_buf.3type lib/pkgconfig/p2pmr.pc; do
 	[ -f "$p/$f" ] || fail "no $p/$f"
 	echo "installed $p/$f"
 done
@@ -25,6 +27,8 @@ done
 	fail "the SONAME links are wrong"
 [ -x "$p/bin/p2pmr" ] || fail "p2pmr is not executable"
 grep -q '^\.SH JSON OUTPUT' "$p/share/man/man1/p2pmr.1" || fail "not the current man page"
+[ "$(ls "$p/share/man/man3" | wc -l)" = "$(ls build/user/man3/*.3 | wc -l)" ] ||
+	fail "not every section-3 man page was installed"
 find "$d/root" -path '*tests*' | grep -q . && fail "test programs installed"
 
 cat > "$d/prog.c" <<'C'

@@ -265,6 +265,10 @@ int p2pmr_query_region(struct p2pmr_dev *dev, uint32_t index,
  * @addrp: receives the mapping (unmap with munmap(*addrp, *lenp))
  * @lenp: receives its length
  *
+ * The whole region is mapped read-write, ignoring VFIO's sparse-mmap
+ * capability; for a range of a BAR, with a dma-buf of the same bytes,
+ * p2pmr_buf_open() maps only what it may.
+ *
  * Return: 0; -EINVAL not mmap-able; or the errno of mmap().
  */
 int p2pmr_region_mmap(struct p2pmr_dev *dev, uint32_t index, void **addrp,
@@ -475,6 +479,102 @@ int p2pmr_check_ranges(const struct p2pmr_range *ranges, size_t n,
 int p2pmr_export(struct p2pmr_dev *dev, uint32_t bar,
 		 const struct p2pmr_range *ranges, size_t n,
 		 uint32_t open_flags);
+
+/**
+ * struct p2pmr_buf - A BAR range as a dma-buf and as CPU memory.
+ * @fd: the dma-buf of @ranges (O_RDWR, close-on-exec).  Owned by the
+ *	buffer: dup() it to keep it past p2pmr_buf_close()
+ * @addr: the CPU mapping, laid out as the dma-buf is (byte x of the
+ *	dma-buf is at @addr + x), or NULL when @prot was PROT_NONE.  Parts
+ *	that are not in @mapped are PROT_NONE: touching them faults
+ * @length: bytes in the dma-buf and in the window at @addr
+ * @bar: the BAR
+ * @nr_ranges: number of @ranges
+ * @ranges: the BAR ranges exported, in dma-buf order
+ * @nr_mapped: number of @mapped
+ * @mapped: the parts of the window that are mapped, as offsets from @addr
+ *	(that is, dma-buf offsets), in order and merged where adjacent; all
+ *	of [0, @length) unless P2PMR_BUF_SPARSE allowed holes
+ *
+ * All fields belong to the library; read them, do not change them.
+ */
+struct p2pmr_buf {
+	int fd;
+	void *addr;
+	uint64_t length;
+	uint32_t bar;
+	size_t nr_ranges;
+	struct p2pmr_range *ranges;
+	size_t nr_mapped;
+	struct p2pmr_range *mapped;
+};
+
+/* p2pmr_buf_open() @flags */
+enum {
+	/* Map what VFIO allows and leave holes, instead of refusing. */
+	P2PMR_BUF_SPARSE	= 1 << 0,
+};
+
+/**
+ * p2pmr_buf_open() - Export a BAR range as a dma-buf and map it for the CPU.
+ * @dev: an open device
+ * @bar: BAR index, 0-5
+ * @offset: start of the range in the BAR, aligned to p2pmr_page_size()
+ * @length: its length, a non-zero multiple of p2pmr_page_size()
+ * @prot: the CPU mapping's protection: PROT_READ, PROT_READ | PROT_WRITE
+ *	(PROT_WRITE alone is taken as both), or PROT_NONE for no CPU mapping
+ * @flags: P2PMR_BUF_* flags
+ * @bufp: receives the buffer; release it with p2pmr_buf_close()
+ *
+ * One call for what a program that both DMAs and touches a BAR range
+ * needs: the dma-buf (p2pmr_export()) and a CPU mapping of the same
+ * bytes, mapped from the device fd.  Only the range is mapped, with the
+ * protection asked for, not the whole region read-write.  VFIO may allow
+ * only parts of a BAR to be mmapped (the sparse-mmap capability of
+ * VFIO_DEVICE_GET_REGION_INFO, for example around an MSI-X table): only
+ * those parts are mapped.  Without P2PMR_BUF_SPARSE the whole range must
+ * be mappable; with it, holes are left PROT_NONE and @mapped lists what
+ * was mapped.  An RDMA MR over the dma-buf with the iova @addr gives RDMA
+ * and the CPU the same addresses.
+ *
+ * Return: 0; -EINVAL bad @prot or @flags, or a range that
+ * p2pmr_check_ranges() refuses; -ENXIO the CPU may not mmap the range
+ * (the region is not mmappable, a part of the range is not, without
+ * P2PMR_BUF_SPARSE, or no part is, with it; the message names the first
+ * part refused); -ENOMEM; the errno of mmap(); or any errno of
+ * p2pmr_export().
+ */
+int p2pmr_buf_open(struct p2pmr_dev *dev, uint32_t bar, uint64_t offset,
+		   uint64_t length, int prot, uint32_t flags,
+		   struct p2pmr_buf **bufp);
+
+/**
+ * p2pmr_buf_open_ranges() - p2pmr_buf_open() for several BAR ranges.
+ * @dev: an open device
+ * @bar: BAR index, 0-5
+ * @ranges: the ranges, in the order they appear in the dma-buf
+ * @n: their number
+ * @prot: as for p2pmr_buf_open()
+ * @flags: P2PMR_BUF_* flags
+ * @bufp: receives the buffer; release it with p2pmr_buf_close()
+ *
+ * The dma-buf holds @ranges one after the other, as p2pmr_export() makes
+ * it; the CPU window at @bufp->addr is laid out the same way, each range
+ * mapped (where VFIO allows) right after the one before.
+ *
+ * Return: as p2pmr_buf_open().
+ */
+int p2pmr_buf_open_ranges(struct p2pmr_dev *dev, uint32_t bar,
+			  const struct p2pmr_range *ranges, size_t n, int prot,
+			  uint32_t flags, struct p2pmr_buf **bufp);
+
+/**
+ * p2pmr_buf_close() - Unmap a buffer and close its dma-buf fd.
+ * @buf: from p2pmr_buf_open(), or NULL
+ *
+ * MRs registered on the dma-buf keep it alive; the CPU mapping goes now.
+ */
+void p2pmr_buf_close(struct p2pmr_buf *buf);
 
 struct ibv_pd;
 struct ibv_mr;

@@ -119,4 +119,14 @@ int p2pmr_iova_alloc(const struct p2pmr_iova_range *ranges, size_t nr,
 		     const struct p2pmr_mapping *maps, size_t nr_maps,
 		     uint64_t length, uint64_t align, uint64_t *iova);
 
+/*
+ * The parts of a region the CPU may mmap, from the VFIO_DEVICE_GET_REGION_INFO
+ * reply @info of @size bytes: none without VFIO_REGION_INFO_FLAG_MMAP, the
+ * areas of the sparse-mmap capability if there is one, else the whole
+ * region.  @areasp gets a new array (NULL when none).  Return: 0, -EIO
+ * (malformed capability chain) or -ENOMEM, without a message.
+ */
+int p2pmr_mmap_areas(const void *info, size_t size,
+		     struct p2pmr_range **areasp, size_t *np);
+
 #endif

@@ -34,7 +34,7 @@ $(FUZZ_DIR)/fuzz_nvmf: ../tests/unit/fuzz/fuzz_nvmf.c $(NVMFSRC) $(NVMFHDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Invmf -o $@ $< $(NVMFSRC)
 
 FUZZ_TARGETS += nvmf
-fuzz fuzz-build: $(FUZZ_DIR)/fuzz_nvmf
+fuzz fuzz-build fuzz-replay fuzz-corpus: $(FUZZ_DIR)/fuzz_nvmf
 
 # The target, p2pmr-nvmf (nvmf/tgt/): the parsers, the NVMe driver,
 # libp2pmr, librdmacm and libibverbs.

@@ -23,6 +23,8 @@ $(UNIT_DIR)/test_errors: UNIT_LDFLAGS = \
 $(UNIT_DIR)/test_fdpass: UNIT_LDFLAGS = -lpthread
 # The VFIO ioctls of test_vfio go to a fake kernel.
 $(UNIT_DIR)/test_vfio: UNIT_LDFLAGS = -Wl,--wrap=ioctl -lpthread
+# p2pmr_buf_open() against a fake kernel and a memfd as the device.
+$(UNIT_DIR)/test_buf: UNIT_LDFLAGS = -Wl,--wrap=ioctl
 
 $(UNIT_DIR)/%: ../tests/unit/%.c ../tests/unit/unit.h $(UNIT_DIR)/libp2pmr-san.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(UNIT_DIR)/libp2pmr-san.a \
