@@ -19,10 +19,12 @@ $BIN/rdma_dmabuf_test "$IVSHMEM" udmabuf || die "udmabuf"
 
 # No regression on host memory.
 for t in ib_write_bw ib_read_bw; do
-	$t -d rxe1 -s 65536 -n 100 -F > /tmp/s.log 2>&1 &
-	sleep 1
-	$t -d rxe0 -s 65536 -n 100 -F $RXE1_IP > /tmp/c.log 2>&1 || { cat /tmp/c.log /tmp/s.log; die "$t"; }
-	wait
+	timeout 120 $t -d rxe1 -s 65536 -n 100 -F > /tmp/s.log 2>&1 &
+	spid=$!
+	listening $spid || { cat /tmp/s.log; die "$t server is not listening"; }
+	timeout 120 $t -d rxe0 -s 65536 -n 100 -F $RXE1_IP > /tmp/c.log 2>&1 ||
+		{ cat /tmp/c.log /tmp/s.log; die "$t client"; }
+	wait $spid || { cat /tmp/s.log; die "$t server"; }
 	grep -E '^ *65536 +100 ' /tmp/c.log || die "$t: no result"
 done
 # Stock modules that use ib_core still load against the rebuilt one.

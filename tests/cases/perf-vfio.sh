@@ -55,7 +55,7 @@ run() {
 		say "$t server: $s / client: $c"
 		timeout 120 $PT/$t -d rxe1 -s $SZ -F $s > /tmp/s.log 2>&1 &
 		spid=$!
-		sleep 1
+		listening $spid || { cat /tmp/s.log; die "$t server is not listening"; }
 		timeout 120 $PT/$t -d rxe0 -s $SZ -F $c $RXE1_IP > /tmp/c.log 2>&1
 		rc=$?
 		wait $spid
@@ -89,10 +89,11 @@ dmabuf_mr() {
 refuse() { # message-regex client-args...
 	local want=$1 spid
 	shift
-	$PT/ib_write_bw -d rxe1 -F > /tmp/bad-s.log 2>&1 &
+	timeout 120 $PT/ib_write_bw -d rxe1 -F > /tmp/bad-s.log 2>&1 &
 	spid=$!
-	sleep 1
-	$PT/ib_write_bw -d rxe0 -F "$@" $RXE1_IP > /tmp/bad.log 2>&1 && die "'$*' succeeded"
+	listening $spid || { cat /tmp/bad-s.log; die "ib_write_bw server is not listening"; }
+	timeout 120 $PT/ib_write_bw -d rxe0 -F "$@" $RXE1_IP > /tmp/bad.log 2>&1 &&
+		die "'$*' succeeded"
 	kill $spid 2> /dev/null
 	wait $spid 2> /dev/null
 	grep -E -- "$want" /tmp/bad.log || { cat /tmp/bad.log; die "'$*': no message matching '$want'"; }
@@ -162,17 +163,25 @@ check /host/bar0 0x1c10000 0x10000 0x2c00000
 # While traffic runs the exporter shows both dma-bufs attached to an RDMA
 # device (perftest registers after the connection is made, and closes its
 # dma-buf fd right after registering: the MR keeps the attachment).
-$PT/ib_write_bw -d rxe1 -s $SZ -F -D 6 --use_vfio=$A,offset=16M > /tmp/s.log 2>&1 &
+# attached DEV: /tmp/status shows an attachment on DEV's dma-buf.
+attached() {
+	awk -v d="$1" '/^[0-9a-f]+:/ { dev = $1 } dev == d ":" && /attachment/ { ok = 1 } END { exit !ok }' \
+		/tmp/status
+}
+timeout 120 $PT/ib_write_bw -d rxe1 -s $SZ -F -D 6 --use_vfio=$A,offset=16M > /tmp/s.log 2>&1 &
 spid=$!
-sleep 1
-$PT/ib_write_bw -d rxe0 -s $SZ -F -D 6 --use_vfio=$B,offset=32M $RXE1_IP > /tmp/c.log 2>&1 &
+listening $spid || { cat /tmp/s.log; die "timed ib_write_bw server is not listening"; }
+timeout 120 $PT/ib_write_bw -d rxe0 -s $SZ -F -D 6 --use_vfio=$B,offset=32M $RXE1_IP > /tmp/c.log 2>&1 &
 cpid=$!
-sleep 4
-/p2pmr/build/user/bin/p2pmr status > /tmp/status 2>&1
+# Both sides register once connected, and run 6 s: look until both show.
+while kill -0 $cpid 2> /dev/null; do
+	/p2pmr/build/user/bin/p2pmr status > /tmp/status 2>&1
+	attached $A && attached $B && break
+	sleep 0.2
+done
 wait $spid && wait $cpid || { cat /tmp/s.log /tmp/c.log; die "timed ib_write_bw failed"; }
 cat /tmp/status
 for d in $A $B; do
-	awk -v d="$d" '/^[0-9a-f]+:/ { dev = $1 } dev == d ":" && /attachment/ { ok = 1 } END { exit !ok }' \
-		/tmp/status || die "no attachment on $d during the run"
+	attached $d || die "no attachment on $d during the run"
 done
 say "perftest --use_vfio: write/read/send bw, one side and both sides; lat, both sides"

@@ -12,7 +12,7 @@ $BIN/bar_rw write "$IVSHMEM" 2 0x100000 0x10000 7 || die "BAR write"
 rxe_pair
 ib_write_bw -d rxe1 -s 65536 -n 200 -F > /tmp/server.log 2>&1 &
 srv=$!
-sleep 1
+listening $srv || { cat /tmp/server.log; die "ib_write_bw server is not listening"; }
 ib_write_bw -d rxe0 -s 65536 -n 200 -F $RXE1_IP > /tmp/client.log 2>&1
 crc=$?
 wait $srv

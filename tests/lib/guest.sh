@@ -14,6 +14,24 @@ esac
 
 say() { echo "# $*"; }
 die() { echo "FAIL: $*"; exit 1; }
+
+# listening PID [PORT]: wait until process PID listens on TCP PORT (18515,
+# perftest's), for its client to connect: 60 s at most, and not at all once
+# PID has exited.  A fixed sleep was not enough under load (the client found
+# nobody: "Couldn't connect to 192.0.2.2:18515").
+listening() {
+	local i port
+
+	port=$(printf '%04X' "${2:-18515}")
+	for i in $(seq 600); do
+		cat /proc/net/tcp /proc/net/tcp6 2> /dev/null |
+			awk -v p=":$port" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+				END { exit !f }' && return 0
+		kill -0 "$1" 2> /dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
 skip() { echo "SKIP: $*"; exit 77; }
 
 # bind_driver BDF DRIVER: bind a PCI device to DRIVER through driver_override.
