@@ -268,13 +268,7 @@ int p2pmr_buf_open_ranges(struct p2pmr_dev *dev, uint32_t bar,
 				  flags);
 	if (bar >= P2PMR_NR_BARS)
 		return p2pmr_fail(-ENODEV, "BAR%u: BARs are numbered 0-5", bar);
-	ret = p2pmr_query_region(dev, bar, &reg);
-	if (ret)
-		return ret;
-	if (!reg.size || !(reg.flags & P2PMR_REGION_MEM))
-		return p2pmr_fail(-ENODEV, "BAR%u of %s is %s", bar, dev->bdf,
-				  reg.size ? "an I/O port BAR" : "absent");
-	ret = p2pmr_check_ranges(ranges, n, reg.size);
+	ret = p2pmr_bar_ranges(dev, bar, ranges, n, &reg);
 	if (ret)
 		return ret;
 

@@ -59,6 +59,20 @@ int p2pmr_export_fail(const char *bdf, const char *driver, uint32_t bar,
 			  strerror(err));
 }
 
+int p2pmr_bar_ranges(struct p2pmr_dev *dev, uint32_t bar,
+		     const struct p2pmr_range *ranges, size_t n,
+		     struct p2pmr_region *reg)
+{
+	int ret = p2pmr_query_region(dev, bar, reg);
+
+	if (ret)
+		return ret;
+	if (!reg->size || !(reg->flags & P2PMR_REGION_MEM))
+		return p2pmr_fail(-ENODEV, "BAR%u of %s is %s", bar, dev->bdf,
+				  reg->size ? "an I/O port BAR" : "absent");
+	return p2pmr_check_ranges(ranges, n, reg->size);
+}
+
 int p2pmr_export(struct p2pmr_dev *dev, uint32_t bar,
 		 const struct p2pmr_range *ranges, size_t n,
 		 uint32_t open_flags)
@@ -83,13 +97,7 @@ int p2pmr_export(struct p2pmr_dev *dev, uint32_t bar,
 				  open_flags);
 	if (ioctl(dev->fd, VFIO_DEVICE_FEATURE, &probe))
 		return p2pmr_export_fail(dev->bdf, dev->driver, bar, 1, errno);
-	ret = p2pmr_query_region(dev, bar, &reg);
-	if (ret)
-		return ret;
-	if (!reg.size || !(reg.flags & P2PMR_REGION_MEM))
-		return p2pmr_fail(-ENODEV, "BAR%u of %s is %s", bar, dev->bdf,
-				  reg.size ? "an I/O port BAR" : "absent");
-	ret = p2pmr_check_ranges(ranges, n, reg.size);
+	ret = p2pmr_bar_ranges(dev, bar, ranges, n, &reg);
 	if (ret)
 		return ret;
 

@@ -88,6 +88,14 @@ int p2pmr_sysfs_group(const char *sysfs, const char *bdf, int *group,
  */
 int p2pmr_scan_size(const char *s, const char **end, uint64_t *v);
 
+/*
+ * BAR @bar of @dev is a memory BAR that holds every range (its region in
+ * @reg): 0, or a negative errno with the message set.  export.c.
+ */
+int p2pmr_bar_ranges(struct p2pmr_dev *dev, uint32_t bar,
+		     const struct p2pmr_range *ranges, size_t n,
+		     struct p2pmr_region *reg);
+
 /* p2pmr_check_ranges() with the alignment given, for the unit tests. */
 int p2pmr_check_ranges_align(const struct p2pmr_range *ranges, size_t n,
 			     uint64_t bar_size, uint64_t align);
