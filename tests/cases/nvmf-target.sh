@@ -51,7 +51,9 @@ stop_target() {
 	sleep 2
 	kill -TERM $TPID
 	wait $TPID
-	echo "# p2pmr-nvmf exited with $?"
+	rc=$?
+	echo "# p2pmr-nvmf exited with $rc"
+	[ $rc = 0 ] || { echo "not ok: p2pmr-nvmf exited with $rc on SIGTERM"; ok=1; }
 	cat /tmp/tgt.log
 	s=$(cat $STATS 2> /dev/null)
 	say "stats: $s"

@@ -340,8 +340,10 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	if (st)
 		return status_only(q, cmd, st, 0);
 	b.len = rw.bytes;
-	through = t->o.buf == TGT_BUF_CMB ? &t->st.cmb_bytes :
-					    &t->st.host_bytes;
+	/* Counted by where the PRPs point, not by the option asked for. */
+	through = t->cmb.size && b.addr >= t->cmb.addr &&
+		  b.addr + b.len <= t->cmb.addr + t->cmb.size ?
+		  &t->st.cmb_bytes : &t->st.host_bytes;
 	if (write) {
 		if (!t->fault_skip_read) {
 			if (tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey,

@@ -224,11 +224,15 @@ static int nvme_setup(struct tgt *t)
 	return 0;
 }
 
-/* The data buffer: the CMB as a dma-buf MR, or host memory. */
+/*
+ * The data buffer: the CMB as a dma-buf MR, or host memory.  The target
+ * only initiates RDMA (READ from and WRITE to the host's buffers), so the MR
+ * grants no remote access: a peer that merely connected cannot touch the
+ * buffer that holds other hosts' data.
+ */
 static int buf_setup(struct tgt *t)
 {
-	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
-		  IBV_ACCESS_REMOTE_WRITE;
+	int acc = IBV_ACCESS_LOCAL_WRITE;
 	struct p2pmr_range r;
 	int ret;
 
@@ -240,6 +244,10 @@ static int buf_setup(struct tgt *t)
 	}
 	if (fcntl(t->cc->fd, F_SETFL, fcntl(t->cc->fd, F_GETFL) | O_NONBLOCK))
 		return -errno;
+	/* The CMB window, where there is one: cmd.c counts by it. */
+	ret = p2pmr_nvme_cmb_info(t->n, &t->cmb);
+	if (ret)
+		memset(&t->cmb, 0, sizeof(t->cmb));
 	if (t->o.buf == TGT_BUF_HOST) {
 		ret = p2pmr_nvme_dma_alloc(t->n, t->max_data, &t->host_buf,
 					   &t->data_nvme);
@@ -255,7 +263,6 @@ static int buf_setup(struct tgt *t)
 		       t->max_data);
 		return 0;
 	}
-	ret = p2pmr_nvme_cmb_info(t->n, &t->cmb);
 	if (ret || t->cmb.size < t->max_data) {
 		fprintf(stderr, "p2pmr-nvmf: no usable CMB\n");
 		return ret ? ret : -ENOSPC;
