@@ -132,6 +132,11 @@ check readback 312 40000 8
 check readback 313 50001 256
 # Put in the image by the host before the boot.
 check readback 302 20000 256
+# A Force Unit Access write (what journal commits and O_DSYNC send): the
+# target flushes the controller before it completes it.  The plain writes
+# above carry no FUA.
+head -c 4096 /dev/urandom > /tmp/fua.bin
+check nvme write $DEV -s 60000 -c 7 -z 4096 -d /tmp/fua.bin --force-unit-access
 
 # Refused commands: the connection stays usable.
 out=$(nvme read $DEV -s 131072 -c 0 -z 512 -d /dev/null 2>&1)
@@ -156,6 +161,7 @@ check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
 # read left it by RDMA WRITE.
 check test "$(get rdma_in)" = "$(get write_bytes)"
 check test "$(get rdma_out)" = "$(get read_bytes)"
+check test "$(get fua)" = 1
 
 # The comparison mode: a host-memory buffer counts its bytes there, none
 # in the CMB.

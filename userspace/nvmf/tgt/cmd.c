@@ -327,8 +327,13 @@ static uint16_t nvme_status(int ret)
 	return ret ? P2PMR_NVMF_SC_INTERNAL : 0;
 }
 
+/* CDW12 of Read and Write: Force Unit Access. */
+#define RW_FUA		(1u << 30)
+
 static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
+	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
+					.nsid = TGT_NSID };
 	struct tgt *t = q->t;
 	int write = cmd->opc == P2PMR_NVME_CMD_WRITE;
 	struct p2pmr_nvme_buf b = { .addr = t->data_nvme };
@@ -353,6 +358,17 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		}
 		st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_WRITE,
 					       TGT_NSID, rw.slba, rw.nlb, &b));
+		/*
+		 * Force Unit Access: the host completes journal commits and
+		 * O_DSYNC writes on it, so the data must be on the media, not
+		 * in the controller's volatile cache: a Flush gives that.
+		 */
+		if (!st && (cdw(cmd, 12) & RW_FUA)) {
+			st = nvme_status(p2pmr_nvme_exec(t->nqp, &flush, NULL,
+							 NULL));
+			if (!st)
+				t->st.fua++;
+		}
 		if (!st) {
 			t->st.writes++;
 			t->st.write_bytes += rw.bytes;

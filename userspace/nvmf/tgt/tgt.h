@@ -45,6 +45,7 @@ struct tgt_opts {
 /* What went through the data buffers, for the stats line and file. */
 struct tgt_stats {
 	uint64_t writes, reads, flushes, errors;
+	uint64_t fua;			/* FUA writes, flushed before completion */
 	uint64_t write_bytes;		/* host -> media */
 	uint64_t read_bytes;		/* media -> host */
 	uint64_t cmb_bytes;		/* data bytes through the CMB */
