@@ -191,6 +191,7 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 {
 	const struct rdma_conn_param *cp = &ev->param.conn;
 	struct rdma_conn_param ap = { 0 };
+	struct ibv_device_attr da;
 	const struct cm_req *req = cp->private_data;
 	struct cm_rep rep = { 0 };
 	struct tgt_queue *q;
@@ -223,9 +224,23 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	rep.crqsize = q->depth;
 	ap.private_data = &rep;
 	ap.private_data_len = sizeof(rep);
-	/* RDMA READs this side issues: what the host takes, at least 1. */
+	/*
+	 * RDMA READs this side issues: what the host takes, at least 1; and
+	 * what it asks to issue.  Both within what the device supports, or
+	 * rdma_accept() fails on a host that asks for more.
+	 */
+	if (ibv_query_device(ev->id->verbs, &da)) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't query %s\n",
+			ibv_get_device_name(ev->id->verbs->device));
+		rdma_reject(ev->id, NULL, 0);
+		return FREE_QUEUE;
+	}
 	ap.initiator_depth = cp->responder_resources ? cp->responder_resources : 1;
+	if (ap.initiator_depth > da.max_qp_init_rd_atom)
+		ap.initiator_depth = da.max_qp_init_rd_atom;
 	ap.responder_resources = cp->initiator_depth;
+	if (ap.responder_resources > da.max_qp_rd_atom)
+		ap.responder_resources = da.max_qp_rd_atom;
 	ap.rnr_retry_count = 7;
 	ap.flow_control = 1;
 	if (rdma_accept(ev->id, &ap)) {
