@@ -51,7 +51,9 @@ static inline void p2p_put_registration(struct vfio_device *vdev)
 
 #define P2P_NEWER_VFIO_OPS						\
 	.get_region_info_caps = vfio_pci_ioctl_get_region_info,		\
-	.match_token_uuid = vfio_pci_core_match_token_uuid,
+	.match_token_uuid = vfio_pci_core_match_token_uuid,		\
+	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,	\
+	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
 
 /*
  * vfio_pci_core_enable() claims and maps every BAR, and leaves an error

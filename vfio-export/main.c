@@ -17,6 +17,17 @@
 
 #include "p2p.h"
 
+/* The two vfio-pci module parameters that decide what a driver does. */
+static bool enable_sriov;
+#ifdef CONFIG_PCI_IOV
+module_param(enable_sriov, bool, 0644);
+MODULE_PARM_DESC(enable_sriov, "Enable SR-IOV configuration through sriov_numvfs, as vfio-pci's parameter of the same name (off by default).  VFs usually need the userspace PF driver's support.");
+#endif
+
+static bool disable_denylist;
+module_param(disable_denylist, bool, 0444);
+MODULE_PARM_DESC(disable_denylist, "Bind to devices on vfio-pci's denylist (known errata that may be exploitable by untrusted users), as vfio-pci's parameter of the same name.");
+
 /**
  * p2p_must_revoke() - Whether importers must be kept off the BARs now.
  * @p2p: the device, open
@@ -286,10 +297,40 @@ static const struct pci_error_handlers p2p_err_handlers = {
 	.reset_done	= p2p_reset_done,
 };
 
+/* The devices vfio-pci refuses to drive (errata); refused here too. */
+static const struct pci_device_id p2p_denylist[] = {
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C3XXX) },
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C3XXX_VF) },
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C62X) },
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C62X_VF) },
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_DH895XCC) },
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_DH895XCC_VF) },
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_DSA_SPR0) },
+	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_IAX_SPR0) },
+	{}
+};
+
+static bool p2p_denylisted(struct pci_dev *pdev)
+{
+	if (!pci_match_id(p2p_denylist, pdev))
+		return false;
+	if (disable_denylist) {
+		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x\n",
+			 pdev->vendor, pdev->device);
+		return false;
+	}
+	pci_warn(pdev, "%04x:%04x is on the vfio-pci device denylist, not binding\n",
+		 pdev->vendor, pdev->device);
+	return true;
+}
+
 static int p2p_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct p2p_device *p2p;
 	int ret;
+
+	if (p2p_denylisted(pdev))
+		return -EINVAL;
 
 	p2p = vfio_alloc_device(p2p_device, core.vdev, &pdev->dev,
 				&p2p_vfio_ops);
@@ -324,6 +365,22 @@ static void p2p_remove(struct pci_dev *pdev)
 	vfio_put_device(&core->vdev);
 }
 
+/*
+ * Enabling VFs may bring the PF back to D0 (vfio-pci does so before
+ * pci_enable_sriov()): the buffers follow the state it left.
+ */
+static int p2p_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	int ret;
+
+	if (!enable_sriov)
+		return -ENOENT;
+	ret = vfio_pci_core_sriov_configure(core, nr_virtfn);
+	p2p_update(container_of(core, struct p2p_device, core));
+	return ret;
+}
+
 /* Binds only through driver_override, like vfio-pci with ids= unset. */
 static const struct pci_device_id p2p_pci_table[] = {
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
@@ -336,6 +393,7 @@ static struct pci_driver p2p_pci_driver = {
 	.id_table		= p2p_pci_table,
 	.probe			= p2p_probe,
 	.remove			= p2p_remove,
+	.sriov_configure	= p2p_sriov_configure,
 	.err_handler		= &p2p_err_handlers,
 	.driver_managed_dma	= true,
 };
