@@ -31,7 +31,8 @@ DEBUG_KVER = $(addsuffix -debug,$(filter-out %-debug,$(KVER)))
 
 # Kernel module directories (each has a Kbuild file), built per kernel into
 # build/<series>/<dir>.
-MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer tests/kmod/plant
+MODDIRS := vfio-export tests/kmod/warn tests/kmod/importer tests/kmod/plant \
+	tests/kmod/umemcpu
 
 ifndef P2PMR_IN_ROOT
 
@@ -159,7 +160,10 @@ modules-%: user moddep-% FORCE
 	for d in $(MODDIRS); do \
 		o=build/$*/$$d; mkdir -p $$o build/$*/tests/lib; \
 		cp -u $$d/Kbuild $$d/*.[ch] $$o/ && cp -u tests/lib/*.h build/$*/tests/lib/ || exit 1; \
-		$(MAKE) -s -C /usr/src/linux-headers-$$k M=/p2pmr/$$o modules || exit 1; \
+		$(MAKE) -s -C /usr/src/linux-headers-$$k M=/p2pmr/$$o \
+			P2PMR_RDMA=/p2pmr/build/$*/rdma \
+			KBUILD_EXTRA_SYMBOLS=/p2pmr/build/$*/rdma/drivers/infiniband/core/Module.symvers \
+			modules || exit 1; \
 	done
 
 endif

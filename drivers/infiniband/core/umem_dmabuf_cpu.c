@@ -37,9 +37,6 @@ struct ib_umem_dmabuf_cpu {
 
 static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach);
 
-/* Marks a CPU-access umem in ib_umem_dmabuf.private. */
-static const char ib_umem_dmabuf_cpu_tag;
-
 static const struct dma_buf_attach_ops ib_umem_dmabuf_cpu_ops = {
 	/* No struct pages are ever touched: MMIO exporters are fine. */
 	.allow_peer2peer = true,
@@ -60,7 +57,15 @@ struct ib_umem_dmabuf_cpu *ib_umem_to_dmabuf_cpu(struct ib_umem *umem)
 	if (!umem || !umem->is_dmabuf)
 		return NULL;
 	umem_dmabuf = to_ib_umem_dmabuf(umem);
-	if (umem_dmabuf->private != &ib_umem_dmabuf_cpu_tag)
+	/*
+	 * Known by its attachment, not by ->private (the driver's: mlx5 keeps
+	 * its MR there): ours carries ib_umem_dmabuf_cpu_ops, or no importer
+	 * ops at all for an exporter that cannot move its buffer, where
+	 * ib_umem_dmabuf_get() and ib_umem_dmabuf_get_pinned() always attach
+	 * dynamically, with their own ops.
+	 */
+	if (umem_dmabuf->attach->importer_ops &&
+	    umem_dmabuf->attach->importer_ops != &ib_umem_dmabuf_cpu_ops)
 		return NULL;
 	return container_of(umem_dmabuf, struct ib_umem_dmabuf_cpu,
 			    umem_dmabuf);
@@ -173,8 +178,6 @@ ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 	umem->address = offset;
 	umem->writable = ib_access_writable(access);
 	umem->is_dmabuf = 1;
-
-	cpu->umem_dmabuf.private = (void *)&ib_umem_dmabuf_cpu_tag;
 
 	/*
 	 * An exporter that can move or revoke its buffer (it has pin/unpin)

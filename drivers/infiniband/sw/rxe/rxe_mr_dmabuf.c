@@ -146,13 +146,3 @@ int rxe_mr_dmabuf_atomic_write(struct rxe_mr *mr, u64 iova, u64 value)
 					NULL);
 	return rxe_mr_dmabuf_atomic_err(mr, err);
 }
-
-/* Nothing is cached on the CPU side of a dma-buf MR: order and go. */
-int rxe_mr_dmabuf_flush(struct rxe_mr *mr, u64 iova, unsigned int length)
-{
-	if (ib_umem_dmabuf_cpu_revoked(rxe_mr_dmabuf(mr)))
-		return -EFAULT;
-	/* Prior writes to the (possibly write-combining) mapping are posted. */
-	wmb();
-	return 0;
-}
