@@ -49,6 +49,24 @@ for budget in 1 2; do
 done
 rm -f build/vm/runner-selftest/crash-budget
 
+# QEMU's own multi-threaded TCG assertion (iotlb_to_section) is retried with
+# single-threaded TCG.
+echo 1 > build/vm/runner-selftest/crash-budget
+touch build/vm/runner-selftest/crash-iotlb
+rm -f build/vm/runner-selftest/qemu-args
+out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty tests/vm/run --kver "$s" \
+	--dir build/vm/runner-selftest -- true 2>&1)
+rc=$?
+echo "$out"
+rm -f build/vm/runner-selftest/crash-iotlb build/vm/runner-selftest/crash-budget
+echo "$out" | grep -q "memory-map race: the retry runs single-threaded TCG" ||
+	{ echo "FAIL: the iotlb_to_section retry does not say single-threaded"; exit 1; }
+[ $rc = 0 ] || { echo "FAIL: the iotlb_to_section crash not retried (exit $rc)"; exit 1; }
+args=build/vm/runner-selftest/qemu-args
+[ "$(wc -l < $args)" = 2 ] && sed -n 1p $args | grep -q 'tcg,thread=multi' &&
+	sed -n 2p $args | grep -q 'tcg,thread=single' ||
+	{ cat $args; echo "FAIL: the retry did not run single-threaded TCG"; exit 1; }
+
 # A guest that never reaches the command (an early-boot hang) is stopped
 # after the boot deadline, not the whole timeout, and retried once; a second
 # hang fails the run, with exit 1, not the timeout's 124.
