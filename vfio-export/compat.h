@@ -2,7 +2,9 @@
 /*
  * Kernel API differences between the kernels vfio-pci-p2p supports: Linux
  * 6.12 (no VFIO dma-buf, no two-step DMA API, no revocable attachments) and
- * Linux 7.3.  Everything version-dependent lives here.
+ * Linux 7.3.  Everything version-dependent lives here.  Each check is at
+ * the release that changed the API where that is known; only 6.12 and 7.3
+ * are built and tested, and a kernel between them may need more.
  */
 #ifndef VFIO_PCI_P2P_COMPAT_H
 #define VFIO_PCI_P2P_COMPAT_H
@@ -16,10 +18,14 @@
 /* The upstream uAPI where the kernel's headers lack it (before 6.19). */
 #include "vfio_dmabuf_uapi.h"
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
-
 /* Symbol namespaces became string literals in 6.13. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 #define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS(DMA_BUF)
+#else
+#define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS("DMA_BUF")
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
 
 /* vfio_device_ops members that only newer kernels have. */
 #define P2P_NEWER_VFIO_OPS
@@ -46,8 +52,6 @@ static inline void p2p_put_registration(struct vfio_device *vdev)
 }
 
 #else /* >= 6.19 */
-
-#define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS("DMA_BUF")
 
 #define P2P_NEWER_VFIO_OPS						\
 	.get_region_info_caps = vfio_pci_ioctl_get_region_info,		\

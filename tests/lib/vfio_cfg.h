@@ -43,7 +43,7 @@ static inline int vfio_cfg_rw16(int devfd, int wr, off_t off, int reg,
 static inline int vfio_cfg_command(int devfd, int set, uint16_t bits)
 {
 	uint16_t cmd;
-	off_t off;
+	off_t off = 0;	/* GCC cannot tell that -errno is never 0 */
 	int ret;
 
 	ret = vfio_cfg_offset(devfd, &off);
