@@ -6,8 +6,8 @@
  * adds the upstream dma-buf export uAPI, so that RDMA NICs and other DMA
  * masters can reach the BARs of a VFIO-owned device peer-to-peer.  Importers
  * are revoked before anything that stops the BAR from decoding: a reset of
- * any kind, memory decode cleared in PCI_COMMAND, low-power entry, unbind
- * and close.
+ * any kind, memory decode cleared in PCI_COMMAND, low-power entry, a fatal
+ * PCIe error (AER, DPC), unbind and close.
  */
 #include <linux/eventfd.h>
 #include <linux/module.h>
@@ -29,12 +29,56 @@ module_param(disable_denylist, bool, 0444);
 MODULE_PARM_DESC(disable_denylist, "Bind to devices on vfio-pci's denylist (known errata that may be exploitable by untrusted users), as vfio-pci's parameter of the same name.");
 
 /**
+ * p2p_bars_decode() - Whether the hardware decodes the BARs where the
+ * kernel put them.
+ * @pdev: the device
+ *
+ * Reads the device's own PCI_COMMAND and memory BARs, not VFIO's virtual
+ * copies: after a reset that restored nothing (PCIe error recovery), both
+ * are zero until the owner sets memory decode again, which makes vfio-pci
+ * write the BARs back.  A device that is gone reads all ones.
+ *
+ * Return: true if memory decode is on and every memory BAR holds its
+ * assigned bus address.
+ */
+static bool p2p_bars_decode(struct pci_dev *pdev)
+{
+	u32 lo, hi;
+	u16 cmd;
+	int bar;
+
+	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) || cmd == 0xffff)
+		return false;
+	if (!pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
+		return false;
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		unsigned long flags = pci_resource_flags(pdev, bar);
+		int reg = PCI_BASE_ADDRESS_0 + 4 * bar;
+
+		if (!(flags & IORESOURCE_MEM) || !pci_resource_len(pdev, bar))
+			continue;
+		hi = 0;
+		if (pci_read_config_dword(pdev, reg, &lo) ||
+		    ((flags & IORESOURCE_MEM_64) &&
+		     pci_read_config_dword(pdev, reg + 4, &hi)))
+			return false;
+		if ((((u64)hi << 32) | (lo & PCI_BASE_ADDRESS_MEM_MASK)) !=
+		    pci_bus_address(pdev, bar))
+			return false;
+	}
+	return true;
+}
+
+/**
  * p2p_must_revoke() - Whether importers must be kept off the BARs now.
  * @p2p: the device, open
  *
  * True while a reset or memory-disabling write is in progress, in low
- * power, or with memory decode off as the owner set it in VFIO's virtual
- * config space.
+ * power, with memory decode off as the owner set it in VFIO's virtual
+ * config space, and during and after PCIe error recovery: from
+ * error_detected() (frozen) until the BARs decode again after resume(),
+ * for good after a permanent failure.  Notes the end of a recovery
+ * (P2P_ERR_RESUMED back to P2P_ERR_NONE) once the BARs decode.
  *
  * Context: p2p->lock held.
  */
@@ -47,6 +91,17 @@ bool p2p_must_revoke(struct p2p_device *p2p)
 	if (p2p->blockers || core->pm_runtime_engaged ||
 	    core->pdev->current_state >= PCI_D3hot)
 		return true;
+	switch (p2p->err) {
+	case P2P_ERR_NONE:
+		break;
+	case P2P_ERR_RESUMED:
+		if (!p2p_bars_decode(core->pdev))
+			return true;
+		p2p->err = P2P_ERR_NONE;
+		break;
+	default:
+		return true;
+	}
 	return !core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY);
 }
 
@@ -272,10 +327,12 @@ static const struct vfio_device_ops p2p_vfio_ops = {
 };
 
 /*
- * Every reset of the function goes through here, whoever started it:
- * VFIO_DEVICE_RESET, a hot reset of the device set through another device,
- * a reset written to sysfs, AER recovery.  The PCI core calls reset_prepare()
- * before it disables the device and reset_done() after restoring its state.
+ * Every reset of the function that restores its state goes through here,
+ * whoever started it: VFIO_DEVICE_RESET, a hot reset of the device set
+ * through another device, a reset written to sysfs.  The PCI core calls
+ * reset_prepare() before it disables the device and reset_done() after
+ * restoring its state.  PCIe error recovery does not: see
+ * p2p_err_detected().
  */
 static void p2p_reset_prepare(struct pci_dev *pdev)
 {
@@ -291,8 +348,79 @@ static void p2p_reset_done(struct pci_dev *pdev)
 	p2p_unblock(container_of(core, struct p2p_device, core));
 }
 
+/**
+ * p2p_err_detected() - PCIe error recovery (AER, DPC) found an error.
+ * @pdev: the device
+ * @state: pci_channel_io_normal for a non-fatal error; frozen for a fatal
+ *	one, after which recovery resets the device; perm_failure once
+ *	recovery has failed (7.3; 6.12 reports no failure to drivers)
+ *
+ * Recovery resets the device with a secondary bus reset (or a slot reset,
+ * or DPC's link reset) that calls neither reset_prepare() nor reset_done()
+ * and restores no config space, so importers are revoked here, while the
+ * BARs still decode.  A state, not a blocker: this may be called more than
+ * once per recovery.  A non-fatal error revokes nothing.
+ *
+ * Context: process (the AER or DPC interrupt thread); the PCI core holds
+ * the device lock.  May wait for importers to unmap.
+ *
+ * Return: what vfio-pci votes (PCI_ERS_RESULT_CAN_RECOVER), after it has
+ * signalled the owner's error eventfd.
+ */
+static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
+					 pci_channel_state_t state)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct p2p_device *p2p = container_of(core, struct p2p_device, core);
+
+	device_lock_assert(&pdev->dev);
+	if (state == pci_channel_io_frozen ||
+	    state == pci_channel_io_perm_failure) {
+		mutex_lock(&p2p->lock);
+		dev_dbg(&pdev->dev, "error_detected: channel %s\n",
+			state == pci_channel_io_frozen ? "frozen" :
+			"permanently failed");
+		if (state == pci_channel_io_perm_failure)
+			p2p->err = P2P_ERR_DEAD;
+		else if (p2p->err != P2P_ERR_DEAD)
+			p2p->err = P2P_ERR_FROZEN;
+		p2p_dmabufs_update(p2p);
+		mutex_unlock(&p2p->lock);
+	} else {
+		dev_dbg(&pdev->dev, "error_detected: non-fatal, nothing revoked\n");
+	}
+	return vfio_pci_core_aer_err_detected(pdev, state);
+}
+
+/**
+ * p2p_err_resume() - PCIe error recovery is over and succeeded.
+ * @pdev: the device
+ *
+ * After a frozen channel the device has been reset and, until its owner
+ * sets memory decode again (or resets it), decodes nothing: importers are
+ * restored only once the BARs decode (p2p_must_revoke()), re-evaluated here
+ * and after every config write, ioctl and reset.
+ *
+ * Context: process; the PCI core holds the device lock.  May wait for
+ * importers to unmap.
+ */
+static void p2p_err_resume(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct p2p_device *p2p = container_of(core, struct p2p_device, core);
+
+	device_lock_assert(&pdev->dev);
+	mutex_lock(&p2p->lock);
+	dev_dbg(&pdev->dev, "error recovery resumed\n");
+	if (p2p->err == P2P_ERR_FROZEN)
+		p2p->err = P2P_ERR_RESUMED;
+	p2p_dmabufs_update(p2p);
+	mutex_unlock(&p2p->lock);
+}
+
 static const struct pci_error_handlers p2p_err_handlers = {
-	.error_detected	= vfio_pci_core_aer_err_detected,
+	.error_detected	= p2p_err_detected,
+	.resume		= p2p_err_resume,
 	.reset_prepare	= p2p_reset_prepare,
 	.reset_done	= p2p_reset_done,
 };

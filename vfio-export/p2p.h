@@ -16,10 +16,26 @@
 /* Bounds the kernel memory one export may pin: 64 KiB ranges at most. */
 #define P2P_MAX_RANGES	65536
 
+/*
+ * Where PCIe error recovery (AER, DPC) left the device.  Recovery resets the
+ * device without reset_prepare()/reset_done() and without restoring its
+ * config space, so it is followed through the error handlers instead.
+ */
+enum p2p_err_state {
+	P2P_ERR_NONE,
+	/* error_detected(frozen): recovery may reset the device any time */
+	P2P_ERR_FROZEN,
+	/* resumed after a frozen channel: until the BARs decode again */
+	P2P_ERR_RESUMED,
+	/* error_detected(perm_failure): revoked until the driver unbinds */
+	P2P_ERR_DEAD,
+};
+
 struct p2p_device {
 	struct vfio_pci_core_device core;
 	/*
-	 * @lock protects @dmabufs, @blockers and each buffer's list link.
+	 * @lock protects @dmabufs, @blockers, @err and each buffer's list
+	 * link.
 	 * Lock order: dev_set->lock, then core.memory_lock, then @lock, then a
 	 * dma-buf's resv.  @lock is taken from reset_prepare(), where the
 	 * caller may hold memory_lock, so nothing under @lock takes
@@ -29,6 +45,11 @@ struct p2p_device {
 	struct list_head dmabufs;
 	/* Resets and memory-disabling config writes in progress. */
 	unsigned int blockers;
+	/*
+	 * PCIe error recovery; under @lock.  One state, not a blocker: the
+	 * PCI core may report an error more than once before it resumes.
+	 */
+	enum p2p_err_state err;
 	/*
 	 * Between open_device and close_device (vconfig allocated); under
 	 * @lock.  Nothing looks at the device's state while it is false.

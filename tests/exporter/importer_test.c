@@ -5,14 +5,18 @@
  * every revocation trigger, un-revoke, that revocation waits for the
  * importer to unmap, and lifetime orders.
  *
- *   importer_test BDF ROUTE
+ *   importer_test BDF ROUTE [aer]
  *
  * ROUTE is what mapping for the edu device must give: "host-bridge",
  * "bus-address" or "none" (refused).  Needs p2pmr_importer loaded with edu
- * bound to it, and BDF bound to vfio-pci-p2p.
+ * bound to it, and BDF bound to vfio-pci-p2p.  With "aer", only PCIe error
+ * recovery is tested, errors injected at BDF's root port through
+ * /dev/aer_inject (module aer_inject).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -795,6 +800,194 @@ static void test_unbind(void)
 	tap_result(!p2pmr_dev_open(bdf, &dev), "device rebinds and reopens");
 }
 
+/*
+ * PCIe error recovery (AER).  Errors are injected through aer_inject's
+ * /dev/aer_inject, which takes this record (drivers/pci/pcie/aer_inject.c,
+ * not in the uAPI headers; the kernel's has the same layout: three bytes,
+ * then naturally aligned words).
+ */
+struct aer_inj {
+	uint8_t bus, dev, fn, pad;
+	uint32_t uncor_status;
+	uint32_t cor_status;
+	uint32_t header_log[4];
+	uint32_t domain;
+};
+
+/* Uncorrectable errors whose default severity is fatal and non-fatal. */
+#define AER_UNC_DLP		0x00000010	/* data link protocol: fatal */
+#define AER_UNC_COMP_TIME	0x00004000	/* completion timeout: non-fatal */
+
+/* BDF's parent in sysfs: its root port in the rootports topology. */
+static int root_port(unsigned int *dom, unsigned int *bus, unsigned int *dev,
+		     unsigned int *fn)
+{
+	char path[128], real[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (!realpath(path, real))
+		return -errno;
+	if (sscanf(basename(dirname(real)), "%x:%x:%x.%x", dom, bus, dev,
+		   fn) != 4)
+		return -ENODEV;
+	return 0;
+}
+
+/* Occurrences of @what in the kernel log. */
+static int klog_count(const char *what)
+{
+	int size = klogctl(10, NULL, 0), n = 0, len;	/* SIZE_BUFFER */
+	char *log, *p;
+
+	if (size <= 0)
+		return -1;
+	log = malloc(size + 1);
+	len = log ? klogctl(3, log, size) : -1;		/* READ_ALL */
+	if (len < 0) {
+		free(log);
+		return -1;
+	}
+	log[len] = 0;
+	for (p = log; (p = strstr(p, what)); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+#define AER_DONE "AER: device recovery"
+
+/*
+ * Inject @uncor at BDF's root port and wait (30 s at most) until the
+ * kernel's recovery (pcie_do_recovery(), run by the AER interrupt thread)
+ * says it is over, successful or not.  Returns 0 or -errno.
+ */
+static int aer_inject(uint32_t uncor)
+{
+	unsigned int dom, bus, d, fn;
+	struct aer_inj inj = { .uncor_status = uncor };
+	int fd, ret, before, i;
+
+	ret = root_port(&dom, &bus, &d, &fn);
+	if (ret)
+		return ret;
+	inj.domain = dom;
+	inj.bus = bus;
+	inj.dev = d;
+	inj.fn = fn;
+	before = klog_count(AER_DONE);
+	fd = open("/dev/aer_inject", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, &inj, sizeof(inj)) == sizeof(inj) ? 0 : -errno;
+	close(fd);
+	for (i = 0; !ret && i < 300; i++) {
+		if (klog_count(AER_DONE) > before)
+			return 0;
+		usleep(100000);
+	}
+	return ret ? ret : -ETIMEDOUT;
+}
+
+/* PCI_COMMAND as the hardware has it, not VFIO's virtual one. */
+static int phys_command(void)
+{
+	char path[128];
+	uint16_t cmd;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, &cmd, 2, PCI_COMMAND);
+	close(fd);
+	return n == 2 ? cmd : -EIO;
+}
+
+/*
+ * A non-fatal error: recovery neither freezes nor resets the device (on
+ * 7.3 unless a driver below the same port asks for a reset), so importers
+ * keep their mappings.
+ */
+static void test_aer_nonfatal(void)
+{
+	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
+	struct imp_status st;
+	struct imp_map m;
+	int buf = export1(), fd, ret;
+
+	fd = importer(buf, 0);
+	if (strcmp(route, "none"))
+		imp_call(fd, IMP_MAP, &m);
+	imp_call(fd, IMP_VMAP, NULL);
+	ret = aer_inject(AER_UNC_COMP_TIME);
+	tap_result(!ret, "non-fatal AER: injected at the root port, recovery done (%s)",
+		   ret ? strerror(-ret) : "ok");
+	st = status(fd);
+	ret = imp_call(fd, IMP_CPU_WRITE, &c);
+	tap_result(!st.invalidates && st.vmapped && !ret,
+		   "non-fatal AER: importer kept its mappings (inval %u vmapped %u, CPU write %d)",
+		   st.invalidates, st.vmapped, ret);
+	close(fd);
+	close(buf);
+}
+
+/*
+ * A fatal error freezes the channel; recovery then resets the device with a
+ * secondary bus reset, without reset_prepare() and without restoring its
+ * config space.  Importers must be invalidated while the BAR still decodes
+ * (from error_detected()), and stay revoked until the owner has the BARs
+ * decoding again (here: memory decode set in PCI_COMMAND, which makes
+ * vfio-pci restore the BARs).
+ */
+static void test_aer_fatal(void)
+{
+	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
+	struct imp_status st;
+	struct imp_map m;
+	int buf = export1(), fd, ret, cmd;
+
+	fd = importer(buf, 0);
+	if (strcmp(route, "none"))
+		imp_call(fd, IMP_MAP, &m);
+	imp_call(fd, IMP_VMAP, NULL);
+	ret = aer_inject(AER_UNC_DLP);
+	tap_result(!ret, "fatal AER: injected at the root port, recovery done (%s)",
+		   ret ? strerror(-ret) : "ok");
+	st = status(fd);
+	tap_result(st.invalidates >= 1 && !st.mapped && !st.vmapped,
+		   "fatal AER: importer invalidated and unmapped (inval %u mapped %u vmapped %u)",
+		   st.invalidates, st.mapped, st.vmapped);
+	tap_result(!st.late_invalidates,
+		   "fatal AER: importer invalidated while the BAR still decoded (late %u)",
+		   st.late_invalidates);
+	cmd = phys_command();
+	tap_result(cmd >= 0 && !(cmd & PCI_COMMAND_MEMORY),
+		   "fatal AER: recovery reset the device (hardware PCI_COMMAND %#x)",
+		   cmd);
+	ret = imp_call(fd, IMP_VMAP, NULL);
+	tap_result(ret == -ENODEV,
+		   "fatal AER: vmap refused until the BARs decode again (%d)", ret);
+	if (strcmp(route, "none")) {
+		ret = imp_call(fd, IMP_MAP, &m);
+		tap_result(ret == -ENODEV,
+			   "fatal AER: map refused until the BARs decode again (%d)",
+			   ret);
+	}
+	ret = mem_on();
+	if (!ret)
+		ret = imp_call(fd, IMP_VMAP, NULL);
+	if (!ret)
+		ret = imp_call(fd, IMP_CPU_WRITE, &c);
+	if (!ret)
+		ret = imp_call(fd, IMP_CPU_CHECK, &c);
+	tap_result(!ret,
+		   "fatal AER: usable again once the owner re-enables memory (%d)",
+		   ret);
+	close(fd);
+	close(buf);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct trigger mem = { "memory-decode-off", mem_off, mem_on, 0 };
@@ -805,8 +998,8 @@ int main(int argc, char **argv)
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct utsname u;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: importer_test BDF host-bridge|bus-address|none\n");
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "aer"))) {
+		fprintf(stderr, "usage: importer_test BDF host-bridge|bus-address|none [aer]\n");
 		return 2;
 	}
 	bdf = argv[1];
@@ -818,6 +1011,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("TAP version 13\n");
+	if (argc == 4) {
+		test_aer_nonfatal();
+		test_aer_fatal();
+		p2pmr_dev_close(dev);
+		return tap_done();
+	}
 	test_attach_rules();
 	test_map_and_cpu();
 	test_trigger(&mem, 0);
