@@ -293,6 +293,51 @@ static void test_rw(void **state)
 	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 16384, 4096, &rw), 0);
 }
 
+/* Status Field = status << 1, DNR bit 15: DNR only where no retry can help. */
+static void test_cqe_status(void **state)
+{
+	(void)state;
+	assert_int_equal(p2pmr_nvmf_cqe_status(0), 0);
+	/* The command itself is wrong, or refused for good: DNR. */
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_OPCODE),
+			 0x8002);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_FIELD),
+			 0x8004);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_NS),
+			 0x8016);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CMD_SEQ_ERROR),
+			 0x8018);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_SGL_INVALID_DATA),
+			 0x801e);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_SGL_INVALID_TYPE),
+			 0x8022);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_LBA_RANGE),
+			 0x8100);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CAP_EXCEEDED),
+			 0x8102);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_AER_LIMIT),
+			 0x820a);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_INVALID),
+			 0x8304);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_HOST),
+			 0x8308);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_ACCESS_DENIED),
+			 0x850c);
+	/* Transient or internal (a timed-out backing command, a buffer or
+	 * queue gone, a shortage): the host may retry.
+	 */
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INTERNAL), 0x000c);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_ABORT_REQ), 0x000e);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_DATA_XFER_ERROR),
+			 0x0008);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_TRANSIENT_XPORT),
+			 0x0044);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_NS_NOT_READY),
+			 0x0104);
+	/* A code this target does not know: no DNR. */
+	assert_int_equal(p2pmr_nvmf_cqe_status(0x0ff), 0x01fe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_num_queues),
 		cmocka_unit_test(test_regs),
 		cmocka_unit_test(test_rw),
+		cmocka_unit_test(test_cqe_status),
 	};
 
 	return cmocka_run_group_tests_name("nvmf-admin", tests, NULL, NULL);

@@ -216,3 +216,42 @@ int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 		return P2PMR_NVMF_SC_SGL_INVALID_DATA;
 	return 0;
 }
+
+#define CQE_DNR		(1u << 15)
+#define SC_CONNECT_BUSY	0x181	/* controller busy: may clear */
+
+/*
+ * Whether the same command, sent again, must fail again (NVMe base 1.4
+ * 4.6.1.2): what the command says (opcode, field, namespace, SGL, LBA
+ * range, capacity), the controller's state towards this host (sequence,
+ * access denied, compare), and the command specific statuses (Connect's
+ * refusals, AER limit), as Linux's nvmet sets DNR for them.  A timed-out
+ * or aborted backing command, a data transfer or internal error, a
+ * namespace not ready, a transient transport error or an unknown code
+ * may pass: no DNR, the host retries.
+ */
+static int status_dnr(uint16_t status)
+{
+	switch (status) {
+	case P2PMR_NVMF_SC_INVALID_OPCODE:
+	case P2PMR_NVMF_SC_INVALID_FIELD:
+	case P2PMR_NVMF_SC_INVALID_NS:
+	case P2PMR_NVMF_SC_CMD_SEQ_ERROR:
+	case P2PMR_NVMF_SC_SGL_INVALID_DATA:
+	case P2PMR_NVMF_SC_SGL_INVALID_TYPE:
+	case P2PMR_NVMF_SC_SGL_INVALID_OFFSET:
+	case P2PMR_NVMF_SC_LBA_RANGE:
+	case P2PMR_NVMF_SC_CAP_EXCEEDED:
+	case P2PMR_NVMF_SC_COMPARE_FAILED:
+	case P2PMR_NVMF_SC_ACCESS_DENIED:
+		return 1;
+	}
+	return status >> 8 == 1 && status != SC_CONNECT_BUSY;
+}
+
+uint16_t p2pmr_nvmf_cqe_status(uint16_t status)
+{
+	if (!status)
+		return 0;
+	return (uint16_t)(status << 1 | (status_dnr(status) ? CQE_DNR : 0));
+}

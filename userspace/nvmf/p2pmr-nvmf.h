@@ -7,10 +7,10 @@
  * (tests/unit/fuzz/fuzz_nvmf.c).
  *
  * Return convention: 0 when the input is acceptable; a positive NVMe
- * status (SCT << 8 | SC, the value the target puts in the completion,
- * DNR set by the caller) when the command must be refused; a negative
- * errno only for what has no NVMe status (a capsule too short to carry a
- * command identifier).  References: NVMe over Fabrics 1.1 (3.3 capsules,
+ * status (SCT << 8 | SC, the value the target puts in the completion;
+ * p2pmr_nvmf_cqe_status() adds DNR where it belongs) when the command
+ * must be refused; a negative errno only for what has no NVMe status (a
+ * capsule too short to carry a command identifier).  References: NVMe over Fabrics 1.1 (3.3 capsules,
  * 3.5 fabrics commands), NVMe base 1.4 (4.4 SGLs, 3.1 properties).
  */
 #ifndef P2PMR_NVMF_H
@@ -44,16 +44,22 @@ enum {
 	P2PMR_NVMF_SC_INVALID_FIELD	= 0x002,
 	P2PMR_NVMF_SC_DATA_XFER_ERROR	= 0x004,
 	P2PMR_NVMF_SC_INTERNAL		= 0x006,
+	P2PMR_NVMF_SC_ABORT_REQ		= 0x007,	/* command aborted */
 	P2PMR_NVMF_SC_INVALID_NS	= 0x00b,
 	P2PMR_NVMF_SC_CMD_SEQ_ERROR	= 0x00c,
 	P2PMR_NVMF_SC_SGL_INVALID_DATA	= 0x00f,	/* data SGL length */
 	P2PMR_NVMF_SC_SGL_INVALID_TYPE	= 0x011,
 	P2PMR_NVMF_SC_SGL_INVALID_OFFSET = 0x016,
+	P2PMR_NVMF_SC_TRANSIENT_XPORT	= 0x022,	/* transient transport */
 	P2PMR_NVMF_SC_LBA_RANGE		= 0x080,
+	P2PMR_NVMF_SC_CAP_EXCEEDED	= 0x081,
+	P2PMR_NVMF_SC_NS_NOT_READY	= 0x082,
 	P2PMR_NVMF_SC_AER_LIMIT		= 0x105,	/* SCT 1 */
 	P2PMR_NVMF_SC_CONNECT_FORMAT	= 0x180,	/* incompatible format */
 	P2PMR_NVMF_SC_CONNECT_INVALID	= 0x182,	/* invalid parameters */
 	P2PMR_NVMF_SC_CONNECT_HOST	= 0x184,	/* invalid host */
+	P2PMR_NVMF_SC_COMPARE_FAILED	= 0x285,	/* SCT 2 */
+	P2PMR_NVMF_SC_ACCESS_DENIED	= 0x286,
 };
 
 /* SGL descriptor types (upper nibble of byte 15) and subtypes. */
@@ -476,6 +482,23 @@ struct p2pmr_nvmf_rw {
  */
 int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 			uint32_t lba_size, struct p2pmr_nvmf_rw *rw);
+
+/**
+ * p2pmr_nvmf_cqe_status() - The Status Field of a completion.
+ * @status: SCT << 8 | SC; 0 for success
+ *
+ * DNR (Do Not Retry) is set only where the same command cannot succeed
+ * later: invalid opcode, field, namespace or SGL, command sequence error,
+ * LBA out of range, capacity exceeded, compare failure, access denied and
+ * the command specific statuses but Connect Controller Busy.  Transient
+ * and internal errors (internal error, command aborted, data transfer
+ * error, transient transport error, namespace not ready, any other code)
+ * leave it clear, so that the host retries.
+ *
+ * Return: bits 15:0 of the completion's dword 3 but the phase tag (which
+ * fabrics leave 0): @status in bits 14:1, DNR in bit 15.
+ */
+uint16_t p2pmr_nvmf_cqe_status(uint16_t status);
 
 #ifdef __cplusplus
 }

@@ -33,8 +33,6 @@ enum {
 	CAP_TO		= 30,	/* 15 s */
 };
 
-#define STATUS_DNR	(1u << 15)
-
 static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 {
 	const uint8_t *p = cmd->raw + 4 * n;
@@ -50,7 +48,7 @@ static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		    uint16_t status, uint64_t result, uint64_t laddr,
 		    uint32_t lkey, uint32_t len)
 {
-	uint16_t sts = status ? (status << 1 | STATUS_DNR) : 0;
+	uint16_t sts = p2pmr_nvmf_cqe_status(status);
 	int i;
 
 	for (i = 0; i < 8; i++)
