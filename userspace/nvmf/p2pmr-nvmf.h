@@ -240,6 +240,25 @@ int p2pmr_nvmf_connect_check(const struct p2pmr_nvmf_connect *c,
 			     const struct p2pmr_nvmf_subsys *s,
 			     uint32_t *result);
 
+/**
+ * p2pmr_nvmf_connect_queue() - A parsed Connect against its RDMA queue.
+ * @c: from p2pmr_nvmf_connect_parse()
+ * @qid: the queue id the RDMA CM connect request carried
+ * @hsqsize: the HSQSIZE it carried, which the target accepted (0's based:
+ *	receive buffers posted - 1)
+ * @result: receives dword 0 for Invalid Parameters
+ *
+ * The Connect must name the queue it came on, and its SQSIZE may not
+ * exceed HSQSIZE: the host could otherwise have more commands outstanding
+ * than the target posted receives for.
+ *
+ * Return: 0; P2PMR_NVMF_SC_CONNECT_INVALID with @result the IATTR/IPO of
+ * QID or SQSIZE.
+ */
+int p2pmr_nvmf_connect_queue(const struct p2pmr_nvmf_connect *c,
+			     uint16_t qid, uint16_t hsqsize,
+			     uint32_t *result);
+
 /* Controller properties (NVMe base 1.4 3.1) fabrics expose. */
 enum {
 	P2PMR_NVMF_PROP_CAP	= 0x00,		/* 8 bytes, read only */

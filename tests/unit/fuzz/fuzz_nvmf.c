@@ -129,6 +129,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    strcmp(c.hostnqn, "nqn.host") ||
 				    c.qid > s.max_qid))
 				abort();
+			/* The RDMA queue: the CM's qid and HSQSIZE from
+			 * reserved bytes of the capsule.
+			 */
+			st = p2pmr_nvmf_connect_queue(&c, buf[60] & 7,
+						      buf[61], &res);
+			status_ok(st);
+			if (!st && (c.qid != (buf[60] & 7) ||
+				    c.sqsize > buf[61]))
+				abort();
 		}
 	}
 	st = p2pmr_nvmf_prop_parse(&cmd, &p);

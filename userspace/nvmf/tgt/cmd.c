@@ -155,10 +155,7 @@ static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		len = P2PMR_NVMF_CONNECT_DATA;
 	}
 	st = p2pmr_nvmf_connect_parse(cmd, q->ctl, len, &c, &res);
-	if (!st && c.qid != q->qid) {
-		st = P2PMR_NVMF_SC_CONNECT_INVALID;
-		res = P2PMR_NVMF_IPO_SQE(42);
-	}
+	st = st ? st : p2pmr_nvmf_connect_queue(&c, q->qid, q->depth - 1, &res);
 	st = st ? st : p2pmr_nvmf_connect_check(&c, &s, &res);
 	if (!st && !c.qid) {
 		ctrl = ctrl_new(t, &c);
