@@ -8,6 +8,7 @@
  * READ: NVMe Read into the data buffer, then RDMA WRITE from it and the
  * response SEND.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,17 +71,17 @@ static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	return tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
 }
 
-static void status_only(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-			uint16_t status, uint64_t result)
+static int status_only(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		       uint16_t status, uint64_t result)
 {
-	complete(q, cmd, status, result, 0, 0, 0);
+	return complete(q, cmd, status, result, 0, 0, 0);
 }
 
 /* Control data (Identify, logs) from the queue's host-memory buffer. */
-static void complete_ctl(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-			 uint32_t len)
+static int complete_ctl(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+			uint32_t len)
 {
-	complete(q, cmd, 0, 0, (uintptr_t)q->ctl, q->ctl_mr->lkey, len);
+	return complete(q, cmd, 0, 0, (uintptr_t)q->ctl, q->ctl_mr->lkey, len);
 }
 
 static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect *c)
@@ -129,7 +130,7 @@ void tgt_ctrl_put(struct tgt_queue *q)
 	tgt_stats_write(q->t);
 }
 
-static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct tgt *t = q->t;
 	struct p2pmr_nvmf_subsys s = {
@@ -151,7 +152,7 @@ static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	    cmd->sgl.length == P2PMR_NVMF_CONNECT_DATA) {
 		if (tgt_rdma_read(q, (uintptr_t)q->ctl, q->ctl_mr->lkey,
 				  &cmd->sgl, P2PMR_NVMF_CONNECT_DATA))
-			return;
+			return -EIO;
 		len = P2PMR_NVMF_CONNECT_DATA;
 	}
 	st = p2pmr_nvmf_connect_parse(cmd, q->ctl, len, &c, &res);
@@ -177,10 +178,10 @@ static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	q->ctrl = ctrl;
 	printf("p2pmr-nvmf: controller %u: queue %u of %s connected (%u entries)\n",
 	       ctrl->cntlid, q->qid, c.hostnqn, q->depth);
-	status_only(q, cmd, 0, ctrl->cntlid);
+	return status_only(q, cmd, 0, ctrl->cntlid);
 }
 
-static void do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_prop p;
 	uint64_t result;
@@ -197,10 +198,10 @@ static void do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_FIELD, 0);
 	st = p2pmr_nvmf_prop_parse(cmd, &p);
 	st = st ? st : p2pmr_nvmf_prop_exec(&q->ctrl->regs, &p, &result);
-	status_only(q, cmd, st, st ? 0 : result);
+	return status_only(q, cmd, st, st ? 0 : result);
 }
 
-static void do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct tgt *t = q->t;
 	struct p2pmr_nvmf_id_params p = {
@@ -245,11 +246,11 @@ static void do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		       cns, cmd->nsid);
 		return status_only(q, cmd, st, 0);
 	}
-	complete_ctl(q, cmd, P2PMR_NVMF_ID_SIZE);
+	return complete_ctl(q, cmd, P2PMR_NVMF_ID_SIZE);
 }
 
-static void do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-			int set)
+static int do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		       int set)
 {
 	struct tgt_ctrl *ctrl = q->ctrl;
 	uint32_t fid = cdw(cmd, 10) & 0xff, v = cdw(cmd, 11), dw0 = 0;
@@ -281,10 +282,10 @@ static void do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	default:
 		st = P2PMR_NVMF_SC_INVALID_FIELD;
 	}
-	status_only(q, cmd, st, dw0);
+	return status_only(q, cmd, st, dw0);
 }
 
-static void do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_get_log g;
 	int st;
@@ -309,9 +310,9 @@ static void do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		if (q->ctrl->aers > AERL)
 			return status_only(q, cmd, P2PMR_NVMF_SC_AER_LIMIT, 0);
 		q->ctrl->aers++;
-		return;
+		return 0;
 	}
-	status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
+	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
 /* An NVMe command on the real controller's I/O queue: 0, or the status. */
@@ -325,7 +326,7 @@ static uint16_t nvme_status(int ret)
 /* CDW12 of Read and Write: Force Unit Access. */
 #define RW_FUA		(1u << 30)
 
-static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
 					.nsid = TGT_NSID };
@@ -348,7 +349,7 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		if (!t->fault_skip_read) {
 			if (tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey,
 					  &cmd->sgl, rw.bytes))
-				return;
+				return -EIO;
 			t->st.rdma_in += rw.bytes;
 		}
 		st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_WRITE,
@@ -378,11 +379,13 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	t->st.reads++;
 	t->st.read_bytes += rw.bytes;
 	*through += rw.bytes;
-	if (!complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
-		t->st.rdma_out += rw.bytes;
+	if (complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
+		return -EIO;
+	t->st.rdma_out += rw.bytes;
+	return 0;
 }
 
-static void do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvme_sqe sqe = { .opc = P2PMR_NVME_CMD_FLUSH,
 				      .nsid = TGT_NSID };
@@ -402,10 +405,10 @@ static void do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 			q->t->st.flushes++;
 		return status_only(q, cmd, st, 0);
 	}
-	status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
+	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
-void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
+int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 {
 	struct p2pmr_nvmf_limits lim = {
 		.max_data = q->qid ? q->t->max_data : TGT_CTL_SIZE,
@@ -418,7 +421,7 @@ void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	if (st < 0) {
 		fprintf(stderr, "p2pmr-nvmf: queue %u: a capsule of %zu bytes dropped\n",
 			q->qid, len);
-		return;
+		return 0;
 	}
 	if (st)
 		return status_only(q, &cmd, st, 0);
@@ -427,8 +430,5 @@ void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	/* Other commands need a connected, enabled controller. */
 	if (!q->ctrl || !(q->ctrl->regs.csts & P2PMR_NVMF_CSTS_RDY))
 		return status_only(q, &cmd, P2PMR_NVMF_SC_CMD_SEQ_ERROR, 0);
-	if (q->qid)
-		do_io(q, &cmd);
-	else
-		do_admin(q, &cmd);
+	return q->qid ? do_io(q, &cmd) : do_admin(q, &cmd);
 }

@@ -125,7 +125,10 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
 
 /* cmd.c */
-void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len);
+/* Each command handler returns 0, or -EIO when its response could not be
+ * sent (the queue is broken then); the command's own failure is a status.
+ */
+int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len);
 void tgt_ctrl_put(struct tgt_queue *q);
 
 /* main.c */
