@@ -162,6 +162,10 @@ check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
 check test "$(get rdma_in)" = "$(get write_bytes)"
 check test "$(get rdma_out)" = "$(get read_bytes)"
 check test "$(get fua)" = 1
+# nvme disconnect shuts the controller down (CC.SHN): the target flushed
+# the backing cache before it reported the shutdown complete.
+check test "$(get shutdowns)" -ge 1
+check grep -q "shutdown: cache flushed, complete" /tmp/tgt.log
 
 # The comparison mode: a host-memory buffer counts its bytes there, none
 # in the CMB.

@@ -226,10 +226,30 @@ static void test_regs(void **state)
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CC), CC_LINUX);
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
 			 P2PMR_NVMF_CSTS_RDY);
-	/* Shutdown notification: SHST complete at once, RDY stays. */
+	/* Shutdown notification: SHST occurring (RDY stays) until the
+	 * target has flushed the backing cache and says so; SHN written
+	 * again meanwhile changes nothing.
+	 */
 	set_cc(&r, CC_LINUX | 1u << 14);
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_BUSY);
+	set_cc(&r, CC_LINUX | 1u << 14);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_BUSY);
+	p2pmr_nvmf_shutdown_done(&r);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
 			 P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_DONE);
+	/* SHN cleared: SHST back to normal operation; done without a
+	 * shutdown occurring changes nothing.
+	 */
+	set_cc(&r, CC_LINUX);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY);
+	p2pmr_nvmf_shutdown_done(&r);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY);
+	set_cc(&r, CC_LINUX | 1u << 14);
+	p2pmr_nvmf_shutdown_done(&r);
 	/* Disable: all clear. */
 	set_cc(&r, 0x00460000);
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS), 0);

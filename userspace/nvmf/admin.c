@@ -136,7 +136,6 @@ int p2pmr_nvmf_num_queues(uint32_t cdw11, uint16_t max, uint32_t *dw0)
 #define CC_SHN(cc)	(((cc) >> 14) & 0x3)
 #define CC_IOSQES(cc)	(((cc) >> 16) & 0xf)
 #define CC_IOCQES(cc)	(((cc) >> 20) & 0xf)
-#define CSTS_SHST_MASK	(3u << 2)
 
 void p2pmr_nvmf_regs_init(struct p2pmr_nvmf_regs *r, uint16_t mqes,
 			  uint8_t to)
@@ -166,15 +165,24 @@ static void cc_set(struct p2pmr_nvmf_regs *r, uint32_t cc)
 		else
 			r->csts |= P2PMR_NVMF_CSTS_CFS;
 	} else if (!(cc & CC_EN) && (old & CC_EN)) {
-		r->csts &= ~(P2PMR_NVMF_CSTS_RDY | CSTS_SHST_MASK |
+		r->csts &= ~(P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_MASK |
 			     P2PMR_NVMF_CSTS_CFS);
 	}
-	if (CC_SHN(cc)) {
-		r->csts &= ~CSTS_SHST_MASK;
-		r->csts |= P2PMR_NVMF_CSTS_SHST_DONE;
-	} else if (CC_SHN(old)) {
-		r->csts &= ~CSTS_SHST_MASK;
+	/* Complete only once the caller flushed: p2pmr_nvmf_shutdown_done(). */
+	if (CC_SHN(cc) && !CC_SHN(old)) {
+		r->csts &= ~P2PMR_NVMF_CSTS_SHST_MASK;
+		r->csts |= P2PMR_NVMF_CSTS_SHST_BUSY;
+	} else if (!CC_SHN(cc) && CC_SHN(old)) {
+		r->csts &= ~P2PMR_NVMF_CSTS_SHST_MASK;
 	}
+}
+
+void p2pmr_nvmf_shutdown_done(struct p2pmr_nvmf_regs *r)
+{
+	if ((r->csts & P2PMR_NVMF_CSTS_SHST_MASK) != P2PMR_NVMF_CSTS_SHST_BUSY)
+		return;
+	r->csts &= ~P2PMR_NVMF_CSTS_SHST_MASK;
+	r->csts |= P2PMR_NVMF_CSTS_SHST_DONE;
 }
 
 int p2pmr_nvmf_prop_exec(struct p2pmr_nvmf_regs *r,

@@ -433,7 +433,8 @@ int p2pmr_nvmf_num_queues(uint32_t cdw11, uint16_t max, uint32_t *dw0);
  * @cap: CAP
  * @vs: VS
  * @cc: CC, as the host last set it
- * @csts: CSTS: RDY follows CC.EN, SHST completes at once on CC.SHN
+ * @csts: CSTS: RDY follows CC.EN; SHST "occurring" on CC.SHN, "complete"
+ *	after p2pmr_nvmf_shutdown_done()
  */
 struct p2pmr_nvmf_regs {
 	uint64_t cap;
@@ -463,7 +464,9 @@ void p2pmr_nvmf_regs_init(struct p2pmr_nvmf_regs *r, uint16_t mqes,
  * Set of CC: enabling with IOSQES other than 6, IOCQES other than 4, MPS
  * other than 4 KiB or a command set other than NVM sets CSTS.CFS, as a
  * controller does; clearing EN clears RDY and SHST; a shutdown
- * notification completes at once.
+ * notification (SHN newly set) makes SHST "occurring", and the caller
+ * completes it with p2pmr_nvmf_shutdown_done() once the backing cache is
+ * flushed; clearing SHN returns SHST to normal operation.
  *
  * Return: 0.
  */
@@ -473,7 +476,19 @@ int p2pmr_nvmf_prop_exec(struct p2pmr_nvmf_regs *r,
 /* CSTS bits. */
 #define P2PMR_NVMF_CSTS_RDY	(1u << 0)
 #define P2PMR_NVMF_CSTS_CFS	(1u << 1)
+#define P2PMR_NVMF_CSTS_SHST_BUSY (1u << 2)	/* shutdown occurring */
 #define P2PMR_NVMF_CSTS_SHST_DONE (2u << 2)
+#define P2PMR_NVMF_CSTS_SHST_MASK (3u << 2)
+
+/**
+ * p2pmr_nvmf_shutdown_done() - Complete a shutdown the host asked for.
+ * @r: the controller's properties
+ *
+ * A Set of CC.SHN leaves CSTS.SHST at "occurring"; the target flushes the
+ * backing device's volatile write cache and only then calls this, which
+ * makes SHST "complete".  Without a shutdown occurring it does nothing.
+ */
+void p2pmr_nvmf_shutdown_done(struct p2pmr_nvmf_regs *r);
 
 /**
  * struct p2pmr_nvmf_rw - A Read or Write, decoded.

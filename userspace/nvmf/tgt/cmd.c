@@ -181,6 +181,36 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	return status_only(q, cmd, 0, ctrl->cntlid);
 }
 
+/*
+ * A shutdown notification (CC.SHN) the host waits on before it lets go of
+ * the controller: what it wrote must be on the media first, so the
+ * backing controller's volatile write cache is flushed before CSTS.SHST
+ * says complete.  A failed flush leaves SHST at "occurring": the host
+ * times out rather than believe its data safe.
+ */
+static void ctrl_shutdown(struct tgt_queue *q)
+{
+	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
+					.nsid = TGT_NSID };
+	struct tgt_ctrl *ctrl = q->ctrl;
+	int ret;
+
+	if ((ctrl->regs.csts & P2PMR_NVMF_CSTS_SHST_MASK) !=
+	    P2PMR_NVMF_CSTS_SHST_BUSY)
+		return;
+	ret = p2pmr_nvme_exec(q->t->nqp, &flush, NULL, NULL);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (%d), SHST stays occurring\n",
+			ctrl->cntlid, ret);
+		return;
+	}
+	q->t->st.flushes++;
+	q->t->st.shutdowns++;
+	p2pmr_nvmf_shutdown_done(&ctrl->regs);
+	printf("p2pmr-nvmf: controller %u: shutdown: cache flushed, complete\n",
+	       ctrl->cntlid);
+}
+
 static int do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_prop p;
@@ -198,6 +228,8 @@ static int do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_FIELD, 0);
 	st = p2pmr_nvmf_prop_parse(cmd, &p);
 	st = st ? st : p2pmr_nvmf_prop_exec(&q->ctrl->regs, &p, &result);
+	if (!st && p.set)
+		ctrl_shutdown(q);
 	return status_only(q, cmd, st, st ? 0 : result);
 }
 

@@ -149,10 +149,11 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	const struct tgt_stats *s = &t->st;
 
 	snprintf(line, len,
-		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
+		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
 		 (unsigned long long)s->flushes, (unsigned long long)s->fua,
+		 (unsigned long long)s->shutdowns,
 		 (unsigned long long)s->errors,
 		 (unsigned long long)s->write_bytes,
 		 (unsigned long long)s->read_bytes,

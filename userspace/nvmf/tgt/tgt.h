@@ -46,6 +46,7 @@ struct tgt_opts {
 struct tgt_stats {
 	uint64_t writes, reads, flushes, errors;
 	uint64_t fua;			/* FUA writes, flushed before completion */
+	uint64_t shutdowns;		/* CC.SHN completed after a flush */
 	uint64_t write_bytes;		/* host -> media */
 	uint64_t read_bytes;		/* media -> host */
 	uint64_t cmb_bytes;		/* data bytes through the CMB */
