@@ -358,6 +358,58 @@ static void test_cqe_status(void **state)
 	assert_int_equal(p2pmr_nvmf_cqe_status(0x0ff), 0x01fe);
 }
 
+/* Host strings in log lines: escaped, bounded. */
+static void test_escape(void **state)
+{
+	char out[P2PMR_NVMF_LOG_STR], small[12];
+	uint8_t nqn[256];
+
+	(void)state;
+	assert_string_equal(p2pmr_nvmf_escape(out, sizeof(out), "nqn.a:b-1",
+					      256), "nqn.a:b-1");
+	/* A terminal escape, a newline, a quote, a backslash, a high byte. */
+	assert_string_equal(p2pmr_nvmf_escape(out, sizeof(out),
+					      "a\033[2Jb\nc'd\\e\xff", 256),
+			    "a\\x1b[2Jb\\x0ac\\x27d\\x5ce\\xff");
+	/* No NUL within @max: @max bytes taken. */
+	memset(nqn, 'x', sizeof(nqn));
+	assert_string_equal(p2pmr_nvmf_escape(out, sizeof(out), nqn, 3),
+			    "xxx");
+	/* Longer than the room: cut, marked. */
+	p2pmr_nvmf_escape(out, sizeof(out), nqn, sizeof(nqn));
+	assert_int_equal(strlen(out), sizeof(out) - 1);
+	assert_string_equal(out + sizeof(out) - 4, "...");
+	/* Cut at a whole escape: 8 bytes before the mark, "ab" and one. */
+	assert_string_equal(p2pmr_nvmf_escape(small, sizeof(small),
+					      "ab\001\002\003", 256),
+			    "ab\\x01...");
+	/* Exactly the room: no mark. */
+	assert_string_equal(p2pmr_nvmf_escape(small, sizeof(small),
+					      "12345678901", 256),
+			    "12345678901");
+}
+
+/* Repeated refusals: @burst per window, then a count of those missed. */
+static void test_ratelimit(void **state)
+{
+	struct p2pmr_nvmf_ratelimit rl = { .interval_ms = 5000, .burst = 3 };
+	uint32_t missed;
+	int i, n = 0;
+
+	(void)state;
+	for (i = 0; i < 10; i++)
+		n += p2pmr_nvmf_ratelimit(&rl, 1000 + i, &missed);
+	assert_int_equal(n, 3);
+	/* Still in the window. */
+	assert_int_equal(p2pmr_nvmf_ratelimit(&rl, 5999, &missed), 0);
+	assert_int_equal(missed, 0);
+	/* The next window reports the 8 suppressed. */
+	assert_int_equal(p2pmr_nvmf_ratelimit(&rl, 6000, &missed), 1);
+	assert_int_equal(missed, 8);
+	assert_int_equal(p2pmr_nvmf_ratelimit(&rl, 6001, &missed), 1);
+	assert_int_equal(missed, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +420,8 @@ int main(void)
 		cmocka_unit_test(test_regs),
 		cmocka_unit_test(test_rw),
 		cmocka_unit_test(test_cqe_status),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_ratelimit),
 	};
 
 	return cmocka_run_group_tests_name("nvmf-admin", tests, NULL, NULL);

@@ -534,6 +534,55 @@ int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
  */
 uint16_t p2pmr_nvmf_cqe_status(uint16_t status);
 
+/* Room for one escaped host string in a log line (NQNs run to 223). */
+#define P2PMR_NVMF_LOG_STR	128
+
+/**
+ * p2pmr_nvmf_escape() - A host-supplied string made fit for a log line.
+ * @out: receives a NUL-terminated string
+ * @size: bytes of @out
+ * @in: the string, up to its NUL or @max bytes
+ * @max: bytes of @in at most
+ *
+ * Printable ASCII passes but for backslash and quote; every other byte
+ * becomes \xHH.  What does not fit in @size is cut at a whole character
+ * or escape and marked with "...".
+ *
+ * Return: @out.
+ */
+const char *p2pmr_nvmf_escape(char *out, size_t size, const void *in,
+			      size_t max);
+
+/**
+ * struct p2pmr_nvmf_ratelimit - At most @burst messages per @interval_ms.
+ * @interval_ms: the window
+ * @burst: messages printed per window
+ * @begin_ms: start of the current window
+ * @printed: messages printed in it
+ * @missed: messages suppressed in it
+ *
+ * Set @interval_ms and @burst, the rest zero.
+ */
+struct p2pmr_nvmf_ratelimit {
+	uint64_t interval_ms;
+	uint32_t burst;
+	uint64_t begin_ms;
+	uint32_t printed;
+	uint32_t missed;
+};
+
+/**
+ * p2pmr_nvmf_ratelimit() - Whether a message may be printed now.
+ * @rl: the limit
+ * @now_ms: a monotonic clock
+ * @missed: receives, when this call opens a new window, how many messages
+ *	the last one suppressed (to be reported); else 0
+ *
+ * Return: 1 print it; 0 suppress it.
+ */
+int p2pmr_nvmf_ratelimit(struct p2pmr_nvmf_ratelimit *rl, uint64_t now_ms,
+			 uint32_t *missed);
+
 #ifdef __cplusplus
 }
 #endif

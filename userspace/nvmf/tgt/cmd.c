@@ -64,9 +64,11 @@ static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	q->rsp[15] = sts >> 8;
 	if (status) {
 		q->t->st.errors++;
-		printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x\n",
-		       q->qid, cmd->opc, cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
-		       " (fabrics)" : "", status);
+		if (tgt_log_refusal(q->t))
+			printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x\n",
+			       q->qid, cmd->opc,
+			       cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
+			       " (fabrics)" : "", status);
 	}
 	return tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
 }
@@ -120,12 +122,14 @@ static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect
 void tgt_ctrl_put(struct tgt_queue *q)
 {
 	struct tgt_ctrl *ctrl = q->ctrl;
+	char host[P2PMR_NVMF_LOG_STR];
 
 	q->ctrl = NULL;
 	if (--ctrl->nr_queues)
 		return;
-	printf("p2pmr-nvmf: controller %u of %s gone\n", ctrl->cntlid,
-	       ctrl->hostnqn);
+	printf("p2pmr-nvmf: controller %u of '%s' gone\n", ctrl->cntlid,
+	       p2pmr_nvmf_escape(host, sizeof(host), ctrl->hostnqn,
+				 sizeof(ctrl->hostnqn)));
 	ctrl->used = 0;
 	tgt_stats_write(q->t);
 }
@@ -140,6 +144,7 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		.max_io_sqsize = TGT_IO_DEPTH - 1,
 		.max_qid = TGT_MAX_IO_QUEUES,
 	};
+	char host[P2PMR_NVMF_LOG_STR], sub[P2PMR_NVMF_LOG_STR];
 	struct p2pmr_nvmf_connect c;
 	struct tgt_ctrl *ctrl;
 	uint32_t res = 0, len = 0;
@@ -169,15 +174,19 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 			res = P2PMR_NVMF_IPO_DATA(16);
 		}
 	}
+	p2pmr_nvmf_escape(host, sizeof(host), c.hostnqn, sizeof(c.hostnqn));
 	if (st) {
-		printf("p2pmr-nvmf: Connect of queue %u from '%s' to '%s' refused: status 0x%x\n",
-		       q->qid, c.hostnqn, c.subnqn, st);
+		if (tgt_log_refusal(t))
+			printf("p2pmr-nvmf: Connect of queue %u from '%s' to '%s' refused: status 0x%x\n",
+			       q->qid, host,
+			       p2pmr_nvmf_escape(sub, sizeof(sub), c.subnqn,
+						 sizeof(c.subnqn)), st);
 		return status_only(q, cmd, st, res);
 	}
 	ctrl->nr_queues++;
 	q->ctrl = ctrl;
-	printf("p2pmr-nvmf: controller %u: queue %u of %s connected (%u entries)\n",
-	       ctrl->cntlid, q->qid, c.hostnqn, q->depth);
+	printf("p2pmr-nvmf: controller %u: queue %u of '%s' connected (%u entries)\n",
+	       ctrl->cntlid, q->qid, host, q->depth);
 	return status_only(q, cmd, 0, ctrl->cntlid);
 }
 
@@ -274,8 +283,9 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		st = P2PMR_NVMF_SC_INVALID_FIELD;
 	}
 	if (st) {
-		printf("p2pmr-nvmf: Identify CNS 0x%02x nsid %u not served\n",
-		       cns, cmd->nsid);
+		if (tgt_log_refusal(t))
+			printf("p2pmr-nvmf: Identify CNS 0x%02x nsid %u not served\n",
+			       cns, cmd->nsid);
 		return status_only(q, cmd, st, 0);
 	}
 	return complete_ctl(q, cmd, P2PMR_NVMF_ID_SIZE);
@@ -451,8 +461,9 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	q->sqhd = (q->sqhd + 1) % q->depth;
 	st = p2pmr_nvmf_capsule_parse(capsule, len, &lim, &cmd);
 	if (st < 0) {
-		fprintf(stderr, "p2pmr-nvmf: queue %u: a capsule of %zu bytes dropped\n",
-			q->qid, len);
+		if (tgt_log_refusal(q->t))
+			fprintf(stderr, "p2pmr-nvmf: queue %u: a capsule of %zu bytes dropped\n",
+				q->qid, len);
 		return 0;
 	}
 	if (st)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "p2pmr.h"
@@ -179,6 +180,25 @@ void tgt_stats_write(const struct tgt *t)
 	fclose(f);
 }
 
+/*
+ * Whether a refusal (a host's bad command, Connect or connect request) may
+ * be logged now: a host sending them in a loop must not flood the log.
+ * At most TGT_REFUSAL_BURST per TGT_REFUSAL_MS, then how many were not.
+ */
+int tgt_log_refusal(struct tgt *t)
+{
+	struct timespec ts;
+	uint32_t missed;
+	int ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ok = p2pmr_nvmf_ratelimit(&t->refusals, ts.tv_sec * 1000ull +
+				  ts.tv_nsec / 1000000, &missed);
+	if (missed)
+		printf("p2pmr-nvmf: %u refusal messages suppressed\n", missed);
+	return ok;
+}
+
 static void stats_print(const struct tgt *t)
 {
 	char line[512];
@@ -324,7 +344,9 @@ static int serve(struct tgt *t)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct tgt t = { .dmabuf_fd = -1, .next_cntlid = 1 };
+	struct tgt t = { .dmabuf_fd = -1, .next_cntlid = 1,
+			 .refusals = { .interval_ms = TGT_REFUSAL_MS,
+				       .burst = TGT_REFUSAL_BURST } };
 	const char *fault = getenv("P2PMR_NVMF_FAULT");
 	int ret = 1;
 

@@ -177,12 +177,13 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
  */
 enum { KEEP, DESTROY_ID, FREE_QUEUE };
 
-static int reject(struct rdma_cm_id *id, uint16_t sts)
+static int reject(struct tgt *t, struct rdma_cm_id *id, uint16_t sts)
 {
 	struct cm_rej rej = { .recfmt = 0, .sts = sts };
 
-	fprintf(stderr, "p2pmr-nvmf: connection refused (NVMe-oF RDMA status %u)\n",
-		sts);
+	if (tgt_log_refusal(t))
+		fprintf(stderr, "p2pmr-nvmf: connection refused (NVMe-oF RDMA status %u)\n",
+			sts);
 	rdma_reject(id, &rej, sizeof(rej));
 	return DESTROY_ID;
 }
@@ -198,17 +199,17 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	uint16_t max;
 
 	if (cp->private_data_len < 8 || !req)
-		return reject(ev->id, CM_INVALID_LEN);
+		return reject(t, ev->id, CM_INVALID_LEN);
 	if (req->recfmt)
-		return reject(ev->id, CM_INVALID_RECFMT);
+		return reject(t, ev->id, CM_INVALID_RECFMT);
 	if (req->qid > TGT_MAX_IO_QUEUES)
-		return reject(ev->id, CM_INVALID_QID);
+		return reject(t, ev->id, CM_INVALID_QID);
 	max = req->qid ? TGT_IO_DEPTH : TGT_ADMIN_DEPTH;
 	if (!req->hsqsize || req->hsqsize >= max)
-		return reject(ev->id, CM_INVALID_HSQSIZE);
+		return reject(t, ev->id, CM_INVALID_HSQSIZE);
 	q = calloc(1, sizeof(*q));
 	if (!q)
-		return reject(ev->id, CM_NO_RSC);
+		return reject(t, ev->id, CM_NO_RSC);
 	q->t = t;
 	q->id = ev->id;
 	q->qid = req->qid;

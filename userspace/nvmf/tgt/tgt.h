@@ -25,6 +25,8 @@
 #define TGT_MAX_IO_QUEUES	4	/* per controller */
 #define TGT_CTL_SIZE		8192	/* control data (Connect, Identify, logs) */
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
+#define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
+#define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
 enum tgt_buf_mode { TGT_BUF_CMB, TGT_BUF_HOST };
 
@@ -112,6 +114,7 @@ struct tgt {
 	uint16_t next_cntlid;
 	struct tgt_queue *queues;
 	struct tgt_stats st;
+	struct p2pmr_nvmf_ratelimit refusals;	/* their log lines */
 	int fault_skip_read;		/* P2PMR_NVMF_FAULT=skip-rdma-read */
 };
 
@@ -134,5 +137,6 @@ void tgt_ctrl_put(struct tgt_queue *q);
 
 /* main.c */
 void tgt_stats_write(const struct tgt *t);
+int tgt_log_refusal(struct tgt *t);
 
 #endif
