@@ -29,9 +29,10 @@ check() {
 	if "$@"; then echo "ok: $*"; else echo "not ok: $*"; ok=1; fi
 }
 
-# start_target BUF: p2pmr-nvmf with its data buffer in BUF (cmb, host).
+# start_target BUF [FAULT]: p2pmr-nvmf with its data buffer in BUF (cmb,
+# host), and P2PMR_NVMF_FAULT=FAULT if given.
 start_target() {
-	P2PMR_NVMF_FAULT=${P2PMR_NVMF_FAULT:-} $TGT --bdf "$NVME" \
+	P2PMR_NVMF_FAULT=${2:-${P2PMR_NVMF_FAULT:-}} $TGT --bdf "$NVME" \
 		--addr $RXE1_IP --ibdev rxe1 --nqn $NQN --allow-host $HOSTNQN \
 		--buf "$1" --stats $STATS > /tmp/tgt.log 2>&1 &
 	TPID=$!
@@ -168,13 +169,17 @@ check test "$(get shutdowns)" -ge 1
 check grep -q "shutdown: cache flushed, complete" /tmp/tgt.log
 
 # The comparison mode: a host-memory buffer counts its bytes there, none
-# in the CMB.
-start_target host
+# in the CMB.  And the third backing NVMe command is left to time out: the
+# target fails it with a status the host retries (no DNR), recovers the
+# backing queue, and everything below still reads back.
+start_target host nvme-timeout=3
 connect_dev
 check write 314 60000 64
 check readback 314 60000 64
 check readback 311 8192 2048
 stop_target
+check grep -q "backing I/O queue recovered" /tmp/tgt.log
+check test "$(get recoveries)" = 1
 check test "$(get cmb_bytes)" = 0
 check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
 [ $ok = 0 ] || die "some checks failed"

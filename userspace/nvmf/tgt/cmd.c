@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "p2pmr.h"
 #include "tgt.h"
 
 enum {
@@ -191,6 +192,82 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 }
 
 /*
+ * The backing I/O queue pair again, after a command on it did not
+ * complete: the queue is deleted (the controller completes or aborts
+ * every command it holds before the Delete I/O SQ completes, so nothing
+ * moves data into the buffer afterwards) and a new pair created.  If that
+ * fails the target cannot serve I/O safely: it stops.
+ */
+static void nvme_recover(struct tgt *t)
+{
+	int ret;
+
+	ret = p2pmr_nvme_qp_destroy(t->nqp);
+	t->nqp = NULL;
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't delete the backing I/O queue (%d): stopping\n",
+			ret);
+		t->fatal = 1;
+		return;
+	}
+	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't create a backing I/O queue (%d): stopping\n",
+			ret);
+		t->nqp = NULL;
+		t->fatal = 1;
+		return;
+	}
+	t->st.recoveries++;
+	printf("p2pmr-nvmf: backing I/O queue recovered (now queue %u)\n",
+	       p2pmr_nvme_qp_id(t->nqp));
+}
+
+/*
+ * A command on the real controller's I/O queue: 0, or the status.  One
+ * that timed out (or a queue left busy) fails with Internal Error, which
+ * carries no DNR: the host retries it on the recovered queue.
+ */
+static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
+			const struct p2pmr_nvme_buf *b)
+{
+	int ret;
+
+	if (!t->nqp)
+		return P2PMR_NVMF_SC_INTERNAL;
+	if (t->fault_timeout && !--t->fault_timeout) {
+		/* Test hook: submitted, never waited for, as if lost. */
+		ret = p2pmr_nvme_submit(t->nqp, sqe, b);
+		ret = ret < 0 ? ret : -ETIMEDOUT;
+	} else {
+		ret = p2pmr_nvme_exec(t->nqp, sqe, b, NULL);
+	}
+	if (ret > 0)
+		return ret;
+	if (!ret)
+		return 0;
+	fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
+		sqe->opc, ret, p2pmr_errmsg());
+	if (ret != -EINVAL)
+		nvme_recover(t);
+	return P2PMR_NVMF_SC_INTERNAL;
+}
+
+/* Read or Write on the backing namespace. */
+static uint16_t nvme_rw(struct tgt *t, uint8_t opc,
+			const struct p2pmr_nvmf_rw *rw,
+			const struct p2pmr_nvme_buf *b)
+{
+	struct p2pmr_nvme_sqe sqe = {
+		.opc = opc, .nsid = TGT_NSID,
+		.cdw10 = (uint32_t)rw->slba, .cdw11 = rw->slba >> 32,
+		.cdw12 = rw->nlb - 1,		/* 0's based */
+	};
+
+	return nvme_io(t, &sqe, b);
+}
+
+/*
  * A shutdown notification (CC.SHN) the host waits on before it lets go of
  * the controller: what it wrote must be on the media first, so the
  * backing controller's volatile write cache is flushed before CSTS.SHST
@@ -207,9 +284,9 @@ static void ctrl_shutdown(struct tgt_queue *q)
 	if ((ctrl->regs.csts & P2PMR_NVMF_CSTS_SHST_MASK) !=
 	    P2PMR_NVMF_CSTS_SHST_BUSY)
 		return;
-	ret = p2pmr_nvme_exec(q->t->nqp, &flush, NULL, NULL);
+	ret = nvme_io(q->t, &flush, NULL);
 	if (ret) {
-		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (%d), SHST stays occurring\n",
+		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (status 0x%x), SHST stays occurring\n",
 			ctrl->cntlid, ret);
 		return;
 	}
@@ -357,14 +434,6 @@ static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
-/* An NVMe command on the real controller's I/O queue: 0, or the status. */
-static uint16_t nvme_status(int ret)
-{
-	if (ret > 0)
-		return ret;
-	return ret ? P2PMR_NVMF_SC_INTERNAL : 0;
-}
-
 /* CDW12 of Read and Write: Force Unit Access. */
 #define RW_FUA		(1u << 30)
 
@@ -394,16 +463,14 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 				return -EIO;
 			t->st.rdma_in += rw.bytes;
 		}
-		st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_WRITE,
-					       TGT_NSID, rw.slba, rw.nlb, &b));
+		st = nvme_rw(t, P2PMR_NVME_CMD_WRITE, &rw, &b);
 		/*
 		 * Force Unit Access: the host completes journal commits and
 		 * O_DSYNC writes on it, so the data must be on the media, not
 		 * in the controller's volatile cache: a Flush gives that.
 		 */
 		if (!st && (cdw(cmd, 12) & RW_FUA)) {
-			st = nvme_status(p2pmr_nvme_exec(t->nqp, &flush, NULL,
-							 NULL));
+			st = nvme_io(t, &flush, NULL);
 			if (!st)
 				t->st.fua++;
 		}
@@ -414,8 +481,7 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		}
 		return status_only(q, cmd, st, 0);
 	}
-	st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_READ, TGT_NSID,
-				       rw.slba, rw.nlb, &b));
+	st = nvme_rw(t, P2PMR_NVME_CMD_READ, &rw, &b);
 	if (st)
 		return status_only(q, cmd, st, 0);
 	t->st.reads++;
@@ -442,7 +508,7 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	case P2PMR_NVME_CMD_FLUSH:
 		if (cmd->nsid != TGT_NSID && cmd->nsid != 0xffffffff)
 			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_NS, 0);
-		st = nvme_status(p2pmr_nvme_exec(q->t->nqp, &sqe, NULL, NULL));
+		st = nvme_io(q->t, &sqe, NULL);
 		if (!st)
 			q->t->st.flushes++;
 		return status_only(q, cmd, st, 0);

@@ -150,11 +150,12 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	const struct tgt_stats *s = &t->st;
 
 	snprintf(line, len,
-		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
+		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
 		 (unsigned long long)s->flushes, (unsigned long long)s->fua,
 		 (unsigned long long)s->shutdowns,
+		 (unsigned long long)s->recoveries,
 		 (unsigned long long)s->errors,
 		 (unsigned long long)s->write_bytes,
 		 (unsigned long long)s->read_bytes,
@@ -234,7 +235,7 @@ static int nvme_setup(struct tgt *t)
 	t->max_data = t->o.mdts_kib * 1024;
 	if (t->max_data > p2pmr_nvme_max_transfer(t->n))
 		t->max_data = p2pmr_nvme_max_transfer(t->n);
-	ret = p2pmr_nvme_qp_create(t->n, 32, &t->nqp);
+	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't create an I/O queue: %d\n",
 			ret);
@@ -327,7 +328,7 @@ static int serve(struct tgt *t)
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->cc->fd, &ev);
 	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
 	fflush(stdout);
-	while (!stop) {
+	while (!stop && !t->fatal) {
 		n = epoll_wait(ep, got, 4, 1000);
 		for (i = 0; i < n; i++) {
 			if (got[i].data.u32 == 0)
@@ -338,7 +339,7 @@ static int serve(struct tgt *t)
 		fflush(stdout);
 	}
 	close(ep);
-	return 0;
+	return t->fatal ? -EIO : 0;
 }
 
 int main(int argc, char **argv)
@@ -356,6 +357,10 @@ int main(int argc, char **argv)
 	if (fault && !strcmp(fault, "skip-rdma-read")) {
 		fprintf(stderr, "p2pmr-nvmf: FAULT: host writes skip the RDMA READ\n");
 		t.fault_skip_read = 1;
+	} else if (fault && sscanf(fault, "nvme-timeout=%u",
+				   &t.fault_timeout) == 1) {
+		fprintf(stderr, "p2pmr-nvmf: FAULT: backing NVMe command %u is left to time out\n",
+			t.fault_timeout);
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

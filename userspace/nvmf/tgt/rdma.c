@@ -294,12 +294,56 @@ void tgt_cm_event(struct tgt *t)
 	}
 }
 
+/* Milliseconds since @t0. */
+static long since_ms(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	       (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * @n signaled work requests did not complete in time: one may still move
+ * data into or out of the data buffer, which the next command reuses.  The
+ * QP is moved to the error state, which flushes what it holds, and their
+ * completions consumed.  If they do not come, the buffer cannot be
+ * trusted: the target stops.
+ */
+static void drain_send(struct tgt_queue *q, int n)
+{
+	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_ERR };
+	struct timespec t0;
+	struct ibv_wc wc;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ibv_modify_qp(q->id->qp, &attr, IBV_QP_STATE))
+		goto fatal;
+	while (n > 0 && since_ms(&t0) <= WAIT_MS) {
+		ret = ibv_poll_cq(q->scq, 1, &wc);
+		if (ret < 0)
+			goto fatal;
+		n -= ret;
+	}
+	if (!n) {
+		fprintf(stderr, "p2pmr-nvmf: queue %u: late RDMA operations flushed\n",
+			q->qid);
+		return;
+	}
+fatal:
+	fprintf(stderr, "p2pmr-nvmf: queue %u: RDMA operations not drained, the data buffer may still change: stopping\n",
+		q->qid);
+	q->t->fatal = 1;
+}
+
 /* Wait for @n signaled completions on the send CQ; any error breaks the
- * queue (the QP is in the error state then).
+ * queue (the QP is in the error state then, and a timeout puts it there).
  */
 static int wait_send(struct tgt_queue *q, int n)
 {
-	struct timespec t0, now;
+	struct timespec t0;
 	struct ibv_wc wc;
 	int ret;
 
@@ -320,11 +364,10 @@ static int wait_send(struct tgt_queue *q, int n)
 			n--;
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 +
-		    (now.tv_nsec - t0.tv_nsec) / 1000000 > WAIT_MS) {
+		if (since_ms(&t0) > WAIT_MS) {
 			fprintf(stderr, "p2pmr-nvmf: queue %u: no completion in %d ms\n",
 				q->qid, WAIT_MS);
+			drain_send(q, n);
 			goto broken;
 		}
 	}

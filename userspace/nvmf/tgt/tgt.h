@@ -25,6 +25,7 @@
 #define TGT_MAX_IO_QUEUES	4	/* per controller */
 #define TGT_CTL_SIZE		8192	/* control data (Connect, Identify, logs) */
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
+#define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -49,6 +50,7 @@ struct tgt_stats {
 	uint64_t writes, reads, flushes, errors;
 	uint64_t fua;			/* FUA writes, flushed before completion */
 	uint64_t shutdowns;		/* CC.SHN completed after a flush */
+	uint64_t recoveries;		/* backing I/O queue recreated */
 	uint64_t write_bytes;		/* host -> media */
 	uint64_t read_bytes;		/* media -> host */
 	uint64_t cmb_bytes;		/* data bytes through the CMB */
@@ -116,6 +118,8 @@ struct tgt {
 	struct tgt_stats st;
 	struct p2pmr_nvmf_ratelimit refusals;	/* their log lines */
 	int fault_skip_read;		/* P2PMR_NVMF_FAULT=skip-rdma-read */
+	unsigned int fault_timeout;	/* P2PMR_NVMF_FAULT=nvme-timeout=N */
+	int fatal;			/* cannot serve safely: stop */
 };
 
 /* rdma.c */
