@@ -29,12 +29,15 @@ check() {
 	if "$@"; then echo "ok: $*"; else echo "not ok: $*"; ok=1; fi
 }
 
-# start_target BUF [FAULT]: p2pmr-nvmf with its data buffer in BUF (cmb,
-# host), and P2PMR_NVMF_FAULT=FAULT if given.
+# start_target BUF [FAULT [OPTION...]]: p2pmr-nvmf with its data buffer
+# in BUF (cmb, host), P2PMR_NVMF_FAULT=FAULT if not empty, and OPTIONs.
 start_target() {
-	P2PMR_NVMF_FAULT=${2:-${P2PMR_NVMF_FAULT:-}} $TGT --bdf "$NVME" \
+	local buf=$1 fault=${2:-}
+
+	shift $(($# < 2 ? $# : 2))
+	P2PMR_NVMF_FAULT=${fault:-${P2PMR_NVMF_FAULT:-}} $TGT --bdf "$NVME" \
 		--addr $RXE1_IP --ibdev rxe1 --nqn $NQN --allow-host $HOSTNQN \
-		--buf "$1" --stats $STATS > /tmp/tgt.log 2>&1 &
+		--buf "$buf" --stats $STATS "$@" > /tmp/tgt.log 2>&1 &
 	TPID=$!
 	for i in $(seq 60); do
 		grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log && break
@@ -167,6 +170,24 @@ check test "$(get fua)" = 1
 # the backing cache before it reported the shutdown complete.
 check test "$(get shutdowns)" -ge 1
 check grep -q "shutdown: cache flushed, complete" /tmp/tgt.log
+
+# --max-connections 2: the host's admin queue and first I/O queue are
+# accepted, its second I/O queue is rejected (RDMA CM, No Resources): no
+# controller comes up, and the target serves on.
+start_target cmb "" --max-connections 2
+if connect $HOSTNQN; then
+	echo "not ok: a host connected past --max-connections"; ok=1
+	nvme disconnect -n $NQN
+else
+	echo "ok: the connection past --max-connections is refused"
+fi
+sleep 2
+check grep -q "max-connections reached" /tmp/tgt.log
+check kill -0 $TPID
+kill -TERM $TPID
+wait $TPID
+check test $? = 0
+cat /tmp/tgt.log
 
 # The comparison mode: a host-memory buffer counts its bytes there, none
 # in the CMB.  And the third backing NVMe command is left to time out: the

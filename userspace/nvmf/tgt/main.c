@@ -6,6 +6,7 @@
  *   p2pmr-nvmf --bdf BDF --addr IP [--port 4420] --nqn SUBNQN
  *              (--allow-host HOSTNQN ... | --allow-any-host)
  *              [--buf cmb|host] [--ibdev DEV] [--mdts KIB] [--stats FILE]
+ *              [--max-connections N]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
  * I/O queue pair created, and only then the CMB exported as a dma-buf (a
@@ -53,8 +54,9 @@ static void usage(FILE *f)
 		"  --allow-any-host     any host may connect\n"
 		"  --buf cmb|host       where data buffers live [cmb]\n"
 		"  --mdts KIB           largest transfer of one command [128]\n"
+		"  --max-connections N  RDMA connections (queues) at once [%d]\n"
 		"  --stats FILE         write the data counters there\n",
-		TGT_MAX_HOSTS);
+		TGT_MAX_HOSTS, TGT_MAX_CONNS);
 }
 
 static int parse_opts(int argc, char **argv, struct tgt_opts *o)
@@ -70,6 +72,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 		{ "buf", required_argument, NULL, 'B' },
 		{ "mdts", required_argument, NULL, 'm' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "max-connections", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -78,6 +81,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 
 	o->port = "4420";
 	o->mdts_kib = 128;
+	o->max_conns = TGT_MAX_CONNS;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -126,6 +130,13 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 				return -1;
 			}
 			o->mdts_kib = v;
+			break;
+		case 'C':
+			if (p2pmr_parse_size(optarg, &v) || !v || v > 1024) {
+				fprintf(stderr, "p2pmr-nvmf: --max-connections: 1..1024\n");
+				return -1;
+			}
+			o->max_conns = v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -108,6 +108,7 @@ static void queue_free(struct tgt_queue *q)
 	for (pp = &q->t->queues; *pp; pp = &(*pp)->next)
 		if (*pp == q) {
 			*pp = q->next;
+			q->t->nr_queues--;
 			break;
 		}
 	if (q->ctrl)
@@ -207,6 +208,13 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	max = req->qid ? TGT_IO_DEPTH : TGT_ADMIN_DEPTH;
 	if (!req->hsqsize || req->hsqsize >= max)
 		return reject(t, ev->id, CM_INVALID_HSQSIZE);
+	/* Each queue holds its buffers, CQs and QP: a bound on them all. */
+	if (t->nr_queues >= t->o.max_conns) {
+		if (tgt_log_refusal(t))
+			fprintf(stderr, "p2pmr-nvmf: %u connections, --max-connections reached\n",
+				t->nr_queues);
+		return reject(t, ev->id, CM_NO_RSC);
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return reject(t, ev->id, CM_NO_RSC);
@@ -217,6 +225,7 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	ev->id->context = q;
 	q->next = t->queues;
 	t->queues = q;
+	t->nr_queues++;
 	if (queue_setup(t, q)) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't set up queue %u\n", q->qid);
 		rdma_reject(ev->id, NULL, 0);

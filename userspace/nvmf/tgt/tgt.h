@@ -24,6 +24,8 @@
 #define TGT_IO_DEPTH		128	/* I/O queue entries, at most (MQES + 1) */
 #define TGT_MAX_IO_QUEUES	4	/* per controller */
 #define TGT_CTL_SIZE		8192	/* control data (Connect, Identify, logs) */
+/* Connections by default: every controller with all its queues. */
+#define TGT_MAX_CONNS		(TGT_MAX_CTRLS * (1 + TGT_MAX_IO_QUEUES))
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
 #define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
@@ -43,6 +45,7 @@ struct tgt_opts {
 	enum tgt_buf_mode buf;
 	const char *stats;
 	uint32_t mdts_kib;		/* largest transfer, KiB */
+	uint32_t max_conns;		/* RDMA connections (queues) at once */
 };
 
 /* What went through the data buffers, for the stats line and file. */
@@ -115,6 +118,7 @@ struct tgt {
 	struct tgt_ctrl ctrls[TGT_MAX_CTRLS];
 	uint16_t next_cntlid;
 	struct tgt_queue *queues;
+	uint32_t nr_queues;		/* in @queues */
 	struct tgt_stats st;
 	struct p2pmr_nvmf_ratelimit refusals;	/* their log lines */
 	int fault_skip_read;		/* P2PMR_NVMF_FAULT=skip-rdma-read */
