@@ -203,4 +203,22 @@ check grep -q "backing I/O queue recovered" /tmp/tgt.log
 check test "$(get recoveries)" = 1
 check test "$(get cmb_bytes)" = 0
 check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
+
+# The listener's RDMA device removed under the target: it must stop with
+# a clear error (exit 1), which releases the device so that the removal
+# completes.  (Were it to stay, kill -9 lets the removal finish.)
+start_target cmb
+rdma link delete rxe1 &
+DPID=$!
+for i in $(seq 60); do
+	kill -0 $TPID 2> /dev/null || break
+	sleep 1
+done
+kill -0 $TPID 2> /dev/null && { echo "not ok: p2pmr-nvmf still runs after rxe1 was removed"; ok=1; kill -9 $TPID; }
+wait $TPID
+rc=$?
+wait $DPID
+cat /tmp/tgt.log
+check test $rc = 1
+check grep -q "the RDMA device of $RXE1_IP was removed: stopping" /tmp/tgt.log
 [ $ok = 0 ] || die "some checks failed"

@@ -341,7 +341,7 @@ static int serve(struct tgt *t)
 	fflush(stdout);
 	while (!stop && !t->fatal) {
 		n = epoll_wait(ep, got, 4, 1000);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !t->fatal; i++) {
 			if (got[i].data.u32 == 0)
 				tgt_cm_event(t);
 			else

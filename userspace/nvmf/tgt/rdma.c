@@ -44,7 +44,8 @@ _Static_assert(sizeof(struct cm_rep) == 32, "cm_rep is 32 bytes");
 
 #define WAIT_MS		10000	/* an RDMA operation on the bed's rxe pair */
 
-int tgt_listen(struct tgt *t)
+/* The listener on --addr:--port (t->listen, also when it fails). */
+static int listen_on(struct tgt *t)
 {
 	struct rdma_addrinfo hints = { .ai_flags = RAI_PASSIVE,
 				       .ai_port_space = RDMA_PS_TCP };
@@ -52,11 +53,6 @@ int tgt_listen(struct tgt *t)
 	const char *name;
 	int ret;
 
-	t->ec = rdma_create_event_channel();
-	if (!t->ec) {
-		perror("p2pmr-nvmf: Couldn't create an RDMA CM event channel");
-		return -1;
-	}
 	ret = rdma_getaddrinfo(t->o.addr, t->o.port, &hints, &res);
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't resolve %s port %s\n",
@@ -86,6 +82,35 @@ int tgt_listen(struct tgt *t)
 	printf("p2pmr-nvmf: listening on %s port %s (%s)\n", t->o.addr,
 	       t->o.port, name);
 	return 0;
+}
+
+int tgt_listen(struct tgt *t)
+{
+	t->ec = rdma_create_event_channel();
+	if (!t->ec) {
+		perror("p2pmr-nvmf: Couldn't create an RDMA CM event channel");
+		return -1;
+	}
+	return listen_on(t);
+}
+
+/*
+ * The listener's address changed (moved, or went away and came back): the
+ * listener again, as nvmet-rdma repairs its port.  It must land on the same
+ * RDMA device, whose PD, CQs and MRs the target holds; else it stops.
+ */
+static void relisten(struct tgt *t)
+{
+	struct ibv_context *dev = t->listen->verbs;
+
+	printf("p2pmr-nvmf: the address of the listener changed: listening again\n");
+	rdma_destroy_id(t->listen);
+	t->listen = NULL;
+	if (listen_on(t) || t->listen->verbs != dev) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't listen again on %s on the same RDMA device: stopping\n",
+			t->o.addr);
+		t->fatal = 1;
+	}
 }
 
 static int post_recv(struct tgt_queue *q, uint32_t slot)
@@ -261,6 +286,22 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	return KEEP;
 }
 
+/*
+ * The listener's device was removed: every queue is on that device and the
+ * data buffer's MR too, so the target stops (it frees them on the way out,
+ * which lets the removal finish).  Its address changed: listen again.
+ */
+static void listener_event(struct tgt *t, enum rdma_cm_event_type ev)
+{
+	if (ev == RDMA_CM_EVENT_ADDR_CHANGE) {
+		relisten(t);
+		return;
+	}
+	fprintf(stderr, "p2pmr-nvmf: the RDMA device of %s was removed: stopping\n",
+		t->o.addr);
+	t->fatal = 1;
+}
+
 void tgt_cm_event(struct tgt *t)
 {
 	struct rdma_cm_event *ev;
@@ -288,6 +329,14 @@ void tgt_cm_event(struct tgt *t)
 		if (q)
 			q->established = 1;
 		break;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+		if (!q) {
+			listener_event(t, copy.event);
+			break;
+		}
+		/* A queue's: it goes, as when the host disconnects. */
+		fallthrough;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_CONNECT_ERROR:
 	case RDMA_CM_EVENT_UNREACHABLE:

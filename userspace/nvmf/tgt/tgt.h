@@ -31,6 +31,8 @@
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
+#define fallthrough	__attribute__((__fallthrough__))
+
 enum tgt_buf_mode { TGT_BUF_CMB, TGT_BUF_HOST };
 
 struct tgt_opts {
