@@ -410,6 +410,25 @@ static void test_ratelimit(void **state)
 	assert_int_equal(missed, 0);
 }
 
+/* Keep alive: whole seconds, rounded up; any command resets it. */
+static void test_kato(void **state)
+{
+	(void)state;
+	/* No KATO: never. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(0, 0, 1000000), 0);
+	/* 30 s: 30000 ms after the last command is still fine, 30001 not. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(30000, 5000, 35000), 0);
+	assert_int_equal(p2pmr_nvmf_kato_expired(30000, 5000, 35001), 1);
+	/* 1500 ms counts as 2 s. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(1500, 0, 2000), 0);
+	assert_int_equal(p2pmr_nvmf_kato_expired(1500, 0, 2001), 1);
+	/* A command seen after @now (clock read earlier): not expired. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(1000, 9000, 5000), 0);
+	/* The largest KATO does not wrap. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(0xffffffff, 0, 0xffffffffull),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_cqe_status),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_kato),
 	};
 
 	return cmocka_run_group_tests_name("nvmf-admin", tests, NULL, NULL);

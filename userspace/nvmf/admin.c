@@ -263,3 +263,11 @@ uint16_t p2pmr_nvmf_cqe_status(uint16_t status)
 		return 0;
 	return (uint16_t)(status << 1 | (status_dnr(status) ? CQE_DNR : 0));
 }
+
+int p2pmr_nvmf_kato_expired(uint32_t kato_ms, uint64_t last_ms,
+			    uint64_t now_ms)
+{
+	uint64_t limit = ((uint64_t)kato_ms + 999) / 1000 * 1000;
+
+	return kato_ms && now_ms > last_ms && now_ms - last_ms > limit;
+}

@@ -534,6 +534,21 @@ int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
  */
 uint16_t p2pmr_nvmf_cqe_status(uint16_t status);
 
+/**
+ * p2pmr_nvmf_kato_expired() - Whether a controller's keep alive expired.
+ * @kato_ms: the Keep Alive Timeout the host set (Connect or Set Features),
+ *	in milliseconds; 0: none
+ * @last_ms: when the controller last received a command (any command
+ *	counts, Keep Alive or not, as in nvmet)
+ * @now_ms: the same clock, now
+ *
+ * The timeout is counted in whole seconds, rounded up, as nvmet does.
+ *
+ * Return: 1 expired: the controller's queues are to be torn down; else 0.
+ */
+int p2pmr_nvmf_kato_expired(uint32_t kato_ms, uint64_t last_ms,
+			    uint64_t now_ms);
+
 /* Room for one escaped host string in a log line (NQNs run to 223). */
 #define P2PMR_NVMF_LOG_STR	128
 

@@ -103,6 +103,7 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 			t->next_cntlid = 1;
 		memcpy(ctrl->hostnqn, c->hostnqn, sizeof(ctrl->hostnqn));
 		ctrl->kato = c->kato;
+		ctrl->last_ms = tgt_now_ms();
 		p2pmr_nvmf_regs_init(&ctrl->regs, TGT_IO_DEPTH - 1, CAP_TO);
 		return ctrl;
 	}
@@ -118,6 +119,35 @@ static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect
 		    !strcmp(t->ctrls[i].hostnqn, c->hostnqn))
 			return &t->ctrls[i];
 	return NULL;
+}
+
+/*
+ * Controllers whose host sent nothing within their Keep Alive Timeout:
+ * the host is gone or cut off, so their queues are disconnected (the
+ * DISCONNECTED events free them and the controller), as nvmet does.
+ */
+void tgt_check_kato(struct tgt *t)
+{
+	uint64_t now = tgt_now_ms();
+	struct tgt_ctrl *ctrl;
+	struct tgt_queue *q;
+	int i;
+
+	for (i = 0; i < TGT_MAX_CTRLS; i++) {
+		ctrl = &t->ctrls[i];
+		if (!ctrl->used || ctrl->expired ||
+		    !p2pmr_nvmf_kato_expired(ctrl->kato, ctrl->last_ms, now))
+			continue;
+		printf("p2pmr-nvmf: controller %u: no command within its keep alive timeout (%u ms): disconnecting\n",
+		       ctrl->cntlid, ctrl->kato);
+		ctrl->expired = 1;
+		ctrl->regs.csts |= P2PMR_NVMF_CSTS_CFS;
+		for (q = t->queues; q; q = q->next)
+			if (q->ctrl == ctrl && !q->disconnecting) {
+				q->disconnecting = 1;
+				rdma_disconnect(q->id);
+			}
+	}
 }
 
 void tgt_ctrl_put(struct tgt_queue *q)
@@ -532,6 +562,9 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 				q->qid, len);
 		return 0;
 	}
+	/* Any command keeps its controller alive (traffic based). */
+	if (q->ctrl)
+		q->ctrl->last_ms = tgt_now_ms();
 	if (st)
 		return status_only(q, &cmd, st, 0);
 	if (cmd.opc == P2PMR_NVMF_OPC_FABRICS)

@@ -192,6 +192,15 @@ void tgt_stats_write(const struct tgt *t)
 	fclose(f);
 }
 
+/* A monotonic clock in milliseconds. */
+uint64_t tgt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
 /*
  * Whether a refusal (a host's bad command, Connect or connect request) may
  * be logged now: a host sending them in a loop must not flood the log.
@@ -199,13 +208,10 @@ void tgt_stats_write(const struct tgt *t)
  */
 int tgt_log_refusal(struct tgt *t)
 {
-	struct timespec ts;
 	uint32_t missed;
 	int ok;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ok = p2pmr_nvmf_ratelimit(&t->refusals, ts.tv_sec * 1000ull +
-				  ts.tv_nsec / 1000000, &missed);
+	ok = p2pmr_nvmf_ratelimit(&t->refusals, tgt_now_ms(), &missed);
 	if (missed)
 		printf("p2pmr-nvmf: %u refusal messages suppressed\n", missed);
 	return ok;
@@ -347,6 +353,7 @@ static int serve(struct tgt *t)
 			else
 				tgt_poll_queues(t);
 		}
+		tgt_check_kato(t);
 		fflush(stdout);
 	}
 	close(ep);

@@ -71,7 +71,9 @@ struct tgt_ctrl {
 	char hostnqn[P2PMR_NVMF_NQN_SIZE];
 	struct p2pmr_nvmf_regs regs;
 	uint16_t nr_io_queues;		/* Set Features Number of Queues */
-	uint32_t kato;
+	uint32_t kato;			/* ms; 0: none */
+	uint64_t last_ms;		/* its last command (tgt_now_ms()) */
+	int expired;			/* KATO passed: queues disconnecting */
 	uint32_t aen_cfg;
 	int aers;			/* Async Event Requests held */
 	int nr_queues;			/* queues connected to it */
@@ -144,9 +146,11 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  */
 int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len);
 void tgt_ctrl_put(struct tgt_queue *q);
+void tgt_check_kato(struct tgt *t);
 
 /* main.c */
 void tgt_stats_write(const struct tgt *t);
 int tgt_log_refusal(struct tgt *t);
+uint64_t tgt_now_ms(void);
 
 #endif
