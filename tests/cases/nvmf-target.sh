@@ -204,6 +204,28 @@ check test "$(get recoveries)" = 1
 check test "$(get cmb_bytes)" = 0
 check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
 
+# Keep alive: a host whose packets stop reaching the target (all of
+# veth0's egress dropped) for longer than its KATO (5 s) loses its
+# controller on the target, which disconnects and frees its queues at
+# once (the host's answer to the disconnect could not arrive).
+start_target cmb
+nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
+	-q $HOSTNQN -I $HOSTID -k 5 -l 20 ||
+	{ echo "not ok: nvme connect -k 5"; ok=1; }
+sleep 2
+modprobe sch_netem && tc qdisc add dev veth0 root netem loss 100% ||
+	{ echo "not ok: tc netem on veth0"; ok=1; }
+sleep 12
+tc qdisc del dev veth0 root
+check grep -q "no command within its keep alive timeout (5000 ms): disconnecting" /tmp/tgt.log
+check grep -q "controller 1 of '$HOSTNQN' gone" /tmp/tgt.log
+nvme disconnect -n $NQN
+sleep 2
+kill -TERM $TPID
+wait $TPID
+check test $? = 0
+cat /tmp/tgt.log
+
 # The listener's RDMA device removed under the target: it must stop with
 # a clear error (exit 1), which releases the device so that the removal
 # completes.  (Were it to stay, kill -9 lets the removal finish.)

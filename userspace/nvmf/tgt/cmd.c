@@ -123,14 +123,15 @@ static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect
 
 /*
  * Controllers whose host sent nothing within their Keep Alive Timeout:
- * the host is gone or cut off, so their queues are disconnected (the
- * DISCONNECTED events free them and the controller), as nvmet does.
+ * the host is gone or cut off, so their queues are disconnected and freed
+ * at once, with the controller, as nvmet releases them: the host may not
+ * answer the disconnect, and the DISCONNECTED event would wait for it.
  */
 void tgt_check_kato(struct tgt *t)
 {
 	uint64_t now = tgt_now_ms();
+	struct tgt_queue *q, *next;
 	struct tgt_ctrl *ctrl;
-	struct tgt_queue *q;
 	int i;
 
 	for (i = 0; i < TGT_MAX_CTRLS; i++) {
@@ -142,11 +143,11 @@ void tgt_check_kato(struct tgt *t)
 		       ctrl->cntlid, ctrl->kato);
 		ctrl->expired = 1;
 		ctrl->regs.csts |= P2PMR_NVMF_CSTS_CFS;
-		for (q = t->queues; q; q = q->next)
-			if (q->ctrl == ctrl && !q->disconnecting) {
-				q->disconnecting = 1;
-				rdma_disconnect(q->id);
-			}
+		for (q = t->queues; q; q = next) {
+			next = q->next;
+			if (q->ctrl == ctrl)
+				tgt_queue_close(q);
+		}
 	}
 }
 

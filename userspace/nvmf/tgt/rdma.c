@@ -156,6 +156,13 @@ static void queue_free(struct tgt_queue *q)
 	free(q);
 }
 
+/* Disconnect @q and free it now, without waiting for the peer. */
+void tgt_queue_close(struct tgt_queue *q)
+{
+	rdma_disconnect(q->id);
+	queue_free(q);
+}
+
 void tgt_queues_free(struct tgt *t)
 {
 	while (t->queues) {

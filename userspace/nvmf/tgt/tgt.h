@@ -135,6 +135,7 @@ int tgt_listen(struct tgt *t);
 void tgt_cm_event(struct tgt *t);
 void tgt_poll_queues(struct tgt *t);
 void tgt_queues_free(struct tgt *t);
+void tgt_queue_close(struct tgt_queue *q);
 int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
