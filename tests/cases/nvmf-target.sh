@@ -29,11 +29,15 @@ check() {
 	if "$@"; then echo "ok: $*"; else echo "not ok: $*"; ok=1; fi
 }
 
-# start_target BUF: p2pmr-nvmf with its data buffer in BUF (cmb, host).
+# start_target BUF [FAULT [OPTION...]]: p2pmr-nvmf with its data buffer
+# in BUF (cmb, host), P2PMR_NVMF_FAULT=FAULT if not empty, and OPTIONs.
 start_target() {
-	P2PMR_NVMF_FAULT=${P2PMR_NVMF_FAULT:-} $TGT --bdf "$NVME" \
+	local buf=$1 fault=${2:-}
+
+	shift $(($# < 2 ? $# : 2))
+	P2PMR_NVMF_FAULT=${fault:-${P2PMR_NVMF_FAULT:-}} $TGT --bdf "$NVME" \
 		--addr $RXE1_IP --ibdev rxe1 --nqn $NQN --allow-host $HOSTNQN \
-		--buf "$1" --stats $STATS > /tmp/tgt.log 2>&1 &
+		--buf "$buf" --stats $STATS "$@" > /tmp/tgt.log 2>&1 &
 	TPID=$!
 	for i in $(seq 60); do
 		grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log && break
@@ -162,15 +166,81 @@ check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
 check test "$(get rdma_in)" = "$(get write_bytes)"
 check test "$(get rdma_out)" = "$(get read_bytes)"
 check test "$(get fua)" = 1
+# nvme disconnect shuts the controller down (CC.SHN): the target flushed
+# the backing cache before it reported the shutdown complete.
+check test "$(get shutdowns)" -ge 1
+check grep -q "shutdown: cache flushed, complete" /tmp/tgt.log
+
+# --max-connections 2: the host's admin queue and first I/O queue are
+# accepted, its second I/O queue is rejected (RDMA CM, No Resources): no
+# controller comes up, and the target serves on.
+start_target cmb "" --max-connections 2
+if connect $HOSTNQN; then
+	echo "not ok: a host connected past --max-connections"; ok=1
+	nvme disconnect -n $NQN
+else
+	echo "ok: the connection past --max-connections is refused"
+fi
+sleep 2
+check grep -q "max-connections reached" /tmp/tgt.log
+check kill -0 $TPID
+kill -TERM $TPID
+wait $TPID
+check test $? = 0
+cat /tmp/tgt.log
 
 # The comparison mode: a host-memory buffer counts its bytes there, none
-# in the CMB.
-start_target host
+# in the CMB.  And the third backing NVMe command is left to time out: the
+# target fails it with a status the host retries (no DNR), recovers the
+# backing queue, and everything below still reads back.
+start_target host nvme-timeout=3
 connect_dev
 check write 314 60000 64
 check readback 314 60000 64
 check readback 311 8192 2048
 stop_target
+check grep -q "backing I/O queue recovered" /tmp/tgt.log
+check test "$(get recoveries)" = 1
 check test "$(get cmb_bytes)" = 0
 check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
+
+# Keep alive: a host whose packets stop reaching the target (all of
+# veth0's egress dropped) for longer than its KATO (5 s) loses its
+# controller on the target, which disconnects and frees its queues at
+# once (the host's answer to the disconnect could not arrive).
+start_target cmb
+nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
+	-q $HOSTNQN -I $HOSTID -k 5 -l 20 ||
+	{ echo "not ok: nvme connect -k 5"; ok=1; }
+sleep 2
+modprobe sch_netem && tc qdisc add dev veth0 root netem loss 100% ||
+	{ echo "not ok: tc netem on veth0"; ok=1; }
+sleep 12
+tc qdisc del dev veth0 root
+check grep -q "no command within its keep alive timeout (5000 ms): disconnecting" /tmp/tgt.log
+check grep -q "controller 1 of '$HOSTNQN' gone" /tmp/tgt.log
+nvme disconnect -n $NQN
+sleep 2
+kill -TERM $TPID
+wait $TPID
+check test $? = 0
+cat /tmp/tgt.log
+
+# The listener's RDMA device removed under the target: it must stop with
+# a clear error (exit 1), which releases the device so that the removal
+# completes.  (Were it to stay, kill -9 lets the removal finish.)
+start_target cmb
+rdma link delete rxe1 &
+DPID=$!
+for i in $(seq 60); do
+	kill -0 $TPID 2> /dev/null || break
+	sleep 1
+done
+kill -0 $TPID 2> /dev/null && { echo "not ok: p2pmr-nvmf still runs after rxe1 was removed"; ok=1; kill -9 $TPID; }
+wait $TPID
+rc=$?
+wait $DPID
+cat /tmp/tgt.log
+check test $rc = 1
+check grep -q "the RDMA device of $RXE1_IP was removed: stopping" /tmp/tgt.log
 [ $ok = 0 ] || die "some checks failed"

@@ -273,6 +273,48 @@ static void test_connect(void **state)
 			 P2PMR_NVMF_SC_CONNECT_HOST);
 }
 
+/* A Connect against the RDMA queue it came on (CM qid and HSQSIZE). */
+static void test_connect_queue(void **state)
+{
+	struct p2pmr_nvmf_connect con;
+	struct p2pmr_nvmf_cmd cmd;
+	uint8_t c[64], d[1024];
+	uint32_t res;
+
+	(void)state;
+	/* I/O queue 2 of controller 1, SQSIZE 127 (MQES). */
+	connect_capsule(c, d, 2, 1);
+	put16(c + 44, 127);
+	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
+	assert_int_equal(p2pmr_nvmf_connect_parse(&cmd, d, 1024, &con, &res),
+			 0);
+	/* The CM's HSQSIZE as large, or larger: fine. */
+	assert_int_equal(p2pmr_nvmf_connect_queue(&con, 2, 127, &res), 0);
+	assert_int_equal(res, 0);
+	/* Another queue id than the CM's: IPO of QID. */
+	assert_int_equal(p2pmr_nvmf_connect_queue(&con, 1, 127, &res),
+			 P2PMR_NVMF_SC_CONNECT_INVALID);
+	assert_int_equal(res, 42);
+	/* SQSIZE over the HSQSIZE the queue was accepted with (fewer
+	 * receives posted than commands the host may send): IPO of SQSIZE.
+	 */
+	assert_int_equal(p2pmr_nvmf_connect_queue(&con, 2, 126, &res),
+			 P2PMR_NVMF_SC_CONNECT_INVALID);
+	assert_int_equal(res, 44);
+	assert_int_equal(p2pmr_nvmf_connect_queue(&con, 2, 31, &res),
+			 P2PMR_NVMF_SC_CONNECT_INVALID);
+	assert_int_equal(res, 44);
+	/* The admin queue alike. */
+	connect_capsule(c, d, 0, 0xffff);
+	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
+	assert_int_equal(p2pmr_nvmf_connect_parse(&cmd, d, 1024, &con, &res),
+			 0);
+	assert_int_equal(p2pmr_nvmf_connect_queue(&con, 0, 31, &res), 0);
+	assert_int_equal(p2pmr_nvmf_connect_queue(&con, 0, 15, &res),
+			 P2PMR_NVMF_SC_CONNECT_INVALID);
+	assert_int_equal(res, 44);
+}
+
 static int prop(uint8_t fctype, uint8_t attrib, uint32_t off, uint64_t val,
 		struct p2pmr_nvmf_prop *p)
 {
@@ -330,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_sgl),
 		cmocka_unit_test(test_capsule),
 		cmocka_unit_test(test_connect),
+		cmocka_unit_test(test_connect_queue),
 		cmocka_unit_test(test_prop),
 	};
 

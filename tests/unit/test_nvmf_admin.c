@@ -226,10 +226,30 @@ static void test_regs(void **state)
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CC), CC_LINUX);
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
 			 P2PMR_NVMF_CSTS_RDY);
-	/* Shutdown notification: SHST complete at once, RDY stays. */
+	/* Shutdown notification: SHST occurring (RDY stays) until the
+	 * target has flushed the backing cache and says so; SHN written
+	 * again meanwhile changes nothing.
+	 */
 	set_cc(&r, CC_LINUX | 1u << 14);
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_BUSY);
+	set_cc(&r, CC_LINUX | 1u << 14);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_BUSY);
+	p2pmr_nvmf_shutdown_done(&r);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
 			 P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_DONE);
+	/* SHN cleared: SHST back to normal operation; done without a
+	 * shutdown occurring changes nothing.
+	 */
+	set_cc(&r, CC_LINUX);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY);
+	p2pmr_nvmf_shutdown_done(&r);
+	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS),
+			 P2PMR_NVMF_CSTS_RDY);
+	set_cc(&r, CC_LINUX | 1u << 14);
+	p2pmr_nvmf_shutdown_done(&r);
 	/* Disable: all clear. */
 	set_cc(&r, 0x00460000);
 	assert_int_equal(get_prop(&r, P2PMR_NVMF_PROP_CSTS), 0);
@@ -293,6 +313,122 @@ static void test_rw(void **state)
 	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 16384, 4096, &rw), 0);
 }
 
+/* Status Field = status << 1, DNR bit 15: DNR only where no retry can help. */
+static void test_cqe_status(void **state)
+{
+	(void)state;
+	assert_int_equal(p2pmr_nvmf_cqe_status(0), 0);
+	/* The command itself is wrong, or refused for good: DNR. */
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_OPCODE),
+			 0x8002);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_FIELD),
+			 0x8004);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_NS),
+			 0x8016);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CMD_SEQ_ERROR),
+			 0x8018);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_SGL_INVALID_DATA),
+			 0x801e);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_SGL_INVALID_TYPE),
+			 0x8022);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_LBA_RANGE),
+			 0x8100);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CAP_EXCEEDED),
+			 0x8102);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_AER_LIMIT),
+			 0x820a);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_INVALID),
+			 0x8304);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_HOST),
+			 0x8308);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_ACCESS_DENIED),
+			 0x850c);
+	/* Transient or internal (a timed-out backing command, a buffer or
+	 * queue gone, a shortage): the host may retry.
+	 */
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INTERNAL), 0x000c);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_ABORT_REQ), 0x000e);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_DATA_XFER_ERROR),
+			 0x0008);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_TRANSIENT_XPORT),
+			 0x0044);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_NS_NOT_READY),
+			 0x0104);
+	/* A code this target does not know: no DNR. */
+	assert_int_equal(p2pmr_nvmf_cqe_status(0x0ff), 0x01fe);
+}
+
+/* Host strings in log lines: escaped, bounded. */
+static void test_escape(void **state)
+{
+	char out[P2PMR_NVMF_LOG_STR], small[12];
+	uint8_t nqn[256];
+
+	(void)state;
+	assert_string_equal(p2pmr_nvmf_escape(out, sizeof(out), "nqn.a:b-1",
+					      256), "nqn.a:b-1");
+	/* A terminal escape, a newline, a quote, a backslash, a high byte. */
+	assert_string_equal(p2pmr_nvmf_escape(out, sizeof(out),
+					      "a\033[2Jb\nc'd\\e\xff", 256),
+			    "a\\x1b[2Jb\\x0ac\\x27d\\x5ce\\xff");
+	/* No NUL within @max: @max bytes taken. */
+	memset(nqn, 'x', sizeof(nqn));
+	assert_string_equal(p2pmr_nvmf_escape(out, sizeof(out), nqn, 3),
+			    "xxx");
+	/* Longer than the room: cut, marked. */
+	p2pmr_nvmf_escape(out, sizeof(out), nqn, sizeof(nqn));
+	assert_int_equal(strlen(out), sizeof(out) - 1);
+	assert_string_equal(out + sizeof(out) - 4, "...");
+	/* Cut at a whole escape: 8 bytes before the mark, "ab" and one. */
+	assert_string_equal(p2pmr_nvmf_escape(small, sizeof(small),
+					      "ab\001\002\003", 256),
+			    "ab\\x01...");
+	/* Exactly the room: no mark. */
+	assert_string_equal(p2pmr_nvmf_escape(small, sizeof(small),
+					      "12345678901", 256),
+			    "12345678901");
+}
+
+/* Repeated refusals: @burst per window, then a count of those missed. */
+static void test_ratelimit(void **state)
+{
+	struct p2pmr_nvmf_ratelimit rl = { .interval_ms = 5000, .burst = 3 };
+	uint32_t missed;
+	int i, n = 0;
+
+	(void)state;
+	for (i = 0; i < 10; i++)
+		n += p2pmr_nvmf_ratelimit(&rl, 1000 + i, &missed);
+	assert_int_equal(n, 3);
+	/* Still in the window. */
+	assert_int_equal(p2pmr_nvmf_ratelimit(&rl, 5999, &missed), 0);
+	assert_int_equal(missed, 0);
+	/* The next window reports the 8 suppressed. */
+	assert_int_equal(p2pmr_nvmf_ratelimit(&rl, 6000, &missed), 1);
+	assert_int_equal(missed, 8);
+	assert_int_equal(p2pmr_nvmf_ratelimit(&rl, 6001, &missed), 1);
+	assert_int_equal(missed, 0);
+}
+
+/* Keep alive: whole seconds, rounded up; any command resets it. */
+static void test_kato(void **state)
+{
+	(void)state;
+	/* No KATO: never. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(0, 0, 1000000), 0);
+	/* 30 s: 30000 ms after the last command is still fine, 30001 not. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(30000, 5000, 35000), 0);
+	assert_int_equal(p2pmr_nvmf_kato_expired(30000, 5000, 35001), 1);
+	/* 1500 ms counts as 2 s. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(1500, 0, 2000), 0);
+	assert_int_equal(p2pmr_nvmf_kato_expired(1500, 0, 2001), 1);
+	/* A command seen after @now (clock read earlier): not expired. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(1000, 9000, 5000), 0);
+	/* The largest KATO does not wrap. */
+	assert_int_equal(p2pmr_nvmf_kato_expired(0xffffffff, 0, 0xffffffffull),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +438,10 @@ int main(void)
 		cmocka_unit_test(test_num_queues),
 		cmocka_unit_test(test_regs),
 		cmocka_unit_test(test_rw),
+		cmocka_unit_test(test_cqe_status),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_kato),
 	};
 
 	return cmocka_run_group_tests_name("nvmf-admin", tests, NULL, NULL);

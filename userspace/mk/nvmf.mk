@@ -41,9 +41,13 @@ fuzz fuzz-build fuzz-replay fuzz-corpus: $(FUZZ_DIR)/fuzz_nvmf
 TGTSRC := $(wildcard nvmf/tgt/*.c)
 TGT := $(BUILD)/bin/p2pmr-nvmf
 
+# ISO C only (no 'return' of a void expression, which GCC takes
+# silently): -Wpedantic, and its findings are errors.
+TGT_CFLAGS := -Wpedantic -Werror=pedantic
+
 $(BUILD)/nvmf/tgt/%.o: nvmf/tgt/%.c nvmf/tgt/tgt.h $(NVMFHDR) $(NVMEHDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Invmf -Invme -c -o $@ $<
+	$(CC) $(CFLAGS) $(TGT_CFLAGS) -Invmf -Invme -c -o $@ $<
 
 $(TGT): $(TGTSRC:%.c=$(BUILD)/%.o) $(BUILD)/libp2pmr-nvmf.a \
 		$(BUILD)/libp2pmr-nvme.a $(BUILD)/libp2pmr.a

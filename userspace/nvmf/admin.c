@@ -136,7 +136,6 @@ int p2pmr_nvmf_num_queues(uint32_t cdw11, uint16_t max, uint32_t *dw0)
 #define CC_SHN(cc)	(((cc) >> 14) & 0x3)
 #define CC_IOSQES(cc)	(((cc) >> 16) & 0xf)
 #define CC_IOCQES(cc)	(((cc) >> 20) & 0xf)
-#define CSTS_SHST_MASK	(3u << 2)
 
 void p2pmr_nvmf_regs_init(struct p2pmr_nvmf_regs *r, uint16_t mqes,
 			  uint8_t to)
@@ -166,15 +165,24 @@ static void cc_set(struct p2pmr_nvmf_regs *r, uint32_t cc)
 		else
 			r->csts |= P2PMR_NVMF_CSTS_CFS;
 	} else if (!(cc & CC_EN) && (old & CC_EN)) {
-		r->csts &= ~(P2PMR_NVMF_CSTS_RDY | CSTS_SHST_MASK |
+		r->csts &= ~(P2PMR_NVMF_CSTS_RDY | P2PMR_NVMF_CSTS_SHST_MASK |
 			     P2PMR_NVMF_CSTS_CFS);
 	}
-	if (CC_SHN(cc)) {
-		r->csts &= ~CSTS_SHST_MASK;
-		r->csts |= P2PMR_NVMF_CSTS_SHST_DONE;
-	} else if (CC_SHN(old)) {
-		r->csts &= ~CSTS_SHST_MASK;
+	/* Complete only once the caller flushed: p2pmr_nvmf_shutdown_done(). */
+	if (CC_SHN(cc) && !CC_SHN(old)) {
+		r->csts &= ~P2PMR_NVMF_CSTS_SHST_MASK;
+		r->csts |= P2PMR_NVMF_CSTS_SHST_BUSY;
+	} else if (!CC_SHN(cc) && CC_SHN(old)) {
+		r->csts &= ~P2PMR_NVMF_CSTS_SHST_MASK;
 	}
+}
+
+void p2pmr_nvmf_shutdown_done(struct p2pmr_nvmf_regs *r)
+{
+	if ((r->csts & P2PMR_NVMF_CSTS_SHST_MASK) != P2PMR_NVMF_CSTS_SHST_BUSY)
+		return;
+	r->csts &= ~P2PMR_NVMF_CSTS_SHST_MASK;
+	r->csts |= P2PMR_NVMF_CSTS_SHST_DONE;
 }
 
 int p2pmr_nvmf_prop_exec(struct p2pmr_nvmf_regs *r,
@@ -215,4 +223,51 @@ int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 	    cmd->sgl.length != rw->bytes)
 		return P2PMR_NVMF_SC_SGL_INVALID_DATA;
 	return 0;
+}
+
+#define CQE_DNR		(1u << 15)
+#define SC_CONNECT_BUSY	0x181	/* controller busy: may clear */
+
+/*
+ * Whether the same command, sent again, must fail again (NVMe base 1.4
+ * 4.6.1.2): what the command says (opcode, field, namespace, SGL, LBA
+ * range, capacity), the controller's state towards this host (sequence,
+ * access denied, compare), and the command specific statuses (Connect's
+ * refusals, AER limit), as Linux's nvmet sets DNR for them.  A timed-out
+ * or aborted backing command, a data transfer or internal error, a
+ * namespace not ready, a transient transport error or an unknown code
+ * may pass: no DNR, the host retries.
+ */
+static int status_dnr(uint16_t status)
+{
+	switch (status) {
+	case P2PMR_NVMF_SC_INVALID_OPCODE:
+	case P2PMR_NVMF_SC_INVALID_FIELD:
+	case P2PMR_NVMF_SC_INVALID_NS:
+	case P2PMR_NVMF_SC_CMD_SEQ_ERROR:
+	case P2PMR_NVMF_SC_SGL_INVALID_DATA:
+	case P2PMR_NVMF_SC_SGL_INVALID_TYPE:
+	case P2PMR_NVMF_SC_SGL_INVALID_OFFSET:
+	case P2PMR_NVMF_SC_LBA_RANGE:
+	case P2PMR_NVMF_SC_CAP_EXCEEDED:
+	case P2PMR_NVMF_SC_COMPARE_FAILED:
+	case P2PMR_NVMF_SC_ACCESS_DENIED:
+		return 1;
+	}
+	return status >> 8 == 1 && status != SC_CONNECT_BUSY;
+}
+
+uint16_t p2pmr_nvmf_cqe_status(uint16_t status)
+{
+	if (!status)
+		return 0;
+	return (uint16_t)(status << 1 | (status_dnr(status) ? CQE_DNR : 0));
+}
+
+int p2pmr_nvmf_kato_expired(uint32_t kato_ms, uint64_t last_ms,
+			    uint64_t now_ms)
+{
+	uint64_t limit = ((uint64_t)kato_ms + 999) / 1000 * 1000;
+
+	return kato_ms && now_ms > last_ms && now_ms - last_ms > limit;
 }

@@ -196,6 +196,22 @@ int p2pmr_nvmf_connect_check(const struct p2pmr_nvmf_connect *c,
 	return P2PMR_NVMF_SC_CONNECT_HOST;
 }
 
+int p2pmr_nvmf_connect_queue(const struct p2pmr_nvmf_connect *c,
+			     uint16_t qid, uint16_t hsqsize,
+			     uint32_t *result)
+{
+	*result = 0;
+	if (c->qid != qid) {
+		*result = P2PMR_NVMF_IPO_SQE(CON_QID);
+		return P2PMR_NVMF_SC_CONNECT_INVALID;
+	}
+	if (c->sqsize > hsqsize) {
+		*result = P2PMR_NVMF_IPO_SQE(CON_SQSIZE);
+		return P2PMR_NVMF_SC_CONNECT_INVALID;
+	}
+	return 0;
+}
+
 int p2pmr_nvmf_prop_parse(const struct p2pmr_nvmf_cmd *cmd,
 			  struct p2pmr_nvmf_prop *p)
 {

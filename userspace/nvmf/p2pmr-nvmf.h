@@ -7,10 +7,10 @@
  * (tests/unit/fuzz/fuzz_nvmf.c).
  *
  * Return convention: 0 when the input is acceptable; a positive NVMe
- * status (SCT << 8 | SC, the value the target puts in the completion,
- * DNR set by the caller) when the command must be refused; a negative
- * errno only for what has no NVMe status (a capsule too short to carry a
- * command identifier).  References: NVMe over Fabrics 1.1 (3.3 capsules,
+ * status (SCT << 8 | SC, the value the target puts in the completion;
+ * p2pmr_nvmf_cqe_status() adds DNR where it belongs) when the command
+ * must be refused; a negative errno only for what has no NVMe status (a
+ * capsule too short to carry a command identifier).  References: NVMe over Fabrics 1.1 (3.3 capsules,
  * 3.5 fabrics commands), NVMe base 1.4 (4.4 SGLs, 3.1 properties).
  */
 #ifndef P2PMR_NVMF_H
@@ -44,16 +44,22 @@ enum {
 	P2PMR_NVMF_SC_INVALID_FIELD	= 0x002,
 	P2PMR_NVMF_SC_DATA_XFER_ERROR	= 0x004,
 	P2PMR_NVMF_SC_INTERNAL		= 0x006,
+	P2PMR_NVMF_SC_ABORT_REQ		= 0x007,	/* command aborted */
 	P2PMR_NVMF_SC_INVALID_NS	= 0x00b,
 	P2PMR_NVMF_SC_CMD_SEQ_ERROR	= 0x00c,
 	P2PMR_NVMF_SC_SGL_INVALID_DATA	= 0x00f,	/* data SGL length */
 	P2PMR_NVMF_SC_SGL_INVALID_TYPE	= 0x011,
 	P2PMR_NVMF_SC_SGL_INVALID_OFFSET = 0x016,
+	P2PMR_NVMF_SC_TRANSIENT_XPORT	= 0x022,	/* transient transport */
 	P2PMR_NVMF_SC_LBA_RANGE		= 0x080,
+	P2PMR_NVMF_SC_CAP_EXCEEDED	= 0x081,
+	P2PMR_NVMF_SC_NS_NOT_READY	= 0x082,
 	P2PMR_NVMF_SC_AER_LIMIT		= 0x105,	/* SCT 1 */
 	P2PMR_NVMF_SC_CONNECT_FORMAT	= 0x180,	/* incompatible format */
 	P2PMR_NVMF_SC_CONNECT_INVALID	= 0x182,	/* invalid parameters */
 	P2PMR_NVMF_SC_CONNECT_HOST	= 0x184,	/* invalid host */
+	P2PMR_NVMF_SC_COMPARE_FAILED	= 0x285,	/* SCT 2 */
+	P2PMR_NVMF_SC_ACCESS_DENIED	= 0x286,
 };
 
 /* SGL descriptor types (upper nibble of byte 15) and subtypes. */
@@ -234,6 +240,25 @@ int p2pmr_nvmf_connect_check(const struct p2pmr_nvmf_connect *c,
 			     const struct p2pmr_nvmf_subsys *s,
 			     uint32_t *result);
 
+/**
+ * p2pmr_nvmf_connect_queue() - A parsed Connect against its RDMA queue.
+ * @c: from p2pmr_nvmf_connect_parse()
+ * @qid: the queue id the RDMA CM connect request carried
+ * @hsqsize: the HSQSIZE it carried, which the target accepted (0's based:
+ *	receive buffers posted - 1)
+ * @result: receives dword 0 for Invalid Parameters
+ *
+ * The Connect must name the queue it came on, and its SQSIZE may not
+ * exceed HSQSIZE: the host could otherwise have more commands outstanding
+ * than the target posted receives for.
+ *
+ * Return: 0; P2PMR_NVMF_SC_CONNECT_INVALID with @result the IATTR/IPO of
+ * QID or SQSIZE.
+ */
+int p2pmr_nvmf_connect_queue(const struct p2pmr_nvmf_connect *c,
+			     uint16_t qid, uint16_t hsqsize,
+			     uint32_t *result);
+
 /* Controller properties (NVMe base 1.4 3.1) fabrics expose. */
 enum {
 	P2PMR_NVMF_PROP_CAP	= 0x00,		/* 8 bytes, read only */
@@ -408,7 +433,8 @@ int p2pmr_nvmf_num_queues(uint32_t cdw11, uint16_t max, uint32_t *dw0);
  * @cap: CAP
  * @vs: VS
  * @cc: CC, as the host last set it
- * @csts: CSTS: RDY follows CC.EN, SHST completes at once on CC.SHN
+ * @csts: CSTS: RDY follows CC.EN; SHST "occurring" on CC.SHN, "complete"
+ *	after p2pmr_nvmf_shutdown_done()
  */
 struct p2pmr_nvmf_regs {
 	uint64_t cap;
@@ -438,7 +464,9 @@ void p2pmr_nvmf_regs_init(struct p2pmr_nvmf_regs *r, uint16_t mqes,
  * Set of CC: enabling with IOSQES other than 6, IOCQES other than 4, MPS
  * other than 4 KiB or a command set other than NVM sets CSTS.CFS, as a
  * controller does; clearing EN clears RDY and SHST; a shutdown
- * notification completes at once.
+ * notification (SHN newly set) makes SHST "occurring", and the caller
+ * completes it with p2pmr_nvmf_shutdown_done() once the backing cache is
+ * flushed; clearing SHN returns SHST to normal operation.
  *
  * Return: 0.
  */
@@ -448,7 +476,19 @@ int p2pmr_nvmf_prop_exec(struct p2pmr_nvmf_regs *r,
 /* CSTS bits. */
 #define P2PMR_NVMF_CSTS_RDY	(1u << 0)
 #define P2PMR_NVMF_CSTS_CFS	(1u << 1)
+#define P2PMR_NVMF_CSTS_SHST_BUSY (1u << 2)	/* shutdown occurring */
 #define P2PMR_NVMF_CSTS_SHST_DONE (2u << 2)
+#define P2PMR_NVMF_CSTS_SHST_MASK (3u << 2)
+
+/**
+ * p2pmr_nvmf_shutdown_done() - Complete a shutdown the host asked for.
+ * @r: the controller's properties
+ *
+ * A Set of CC.SHN leaves CSTS.SHST at "occurring"; the target flushes the
+ * backing device's volatile write cache and only then calls this, which
+ * makes SHST "complete".  Without a shutdown occurring it does nothing.
+ */
+void p2pmr_nvmf_shutdown_done(struct p2pmr_nvmf_regs *r);
 
 /**
  * struct p2pmr_nvmf_rw - A Read or Write, decoded.
@@ -476,6 +516,87 @@ struct p2pmr_nvmf_rw {
  */
 int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 			uint32_t lba_size, struct p2pmr_nvmf_rw *rw);
+
+/**
+ * p2pmr_nvmf_cqe_status() - The Status Field of a completion.
+ * @status: SCT << 8 | SC; 0 for success
+ *
+ * DNR (Do Not Retry) is set only where the same command cannot succeed
+ * later: invalid opcode, field, namespace or SGL, command sequence error,
+ * LBA out of range, capacity exceeded, compare failure, access denied and
+ * the command specific statuses but Connect Controller Busy.  Transient
+ * and internal errors (internal error, command aborted, data transfer
+ * error, transient transport error, namespace not ready, any other code)
+ * leave it clear, so that the host retries.
+ *
+ * Return: bits 15:0 of the completion's dword 3 but the phase tag (which
+ * fabrics leave 0): @status in bits 14:1, DNR in bit 15.
+ */
+uint16_t p2pmr_nvmf_cqe_status(uint16_t status);
+
+/**
+ * p2pmr_nvmf_kato_expired() - Whether a controller's keep alive expired.
+ * @kato_ms: the Keep Alive Timeout the host set (Connect or Set Features),
+ *	in milliseconds; 0: none
+ * @last_ms: when the controller last received a command (any command
+ *	counts, Keep Alive or not, as in nvmet)
+ * @now_ms: the same clock, now
+ *
+ * The timeout is counted in whole seconds, rounded up, as nvmet does.
+ *
+ * Return: 1 expired: the controller's queues are to be torn down; else 0.
+ */
+int p2pmr_nvmf_kato_expired(uint32_t kato_ms, uint64_t last_ms,
+			    uint64_t now_ms);
+
+/* Room for one escaped host string in a log line (NQNs run to 223). */
+#define P2PMR_NVMF_LOG_STR	128
+
+/**
+ * p2pmr_nvmf_escape() - A host-supplied string made fit for a log line.
+ * @out: receives a NUL-terminated string
+ * @size: bytes of @out
+ * @in: the string, up to its NUL or @max bytes
+ * @max: bytes of @in at most
+ *
+ * Printable ASCII passes but for backslash and quote; every other byte
+ * becomes \xHH.  What does not fit in @size is cut at a whole character
+ * or escape and marked with "...".
+ *
+ * Return: @out.
+ */
+const char *p2pmr_nvmf_escape(char *out, size_t size, const void *in,
+			      size_t max);
+
+/**
+ * struct p2pmr_nvmf_ratelimit - At most @burst messages per @interval_ms.
+ * @interval_ms: the window
+ * @burst: messages printed per window
+ * @begin_ms: start of the current window
+ * @printed: messages printed in it
+ * @missed: messages suppressed in it
+ *
+ * Set @interval_ms and @burst, the rest zero.
+ */
+struct p2pmr_nvmf_ratelimit {
+	uint64_t interval_ms;
+	uint32_t burst;
+	uint64_t begin_ms;
+	uint32_t printed;
+	uint32_t missed;
+};
+
+/**
+ * p2pmr_nvmf_ratelimit() - Whether a message may be printed now.
+ * @rl: the limit
+ * @now_ms: a monotonic clock
+ * @missed: receives, when this call opens a new window, how many messages
+ *	the last one suppressed (to be reported); else 0
+ *
+ * Return: 1 print it; 0 suppress it.
+ */
+int p2pmr_nvmf_ratelimit(struct p2pmr_nvmf_ratelimit *rl, uint64_t now_ms,
+			 uint32_t *missed);
 
 #ifdef __cplusplus
 }

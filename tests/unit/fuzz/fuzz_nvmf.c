@@ -68,6 +68,21 @@ static void admin_io(const struct p2pmr_nvmf_cmd *cmd)
 		abort();
 }
 
+/* The input as a host string in a log line: bounded, printable only. */
+static void log_string(const uint8_t *buf, size_t size)
+{
+	char out[P2PMR_NVMF_LOG_STR];
+	size_t n, i;
+
+	n = strlen(p2pmr_nvmf_escape(out, (size % sizeof(out)) + 1, buf,
+				     size));
+	if (n > size % sizeof(out))
+		abort();
+	for (i = 0; i < n; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e || out[i] == '\'')
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const hosts[] = { "nqn.host", NULL };
@@ -91,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
+	log_string(buf, size);
 	st = p2pmr_nvmf_capsule_parse(buf, size, &lim, &cmd);
 	if (st == -EMSGSIZE) {
 		if (size >= P2PMR_NVMF_CAPSULE_SIZE)
@@ -128,6 +144,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!st && (strcmp(c.subnqn, s.nqn) ||
 				    strcmp(c.hostnqn, "nqn.host") ||
 				    c.qid > s.max_qid))
+				abort();
+			/* The RDMA queue: the CM's qid and HSQSIZE from
+			 * reserved bytes of the capsule.
+			 */
+			st = p2pmr_nvmf_connect_queue(&c, buf[60] & 7,
+						      buf[61], &res);
+			status_ok(st);
+			if (!st && (c.qid != (buf[60] & 7) ||
+				    c.sqsize > buf[61]))
 				abort();
 		}
 	}

@@ -8,9 +8,11 @@
  * READ: NVMe Read into the data buffer, then RDMA WRITE from it and the
  * response SEND.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "p2pmr.h"
 #include "tgt.h"
 
 enum {
@@ -33,8 +35,6 @@ enum {
 	CAP_TO		= 30,	/* 15 s */
 };
 
-#define STATUS_DNR	(1u << 15)
-
 static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 {
 	const uint8_t *p = cmd->raw + 4 * n;
@@ -50,7 +50,7 @@ static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		    uint16_t status, uint64_t result, uint64_t laddr,
 		    uint32_t lkey, uint32_t len)
 {
-	uint16_t sts = status ? (status << 1 | STATUS_DNR) : 0;
+	uint16_t sts = p2pmr_nvmf_cqe_status(status);
 	int i;
 
 	for (i = 0; i < 8; i++)
@@ -65,24 +65,26 @@ static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	q->rsp[15] = sts >> 8;
 	if (status) {
 		q->t->st.errors++;
-		printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x\n",
-		       q->qid, cmd->opc, cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
-		       " (fabrics)" : "", status);
+		if (tgt_log_refusal(q->t))
+			printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x\n",
+			       q->qid, cmd->opc,
+			       cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
+			       " (fabrics)" : "", status);
 	}
 	return tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
 }
 
-static void status_only(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-			uint16_t status, uint64_t result)
+static int status_only(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		       uint16_t status, uint64_t result)
 {
-	complete(q, cmd, status, result, 0, 0, 0);
+	return complete(q, cmd, status, result, 0, 0, 0);
 }
 
 /* Control data (Identify, logs) from the queue's host-memory buffer. */
-static void complete_ctl(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-			 uint32_t len)
+static int complete_ctl(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+			uint32_t len)
 {
-	complete(q, cmd, 0, 0, (uintptr_t)q->ctl, q->ctl_mr->lkey, len);
+	return complete(q, cmd, 0, 0, (uintptr_t)q->ctl, q->ctl_mr->lkey, len);
 }
 
 static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect *c)
@@ -101,6 +103,7 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 			t->next_cntlid = 1;
 		memcpy(ctrl->hostnqn, c->hostnqn, sizeof(ctrl->hostnqn));
 		ctrl->kato = c->kato;
+		ctrl->last_ms = tgt_now_ms();
 		p2pmr_nvmf_regs_init(&ctrl->regs, TGT_IO_DEPTH - 1, CAP_TO);
 		return ctrl;
 	}
@@ -118,20 +121,52 @@ static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect
 	return NULL;
 }
 
+/*
+ * Controllers whose host sent nothing within their Keep Alive Timeout:
+ * the host is gone or cut off, so their queues are disconnected and freed
+ * at once, with the controller, as nvmet releases them: the host may not
+ * answer the disconnect, and the DISCONNECTED event would wait for it.
+ */
+void tgt_check_kato(struct tgt *t)
+{
+	uint64_t now = tgt_now_ms();
+	struct tgt_queue *q, *next;
+	struct tgt_ctrl *ctrl;
+	int i;
+
+	for (i = 0; i < TGT_MAX_CTRLS; i++) {
+		ctrl = &t->ctrls[i];
+		if (!ctrl->used || ctrl->expired ||
+		    !p2pmr_nvmf_kato_expired(ctrl->kato, ctrl->last_ms, now))
+			continue;
+		printf("p2pmr-nvmf: controller %u: no command within its keep alive timeout (%u ms): disconnecting\n",
+		       ctrl->cntlid, ctrl->kato);
+		ctrl->expired = 1;
+		ctrl->regs.csts |= P2PMR_NVMF_CSTS_CFS;
+		for (q = t->queues; q; q = next) {
+			next = q->next;
+			if (q->ctrl == ctrl)
+				tgt_queue_close(q);
+		}
+	}
+}
+
 void tgt_ctrl_put(struct tgt_queue *q)
 {
 	struct tgt_ctrl *ctrl = q->ctrl;
+	char host[P2PMR_NVMF_LOG_STR];
 
 	q->ctrl = NULL;
 	if (--ctrl->nr_queues)
 		return;
-	printf("p2pmr-nvmf: controller %u of %s gone\n", ctrl->cntlid,
-	       ctrl->hostnqn);
+	printf("p2pmr-nvmf: controller %u of '%s' gone\n", ctrl->cntlid,
+	       p2pmr_nvmf_escape(host, sizeof(host), ctrl->hostnqn,
+				 sizeof(ctrl->hostnqn)));
 	ctrl->used = 0;
 	tgt_stats_write(q->t);
 }
 
-static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct tgt *t = q->t;
 	struct p2pmr_nvmf_subsys s = {
@@ -141,6 +176,7 @@ static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		.max_io_sqsize = TGT_IO_DEPTH - 1,
 		.max_qid = TGT_MAX_IO_QUEUES,
 	};
+	char host[P2PMR_NVMF_LOG_STR], sub[P2PMR_NVMF_LOG_STR];
 	struct p2pmr_nvmf_connect c;
 	struct tgt_ctrl *ctrl;
 	uint32_t res = 0, len = 0;
@@ -153,14 +189,11 @@ static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	    cmd->sgl.length == P2PMR_NVMF_CONNECT_DATA) {
 		if (tgt_rdma_read(q, (uintptr_t)q->ctl, q->ctl_mr->lkey,
 				  &cmd->sgl, P2PMR_NVMF_CONNECT_DATA))
-			return;
+			return -EIO;
 		len = P2PMR_NVMF_CONNECT_DATA;
 	}
 	st = p2pmr_nvmf_connect_parse(cmd, q->ctl, len, &c, &res);
-	if (!st && c.qid != q->qid) {
-		st = P2PMR_NVMF_SC_CONNECT_INVALID;
-		res = P2PMR_NVMF_IPO_SQE(42);
-	}
+	st = st ? st : p2pmr_nvmf_connect_queue(&c, q->qid, q->depth - 1, &res);
 	st = st ? st : p2pmr_nvmf_connect_check(&c, &s, &res);
 	if (!st && !c.qid) {
 		ctrl = ctrl_new(t, &c);
@@ -173,19 +206,129 @@ static void do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 			res = P2PMR_NVMF_IPO_DATA(16);
 		}
 	}
+	p2pmr_nvmf_escape(host, sizeof(host), c.hostnqn, sizeof(c.hostnqn));
 	if (st) {
-		printf("p2pmr-nvmf: Connect of queue %u from '%s' to '%s' refused: status 0x%x\n",
-		       q->qid, c.hostnqn, c.subnqn, st);
+		if (tgt_log_refusal(t))
+			printf("p2pmr-nvmf: Connect of queue %u from '%s' to '%s' refused: status 0x%x\n",
+			       q->qid, host,
+			       p2pmr_nvmf_escape(sub, sizeof(sub), c.subnqn,
+						 sizeof(c.subnqn)), st);
 		return status_only(q, cmd, st, res);
 	}
 	ctrl->nr_queues++;
 	q->ctrl = ctrl;
-	printf("p2pmr-nvmf: controller %u: queue %u of %s connected (%u entries)\n",
-	       ctrl->cntlid, q->qid, c.hostnqn, q->depth);
-	status_only(q, cmd, 0, ctrl->cntlid);
+	printf("p2pmr-nvmf: controller %u: queue %u of '%s' connected (%u entries)\n",
+	       ctrl->cntlid, q->qid, host, q->depth);
+	return status_only(q, cmd, 0, ctrl->cntlid);
 }
 
-static void do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+/*
+ * The backing I/O queue pair again, after a command on it did not
+ * complete: the queue is deleted (the controller completes or aborts
+ * every command it holds before the Delete I/O SQ completes, so nothing
+ * moves data into the buffer afterwards) and a new pair created.  If that
+ * fails the target cannot serve I/O safely: it stops.
+ */
+static void nvme_recover(struct tgt *t)
+{
+	int ret;
+
+	ret = p2pmr_nvme_qp_destroy(t->nqp);
+	t->nqp = NULL;
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't delete the backing I/O queue (%d): stopping\n",
+			ret);
+		t->fatal = 1;
+		return;
+	}
+	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't create a backing I/O queue (%d): stopping\n",
+			ret);
+		t->nqp = NULL;
+		t->fatal = 1;
+		return;
+	}
+	t->st.recoveries++;
+	printf("p2pmr-nvmf: backing I/O queue recovered (now queue %u)\n",
+	       p2pmr_nvme_qp_id(t->nqp));
+}
+
+/*
+ * A command on the real controller's I/O queue: 0, or the status.  One
+ * that timed out (or a queue left busy) fails with Internal Error, which
+ * carries no DNR: the host retries it on the recovered queue.
+ */
+static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
+			const struct p2pmr_nvme_buf *b)
+{
+	int ret;
+
+	if (!t->nqp)
+		return P2PMR_NVMF_SC_INTERNAL;
+	if (t->fault_timeout && !--t->fault_timeout) {
+		/* Test hook: submitted, never waited for, as if lost. */
+		ret = p2pmr_nvme_submit(t->nqp, sqe, b);
+		ret = ret < 0 ? ret : -ETIMEDOUT;
+	} else {
+		ret = p2pmr_nvme_exec(t->nqp, sqe, b, NULL);
+	}
+	if (ret > 0)
+		return ret;
+	if (!ret)
+		return 0;
+	fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
+		sqe->opc, ret, p2pmr_errmsg());
+	if (ret != -EINVAL)
+		nvme_recover(t);
+	return P2PMR_NVMF_SC_INTERNAL;
+}
+
+/* Read or Write on the backing namespace. */
+static uint16_t nvme_rw(struct tgt *t, uint8_t opc,
+			const struct p2pmr_nvmf_rw *rw,
+			const struct p2pmr_nvme_buf *b)
+{
+	struct p2pmr_nvme_sqe sqe = {
+		.opc = opc, .nsid = TGT_NSID,
+		.cdw10 = (uint32_t)rw->slba, .cdw11 = rw->slba >> 32,
+		.cdw12 = rw->nlb - 1,		/* 0's based */
+	};
+
+	return nvme_io(t, &sqe, b);
+}
+
+/*
+ * A shutdown notification (CC.SHN) the host waits on before it lets go of
+ * the controller: what it wrote must be on the media first, so the
+ * backing controller's volatile write cache is flushed before CSTS.SHST
+ * says complete.  A failed flush leaves SHST at "occurring": the host
+ * times out rather than believe its data safe.
+ */
+static void ctrl_shutdown(struct tgt_queue *q)
+{
+	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
+					.nsid = TGT_NSID };
+	struct tgt_ctrl *ctrl = q->ctrl;
+	int ret;
+
+	if ((ctrl->regs.csts & P2PMR_NVMF_CSTS_SHST_MASK) !=
+	    P2PMR_NVMF_CSTS_SHST_BUSY)
+		return;
+	ret = nvme_io(q->t, &flush, NULL);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (status 0x%x), SHST stays occurring\n",
+			ctrl->cntlid, ret);
+		return;
+	}
+	q->t->st.flushes++;
+	q->t->st.shutdowns++;
+	p2pmr_nvmf_shutdown_done(&ctrl->regs);
+	printf("p2pmr-nvmf: controller %u: shutdown: cache flushed, complete\n",
+	       ctrl->cntlid);
+}
+
+static int do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_prop p;
 	uint64_t result;
@@ -202,10 +345,12 @@ static void do_fabrics(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_FIELD, 0);
 	st = p2pmr_nvmf_prop_parse(cmd, &p);
 	st = st ? st : p2pmr_nvmf_prop_exec(&q->ctrl->regs, &p, &result);
-	status_only(q, cmd, st, st ? 0 : result);
+	if (!st && p.set)
+		ctrl_shutdown(q);
+	return status_only(q, cmd, st, st ? 0 : result);
 }
 
-static void do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct tgt *t = q->t;
 	struct p2pmr_nvmf_id_params p = {
@@ -246,15 +391,16 @@ static void do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		st = P2PMR_NVMF_SC_INVALID_FIELD;
 	}
 	if (st) {
-		printf("p2pmr-nvmf: Identify CNS 0x%02x nsid %u not served\n",
-		       cns, cmd->nsid);
+		if (tgt_log_refusal(t))
+			printf("p2pmr-nvmf: Identify CNS 0x%02x nsid %u not served\n",
+			       cns, cmd->nsid);
 		return status_only(q, cmd, st, 0);
 	}
-	complete_ctl(q, cmd, P2PMR_NVMF_ID_SIZE);
+	return complete_ctl(q, cmd, P2PMR_NVMF_ID_SIZE);
 }
 
-static void do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-			int set)
+static int do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		       int set)
 {
 	struct tgt_ctrl *ctrl = q->ctrl;
 	uint32_t fid = cdw(cmd, 10) & 0xff, v = cdw(cmd, 11), dw0 = 0;
@@ -286,10 +432,10 @@ static void do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	default:
 		st = P2PMR_NVMF_SC_INVALID_FIELD;
 	}
-	status_only(q, cmd, st, dw0);
+	return status_only(q, cmd, st, dw0);
 }
 
-static void do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_get_log g;
 	int st;
@@ -314,23 +460,15 @@ static void do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		if (q->ctrl->aers > AERL)
 			return status_only(q, cmd, P2PMR_NVMF_SC_AER_LIMIT, 0);
 		q->ctrl->aers++;
-		return;
+		return 0;
 	}
-	status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
-}
-
-/* An NVMe command on the real controller's I/O queue: 0, or the status. */
-static uint16_t nvme_status(int ret)
-{
-	if (ret > 0)
-		return ret;
-	return ret ? P2PMR_NVMF_SC_INTERNAL : 0;
+	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
 /* CDW12 of Read and Write: Force Unit Access. */
 #define RW_FUA		(1u << 30)
 
-static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
 					.nsid = TGT_NSID };
@@ -353,19 +491,17 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		if (!t->fault_skip_read) {
 			if (tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey,
 					  &cmd->sgl, rw.bytes))
-				return;
+				return -EIO;
 			t->st.rdma_in += rw.bytes;
 		}
-		st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_WRITE,
-					       TGT_NSID, rw.slba, rw.nlb, &b));
+		st = nvme_rw(t, P2PMR_NVME_CMD_WRITE, &rw, &b);
 		/*
 		 * Force Unit Access: the host completes journal commits and
 		 * O_DSYNC writes on it, so the data must be on the media, not
 		 * in the controller's volatile cache: a Flush gives that.
 		 */
 		if (!st && (cdw(cmd, 12) & RW_FUA)) {
-			st = nvme_status(p2pmr_nvme_exec(t->nqp, &flush, NULL,
-							 NULL));
+			st = nvme_io(t, &flush, NULL);
 			if (!st)
 				t->st.fua++;
 		}
@@ -376,18 +512,19 @@ static void do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		}
 		return status_only(q, cmd, st, 0);
 	}
-	st = nvme_status(p2pmr_nvme_rw(t->nqp, P2PMR_NVME_CMD_READ, TGT_NSID,
-				       rw.slba, rw.nlb, &b));
+	st = nvme_rw(t, P2PMR_NVME_CMD_READ, &rw, &b);
 	if (st)
 		return status_only(q, cmd, st, 0);
 	t->st.reads++;
 	t->st.read_bytes += rw.bytes;
 	*through += rw.bytes;
-	if (!complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
-		t->st.rdma_out += rw.bytes;
+	if (complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
+		return -EIO;
+	t->st.rdma_out += rw.bytes;
+	return 0;
 }
 
-static void do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvme_sqe sqe = { .opc = P2PMR_NVME_CMD_FLUSH,
 				      .nsid = TGT_NSID };
@@ -402,15 +539,15 @@ static void do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	case P2PMR_NVME_CMD_FLUSH:
 		if (cmd->nsid != TGT_NSID && cmd->nsid != 0xffffffff)
 			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_NS, 0);
-		st = nvme_status(p2pmr_nvme_exec(q->t->nqp, &sqe, NULL, NULL));
+		st = nvme_io(q->t, &sqe, NULL);
 		if (!st)
 			q->t->st.flushes++;
 		return status_only(q, cmd, st, 0);
 	}
-	status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
+	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
-void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
+int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 {
 	struct p2pmr_nvmf_limits lim = {
 		.max_data = q->qid ? q->t->max_data : TGT_CTL_SIZE,
@@ -421,10 +558,14 @@ void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	q->sqhd = (q->sqhd + 1) % q->depth;
 	st = p2pmr_nvmf_capsule_parse(capsule, len, &lim, &cmd);
 	if (st < 0) {
-		fprintf(stderr, "p2pmr-nvmf: queue %u: a capsule of %zu bytes dropped\n",
-			q->qid, len);
-		return;
+		if (tgt_log_refusal(q->t))
+			fprintf(stderr, "p2pmr-nvmf: queue %u: a capsule of %zu bytes dropped\n",
+				q->qid, len);
+		return 0;
 	}
+	/* Any command keeps its controller alive (traffic based). */
+	if (q->ctrl)
+		q->ctrl->last_ms = tgt_now_ms();
 	if (st)
 		return status_only(q, &cmd, st, 0);
 	if (cmd.opc == P2PMR_NVMF_OPC_FABRICS)
@@ -432,8 +573,5 @@ void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	/* Other commands need a connected, enabled controller. */
 	if (!q->ctrl || !(q->ctrl->regs.csts & P2PMR_NVMF_CSTS_RDY))
 		return status_only(q, &cmd, P2PMR_NVMF_SC_CMD_SEQ_ERROR, 0);
-	if (q->qid)
-		do_io(q, &cmd);
-	else
-		do_admin(q, &cmd);
+	return q->qid ? do_io(q, &cmd) : do_admin(q, &cmd);
 }

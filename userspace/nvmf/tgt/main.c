@@ -6,6 +6,7 @@
  *   p2pmr-nvmf --bdf BDF --addr IP [--port 4420] --nqn SUBNQN
  *              (--allow-host HOSTNQN ... | --allow-any-host)
  *              [--buf cmb|host] [--ibdev DEV] [--mdts KIB] [--stats FILE]
+ *              [--max-connections N]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
  * I/O queue pair created, and only then the CMB exported as a dma-buf (a
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "p2pmr.h"
@@ -52,8 +54,9 @@ static void usage(FILE *f)
 		"  --allow-any-host     any host may connect\n"
 		"  --buf cmb|host       where data buffers live [cmb]\n"
 		"  --mdts KIB           largest transfer of one command [128]\n"
+		"  --max-connections N  RDMA connections (queues) at once [%d]\n"
 		"  --stats FILE         write the data counters there\n",
-		TGT_MAX_HOSTS);
+		TGT_MAX_HOSTS, TGT_MAX_CONNS);
 }
 
 static int parse_opts(int argc, char **argv, struct tgt_opts *o)
@@ -69,6 +72,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 		{ "buf", required_argument, NULL, 'B' },
 		{ "mdts", required_argument, NULL, 'm' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "max-connections", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -77,6 +81,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 
 	o->port = "4420";
 	o->mdts_kib = 128;
+	o->max_conns = TGT_MAX_CONNS;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -126,6 +131,13 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 			}
 			o->mdts_kib = v;
 			break;
+		case 'C':
+			if (p2pmr_parse_size(optarg, &v) || !v || v > 1024) {
+				fprintf(stderr, "p2pmr-nvmf: --max-connections: 1..1024\n");
+				return -1;
+			}
+			o->max_conns = v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -149,10 +161,12 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	const struct tgt_stats *s = &t->st;
 
 	snprintf(line, len,
-		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
+		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
 		 (unsigned long long)s->flushes, (unsigned long long)s->fua,
+		 (unsigned long long)s->shutdowns,
+		 (unsigned long long)s->recoveries,
 		 (unsigned long long)s->errors,
 		 (unsigned long long)s->write_bytes,
 		 (unsigned long long)s->read_bytes,
@@ -176,6 +190,31 @@ void tgt_stats_write(const struct tgt *t)
 	}
 	fprintf(f, "%s\n", line);
 	fclose(f);
+}
+
+/* A monotonic clock in milliseconds. */
+uint64_t tgt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Whether a refusal (a host's bad command, Connect or connect request) may
+ * be logged now: a host sending them in a loop must not flood the log.
+ * At most TGT_REFUSAL_BURST per TGT_REFUSAL_MS, then how many were not.
+ */
+int tgt_log_refusal(struct tgt *t)
+{
+	uint32_t missed;
+	int ok;
+
+	ok = p2pmr_nvmf_ratelimit(&t->refusals, tgt_now_ms(), &missed);
+	if (missed)
+		printf("p2pmr-nvmf: %u refusal messages suppressed\n", missed);
+	return ok;
 }
 
 static void stats_print(const struct tgt *t)
@@ -213,7 +252,7 @@ static int nvme_setup(struct tgt *t)
 	t->max_data = t->o.mdts_kib * 1024;
 	if (t->max_data > p2pmr_nvme_max_transfer(t->n))
 		t->max_data = p2pmr_nvme_max_transfer(t->n);
-	ret = p2pmr_nvme_qp_create(t->n, 32, &t->nqp);
+	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't create an I/O queue: %d\n",
 			ret);
@@ -306,24 +345,27 @@ static int serve(struct tgt *t)
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->cc->fd, &ev);
 	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
 	fflush(stdout);
-	while (!stop) {
+	while (!stop && !t->fatal) {
 		n = epoll_wait(ep, got, 4, 1000);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !t->fatal; i++) {
 			if (got[i].data.u32 == 0)
 				tgt_cm_event(t);
 			else
 				tgt_poll_queues(t);
 		}
+		tgt_check_kato(t);
 		fflush(stdout);
 	}
 	close(ep);
-	return 0;
+	return t->fatal ? -EIO : 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct tgt t = { .dmabuf_fd = -1, .next_cntlid = 1 };
+	struct tgt t = { .dmabuf_fd = -1, .next_cntlid = 1,
+			 .refusals = { .interval_ms = TGT_REFUSAL_MS,
+				       .burst = TGT_REFUSAL_BURST } };
 	const char *fault = getenv("P2PMR_NVMF_FAULT");
 	int ret = 1;
 
@@ -333,6 +375,10 @@ int main(int argc, char **argv)
 	if (fault && !strcmp(fault, "skip-rdma-read")) {
 		fprintf(stderr, "p2pmr-nvmf: FAULT: host writes skip the RDMA READ\n");
 		t.fault_skip_read = 1;
+	} else if (fault && sscanf(fault, "nvme-timeout=%u",
+				   &t.fault_timeout) == 1) {
+		fprintf(stderr, "p2pmr-nvmf: FAULT: backing NVMe command %u is left to time out\n",
+			t.fault_timeout);
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -44,7 +44,8 @@ _Static_assert(sizeof(struct cm_rep) == 32, "cm_rep is 32 bytes");
 
 #define WAIT_MS		10000	/* an RDMA operation on the bed's rxe pair */
 
-int tgt_listen(struct tgt *t)
+/* The listener on --addr:--port (t->listen, also when it fails). */
+static int listen_on(struct tgt *t)
 {
 	struct rdma_addrinfo hints = { .ai_flags = RAI_PASSIVE,
 				       .ai_port_space = RDMA_PS_TCP };
@@ -52,11 +53,6 @@ int tgt_listen(struct tgt *t)
 	const char *name;
 	int ret;
 
-	t->ec = rdma_create_event_channel();
-	if (!t->ec) {
-		perror("p2pmr-nvmf: Couldn't create an RDMA CM event channel");
-		return -1;
-	}
 	ret = rdma_getaddrinfo(t->o.addr, t->o.port, &hints, &res);
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't resolve %s port %s\n",
@@ -88,6 +84,35 @@ int tgt_listen(struct tgt *t)
 	return 0;
 }
 
+int tgt_listen(struct tgt *t)
+{
+	t->ec = rdma_create_event_channel();
+	if (!t->ec) {
+		perror("p2pmr-nvmf: Couldn't create an RDMA CM event channel");
+		return -1;
+	}
+	return listen_on(t);
+}
+
+/*
+ * The listener's address changed (moved, or went away and came back): the
+ * listener again, as nvmet-rdma repairs its port.  It must land on the same
+ * RDMA device, whose PD, CQs and MRs the target holds; else it stops.
+ */
+static void relisten(struct tgt *t)
+{
+	struct ibv_context *dev = t->listen->verbs;
+
+	printf("p2pmr-nvmf: the address of the listener changed: listening again\n");
+	rdma_destroy_id(t->listen);
+	t->listen = NULL;
+	if (listen_on(t) || t->listen->verbs != dev) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't listen again on %s on the same RDMA device: stopping\n",
+			t->o.addr);
+		t->fatal = 1;
+	}
+}
+
 static int post_recv(struct tgt_queue *q, uint32_t slot)
 {
 	struct ibv_sge sge = {
@@ -108,6 +133,7 @@ static void queue_free(struct tgt_queue *q)
 	for (pp = &q->t->queues; *pp; pp = &(*pp)->next)
 		if (*pp == q) {
 			*pp = q->next;
+			q->t->nr_queues--;
 			break;
 		}
 	if (q->ctrl)
@@ -128,6 +154,13 @@ static void queue_free(struct tgt_queue *q)
 	free(q->cmds);
 	rdma_destroy_id(q->id);
 	free(q);
+}
+
+/* Disconnect @q and free it now, without waiting for the peer. */
+void tgt_queue_close(struct tgt_queue *q)
+{
+	rdma_disconnect(q->id);
+	queue_free(q);
 }
 
 void tgt_queues_free(struct tgt *t)
@@ -177,12 +210,13 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
  */
 enum { KEEP, DESTROY_ID, FREE_QUEUE };
 
-static int reject(struct rdma_cm_id *id, uint16_t sts)
+static int reject(struct tgt *t, struct rdma_cm_id *id, uint16_t sts)
 {
 	struct cm_rej rej = { .recfmt = 0, .sts = sts };
 
-	fprintf(stderr, "p2pmr-nvmf: connection refused (NVMe-oF RDMA status %u)\n",
-		sts);
+	if (tgt_log_refusal(t))
+		fprintf(stderr, "p2pmr-nvmf: connection refused (NVMe-oF RDMA status %u)\n",
+			sts);
 	rdma_reject(id, &rej, sizeof(rej));
 	return DESTROY_ID;
 }
@@ -198,17 +232,24 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	uint16_t max;
 
 	if (cp->private_data_len < 8 || !req)
-		return reject(ev->id, CM_INVALID_LEN);
+		return reject(t, ev->id, CM_INVALID_LEN);
 	if (req->recfmt)
-		return reject(ev->id, CM_INVALID_RECFMT);
+		return reject(t, ev->id, CM_INVALID_RECFMT);
 	if (req->qid > TGT_MAX_IO_QUEUES)
-		return reject(ev->id, CM_INVALID_QID);
+		return reject(t, ev->id, CM_INVALID_QID);
 	max = req->qid ? TGT_IO_DEPTH : TGT_ADMIN_DEPTH;
 	if (!req->hsqsize || req->hsqsize >= max)
-		return reject(ev->id, CM_INVALID_HSQSIZE);
+		return reject(t, ev->id, CM_INVALID_HSQSIZE);
+	/* Each queue holds its buffers, CQs and QP: a bound on them all. */
+	if (t->nr_queues >= t->o.max_conns) {
+		if (tgt_log_refusal(t))
+			fprintf(stderr, "p2pmr-nvmf: %u connections, --max-connections reached\n",
+				t->nr_queues);
+		return reject(t, ev->id, CM_NO_RSC);
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
-		return reject(ev->id, CM_NO_RSC);
+		return reject(t, ev->id, CM_NO_RSC);
 	q->t = t;
 	q->id = ev->id;
 	q->qid = req->qid;
@@ -216,6 +257,7 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	ev->id->context = q;
 	q->next = t->queues;
 	t->queues = q;
+	t->nr_queues++;
 	if (queue_setup(t, q)) {
 		fprintf(stderr, "p2pmr-nvmf: Couldn't set up queue %u\n", q->qid);
 		rdma_reject(ev->id, NULL, 0);
@@ -251,6 +293,22 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	return KEEP;
 }
 
+/*
+ * The listener's device was removed: every queue is on that device and the
+ * data buffer's MR too, so the target stops (it frees them on the way out,
+ * which lets the removal finish).  Its address changed: listen again.
+ */
+static void listener_event(struct tgt *t, enum rdma_cm_event_type ev)
+{
+	if (ev == RDMA_CM_EVENT_ADDR_CHANGE) {
+		relisten(t);
+		return;
+	}
+	fprintf(stderr, "p2pmr-nvmf: the RDMA device of %s was removed: stopping\n",
+		t->o.addr);
+	t->fatal = 1;
+}
+
 void tgt_cm_event(struct tgt *t)
 {
 	struct rdma_cm_event *ev;
@@ -278,6 +336,14 @@ void tgt_cm_event(struct tgt *t)
 		if (q)
 			q->established = 1;
 		break;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+		if (!q) {
+			listener_event(t, copy.event);
+			break;
+		}
+		/* A queue's: it goes, as when the host disconnects. */
+		fallthrough;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_CONNECT_ERROR:
 	case RDMA_CM_EVENT_UNREACHABLE:
@@ -293,12 +359,56 @@ void tgt_cm_event(struct tgt *t)
 	}
 }
 
+/* Milliseconds since @t0. */
+static long since_ms(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	       (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * @n signaled work requests did not complete in time: one may still move
+ * data into or out of the data buffer, which the next command reuses.  The
+ * QP is moved to the error state, which flushes what it holds, and their
+ * completions consumed.  If they do not come, the buffer cannot be
+ * trusted: the target stops.
+ */
+static void drain_send(struct tgt_queue *q, int n)
+{
+	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_ERR };
+	struct timespec t0;
+	struct ibv_wc wc;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ibv_modify_qp(q->id->qp, &attr, IBV_QP_STATE))
+		goto fatal;
+	while (n > 0 && since_ms(&t0) <= WAIT_MS) {
+		ret = ibv_poll_cq(q->scq, 1, &wc);
+		if (ret < 0)
+			goto fatal;
+		n -= ret;
+	}
+	if (!n) {
+		fprintf(stderr, "p2pmr-nvmf: queue %u: late RDMA operations flushed\n",
+			q->qid);
+		return;
+	}
+fatal:
+	fprintf(stderr, "p2pmr-nvmf: queue %u: RDMA operations not drained, the data buffer may still change: stopping\n",
+		q->qid);
+	q->t->fatal = 1;
+}
+
 /* Wait for @n signaled completions on the send CQ; any error breaks the
- * queue (the QP is in the error state then).
+ * queue (the QP is in the error state then, and a timeout puts it there).
  */
 static int wait_send(struct tgt_queue *q, int n)
 {
-	struct timespec t0, now;
+	struct timespec t0;
 	struct ibv_wc wc;
 	int ret;
 
@@ -319,11 +429,10 @@ static int wait_send(struct tgt_queue *q, int n)
 			n--;
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 +
-		    (now.tv_nsec - t0.tv_nsec) / 1000000 > WAIT_MS) {
+		if (since_ms(&t0) > WAIT_MS) {
 			fprintf(stderr, "p2pmr-nvmf: queue %u: no completion in %d ms\n",
 				q->qid, WAIT_MS);
+			drain_send(q, n);
 			goto broken;
 		}
 	}

@@ -24,7 +24,14 @@
 #define TGT_IO_DEPTH		128	/* I/O queue entries, at most (MQES + 1) */
 #define TGT_MAX_IO_QUEUES	4	/* per controller */
 #define TGT_CTL_SIZE		8192	/* control data (Connect, Identify, logs) */
+/* Connections by default: every controller with all its queues. */
+#define TGT_MAX_CONNS		(TGT_MAX_CTRLS * (1 + TGT_MAX_IO_QUEUES))
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
+#define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
+#define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
+#define TGT_REFUSAL_BURST	10	/* ... and how many in it */
+
+#define fallthrough	__attribute__((__fallthrough__))
 
 enum tgt_buf_mode { TGT_BUF_CMB, TGT_BUF_HOST };
 
@@ -40,12 +47,15 @@ struct tgt_opts {
 	enum tgt_buf_mode buf;
 	const char *stats;
 	uint32_t mdts_kib;		/* largest transfer, KiB */
+	uint32_t max_conns;		/* RDMA connections (queues) at once */
 };
 
 /* What went through the data buffers, for the stats line and file. */
 struct tgt_stats {
 	uint64_t writes, reads, flushes, errors;
 	uint64_t fua;			/* FUA writes, flushed before completion */
+	uint64_t shutdowns;		/* CC.SHN completed after a flush */
+	uint64_t recoveries;		/* backing I/O queue recreated */
 	uint64_t write_bytes;		/* host -> media */
 	uint64_t read_bytes;		/* media -> host */
 	uint64_t cmb_bytes;		/* data bytes through the CMB */
@@ -61,7 +71,9 @@ struct tgt_ctrl {
 	char hostnqn[P2PMR_NVMF_NQN_SIZE];
 	struct p2pmr_nvmf_regs regs;
 	uint16_t nr_io_queues;		/* Set Features Number of Queues */
-	uint32_t kato;
+	uint32_t kato;			/* ms; 0: none */
+	uint64_t last_ms;		/* its last command (tgt_now_ms()) */
+	int expired;			/* KATO passed: queues disconnecting */
 	uint32_t aen_cfg;
 	int aers;			/* Async Event Requests held */
 	int nr_queues;			/* queues connected to it */
@@ -110,8 +122,12 @@ struct tgt {
 	struct tgt_ctrl ctrls[TGT_MAX_CTRLS];
 	uint16_t next_cntlid;
 	struct tgt_queue *queues;
+	uint32_t nr_queues;		/* in @queues */
 	struct tgt_stats st;
+	struct p2pmr_nvmf_ratelimit refusals;	/* their log lines */
 	int fault_skip_read;		/* P2PMR_NVMF_FAULT=skip-rdma-read */
+	unsigned int fault_timeout;	/* P2PMR_NVMF_FAULT=nvme-timeout=N */
+	int fatal;			/* cannot serve safely: stop */
 };
 
 /* rdma.c */
@@ -119,16 +135,23 @@ int tgt_listen(struct tgt *t);
 void tgt_cm_event(struct tgt *t);
 void tgt_poll_queues(struct tgt *t);
 void tgt_queues_free(struct tgt *t);
+void tgt_queue_close(struct tgt_queue *q);
 int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
 
 /* cmd.c */
-void tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len);
+/* Each command handler returns 0, or -EIO when its response could not be
+ * sent (the queue is broken then); the command's own failure is a status.
+ */
+int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len);
 void tgt_ctrl_put(struct tgt_queue *q);
+void tgt_check_kato(struct tgt *t);
 
 /* main.c */
 void tgt_stats_write(const struct tgt *t);
+int tgt_log_refusal(struct tgt *t);
+uint64_t tgt_now_ms(void);
 
 #endif
