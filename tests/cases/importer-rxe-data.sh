@@ -6,7 +6,8 @@
 # backing file at the range boundaries.  Also a udmabuf MR, and stock
 # ib_write_bw / ib_read_bw on host memory.  The CPU-access umem API
 # directly (tests/kmod/umemcpu): a umem whose private field the driver set
-# is still known as CPU-access (issue 13, item 9).
+# is still known as CPU-access, and a core umem without importer ops is not
+# (issue 13, item 9).
 # post: c="build/user/tests/bar_rw check $VMDIR/host/bar0"; $c 0x100000 0x2000 1000 && for o in 0x400000 0x40f000 0x600000 0x60f000 0xc00000; do $c $o 0x1000 3000 || exit 1; done && ! $c 0x410000 0x1000 3000
 # timeout: 480
 . tests/lib/guest.sh
@@ -23,7 +24,9 @@ p2pmr=/p2pmr/build/user/bin/p2pmr
 $p2pmr export "$IVSHMEM" --bar 2 -- sh -c 'insmod "$0" fd=$P2PMR_DMABUF_FD netdev=veth0' \
 	"$KMOD/tests/kmod/umemcpu/p2pmr_umemcpu.ko" ||
 	{ dmesg | grep p2pmr_umemcpu; die "the CPU-access umem check failed"; }
-dmesg | grep "p2pmr_umemcpu: ok:" || die "p2pmr_umemcpu loaded without its ok line"
+dmesg | grep "p2pmr_umemcpu: ok:"
+[ "$(dmesg | grep -c 'p2pmr_umemcpu: ok:')" = 2 ] ||
+	die "p2pmr_umemcpu loaded without its two ok lines"
 rmmod p2pmr_umemcpu || die "rmmod p2pmr_umemcpu"
 
 # No regression on host memory.

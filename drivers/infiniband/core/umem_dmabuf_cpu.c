@@ -52,23 +52,27 @@ static const struct dma_buf_attach_ops ib_umem_dmabuf_cpu_ops = {
  */
 struct ib_umem_dmabuf_cpu *ib_umem_to_dmabuf_cpu(struct ib_umem *umem)
 {
+	struct dma_buf_attachment *attach;
 	struct ib_umem_dmabuf *umem_dmabuf;
 
 	if (!umem || !umem->is_dmabuf)
 		return NULL;
 	umem_dmabuf = to_ib_umem_dmabuf(umem);
+	attach = umem_dmabuf->attach;
 	/*
 	 * Known by its attachment, not by ->private (the driver's: mlx5 keeps
-	 * its MR there): ours carries ib_umem_dmabuf_cpu_ops, or no importer
-	 * ops at all for an exporter that cannot move its buffer, where
-	 * ib_umem_dmabuf_get() and ib_umem_dmabuf_get_pinned() always attach
-	 * dynamically, with their own ops.
+	 * its MR there).  Ours carries ib_umem_dmabuf_cpu_ops, or, for an
+	 * exporter that cannot move its buffer, no importer ops and the IB
+	 * device itself as the attached device: the core's other dma-buf
+	 * umems attach for the device's DMA device, which a software device
+	 * does not have, and may lack ops too (ib_umem_dmabuf_get() with
+	 * NULL ops, a static attachment, from 7.x on).
 	 */
-	if (umem_dmabuf->attach->importer_ops &&
-	    umem_dmabuf->attach->importer_ops != &ib_umem_dmabuf_cpu_ops)
-		return NULL;
-	return container_of(umem_dmabuf, struct ib_umem_dmabuf_cpu,
-			    umem_dmabuf);
+	if (attach->importer_ops == &ib_umem_dmabuf_cpu_ops ||
+	    (!attach->importer_ops && attach->dev == &umem->ibdev->dev))
+		return container_of(umem_dmabuf, struct ib_umem_dmabuf_cpu,
+				    umem_dmabuf);
+	return NULL;
 }
 EXPORT_SYMBOL(ib_umem_to_dmabuf_cpu);
 

@@ -8,9 +8,13 @@
  * RDMA device on @netdev, as a software RDMA driver does, sets the umem's
  * private field as a driver may (mlx5 keeps its MR there), then checks that
  * the umem is still known as a CPU-access umem, that an 8-byte word written
- * through it reads back, and releases it.  Loading fails, with the reason
+ * through it reads back, and releases it.  Also that a dma-buf umem the
+ * core made without importer ops (a static attachment for a DMA device,
+ * legal from 7.x on) is not taken for a CPU-access one: an ib_umem_dmabuf
+ * laid out as such, never used for I/O.  Loading fails, with the reason
  * in the kernel log, if a check fails; rmmod it after a successful load.
  */
+#include <linux/dma-buf.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <net/net_namespace.h>
@@ -69,6 +73,23 @@ out_release:
 	return ret;
 }
 
+/* A core dma-buf umem with a static attachment: not ours. */
+static int umemcpu_check_foreign(struct ib_device *ibdev, struct device *other)
+{
+	struct dma_buf_attachment attach = { .dev = other };
+	struct ib_umem_dmabuf umem_dmabuf = {
+		.umem = { .ibdev = ibdev, .is_dmabuf = 1 },
+		.attach = &attach,
+	};
+
+	if (ib_umem_to_dmabuf_cpu(&umem_dmabuf.umem)) {
+		pr_err("p2pmr_umemcpu: a dma-buf umem without importer ops, attached for another device, is taken for a CPU-access umem\n");
+		return -EBADMSG;
+	}
+	pr_info("p2pmr_umemcpu: ok: a static dma-buf umem of the core is not taken for a CPU-access one\n");
+	return 0;
+}
+
 static int __init umemcpu_init(void)
 {
 	struct net_device *ndev;
@@ -79,13 +100,17 @@ static int __init umemcpu_init(void)
 	if (!ndev)
 		return -ENODEV;
 	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE);
-	dev_put(ndev);
 	if (!ibdev) {
 		pr_err("p2pmr_umemcpu: no rxe device on %s\n", netdev);
-		return -ENODEV;
+		ret = -ENODEV;
+		goto out_put_ndev;
 	}
 	ret = umemcpu_check(ibdev);
+	if (!ret)
+		ret = umemcpu_check_foreign(ibdev, &ndev->dev);
 	ib_device_put(ibdev);
+out_put_ndev:
+	dev_put(ndev);
 	return ret;
 }
 
