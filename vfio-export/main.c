@@ -443,11 +443,12 @@ static bool p2p_denylisted(struct pci_dev *pdev)
 	if (!pci_match_id(p2p_denylist, pdev))
 		return false;
 	if (disable_denylist) {
-		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x\n",
+		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x.\n",
 			 pdev->vendor, pdev->device);
 		return false;
 	}
-	pci_warn(pdev, "%04x:%04x is on the vfio-pci device denylist, not binding\n",
+	/* vfio-pci's words, so that what looks for them finds ours too. */
+	pci_warn(pdev, "%04x:%04x exists in vfio-pci device denylist, driver probing disallowed.\n",
 		 pdev->vendor, pdev->device);
 	return true;
 }
@@ -530,6 +531,8 @@ static int __init p2p_init(void)
 {
 	int ret;
 
+	if (disable_denylist)
+		pr_warn("device denylist disabled.\n");
 	p2p_debugfs_init();
 	ret = pci_register_driver(&p2p_pci_driver);
 	if (ret)

@@ -4,8 +4,10 @@
 # against each supported series' drivers/vfio/pci/vfio_pci.c (Debian's
 # linux-source), every vfio_device_ops and pci_driver member that vfio-pci
 # sets, every per-driver module parameter and every device on its denylist
-# must be in vfio-export/.  Members are looked for in main.c and compat.h,
-# which picks them per kernel version (P2P_NEWER_VFIO_OPS).
+# must be in vfio-export/, and the denylist's warnings word for word.
+# Members are looked for as text in main.c and compat.h (which picks them
+# per kernel version, P2P_NEWER_VFIO_OPS): a member in the wrong version
+# branch is not caught here, only by building for that version.
 #
 # Not compared, with reason: vfio-pci's ids=, nointxmask, disable_vga and
 # disable_idle_d3 set vfio-pci-core's global behaviour (ids= its own
@@ -61,6 +63,16 @@ for s in 6.12 7.3; do
 		[ "$(sed -n '/^static bool vfio_pci_dev_in_denylist/,/^}/p' "$up" |
 		     grep -c 'case PCI_VENDOR_ID_')" = 1 ] ||
 		bad "$s: vfio-pci's denylist names another vendor: compare by hand"
+	# The denylist's warnings, word for word: what looks for vfio-pci's
+	# lines in the log must find ours.
+	w=0
+	while IFS= read -r msg; do
+		w=$((w + 1))
+		grep -qF "$msg" vfio-export/main.c ||
+			bad "$s: vfio-pci's warning '$msg' is not vfio-pci-p2p's"
+	done < <(sed -n '/^static bool vfio_pci_is_denylisted/,/^}/p; /pr_warn("device denylist disabled/p' "$up" |
+		 grep -o '"[^"]*denylist[^"]*"')
+	[ $w -ge 3 ] || bad "$s: only $w denylist warnings found: the parser is broken"
 	echo "# $s: $n members, $k per-driver parameters, $(wc -l <<< "$deny") denylisted devices compared"
 done
 [ $fail = 0 ] || { echo "FAIL: vfio-pci-p2p is not vfio-pci plus the dma-buf feature"; exit 1; }
