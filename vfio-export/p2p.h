@@ -31,88 +31,129 @@ enum p2p_err_state {
 	P2P_ERR_DEAD,
 };
 
+/**
+ * struct p2p_device - A device bound to vfio-pci-p2p.
+ * @core: vfio-pci-core's device; its memory_lock, dev_set->lock and the
+ *	PCI device lock are the core's.
+ * @lock: protects @dmabufs, @blockers, @err, @open and each buffer's @link.
+ *	Lock order: dev_set->lock, then core.memory_lock, then @lock, then a
+ *	dma-buf's resv.  @lock is taken from reset_prepare(), where the caller
+ *	may hold memory_lock, so nothing under @lock takes memory_lock.
+ * @dmabufs: the device's buffers while it is open; under @lock.
+ * @blockers: resets and memory-disabling config writes in progress; under
+ *	@lock.  Every buffer is revoked while it is not zero.
+ * @err: where PCIe error recovery left the device; under @lock.  A state,
+ *	not a blocker: the PCI core may report an error more than once before
+ *	it resumes.
+ * @open: between open_device and close_device (vconfig allocated); under
+ *	@lock.  Nothing looks at the device's state while it is false.
+ * @debugfs: the device's debugfs directory; set at probe, removed at remove
+ *	(both under the PCI device lock).
+ */
 struct p2p_device {
 	struct vfio_pci_core_device core;
-	/*
-	 * @lock protects @dmabufs, @blockers, @err and each buffer's list
-	 * link.
-	 * Lock order: dev_set->lock, then core.memory_lock, then @lock, then a
-	 * dma-buf's resv.  @lock is taken from reset_prepare(), where the
-	 * caller may hold memory_lock, so nothing under @lock takes
-	 * memory_lock.
-	 */
 	struct mutex lock;
 	struct list_head dmabufs;
-	/* Resets and memory-disabling config writes in progress. */
 	unsigned int blockers;
-	/*
-	 * PCIe error recovery; under @lock.  One state, not a blocker: the
-	 * PCI core may report an error more than once before it resumes.
-	 */
 	enum p2p_err_state err;
-	/*
-	 * Between open_device and close_device (vconfig allocated); under
-	 * @lock.  Nothing looks at the device's state while it is false.
-	 */
 	bool open;
 	struct dentry *debugfs;
 };
 
+/**
+ * struct p2p_range - One range of an export; set at export, then constant.
+ * @phys: CPU physical address of its start
+ * @offset: its offset in the BAR
+ * @len: its length
+ */
 struct p2p_range {
 	phys_addr_t phys;
-	u64 offset;		/* in the BAR */
+	u64 offset;
 	u64 len;
 };
 
+/**
+ * enum p2p_route - How an importer reaches the BAR.
+ * @P2P_ROUTE_NONE: it cannot
+ * @P2P_ROUTE_BUS: through a PCIe switch, by bus addresses
+ * @P2P_ROUTE_HOST_BRIDGE: through the host bridge, by the importer's DMA
+ *	API (and IOMMU)
+ */
 enum p2p_route {
 	P2P_ROUTE_NONE,
-	P2P_ROUTE_BUS,		/* through a PCIe switch, bus addresses */
-	P2P_ROUTE_HOST_BRIDGE,	/* through the host bridge and the IOMMU */
+	P2P_ROUTE_BUS,
+	P2P_ROUTE_HOST_BRIDGE,
 };
 
+/**
+ * struct p2p_dmabuf - An exported dma-buf.
+ * @dmabuf: the dma-buf; constant.
+ * @p2p: the device, with a user count on its VFIO registration, until the
+ *	device closes: close_device() drops the count and clears @p2p for
+ *	every buffer it can still reach (under p2p->lock, holding a file
+ *	reference, so never concurrently with release()); release() does it
+ *	for the others.
+ * @link: on p2p->dmabufs while the device is open; under p2p->lock.
+ * @pdev: the provider; set at export, then constant, like every field up
+ *	to @contiguous.
+ * @name: the provider's PCI name, for debugfs.
+ * @bar: the BAR exported.
+ * @prefetch: the BAR is prefetchable (a write-combining CPU mapping).
+ * @nr_ranges: entries in @ranges.
+ * @size: the dma-buf's size, the sum of the ranges.
+ * @ranges: the ranges, in the order given.
+ * @contiguous: each range starts where the previous one ends.
+ * @revoked: importers must not reach the BAR; written under dmabuf->resv
+ *	and p2p->lock, read under either.
+ * @dead: the device closed: never un-revoked; locked as @revoked.
+ * @nr_mapped: live DMA mappings, plus 1 for a vmap of the BAR; under
+ *	dmabuf->resv.
+ * @vaddr: the CPU mapping handed to the dma-buf core; under dmabuf->resv.
+ * @vaddr_bar: @vaddr maps the BAR, not @scratch; under dmabuf->resv.
+ * @scratch: the page behind vmaps made while revoked; under dmabuf->resv.
+ * @unmapped: woken when @nr_mapped reaches 0 or @vaddr is cleared; waited
+ *	on with dmabuf->resv dropped (lockless reads: READ_ONCE).
+ */
 struct p2p_dmabuf {
 	struct dma_buf *dmabuf;
-	/*
-	 * The device, with a user count on its VFIO registration, until the
-	 * device closes: close_device() drops the count and clears @p2p for
-	 * every buffer it can still reach (under p2p->lock, holding a file
-	 * reference, so never concurrently with release()); release() does it
-	 * for the others.
-	 */
 	struct p2p_device *p2p;
-	/* On p2p->dmabufs while the device is open; under p2p->lock. */
 	struct list_head link;
 	struct pci_dev *pdev;
-	char name[16];		/* provider's PCI name, for debugfs */
+	char name[16];
 	u32 bar;
 	bool prefetch;
 	u32 nr_ranges;
 	size_t size;
 	struct p2p_range *ranges;
-	bool contiguous;	/* each range starts where the previous ends */
-	/*
-	 * @revoked and @dead are written under dmabuf->resv and p2p->lock;
-	 * readers hold either.  @dead: the device closed, never un-revoked.
-	 */
+	bool contiguous;
 	bool revoked;
 	bool dead;
-	/* Live DMA mappings and the CPU mapping; under dmabuf->resv. */
-	unsigned int nr_mapped;	/* DMA mappings, and 1 for a BAR vmap */
+	unsigned int nr_mapped;
 	void __iomem *vaddr;
-	bool vaddr_bar;		/* @vaddr maps the BAR, not @scratch */
-	struct page *scratch;	/* backs vmaps made while revoked */
+	bool vaddr_bar;
+	struct page *scratch;
 	wait_queue_head_t unmapped;
 };
 
-/* Per attachment (attach->priv); counters under dmabuf->resv. */
+/**
+ * struct p2p_attach - Per attachment (attach->priv); every field under
+ * dmabuf->resv.
+ * @route: the route chosen; valid once @routed.
+ * @routed: @route has been worked out.
+ * @pins: explicit and map-time pins.
+ * @live: mappings not yet unmapped.
+ * @maps: mappings made, for debugfs.
+ * @revokes: invalidations sent, for debugfs.
+ * @warned: a refused route was reported (once per attachment).
+ */
 struct p2p_attach {
-	enum p2p_route route;	/* valid once routed */
+	enum p2p_route route;
 	bool routed;
-	unsigned int pins;	/* explicit and map-time pins */
-	unsigned int live;	/* mappings not yet unmapped */
+	unsigned int pins;
+	unsigned int live;
 	unsigned int maps;
 	unsigned int revokes;
-	bool warned;		/* a refused route was reported */
+	bool warned;
 };
 
 static inline struct p2p_device *to_p2p(struct vfio_device *vdev)
