@@ -39,7 +39,14 @@ for t in ib_write_bw ib_read_bw; do
 	wait $spid || { cat /tmp/s.log; die "$t server"; }
 	grep -E '^ *65536 +100 ' /tmp/c.log || die "$t: no result"
 done
-# Stock modules that use ib_core still load against the rebuilt one.
-modprobe ib_ipoib || die "stock ib_ipoib does not load"
-modprobe mlx5_ib || die "stock mlx5_ib does not load"
-say "stock ib_ipoib and mlx5_ib load against the rebuilt RDMA core"
+# Stock modules that use ib_core still load against the rebuilt one.  The
+# debug kernels' trimmed configuration may not build them: said, not failed.
+for m in ib_ipoib mlx5_ib; do
+	case $(uname -r) in
+	*-p2pmr-debug)
+		modinfo -n $m > /dev/null 2>&1 ||
+			{ say "$m is not built in the debug kernel: not checked"; continue; } ;;
+	esac
+	modprobe $m || die "stock $m does not load"
+	say "stock $m loads against the rebuilt RDMA core"
+done
