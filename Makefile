@@ -138,11 +138,28 @@ perf: user
 rdma-core: FORCE
 	bash scripts/build-rdma-core.sh
 
+# A kernel rebuilt under the same release (a debug kernel with another
+# configuration) leaves kbuild's dependency files satisfied, so the modules
+# of a series are cleaned when its kernel's .config or Module.symvers differ
+# from those they were built against (build/<series>/kernel.sum).
+kernel-%: FORCE
+	@k=$(call kver_of,$*); h=/usr/src/linux-headers-$$k; o=/p2pmr/build/$*; \
+	test -n "$$k" || { echo "no kernel $*"; exit 1; }; \
+	sum=$$(cat $$h/.config $$h/Module.symvers | md5sum | cut -d' ' -f1); \
+	test "$$(cat $$o/kernel.sum 2>/dev/null)" = "$$sum" && exit 0; \
+	echo "$*: kernel $$k changed, cleaning its modules"; \
+	for d in rdma/drivers/infiniband/core rdma/drivers/infiniband/sw/rxe \
+		$(MODDIRS); do \
+		test ! -f $$o/$$d/Kbuild -a ! -f $$o/$$d/Makefile || \
+		$(MAKE) -s -C $$h M=$$o/$$d clean || exit 1; \
+	done; \
+	mkdir -p $$o && echo $$sum > $$o/kernel.sum
+
 # The RDMA modules p2pmr changes: drivers/infiniband/core (ib_core and
 # ib_uverbs carry the umem code) and rxe, from the tree scripts/rdma-tree.sh
 # laid out (the trace headers include themselves as
 # <../../drivers/infiniband/core/...>, hence include/trace).  rxe links against the rebuilt core's symbols.
-rdma-%: FORCE
+rdma-%: kernel-% FORCE
 	@k=$(call kver_of,$*); r=/p2pmr/build/$*/rdma; \
 	$(MAKE) -s -C /usr/src/linux-headers-$$k M=$$r/drivers/infiniband/core \
 		KCFLAGS="-I$$r/include -I$$r/include/trace" modules && \
