@@ -39,10 +39,22 @@ int p2pmr_scan_size(const char *s, const char **end, uint64_t *v)
 		return -EINVAL;
 	}
 	switch (*s) {
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	case 't': case 'T': shift = 40; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
 	}
 	if (shift) {
 		if (n > UINT64_MAX >> shift)

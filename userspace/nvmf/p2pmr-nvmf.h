@@ -180,8 +180,10 @@ struct p2pmr_nvmf_connect {
 	char hostnqn[P2PMR_NVMF_NQN_SIZE];
 };
 
-/* Dword 0 of a Connect Invalid Parameters completion: where the bad field
- * is (IATTR 1: in the data, 0: in the command; IPO: its byte offset). */
+/*
+ * Dword 0 of a Connect Invalid Parameters completion: where the bad field
+ * is (IATTR 1: in the data, 0: in the command; IPO: its byte offset).
+ */
 #define P2PMR_NVMF_IPO_DATA(off)	(1u << 16 | (off))
 #define P2PMR_NVMF_IPO_SQE(off)		(off)
 

@@ -41,7 +41,8 @@ static void status_line_json(struct json_object *dev, char *line)
 	char *tok[32], *save = NULL, *p, *nl;
 	int n = 0, i, k, first = 1, newbuf = 0;
 
-	if ((nl = strchr(line, '\n')))
+	nl = strchr(line, '\n');
+	if (nl)
 		*nl = 0;
 	if (!json_object_object_get_ex(dev, "dmabufs", &bufs))
 		return;
@@ -108,7 +109,9 @@ static int status_run(const struct opts *o)
 		if (de->d_name[0] == '.')
 			continue;
 		grown = realloc(names, (n + 1) * sizeof(*names));
-		if (!grown || !(grown[n] = strdup(de->d_name))) {
+		if (grown)
+			grown[n] = strdup(de->d_name);
+		if (!grown || !grown[n]) {
 			names = grown ? grown : names;
 			ret = failf(o, -ENOMEM, "out of memory");
 			goto out;
