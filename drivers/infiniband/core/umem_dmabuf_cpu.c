@@ -3,13 +3,22 @@
  * CPU-access import of dma-bufs, for software RDMA devices.
  *
  * The umem attaches dynamically (the exporter may revoke it at any time),
- * asks the exporter whether CPU access is possible (begin_cpu_access), and
+ * asks a revocable exporter whether CPU access is possible now
+ * (begin_cpu_access), and
  * keeps one kernel mapping (vmap) for the life of the umem.  The copy
  * helpers run in any context, including the softirq that receives RoCE
  * packets, so they are serialised against invalidation by a spinlock rather
  * than by the reservation lock.  Invalidation is final: after it the umem
  * never touches the buffer again, and the memory region must be registered
  * anew.
+ *
+ * The copies run outside any begin_cpu_access/end_cpu_access bracket: those
+ * may sleep, and rxe copies in softirq.  That is correct only where no
+ * cache maintenance is needed between the CPU and the buffer's other
+ * users: an I/O memory mapping (a BAR, uncached or write-combined) always,
+ * a system-memory mapping only on architectures whose DMA is cache-coherent
+ * (no arch_sync_dma_for_cpu/device, as on x86).  Elsewhere only I/O memory
+ * is taken.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
@@ -124,6 +133,17 @@ static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach)
 	ib_umem_dmabuf_cpu_revoke_locked(cpu, attach->dmabuf);
 }
 
+/*
+ * Whether copies through @map outside a begin/end_cpu_access bracket see
+ * what the buffer's other users wrote, and are seen by them (top of file).
+ */
+static bool ib_umem_dmabuf_cpu_coherent(const struct iosys_map *map)
+{
+	return map->is_iomem ||
+	       (!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) &&
+		!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE));
+}
+
 /**
  * ib_umem_dmabuf_cpu_get - Import a dma-buf for CPU access.
  * @device: the (software) IB device
@@ -134,11 +154,14 @@ static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach)
  *
  * The exporter must offer a kernel mapping (vmap).  Exporters that only
  * offer DMA mappings (upstream vfio-pci, most GPU drivers) are refused
- * with -EOPNOTSUPP and a message naming the reason.
+ * with -EOPNOTSUPP and a message naming the reason, and so is a
+ * system-memory mapping on an architecture whose DMA may not be
+ * cache-coherent (the copies cannot be bracketed by begin_cpu_access).
  *
  * Return: the umem, released through ib_umem_release(), or an ERR_PTR():
  * -EINVAL for a range outside the buffer, -EOPNOTSUPP for an exporter
- * without CPU access, -ENODEV for a buffer that is revoked.
+ * without CPU access that needs no cache maintenance, -ENODEV for a
+ * buffer that is revoked.
  */
 struct ib_umem_dmabuf_cpu *
 ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
@@ -202,11 +225,18 @@ ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 	attach->importer_priv = cpu;
 	cpu->umem_dmabuf.attach = attach;
 
-	/* Exporters that can be revoked say so here, without a WARN. */
-	ret = dma_buf_begin_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
-	if (ret)
-		goto err_detach;
-	dma_buf_end_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
+	/*
+	 * Exporters that can be revoked say so here, without a WARN.  Only
+	 * those are asked: the others cannot be revoked, and udmabuf would
+	 * DMA-map the whole buffer for its own device (in segments longer
+	 * than that device declares, which DMA-API debugging reports).
+	 */
+	if (dmabuf->ops->pin) {
+		ret = dma_buf_begin_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
+		if (ret)
+			goto err_detach;
+		dma_buf_end_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
+	}
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	if (cpu->revoked)
@@ -216,8 +246,19 @@ ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 	dma_resv_unlock(dmabuf->resv);
 	if (ret)
 		goto err_detach;
+	if (!ib_umem_dmabuf_cpu_coherent(&cpu->map)) {
+		ibdev_warn_ratelimited(device,
+				       "dma-buf from %s is system memory, which this architecture may cache incoherently: a software RDMA device cannot use it\n",
+				       dmabuf->exp_name);
+		ret = -EOPNOTSUPP;
+		goto err_vunmap;
+	}
 	return cpu;
 
+err_vunmap:
+	dma_resv_lock(dmabuf->resv, NULL);
+	ib_umem_dmabuf_cpu_revoke_locked(cpu, dmabuf);
+	dma_resv_unlock(dmabuf->resv);
 err_detach:
 	dma_buf_detach(dmabuf, cpu->umem_dmabuf.attach);
 err_free:
