@@ -208,6 +208,11 @@ check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
 # veth0's egress dropped) for longer than its KATO (5 s) loses its
 # controller on the target, which disconnects and frees its queues at
 # once (the host's answer to the disconnect could not arrive).
+# The debug kernels built before sch_netem was in their configuration
+# (scripts/debug-kernel/mirror.list) lack it: said as a skipped check.
+if ! modprobe sch_netem 2> /dev/null && [[ $(uname -r) == *-p2pmr-debug ]]; then
+	echo "ok: keep alive timeout # SKIP sch_netem is not built in this debug kernel (rebuild it: make debug-kernels)"
+else
 start_target cmb
 nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
 	-q $HOSTNQN -I $HOSTID -k 5 -l 20 ||
@@ -225,6 +230,7 @@ kill -TERM $TPID
 wait $TPID
 check test $? = 0
 cat /tmp/tgt.log
+fi
 
 # The listener's RDMA device removed under the target: it must stop with
 # a clear error (exit 1), which releases the device so that the removal
