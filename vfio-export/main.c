@@ -28,6 +28,52 @@ static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
 MODULE_PARM_DESC(disable_denylist, "Bind to devices on vfio-pci's denylist (known errata that may be exploitable by untrusted users), as vfio-pci's parameter of the same name.");
 
+/* Whether the BAR register at @reg holds resource @resno's bus address. */
+static bool p2p_bar_at(struct pci_dev *pdev, int reg, int resno)
+{
+	u32 lo, hi = 0;
+
+	if (pci_read_config_dword(pdev, reg, &lo) ||
+	    ((pci_resource_flags(pdev, resno) & IORESOURCE_MEM_64) &&
+	     pci_read_config_dword(pdev, reg + 4, &hi)))
+		return false;
+	return (((u64)hi << 32) | (lo & PCI_BASE_ADDRESS_MEM_MASK)) ==
+	       pci_bus_address(pdev, resno);
+}
+
+#ifdef CONFIG_PCI_IOV
+/*
+ * A VF has no BAR registers of its own: its BARs are the PF's VF BARs (in
+ * the PF's SR-IOV capability) at the VF's offset, decoding while the PF has
+ * VF Enable and VF Memory Space Enable set.
+ */
+static bool p2p_vf_bars_decode(struct pci_dev *vf)
+{
+	struct pci_dev *pf = pci_physfn(vf);
+	int pos = pci_find_ext_capability(pf, PCI_EXT_CAP_ID_SRIOV);
+	u16 on = PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE, ctrl;
+	int bar, resno;
+
+	if (!pos || pci_read_config_word(pf, pos + PCI_SRIOV_CTRL, &ctrl) ||
+	    ctrl == 0xffff || (ctrl & on) != on)
+		return false;
+	for (bar = 0; bar < PCI_SRIOV_NUM_BARS; bar++) {
+		resno = PCI_IOV_RESOURCES + bar;
+		if (!(pci_resource_flags(pf, resno) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pf, resno))
+			continue;
+		if (!p2p_bar_at(pf, pos + PCI_SRIOV_BAR + 4 * bar, resno))
+			return false;
+	}
+	return true;
+}
+#else
+static bool p2p_vf_bars_decode(struct pci_dev *vf)
+{
+	return false;
+}
+#endif
+
 /**
  * p2p_bars_decode() - Whether the hardware decodes the BARs where the
  * kernel put them.
@@ -36,73 +82,85 @@ MODULE_PARM_DESC(disable_denylist, "Bind to devices on vfio-pci's denylist (know
  * Reads the device's own PCI_COMMAND and memory BARs, not VFIO's virtual
  * copies: after a reset that restored nothing (PCIe error recovery), both
  * are zero until the owner sets memory decode again, which makes vfio-pci
- * write the BARs back.  A device that is gone reads all ones.
+ * write the BARs back.  A VF's BARs are its PF's to decode
+ * (p2p_vf_bars_decode()).  A device that is gone reads all ones.
  *
  * Return: true if memory decode is on and every memory BAR holds its
  * assigned bus address.
  */
 static bool p2p_bars_decode(struct pci_dev *pdev)
 {
-	u32 lo, hi;
 	u16 cmd;
 	int bar;
 
 	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) || cmd == 0xffff)
 		return false;
+	if (pdev->is_virtfn)
+		return p2p_vf_bars_decode(pdev);
 	if (!pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
 		return false;
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
-		unsigned long flags = pci_resource_flags(pdev, bar);
-		int reg = PCI_BASE_ADDRESS_0 + 4 * bar;
-
-		if (!(flags & IORESOURCE_MEM) || !pci_resource_len(pdev, bar))
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pdev, bar))
 			continue;
-		hi = 0;
-		if (pci_read_config_dword(pdev, reg, &lo) ||
-		    ((flags & IORESOURCE_MEM_64) &&
-		     pci_read_config_dword(pdev, reg + 4, &hi)))
-			return false;
-		if ((((u64)hi << 32) | (lo & PCI_BASE_ADDRESS_MEM_MASK)) !=
-		    pci_bus_address(pdev, bar))
+		if (!p2p_bar_at(pdev, PCI_BASE_ADDRESS_0 + 4 * bar, bar))
 			return false;
 	}
 	return true;
 }
 
 /**
- * p2p_must_revoke() - Whether importers must be kept off the BARs now.
+ * p2p_revoke_reason() - Why importers must be kept off the BARs now.
  * @p2p: the device, open
  *
- * True while a reset or memory-disabling write is in progress, in low
+ * They are while a reset or memory-disabling write is in progress, in low
  * power, with memory decode off as the owner set it in VFIO's virtual
  * config space, and during and after PCIe error recovery: from
  * error_detected() (frozen) until the BARs decode again after resume(),
- * for good after a permanent failure.  Notes the end of a recovery
- * (P2P_ERR_RESUMED back to P2P_ERR_NONE) once the BARs decode.
+ * for good after a permanent failure.  Changes nothing.
  *
  * Context: p2p->lock held.
+ *
+ * Return: NULL if the buffers may be used, else the reason, for the log.
  */
-bool p2p_must_revoke(struct p2p_device *p2p)
+const char *p2p_revoke_reason(struct p2p_device *p2p)
 {
 	struct vfio_pci_core_device *core = &p2p->core;
 	u16 cmd = le16_to_cpu(*(__le16 *)&core->vconfig[PCI_COMMAND]);
 
 	lockdep_assert_held(&p2p->lock);
-	if (p2p->blockers || core->pm_runtime_engaged ||
-	    core->pdev->current_state >= PCI_D3hot)
-		return true;
+	if (p2p->blockers)
+		return "reset or memory-disabling write in progress";
+	if (core->pm_runtime_engaged || core->pdev->current_state >= PCI_D3hot)
+		return "low power";
 	switch (p2p->err) {
 	case P2P_ERR_NONE:
 		break;
+	case P2P_ERR_FROZEN:
+		return "PCIe error recovery";
 	case P2P_ERR_RESUMED:
 		if (!p2p_bars_decode(core->pdev))
-			return true;
-		p2p->err = P2P_ERR_NONE;
+			return "BARs not decoding since PCIe error recovery";
 		break;
-	default:
-		return true;
+	case P2P_ERR_DEAD:
+		return "permanent PCIe failure";
 	}
-	return !core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY);
+	if (!core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
+		return "memory decode off";
+	return NULL;
+}
+
+/**
+ * p2p_err_settle() - End a PCIe error recovery once the BARs decode again.
+ * @p2p: the device
+ *
+ * Context: p2p->lock held.
+ */
+void p2p_err_settle(struct p2p_device *p2p)
+{
+	lockdep_assert_held(&p2p->lock);
+	if (p2p->err == P2P_ERR_RESUMED && p2p_bars_decode(p2p->core.pdev))
+		p2p->err = P2P_ERR_NONE;
 }
 
 /*
@@ -152,16 +210,26 @@ static void p2p_release_dev(struct vfio_device *vdev)
 
 static int p2p_open_device(struct vfio_device *vdev)
 {
-	struct vfio_pci_core_device *core = &to_p2p(vdev)->core;
+	struct p2p_device *p2p = to_p2p(vdev);
+	struct vfio_pci_core_device *core = &p2p->core;
 	int ret;
 
 	ret = vfio_pci_core_enable(core);
 	if (ret)
 		return ret;
 	vfio_pci_core_finish_enable(core);
-	mutex_lock(&to_p2p(vdev)->lock);
-	to_p2p(vdev)->open = true;
-	mutex_unlock(&to_p2p(vdev)->lock);
+	mutex_lock(&p2p->lock);
+	/*
+	 * A new owner starts afresh from the reset vfio_pci_core_enable()
+	 * tried: a frozen channel whose recovery never resumed (6.12 tells
+	 * drivers nothing of a failed recovery) now waits only for the BARs
+	 * to decode.  A permanent failure (7.3) stays: the PCI core has
+	 * disconnected the device.
+	 */
+	if (p2p->err == P2P_ERR_FROZEN)
+		p2p->err = P2P_ERR_RESUMED;
+	p2p->open = true;
+	mutex_unlock(&p2p->lock);
 	return 0;
 }
 
@@ -398,7 +466,7 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
  *
  * After a frozen channel the device has been reset and, until its owner
  * sets memory decode again (or resets it), decodes nothing: importers are
- * restored only once the BARs decode (p2p_must_revoke()), re-evaluated here
+ * restored only once the BARs decode (p2p_revoke_reason()), re-evaluated here
  * and after every config write, ioctl and reset.
  *
  * Context: process; the PCI core holds the device lock.  May wait for

@@ -25,7 +25,10 @@ enum p2p_err_state {
 	P2P_ERR_NONE,
 	/* error_detected(frozen): recovery may reset the device any time */
 	P2P_ERR_FROZEN,
-	/* resumed after a frozen channel: until the BARs decode again */
+	/*
+	 * resumed after a frozen channel, or opened again after one: until
+	 * the BARs decode again
+	 */
 	P2P_ERR_RESUMED,
 	/* error_detected(perm_failure): revoked until the driver unbinds */
 	P2P_ERR_DEAD,
@@ -162,7 +165,8 @@ static inline struct p2p_device *to_p2p(struct vfio_device *vdev)
 }
 
 /* main.c */
-bool p2p_must_revoke(struct p2p_device *p2p);
+const char *p2p_revoke_reason(struct p2p_device *p2p);
+void p2p_err_settle(struct p2p_device *p2p);
 
 /* dmabuf.c */
 int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,

@@ -5,13 +5,15 @@
  * every revocation trigger, un-revoke, that revocation waits for the
  * importer to unmap, and lifetime orders.
  *
- *   importer_test BDF ROUTE [aer]
+ *   importer_test BDF ROUTE [aer [SIBLING]]
  *
  * ROUTE is what mapping for the edu device must give: "host-bridge",
  * "bus-address" or "none" (refused).  Needs p2pmr_importer loaded with edu
  * bound to it, and BDF bound to vfio-pci-p2p.  With "aer", only PCIe error
  * recovery is tested, errors injected at BDF's root port through
- * /dev/aer_inject (module aer_inject).
+ * /dev/aer_inject (module aer_inject).  SIBLING, another function below
+ * that port bound to a driver with error handlers, is then unbound to make
+ * a last recovery fail.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -905,6 +907,37 @@ static int phys_command(void)
 }
 
 /*
+ * An export of BDF and an importer of it, mapped (unless the route is none)
+ * and vmapped, before an error is injected.
+ */
+static int aer_importer(int *buf)
+{
+	struct imp_map m;
+	int fd;
+
+	*buf = export1();
+	fd = importer(*buf, 0);
+	if (strcmp(route, "none"))
+		imp_call(fd, IMP_MAP, &m);
+	imp_call(fd, IMP_VMAP, NULL);
+	return fd;
+}
+
+/* Whether an export made now logs that it starts revoked for @why. */
+static int export_logs_revoked(const char *why)
+{
+	char what[128];
+	int before, buf;
+
+	snprintf(what, sizeof(what), "(revoked: %s)", why);
+	before = klog_count(what);
+	buf = export1();
+	if (buf >= 0)
+		close(buf);
+	return buf >= 0 && klog_count(what) == before + 1;
+}
+
+/*
  * A non-fatal error: recovery neither freezes nor resets the device (on
  * 7.3 unless a driver below the same port asks for a reset), so importers
  * keep their mappings.
@@ -913,13 +946,9 @@ static void test_aer_nonfatal(void)
 {
 	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
 	struct imp_status st;
-	struct imp_map m;
-	int buf = export1(), fd, ret;
+	int buf, fd, ret;
 
-	fd = importer(buf, 0);
-	if (strcmp(route, "none"))
-		imp_call(fd, IMP_MAP, &m);
-	imp_call(fd, IMP_VMAP, NULL);
+	fd = aer_importer(&buf);
 	ret = aer_inject(AER_UNC_COMP_TIME);
 	tap_result(!ret, "non-fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
@@ -945,12 +974,9 @@ static void test_aer_fatal(void)
 	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
 	struct imp_status st;
 	struct imp_map m;
-	int buf = export1(), fd, ret, cmd;
+	int buf, fd, ret, cmd;
 
-	fd = importer(buf, 0);
-	if (strcmp(route, "none"))
-		imp_call(fd, IMP_MAP, &m);
-	imp_call(fd, IMP_VMAP, NULL);
+	fd = aer_importer(&buf);
 	ret = aer_inject(AER_UNC_DLP);
 	tap_result(!ret, "fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
@@ -968,6 +994,8 @@ static void test_aer_fatal(void)
 	ret = imp_call(fd, IMP_VMAP, NULL);
 	tap_result(ret == -ENODEV,
 		   "fatal AER: vmap refused until the BARs decode again (%d)", ret);
+	tap_result(export_logs_revoked("BARs not decoding since PCIe error recovery"),
+		   "fatal AER: a new export logs that it starts revoked, and why");
 	if (strcmp(route, "none")) {
 		ret = imp_call(fd, IMP_MAP, &m);
 		tap_result(ret == -ENODEV,
@@ -988,6 +1016,87 @@ static void test_aer_fatal(void)
 	close(buf);
 }
 
+/*
+ * A fatal error whose recovery fails: SIBLING, below the same root port,
+ * is left without a driver, and a device without error handlers makes the
+ * PCI core give up after resetting the link.  7.3 then reports a permanent
+ * failure and disconnects the functions; 6.12 tells drivers nothing, and
+ * leaves the channel frozen.  Importers stay revoked.  After the owner
+ * closes and opens the device again, 6.12's device works (the open reset
+ * it) and exports must work with it; 7.3's stays gone.
+ */
+static void test_aer_failed(const char *sibling)
+{
+	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 9 };
+	struct imp_status st;
+	char path[128];
+	int buf, fd, ret, failed, opened;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 sibling);
+	ret = sysfs_write(path, sibling);
+	tap_result(!ret, "failed AER: %s left without a driver (%d)", sibling, ret);
+	fd = aer_importer(&buf);
+	failed = klog_count("AER: device recovery failed");
+	ret = aer_inject(AER_UNC_DLP);
+	tap_result(!ret && klog_count("AER: device recovery failed") == failed + 1,
+		   "failed AER: injected, recovery failed (%s)",
+		   ret ? strerror(-ret) : "ok");
+	st = status(fd);
+	tap_result(st.invalidates >= 1 && !st.mapped && !st.vmapped,
+		   "failed AER: importer invalidated and unmapped (inval %u mapped %u vmapped %u)",
+		   st.invalidates, st.mapped, st.vmapped);
+	ret = mem_on();
+	if (!ret)
+		ret = imp_call(fd, IMP_VMAP, NULL);
+	tap_result(ret == -ENODEV || (kernel_7 && ret),
+		   "failed AER: memory decode on does not restore the importer (%d)",
+		   ret);
+	close(fd);
+	close(buf);
+
+	p2pmr_dev_close(dev);
+	dev = NULL;
+	ret = p2pmr_dev_open(bdf, &dev);
+	if (kernel_7) {
+		/* Disconnected: opening may fail; if not, nothing maps. */
+		opened = ret;
+		buf = fd = -EBADF;
+		st = (struct imp_status){};
+		if (!opened) {
+			fd = aer_importer(&buf);
+			if (fd >= 0)
+				st = status(fd);
+			close(fd);
+			close(buf);
+		}
+		tap_result(!st.mapped && !st.vmapped,
+			   "failed AER, 7.3: after a reopen nothing maps (open %d, export %d, importer %d, mapped %u vmapped %u)",
+			   opened, buf < 0 ? buf : 0, fd < 0 ? fd : 0,
+			   st.mapped, st.vmapped);
+		return;
+	}
+	tap_result(!ret, "failed AER: the owner opens the device again (%d)", ret);
+	if (ret)
+		return;
+	ret = mem_on();
+	tap_result(!ret, "failed AER: memory decode on after the reopen (%d)", ret);
+	/* aer_importer() vmaps: usable if that worked. */
+	fd = aer_importer(&buf);
+	ret = fd;
+	if (fd >= 0) {
+		st = status(fd);
+		ret = st.vmapped ? imp_call(fd, IMP_CPU_WRITE, &c) : -ENODEV;
+	}
+	if (!ret)
+		ret = imp_call(fd, IMP_CPU_CHECK, &c);
+	tap_result(!ret,
+		   "failed AER: a new export is usable after the reopen (export %d, importer and CPU access %d)",
+		   buf < 0 ? buf : 0, ret);
+	close(fd);
+	close(buf);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct trigger mem = { "memory-decode-off", mem_off, mem_on, 0 };
@@ -998,8 +1107,8 @@ int main(int argc, char **argv)
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct utsname u;
 
-	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "aer"))) {
-		fprintf(stderr, "usage: importer_test BDF host-bridge|bus-address|none [aer]\n");
+	if (argc < 3 || argc > 5 || (argc >= 4 && strcmp(argv[3], "aer"))) {
+		fprintf(stderr, "usage: importer_test BDF host-bridge|bus-address|none [aer [SIBLING]]\n");
 		return 2;
 	}
 	bdf = argv[1];
@@ -1011,10 +1120,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("TAP version 13\n");
-	if (argc == 4) {
+	if (argc >= 4) {
 		test_aer_nonfatal();
 		test_aer_fatal();
-		p2pmr_dev_close(dev);
+		if (argc == 5)
+			test_aer_failed(argv[4]);
+		if (dev)
+			p2pmr_dev_close(dev);
 		return tap_done();
 	}
 	test_attach_rules();
