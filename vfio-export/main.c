@@ -113,11 +113,13 @@ static bool p2p_bars_decode(struct pci_dev *pdev)
  * p2p_revoke_reason() - Why importers must be kept off the BARs now.
  * @p2p: the device, open
  *
- * They are while a reset or memory-disabling write is in progress, in low
- * power, with memory decode off as the owner set it in VFIO's virtual
- * config space, and during and after PCIe error recovery: from
- * error_detected() (frozen) until the BARs decode again after resume(),
- * for good after a permanent failure.  Changes nothing.
+ * Importers are kept off while the device is disconnected, while a reset,
+ * memory-disabling write, low-power entry or unbind is in progress
+ * (p2p_block()), in low power, with memory decode off as the owner set it
+ * in VFIO's virtual config space, and during and after PCIe error
+ * recovery: from error_detected() (frozen) until the BARs decode again
+ * after resume(); after a failed recovery until the next open_device()
+ * and then until the BARs decode.  Changes nothing.
  *
  * Context: p2p->lock held.
  *
@@ -129,8 +131,10 @@ const char *p2p_revoke_reason(struct p2p_device *p2p)
 	u16 cmd = le16_to_cpu(*(__le16 *)&core->vconfig[PCI_COMMAND]);
 
 	lockdep_assert_held(&p2p->lock);
+	if (pci_dev_is_disconnected(core->pdev))
+		return "device disconnected";
 	if (p2p->blockers)
-		return "reset or memory-disabling write in progress";
+		return p2p->block_reason;
 	if (core->pm_runtime_engaged || core->pdev->current_state >= PCI_D3hot)
 		return "low power";
 	switch (p2p->err) {
@@ -143,7 +147,7 @@ const char *p2p_revoke_reason(struct p2p_device *p2p)
 			return "BARs not decoding since PCIe error recovery";
 		break;
 	case P2P_ERR_DEAD:
-		return "permanent PCIe failure";
+		return "PCIe error recovery failed";
 	}
 	if (!core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
 		return "memory decode off";
@@ -152,7 +156,10 @@ const char *p2p_revoke_reason(struct p2p_device *p2p)
 
 /**
  * p2p_err_settle() - End a PCIe error recovery once the BARs decode again.
- * @p2p: the device
+ * @p2p: the device, open
+ *
+ * Reads the hardware's config space (p2p_bars_decode()) while a recovery
+ * has resumed: one capability walk and a few config reads per update.
  *
  * Context: p2p->lock held.
  */
@@ -165,12 +172,14 @@ void p2p_err_settle(struct p2p_device *p2p)
 
 /*
  * Blocking: while any blocker is held every buffer of the device is revoked,
- * and taking a blocker returns only once importers have unmapped.
+ * and taking a blocker returns only once importers have unmapped.  @why
+ * goes to the log (the last blocker's, if several are held).
  */
-static void p2p_block(struct p2p_device *p2p)
+static void p2p_block(struct p2p_device *p2p, const char *why)
 {
 	mutex_lock(&p2p->lock);
 	p2p->blockers++;
+	p2p->block_reason = why;
 	p2p_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
 }
@@ -220,13 +229,16 @@ static int p2p_open_device(struct vfio_device *vdev)
 	vfio_pci_core_finish_enable(core);
 	mutex_lock(&p2p->lock);
 	/*
-	 * A new owner starts afresh from the reset vfio_pci_core_enable()
-	 * tried: a frozen channel whose recovery never resumed (6.12 tells
-	 * drivers nothing of a failed recovery) now waits only for the BARs
-	 * to decode.  A permanent failure (7.3) stays: the PCI core has
-	 * disconnected the device.
+	 * A recovery that never resumed (6.12 tells drivers nothing of a
+	 * failure, 7.3 calls error_detected(perm_failure) without
+	 * disconnecting the device) now waits only for the BARs to decode:
+	 * the last close restored the config space saved at the open before
+	 * (vfio_pci_core_disable()), and a reset here may have too.  Left
+	 * open: an open between error_detected() and recovery's bus reset
+	 * (the PCI core drops the device lock in between); resume() then
+	 * sends the state back to waiting for the BARs.
 	 */
-	if (p2p->err == P2P_ERR_FROZEN)
+	if (p2p->err == P2P_ERR_FROZEN || p2p->err == P2P_ERR_DEAD)
 		p2p->err = P2P_ERR_RESUMED;
 	p2p->open = true;
 	mutex_unlock(&p2p->lock);
@@ -289,7 +301,7 @@ static int p2p_device_feature(struct vfio_device *vdev, u32 flags,
 			return vfio_pci_core_ioctl_feature(vdev, flags, arg,
 							   argsz);
 		/* Revoke before the device may leave D0. */
-		p2p_block(p2p);
+		p2p_block(p2p, "low-power entry");
 		ret = vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);
 		p2p_unblock(p2p);
 		return ret;
@@ -360,7 +372,7 @@ static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
 		count <= p2p->core.pdev->cfg_size - pos &&
 		p2p_write_may_stop_bar(p2p, pos, count);
 	if (block)
-		p2p_block(p2p);
+		p2p_block(p2p, "config write that may stop the BARs");
 	ret = vfio_pci_core_write(vdev, buf, count, ppos);
 	/*
 	 * Unblocking re-evaluates the state the write left, as vfio-pci
@@ -406,7 +418,7 @@ static void p2p_reset_prepare(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
-	p2p_block(container_of(core, struct p2p_device, core));
+	p2p_block(container_of(core, struct p2p_device, core), "reset");
 }
 
 static void p2p_reset_done(struct pci_dev *pdev)
@@ -448,10 +460,8 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
 		dev_dbg(&pdev->dev, "error_detected: channel %s\n",
 			state == pci_channel_io_frozen ? "frozen" :
 			"permanently failed");
-		if (state == pci_channel_io_perm_failure)
-			p2p->err = P2P_ERR_DEAD;
-		else if (p2p->err != P2P_ERR_DEAD)
-			p2p->err = P2P_ERR_FROZEN;
+		p2p->err = state == pci_channel_io_perm_failure ?
+			   P2P_ERR_DEAD : P2P_ERR_FROZEN;
 		p2p_dmabufs_update(p2p);
 		mutex_unlock(&p2p->lock);
 	} else {
@@ -467,7 +477,9 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
  * After a frozen channel the device has been reset and, until its owner
  * sets memory decode again (or resets it), decodes nothing: importers are
  * restored only once the BARs decode (p2p_revoke_reason()), re-evaluated here
- * and after every config write, ioctl and reset.
+ * and after every config write, ioctl and reset.  Whatever the state (an
+ * open may have ended a frozen one before the reset), it waits for the
+ * BARs again; only a failure reported meanwhile stays.
  *
  * Context: process; the PCI core holds the device lock.  May wait for
  * importers to unmap.
@@ -480,7 +492,7 @@ static void p2p_err_resume(struct pci_dev *pdev)
 	device_lock_assert(&pdev->dev);
 	mutex_lock(&p2p->lock);
 	dev_dbg(&pdev->dev, "error recovery resumed\n");
-	if (p2p->err == P2P_ERR_FROZEN)
+	if (p2p->err != P2P_ERR_DEAD)
 		p2p->err = P2P_ERR_RESUMED;
 	p2p_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
@@ -555,7 +567,7 @@ static void p2p_remove(struct pci_dev *pdev)
 	 * Stop importers now: unregistering waits for the owner to close the
 	 * device, which may take a while.  Closing revokes for good.
 	 */
-	p2p_block(p2p);
+	p2p_block(p2p, "unbind");
 	p2p_debugfs_remove(p2p);
 	vfio_pci_core_unregister_device(core);
 	p2p_unblock(p2p);

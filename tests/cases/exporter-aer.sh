@@ -6,8 +6,8 @@
 # invalidate the importer (tests/kmod/importer on edu) while the BAR still
 # decodes; a non-fatal one must leave it alone.  Last, ivshmem's sibling
 # function (pci-testdev) loses its driver, so that a fatal error's recovery
-# fails: importers stay revoked, and after the owner opens the device again
-# they work on 6.12 (frozen, not failed) and not on 7.3 (disconnected).
+# fails: importers stay revoked while the owner holds the device, and
+# buffers exported after it closed and opened the device again work.
 # vm: --edu --cpu EPYC --topology rootports-fn1
 . tests/lib/guest.sh
 
