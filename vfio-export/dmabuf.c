@@ -570,21 +570,27 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 void p2p_dmabufs_update(struct p2p_device *p2p)
 {
 	struct p2p_dmabuf *priv;
+	const char *reason;
 	bool revoke;
 
 	lockdep_assert_held(&p2p->lock);
 	/* The device's state (vconfig) exists only while it is open. */
-	if (!p2p->open || list_empty(&p2p->dmabufs))
+	if (!p2p->open)
 		return;
-	revoke = p2p_must_revoke(p2p);
+	p2p_err_settle(p2p);
+	if (list_empty(&p2p->dmabufs))
+		return;
+	reason = p2p_revoke_reason(p2p);
+	revoke = !!reason;
 	list_for_each_entry(priv, &p2p->dmabufs, link) {
 		/* Written under p2p->lock too: no resv to take when unchanged. */
 		if (priv->revoked == revoke)
 			continue;
 		if (!get_file_active(&priv->dmabuf->file))
 			continue;	/* being released */
-		dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u\n",
-			revoke ? "revoking" : "restoring", priv->bar);
+		dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u%s%s\n",
+			revoke ? "revoking" : "restoring", priv->bar,
+			revoke ? ": " : "", revoke ? reason : "");
 		p2p_dmabuf_set_revoked(priv, revoke);
 		fput(priv->dmabuf->file);
 	}
@@ -693,6 +699,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	struct vfio_region_dma_range *ranges;
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct p2p_dmabuf *priv;
+	const char *reason;
 	size_t size;
 	u32 i;
 	int ret;
@@ -784,15 +791,16 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	down_read(&p2p->core.memory_lock);
 	mutex_lock(&p2p->lock);
 	dma_resv_lock(priv->dmabuf->resv, NULL);
-	priv->revoked = p2p_must_revoke(p2p);
+	reason = p2p_revoke_reason(p2p);
+	priv->revoked = !!reason;
 	dma_resv_unlock(priv->dmabuf->resv);
 	list_add_tail(&priv->link, &p2p->dmabufs);
 	mutex_unlock(&p2p->lock);
 	up_read(&p2p->core.memory_lock);
 
-	pci_dbg(pdev, "exported %u range(s), %zu bytes of BAR%u%s\n",
-		priv->nr_ranges, size, priv->bar,
-		priv->revoked ? " (revoked: memory decode off)" : "");
+	pci_dbg(pdev, "exported %u range(s), %zu bytes of BAR%u%s%s%s\n",
+		priv->nr_ranges, size, priv->bar, reason ? " (revoked: " : "",
+		reason ?: "", reason ? ")" : "");
 
 	ret = dma_buf_fd(priv->dmabuf, req.open_flags);
 	if (ret < 0)

@@ -28,6 +28,52 @@ static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
 MODULE_PARM_DESC(disable_denylist, "Bind to devices on vfio-pci's denylist (known errata that may be exploitable by untrusted users), as vfio-pci's parameter of the same name.");
 
+/* Whether the BAR register at @reg holds resource @resno's bus address. */
+static bool p2p_bar_at(struct pci_dev *pdev, int reg, int resno)
+{
+	u32 lo, hi = 0;
+
+	if (pci_read_config_dword(pdev, reg, &lo) ||
+	    ((pci_resource_flags(pdev, resno) & IORESOURCE_MEM_64) &&
+	     pci_read_config_dword(pdev, reg + 4, &hi)))
+		return false;
+	return (((u64)hi << 32) | (lo & PCI_BASE_ADDRESS_MEM_MASK)) ==
+	       pci_bus_address(pdev, resno);
+}
+
+#ifdef CONFIG_PCI_IOV
+/*
+ * A VF has no BAR registers of its own: its BARs are the PF's VF BARs (in
+ * the PF's SR-IOV capability) at the VF's offset, decoding while the PF has
+ * VF Enable and VF Memory Space Enable set.
+ */
+static bool p2p_vf_bars_decode(struct pci_dev *vf)
+{
+	struct pci_dev *pf = pci_physfn(vf);
+	int pos = pci_find_ext_capability(pf, PCI_EXT_CAP_ID_SRIOV);
+	u16 on = PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE, ctrl;
+	int bar, resno;
+
+	if (!pos || pci_read_config_word(pf, pos + PCI_SRIOV_CTRL, &ctrl) ||
+	    ctrl == 0xffff || (ctrl & on) != on)
+		return false;
+	for (bar = 0; bar < PCI_SRIOV_NUM_BARS; bar++) {
+		resno = PCI_IOV_RESOURCES + bar;
+		if (!(pci_resource_flags(pf, resno) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pf, resno))
+			continue;
+		if (!p2p_bar_at(pf, pos + PCI_SRIOV_BAR + 4 * bar, resno))
+			return false;
+	}
+	return true;
+}
+#else
+static bool p2p_vf_bars_decode(struct pci_dev *vf)
+{
+	return false;
+}
+#endif
+
 /**
  * p2p_bars_decode() - Whether the hardware decodes the BARs where the
  * kernel put them.
@@ -36,83 +82,104 @@ MODULE_PARM_DESC(disable_denylist, "Bind to devices on vfio-pci's denylist (know
  * Reads the device's own PCI_COMMAND and memory BARs, not VFIO's virtual
  * copies: after a reset that restored nothing (PCIe error recovery), both
  * are zero until the owner sets memory decode again, which makes vfio-pci
- * write the BARs back.  A device that is gone reads all ones.
+ * write the BARs back.  A VF's BARs are its PF's to decode
+ * (p2p_vf_bars_decode()).  A device that is gone reads all ones.
  *
  * Return: true if memory decode is on and every memory BAR holds its
  * assigned bus address.
  */
 static bool p2p_bars_decode(struct pci_dev *pdev)
 {
-	u32 lo, hi;
 	u16 cmd;
 	int bar;
 
 	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) || cmd == 0xffff)
 		return false;
+	if (pdev->is_virtfn)
+		return p2p_vf_bars_decode(pdev);
 	if (!pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
 		return false;
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
-		unsigned long flags = pci_resource_flags(pdev, bar);
-		int reg = PCI_BASE_ADDRESS_0 + 4 * bar;
-
-		if (!(flags & IORESOURCE_MEM) || !pci_resource_len(pdev, bar))
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pdev, bar))
 			continue;
-		hi = 0;
-		if (pci_read_config_dword(pdev, reg, &lo) ||
-		    ((flags & IORESOURCE_MEM_64) &&
-		     pci_read_config_dword(pdev, reg + 4, &hi)))
-			return false;
-		if ((((u64)hi << 32) | (lo & PCI_BASE_ADDRESS_MEM_MASK)) !=
-		    pci_bus_address(pdev, bar))
+		if (!p2p_bar_at(pdev, PCI_BASE_ADDRESS_0 + 4 * bar, bar))
 			return false;
 	}
 	return true;
 }
 
 /**
- * p2p_must_revoke() - Whether importers must be kept off the BARs now.
+ * p2p_revoke_reason() - Why importers must be kept off the BARs now.
  * @p2p: the device, open
  *
- * True while a reset or memory-disabling write is in progress, in low
- * power, with memory decode off as the owner set it in VFIO's virtual
- * config space, and during and after PCIe error recovery: from
- * error_detected() (frozen) until the BARs decode again after resume(),
- * for good after a permanent failure.  Notes the end of a recovery
- * (P2P_ERR_RESUMED back to P2P_ERR_NONE) once the BARs decode.
+ * Importers are kept off while the device is disconnected, while a reset,
+ * memory-disabling write, low-power entry or unbind is in progress
+ * (p2p_block()), in low power, with memory decode off as the owner set it
+ * in VFIO's virtual config space, and during and after PCIe error
+ * recovery: from error_detected() (frozen) until the BARs decode again
+ * after resume(); after a failed recovery until the next open_device()
+ * and then until the BARs decode.  Changes nothing.
  *
  * Context: p2p->lock held.
+ *
+ * Return: NULL if the buffers may be used, else the reason, for the log.
  */
-bool p2p_must_revoke(struct p2p_device *p2p)
+const char *p2p_revoke_reason(struct p2p_device *p2p)
 {
 	struct vfio_pci_core_device *core = &p2p->core;
 	u16 cmd = le16_to_cpu(*(__le16 *)&core->vconfig[PCI_COMMAND]);
 
 	lockdep_assert_held(&p2p->lock);
-	if (p2p->blockers || core->pm_runtime_engaged ||
-	    core->pdev->current_state >= PCI_D3hot)
-		return true;
+	if (pci_dev_is_disconnected(core->pdev))
+		return "device disconnected";
+	if (p2p->blockers)
+		return p2p->block_reason;
+	if (core->pm_runtime_engaged || core->pdev->current_state >= PCI_D3hot)
+		return "low power";
 	switch (p2p->err) {
 	case P2P_ERR_NONE:
 		break;
+	case P2P_ERR_FROZEN:
+		return "PCIe error recovery";
 	case P2P_ERR_RESUMED:
 		if (!p2p_bars_decode(core->pdev))
-			return true;
-		p2p->err = P2P_ERR_NONE;
+			return "BARs not decoding since PCIe error recovery";
 		break;
-	default:
-		return true;
+	case P2P_ERR_DEAD:
+		return "PCIe error recovery failed";
 	}
-	return !core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY);
+	if (!core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
+		return "memory decode off";
+	return NULL;
+}
+
+/**
+ * p2p_err_settle() - End a PCIe error recovery once the BARs decode again.
+ * @p2p: the device, open
+ *
+ * Reads the hardware's config space (p2p_bars_decode()) while a recovery
+ * has resumed: one capability walk and a few config reads per update.
+ *
+ * Context: p2p->lock held.
+ */
+void p2p_err_settle(struct p2p_device *p2p)
+{
+	lockdep_assert_held(&p2p->lock);
+	if (p2p->err == P2P_ERR_RESUMED && p2p_bars_decode(p2p->core.pdev))
+		p2p->err = P2P_ERR_NONE;
 }
 
 /*
  * Blocking: while any blocker is held every buffer of the device is revoked,
- * and taking a blocker returns only once importers have unmapped.
+ * and taking a blocker returns only once importers have unmapped.  @why
+ * goes to the log (the last blocker's, if several are held).
  */
-static void p2p_block(struct p2p_device *p2p)
+static void p2p_block(struct p2p_device *p2p, const char *why)
 {
 	mutex_lock(&p2p->lock);
 	p2p->blockers++;
+	p2p->block_reason = why;
 	p2p_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
 }
@@ -152,16 +219,29 @@ static void p2p_release_dev(struct vfio_device *vdev)
 
 static int p2p_open_device(struct vfio_device *vdev)
 {
-	struct vfio_pci_core_device *core = &to_p2p(vdev)->core;
+	struct p2p_device *p2p = to_p2p(vdev);
+	struct vfio_pci_core_device *core = &p2p->core;
 	int ret;
 
 	ret = vfio_pci_core_enable(core);
 	if (ret)
 		return ret;
 	vfio_pci_core_finish_enable(core);
-	mutex_lock(&to_p2p(vdev)->lock);
-	to_p2p(vdev)->open = true;
-	mutex_unlock(&to_p2p(vdev)->lock);
+	mutex_lock(&p2p->lock);
+	/*
+	 * A recovery that never resumed (6.12 tells drivers nothing of a
+	 * failure, 7.3 calls error_detected(perm_failure) without
+	 * disconnecting the device) now waits only for the BARs to decode:
+	 * the last close restored the config space saved at the open before
+	 * (vfio_pci_core_disable()), and a reset here may have too.  Left
+	 * open: an open between error_detected() and recovery's bus reset
+	 * (the PCI core drops the device lock in between); resume() then
+	 * sends the state back to waiting for the BARs.
+	 */
+	if (p2p->err == P2P_ERR_FROZEN || p2p->err == P2P_ERR_DEAD)
+		p2p->err = P2P_ERR_RESUMED;
+	p2p->open = true;
+	mutex_unlock(&p2p->lock);
 	return 0;
 }
 
@@ -221,7 +301,7 @@ static int p2p_device_feature(struct vfio_device *vdev, u32 flags,
 			return vfio_pci_core_ioctl_feature(vdev, flags, arg,
 							   argsz);
 		/* Revoke before the device may leave D0. */
-		p2p_block(p2p);
+		p2p_block(p2p, "low-power entry");
 		ret = vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);
 		p2p_unblock(p2p);
 		return ret;
@@ -292,7 +372,7 @@ static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
 		count <= p2p->core.pdev->cfg_size - pos &&
 		p2p_write_may_stop_bar(p2p, pos, count);
 	if (block)
-		p2p_block(p2p);
+		p2p_block(p2p, "config write that may stop the BARs");
 	ret = vfio_pci_core_write(vdev, buf, count, ppos);
 	/*
 	 * Unblocking re-evaluates the state the write left, as vfio-pci
@@ -338,7 +418,7 @@ static void p2p_reset_prepare(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
-	p2p_block(container_of(core, struct p2p_device, core));
+	p2p_block(container_of(core, struct p2p_device, core), "reset");
 }
 
 static void p2p_reset_done(struct pci_dev *pdev)
@@ -380,10 +460,8 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
 		dev_dbg(&pdev->dev, "error_detected: channel %s\n",
 			state == pci_channel_io_frozen ? "frozen" :
 			"permanently failed");
-		if (state == pci_channel_io_perm_failure)
-			p2p->err = P2P_ERR_DEAD;
-		else if (p2p->err != P2P_ERR_DEAD)
-			p2p->err = P2P_ERR_FROZEN;
+		p2p->err = state == pci_channel_io_perm_failure ?
+			   P2P_ERR_DEAD : P2P_ERR_FROZEN;
 		p2p_dmabufs_update(p2p);
 		mutex_unlock(&p2p->lock);
 	} else {
@@ -398,8 +476,10 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
  *
  * After a frozen channel the device has been reset and, until its owner
  * sets memory decode again (or resets it), decodes nothing: importers are
- * restored only once the BARs decode (p2p_must_revoke()), re-evaluated here
- * and after every config write, ioctl and reset.
+ * restored only once the BARs decode (p2p_revoke_reason()), re-evaluated here
+ * and after every config write, ioctl and reset.  Whatever the state (an
+ * open may have ended a frozen one before the reset), it waits for the
+ * BARs again; only a failure reported meanwhile stays.
  *
  * Context: process; the PCI core holds the device lock.  May wait for
  * importers to unmap.
@@ -412,7 +492,7 @@ static void p2p_err_resume(struct pci_dev *pdev)
 	device_lock_assert(&pdev->dev);
 	mutex_lock(&p2p->lock);
 	dev_dbg(&pdev->dev, "error recovery resumed\n");
-	if (p2p->err == P2P_ERR_FROZEN)
+	if (p2p->err != P2P_ERR_DEAD)
 		p2p->err = P2P_ERR_RESUMED;
 	p2p_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
@@ -487,7 +567,7 @@ static void p2p_remove(struct pci_dev *pdev)
 	 * Stop importers now: unregistering waits for the owner to close the
 	 * device, which may take a while.  Closing revokes for good.
 	 */
-	p2p_block(p2p);
+	p2p_block(p2p, "unbind");
 	p2p_debugfs_remove(p2p);
 	vfio_pci_core_unregister_device(core);
 	p2p_unblock(p2p);

@@ -25,9 +25,15 @@ enum p2p_err_state {
 	P2P_ERR_NONE,
 	/* error_detected(frozen): recovery may reset the device any time */
 	P2P_ERR_FROZEN,
-	/* resumed after a frozen channel: until the BARs decode again */
+	/*
+	 * resumed after a frozen channel, or opened again after one: until
+	 * the BARs decode again
+	 */
 	P2P_ERR_RESUMED,
-	/* error_detected(perm_failure): revoked until the driver unbinds */
+	/*
+	 * error_detected(perm_failure): recovery failed; revoked until the
+	 * next open_device(), then as resumed
+	 */
 	P2P_ERR_DEAD,
 };
 
@@ -35,18 +41,21 @@ enum p2p_err_state {
  * struct p2p_device - A device bound to vfio-pci-p2p.
  * @core: vfio-pci-core's device; its memory_lock, dev_set->lock and the
  *	PCI device lock are the core's.
- * @lock: protects @dmabufs, @blockers, @err, @open and each buffer's @link.
+ * @lock: protects @dmabufs, @blockers, @block_reason, @err, @open and each
+ *	buffer's @link.
  *	Lock order: dev_set->lock, then core.memory_lock, then @lock, then a
  *	dma-buf's resv.  @lock is taken from reset_prepare(), where the caller
  *	may hold memory_lock, so nothing under @lock takes memory_lock.
  * @dmabufs: the device's buffers while it is open; under @lock.
  * @blockers: resets and memory-disabling config writes in progress; under
  *	@lock.  Every buffer is revoked while it is not zero.
+ * @block_reason: what the last blocker taken is, for the log; under @lock.
  * @err: where PCIe error recovery left the device; under @lock.  A state,
  *	not a blocker: the PCI core may report an error more than once before
  *	it resumes.
  * @open: between open_device and close_device (vconfig allocated); under
- *	@lock.  Nothing looks at the device's state while it is false.
+ *	@lock.  No buffer is updated while it is false; @err may still change
+ *	(the error handlers run whether the device is open or not).
  * @debugfs: the device's debugfs directory; set at probe, removed at remove
  *	(both under the PCI device lock).
  */
@@ -55,6 +64,7 @@ struct p2p_device {
 	struct mutex lock;
 	struct list_head dmabufs;
 	unsigned int blockers;
+	const char *block_reason;
 	enum p2p_err_state err;
 	bool open;
 	struct dentry *debugfs;
@@ -162,7 +172,8 @@ static inline struct p2p_device *to_p2p(struct vfio_device *vdev)
 }
 
 /* main.c */
-bool p2p_must_revoke(struct p2p_device *p2p);
+const char *p2p_revoke_reason(struct p2p_device *p2p);
+void p2p_err_settle(struct p2p_device *p2p);
 
 /* dmabuf.c */
 int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,

@@ -5,13 +5,15 @@
  * every revocation trigger, un-revoke, that revocation waits for the
  * importer to unmap, and lifetime orders.
  *
- *   importer_test BDF ROUTE [aer]
+ *   importer_test BDF ROUTE [aer [SIBLING]]
  *
  * ROUTE is what mapping for the edu device must give: "host-bridge",
  * "bus-address" or "none" (refused).  Needs p2pmr_importer loaded with edu
  * bound to it, and BDF bound to vfio-pci-p2p.  With "aer", only PCIe error
  * recovery is tested, errors injected at BDF's root port through
- * /dev/aer_inject (module aer_inject).
+ * /dev/aer_inject (module aer_inject).  SIBLING, another function below
+ * that port bound to a driver with error handlers, is then unbound to make
+ * a last recovery fail.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -773,7 +775,7 @@ static void test_unbind(void)
 {
 	char path[128];
 	struct imp_status st;
-	int buf = export1(), fd, wstatus;
+	int buf = export1(), fd, wstatus, i;
 	pid_t pid;
 
 	fd = importer(buf, 0);
@@ -784,11 +786,16 @@ static void test_unbind(void)
 		closefrom(3);	/* must not hold the device it unbinds */
 		_exit(sysfs_write(path, bdf) ? 1 : 0);
 	}
-	usleep(500000);
-	st = status(fd);
+	/* The child is blocked in the unbind until the owner closes. */
+	for (i = 0; i < 1000; i++) {
+		st = status(fd);
+		if (st.invalidates >= 1)
+			break;
+		usleep(10000);
+	}
 	tap_result(st.invalidates >= 1 && !st.vmapped,
-		   "unbind revokes while the owner still holds the device (inval %u)",
-		   st.invalidates);
+		   "unbind revokes while the owner still holds the device (inval %u, after %d ms)",
+		   st.invalidates, i * 10);
 	p2pmr_dev_close(dev);
 	dev = NULL;
 	waitpid(pid, &wstatus, 0);
@@ -905,6 +912,37 @@ static int phys_command(void)
 }
 
 /*
+ * An export of BDF and an importer of it, mapped (unless the route is none)
+ * and vmapped, before an error is injected.
+ */
+static int aer_importer(int *buf)
+{
+	struct imp_map m;
+	int fd;
+
+	*buf = export1();
+	fd = importer(*buf, 0);
+	if (strcmp(route, "none"))
+		imp_call(fd, IMP_MAP, &m);
+	imp_call(fd, IMP_VMAP, NULL);
+	return fd;
+}
+
+/* Whether an export made now logs that it starts revoked for @why. */
+static int export_logs_revoked(const char *why)
+{
+	char what[128];
+	int before, buf;
+
+	snprintf(what, sizeof(what), "(revoked: %s)", why);
+	before = klog_count(what);
+	buf = export1();
+	if (buf >= 0)
+		close(buf);
+	return buf >= 0 && klog_count(what) == before + 1;
+}
+
+/*
  * A non-fatal error: recovery neither freezes nor resets the device (on
  * 7.3 unless a driver below the same port asks for a reset), so importers
  * keep their mappings.
@@ -913,13 +951,9 @@ static void test_aer_nonfatal(void)
 {
 	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
 	struct imp_status st;
-	struct imp_map m;
-	int buf = export1(), fd, ret;
+	int buf, fd, ret;
 
-	fd = importer(buf, 0);
-	if (strcmp(route, "none"))
-		imp_call(fd, IMP_MAP, &m);
-	imp_call(fd, IMP_VMAP, NULL);
+	fd = aer_importer(&buf);
 	ret = aer_inject(AER_UNC_COMP_TIME);
 	tap_result(!ret, "non-fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
@@ -945,12 +979,10 @@ static void test_aer_fatal(void)
 	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
 	struct imp_status st;
 	struct imp_map m;
-	int buf = export1(), fd, ret, cmd;
+	int buf, fd, ret, cmd, revoked;
 
-	fd = importer(buf, 0);
-	if (strcmp(route, "none"))
-		imp_call(fd, IMP_MAP, &m);
-	imp_call(fd, IMP_VMAP, NULL);
+	fd = aer_importer(&buf);
+	revoked = klog_count("revoking dma-buf of BAR2: PCIe error recovery");
 	ret = aer_inject(AER_UNC_DLP);
 	tap_result(!ret, "fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
@@ -961,6 +993,8 @@ static void test_aer_fatal(void)
 	tap_result(!st.late_invalidates,
 		   "fatal AER: importer invalidated while the BAR still decoded (late %u)",
 		   st.late_invalidates);
+	tap_result(klog_count("revoking dma-buf of BAR2: PCIe error recovery") ==
+		   revoked + 1, "fatal AER: the revoke logs why");
 	cmd = phys_command();
 	tap_result(cmd >= 0 && !(cmd & PCI_COMMAND_MEMORY),
 		   "fatal AER: recovery reset the device (hardware PCI_COMMAND %#x)",
@@ -968,6 +1002,8 @@ static void test_aer_fatal(void)
 	ret = imp_call(fd, IMP_VMAP, NULL);
 	tap_result(ret == -ENODEV,
 		   "fatal AER: vmap refused until the BARs decode again (%d)", ret);
+	tap_result(export_logs_revoked("BARs not decoding since PCIe error recovery"),
+		   "fatal AER: a new export logs that it starts revoked, and why");
 	if (strcmp(route, "none")) {
 		ret = imp_call(fd, IMP_MAP, &m);
 		tap_result(ret == -ENODEV,
@@ -988,6 +1024,76 @@ static void test_aer_fatal(void)
 	close(buf);
 }
 
+/*
+ * A fatal error whose recovery fails: SIBLING, below the same root port,
+ * is left without a driver, and a device without error handlers makes the
+ * PCI core give up after resetting the link.  7.3 then reports a permanent
+ * failure to the drivers (without disconnecting the device); 6.12 tells
+ * them nothing and leaves the channel frozen.  Either way importers stay
+ * revoked while the owner keeps the device open, memory decode on or not,
+ * and buffers exported after the owner closed and opened it again work
+ * (the close restored the config space saved at the open).
+ */
+static void test_aer_failed(const char *sibling)
+{
+	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 9 };
+	struct imp_status st;
+	char path[128];
+	int buf, fd, ret, failed, perm;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 sibling);
+	ret = sysfs_write(path, sibling);
+	tap_result(!ret, "failed AER: %s left without a driver (%d)", sibling, ret);
+	fd = aer_importer(&buf);
+	failed = klog_count("AER: device recovery failed");
+	perm = klog_count("error_detected: channel permanently failed");
+	ret = aer_inject(AER_UNC_DLP);
+	tap_result(!ret && klog_count("AER: device recovery failed") == failed + 1,
+		   "failed AER: injected, recovery failed (%s)",
+		   ret ? strerror(-ret) : "ok");
+	if (kernel_7)
+		tap_result(klog_count("error_detected: channel permanently failed") ==
+			   perm + 1, "failed AER, 7.3: the driver was told of the permanent failure");
+	st = status(fd);
+	tap_result(st.invalidates >= 1 && !st.mapped && !st.vmapped,
+		   "failed AER: importer invalidated and unmapped (inval %u mapped %u vmapped %u)",
+		   st.invalidates, st.mapped, st.vmapped);
+	ret = mem_on();
+	tap_result(!ret, "failed AER: memory decode on, device still open (%d)", ret);
+	ret = imp_call(fd, IMP_VMAP, NULL);
+	tap_result(ret == -ENODEV,
+		   "failed AER: the importer stays revoked (vmap %d)", ret);
+	tap_result(export_logs_revoked(kernel_7 ? "PCIe error recovery failed" :
+				       "PCIe error recovery"),
+		   "failed AER: a new export logs that it starts revoked, and why");
+	close(fd);
+	close(buf);
+
+	p2pmr_dev_close(dev);
+	dev = NULL;
+	ret = p2pmr_dev_open(bdf, &dev);
+	tap_result(!ret, "failed AER: the owner opens the device again (%d)", ret);
+	if (ret)
+		return;
+	ret = mem_on();
+	tap_result(!ret, "failed AER: memory decode on after the reopen (%d)", ret);
+	/* aer_importer() vmaps: usable if that worked. */
+	fd = aer_importer(&buf);
+	ret = fd;
+	if (fd >= 0) {
+		st = status(fd);
+		ret = st.vmapped ? imp_call(fd, IMP_CPU_WRITE, &c) : -ENODEV;
+	}
+	if (!ret)
+		ret = imp_call(fd, IMP_CPU_CHECK, &c);
+	tap_result(!ret,
+		   "failed AER: a new export is usable after the reopen (export %d, importer and CPU access %d)",
+		   buf < 0 ? buf : 0, ret);
+	close(fd);
+	close(buf);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct trigger mem = { "memory-decode-off", mem_off, mem_on, 0 };
@@ -998,8 +1104,8 @@ int main(int argc, char **argv)
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct utsname u;
 
-	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "aer"))) {
-		fprintf(stderr, "usage: importer_test BDF host-bridge|bus-address|none [aer]\n");
+	if (argc < 3 || argc > 5 || (argc >= 4 && strcmp(argv[3], "aer"))) {
+		fprintf(stderr, "usage: importer_test BDF host-bridge|bus-address|none [aer [SIBLING]]\n");
 		return 2;
 	}
 	bdf = argv[1];
@@ -1011,10 +1117,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("TAP version 13\n");
-	if (argc == 4) {
+	if (argc >= 4) {
 		test_aer_nonfatal();
 		test_aer_fatal();
-		p2pmr_dev_close(dev);
+		if (argc == 5)
+			test_aer_failed(argv[4]);
+		if (dev)
+			p2pmr_dev_close(dev);
 		return tap_done();
 	}
 	test_attach_rules();
