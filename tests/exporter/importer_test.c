@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/socket.h>
@@ -943,6 +944,40 @@ static int export_logs_revoked(const char *why)
 }
 
 /*
+ * The owner's error eventfd (VFIO_PCI_ERR_IRQ_INDEX), which vfio-pci signals
+ * from error_detected(): the variant driver must keep doing so.
+ */
+static int aer_efd = -1;
+
+static int err_eventfd_set(void)
+{
+	char b[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)b;
+	int32_t fd;
+
+	aer_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (aer_efd < 0)
+		return -errno;
+	fd = aer_efd;
+	set->argsz = sizeof(b);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_ERR_IRQ_INDEX;
+	set->start = 0;
+	set->count = 1;
+	memcpy(set->data, &fd, sizeof(fd));
+	return ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+/* How often the error eventfd fired since the last call (0: not at all). */
+static long err_eventfd_count(void)
+{
+	uint64_t n;
+
+	return read(aer_efd, &n, sizeof(n)) == sizeof(n) ? (long)n :
+	       errno == EAGAIN ? 0 : -errno;
+}
+
+/*
  * A non-fatal error: recovery neither freezes nor resets the device (on
  * 7.3 unless a driver below the same port asks for a reset), so importers
  * keep their mappings.
@@ -952,11 +987,16 @@ static void test_aer_nonfatal(void)
 	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
 	struct imp_status st;
 	int buf, fd, ret;
+	long n;
 
 	fd = aer_importer(&buf);
+	err_eventfd_count();
 	ret = aer_inject(AER_UNC_COMP_TIME);
 	tap_result(!ret, "non-fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
+	n = err_eventfd_count();
+	tap_result(n == 1, "non-fatal AER: the owner's error eventfd fired once (%ld)",
+		   n);
 	st = status(fd);
 	ret = imp_call(fd, IMP_CPU_WRITE, &c);
 	tap_result(!st.invalidates && st.vmapped && !ret,
@@ -980,12 +1020,17 @@ static void test_aer_fatal(void)
 	struct imp_status st;
 	struct imp_map m;
 	int buf, fd, ret, cmd, revoked;
+	long n;
 
 	fd = aer_importer(&buf);
 	revoked = klog_count("revoking dma-buf of BAR2: PCIe error recovery");
+	err_eventfd_count();
 	ret = aer_inject(AER_UNC_DLP);
 	tap_result(!ret, "fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
+	n = err_eventfd_count();
+	tap_result(n == 1, "fatal AER: the owner's error eventfd fired once (%ld)",
+		   n);
 	st = status(fd);
 	tap_result(st.invalidates >= 1 && !st.mapped && !st.vmapped,
 		   "fatal AER: importer invalidated and unmapped (inval %u mapped %u vmapped %u)",
@@ -1118,6 +1163,10 @@ int main(int argc, char **argv)
 	}
 	printf("TAP version 13\n");
 	if (argc >= 4) {
+		int ret = err_eventfd_set();
+
+		tap_result(!ret, "AER: the owner's error eventfd is set (%s)",
+			   strerror(-ret));
 		test_aer_nonfatal();
 		test_aer_fatal();
 		if (argc == 5)
