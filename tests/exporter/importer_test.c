@@ -945,16 +945,25 @@ static int export_logs_revoked(const char *why)
 
 /*
  * The owner's error eventfd (VFIO_PCI_ERR_IRQ_INDEX), which vfio-pci signals
- * from error_detected(): the variant driver must keep doing so.
+ * from error_detected(): the variant driver must keep doing so.  6.12 offers
+ * it only for a PCI Express device (pci_is_pcie()), and ivshmem is a
+ * conventional PCI device behind the root port; 7.x offers it for all.
  */
 static int aer_efd = -1;
 
+/* 0, -EOPNOTSUPP if VFIO offers no error eventfd, or a negative errno. */
 static int err_eventfd_set(void)
 {
 	char b[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
 	struct vfio_irq_set *set = (struct vfio_irq_set *)b;
+	struct vfio_irq_info info = { .argsz = sizeof(info),
+				      .index = VFIO_PCI_ERR_IRQ_INDEX };
 	int32_t fd;
 
+	if (ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_GET_IRQ_INFO, &info))
+		return -errno;
+	if (!info.count)
+		return -EOPNOTSUPP;
 	aer_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (aer_efd < 0)
 		return -errno;
@@ -973,8 +982,24 @@ static long err_eventfd_count(void)
 {
 	uint64_t n;
 
+	if (aer_efd < 0)
+		return -EBADF;
 	return read(aer_efd, &n, sizeof(n)) == sizeof(n) ? (long)n :
 	       errno == EAGAIN ? 0 : -errno;
+}
+
+/* The check that the error eventfd fired once, or its skip. */
+static void err_eventfd_check(const char *what)
+{
+	long n = err_eventfd_count();
+
+	if (aer_efd < 0) {
+		printf("ok %d # SKIP %s: no error eventfd for this device on this kernel (6.12: PCI Express devices only)\n",
+		       ++tap_count, what);
+		return;
+	}
+	tap_result(n == 1, "%s: the owner's error eventfd fired once (%ld)",
+		   what, n);
 }
 
 /*
@@ -987,16 +1012,13 @@ static void test_aer_nonfatal(void)
 	struct imp_cpu c = { .offset = 0, .length = PAGE, .seed = 5 };
 	struct imp_status st;
 	int buf, fd, ret;
-	long n;
 
 	fd = aer_importer(&buf);
 	err_eventfd_count();
 	ret = aer_inject(AER_UNC_COMP_TIME);
 	tap_result(!ret, "non-fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
-	n = err_eventfd_count();
-	tap_result(n == 1, "non-fatal AER: the owner's error eventfd fired once (%ld)",
-		   n);
+	err_eventfd_check("non-fatal AER");
 	st = status(fd);
 	ret = imp_call(fd, IMP_CPU_WRITE, &c);
 	tap_result(!st.invalidates && st.vmapped && !ret,
@@ -1020,7 +1042,6 @@ static void test_aer_fatal(void)
 	struct imp_status st;
 	struct imp_map m;
 	int buf, fd, ret, cmd, revoked;
-	long n;
 
 	fd = aer_importer(&buf);
 	revoked = klog_count("revoking dma-buf of BAR2: PCIe error recovery");
@@ -1028,9 +1049,7 @@ static void test_aer_fatal(void)
 	ret = aer_inject(AER_UNC_DLP);
 	tap_result(!ret, "fatal AER: injected at the root port, recovery done (%s)",
 		   ret ? strerror(-ret) : "ok");
-	n = err_eventfd_count();
-	tap_result(n == 1, "fatal AER: the owner's error eventfd fired once (%ld)",
-		   n);
+	err_eventfd_check("fatal AER");
 	st = status(fd);
 	tap_result(st.invalidates >= 1 && !st.mapped && !st.vmapped,
 		   "fatal AER: importer invalidated and unmapped (inval %u mapped %u vmapped %u)",
@@ -1165,7 +1184,8 @@ int main(int argc, char **argv)
 	if (argc >= 4) {
 		int ret = err_eventfd_set();
 
-		tap_result(!ret, "AER: the owner's error eventfd is set (%s)",
+		tap_result(!ret || (ret == -EOPNOTSUPP && !kernel_7),
+			   "AER: the owner's error eventfd is set, or VFIO offers none on 6.12 (%s)",
 			   strerror(-ret));
 		test_aer_nonfatal();
 		test_aer_fatal();
