@@ -3,8 +3,8 @@
  * rdma_dmabuf_test: ibv_reg_dmabuf_mr() on VFIO BAR ranges exported by
  * vfio-pci-p2p, used by Soft-RoCE.
  *
- *   rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu|
- *                        atomic|advise|reg-race [SECONDS]
+ *   rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|revoke-contract|
+ *                        chaos|udmabuf|nocpu|atomic|advise|reg-race [SECONDS]
  *
  * Needs rxe0 (192.0.2.1) and rxe1 (192.0.2.2) from tests/lib/guest.sh's
  * rxe_pair.  The dma-buf MR lives on rxe0; its peer is a QP on rxe1 ("remote",
@@ -98,12 +98,13 @@ struct pair {
 		       IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | \
 		       IBV_QP_EX_WITH_ATOMIC_WRITE)
 
-static int pair_init_ex(struct pair *p, int loopback, uint64_t peer_ops)
+/* The pair's two connected QPs (and their CQs), on its PDs. */
+static int pair_connect(struct pair *p, int loopback, uint64_t peer_ops)
 {
 	int ret;
 
-	p->pd0 = ibv_alloc_pd(ctx0);
-	p->pd1 = loopback ? p->pd0 : ibv_alloc_pd(ctx1);
+	memset(&p->local, 0, sizeof(p->local));
+	memset(&p->peer, 0, sizeof(p->peer));
 	ret = ep_init(&p->local, ctx0, p->pd0, "192.0.2.1");
 	if (!ret)
 		ret = ep_init_ex(&p->peer, loopback ? ctx0 : ctx1, p->pd1,
@@ -116,17 +117,36 @@ static int pair_init_ex(struct pair *p, int loopback, uint64_t peer_ops)
 	return ret;
 }
 
+static int pair_init_ex(struct pair *p, int loopback, uint64_t peer_ops)
+{
+	p->pd0 = ibv_alloc_pd(ctx0);
+	p->pd1 = loopback ? p->pd0 : ibv_alloc_pd(ctx1);
+	return pair_connect(p, loopback, peer_ops);
+}
+
 static int pair_init(struct pair *p, int loopback)
 {
 	return pair_init_ex(p, loopback, 0);
 }
 
+/* Destroy the QPs and CQs of the pair, not its PDs. */
+static void pair_disconnect(struct pair *p)
+{
+	if (p->local.qp)
+		ibv_destroy_qp(p->local.qp);
+	if (p->peer.qp)
+		ibv_destroy_qp(p->peer.qp);
+	if (p->local.cq)
+		ibv_destroy_cq(p->local.cq);
+	if (p->peer.cq)
+		ibv_destroy_cq(p->peer.cq);
+	memset(&p->local, 0, sizeof(p->local));
+	memset(&p->peer, 0, sizeof(p->peer));
+}
+
 static void pair_fini(struct pair *p)
 {
-	ibv_destroy_qp(p->local.qp);
-	ibv_destroy_qp(p->peer.qp);
-	ibv_destroy_cq(p->local.cq);
-	ibv_destroy_cq(p->peer.cq);
+	pair_disconnect(p);
 	if (p->pd1 != p->pd0)
 		ibv_dealloc_pd(p->pd1);
 	ibv_dealloc_pd(p->pd0);
@@ -343,10 +363,13 @@ static void test_revoke(int by_reset)
 		snap[i] = bar[r.offset + i];
 	tap_result(!ret, "%s: trigger after %d writes (%d)", name, s.writes, ret);
 	pthread_join(th, NULL);
-	tap_result(s.status == IBV_WC_REM_ACCESS_ERR ||
-		   s.status == IBV_WC_WR_FLUSH_ERR ||
-		   s.status == IBV_WC_RETRY_EXC_ERR,
-		   "%s: writer stopped with an error completion (%s after %d writes)",
+	/*
+	 * One WRITE at a time: the first one after the revoke is NAKed with a
+	 * remote access error.  A retry or a flush would mean the responder
+	 * did not answer, or answered something else.
+	 */
+	tap_result(s.status == IBV_WC_REM_ACCESS_ERR,
+		   "%s: writer stopped with a remote access error (%s after %d writes)",
 		   name, s.status > 0 ? ibv_wc_status_str(s.status) : strerror(-s.status),
 		   s.writes);
 	usleep(200000);
@@ -360,25 +383,28 @@ static void test_revoke(int by_reset)
 		fwrite(snap, 1, r.length, f);
 		fclose(f);
 	}
-	/* A local work request using the revoked MR completes in error. */
+	/*
+	 * A local work request using the revoked MR completes with a local
+	 * protection error (new QPs on the same PDs: the old ones are in
+	 * the error state).
+	 */
 	{
-		struct pair p2;
 		struct ibv_wc wc = { 0 };
 
-		ret = pair_init(&p2, 0);
+		pair_disconnect(&p);
+		ret = pair_connect(&p, 0, 0);
 		if (!ret)
-			ret = ep_recv(&p2.peer, s.host, s.slot, s.hmr->lkey);
+			ret = ep_recv(&p.peer, s.host, s.slot, s.hmr->lkey);
 		if (!ret)
-			ret = ep_post(&p2.local, IBV_WR_SEND,
+			ret = ep_post(&p.local, IBV_WR_SEND,
 				      (void *)(uintptr_t)IOVA, s.slot,
 				      s.mr->lkey, 0, 0);
 		if (!ret)
-			ret = ep_wait(&p2.local, &wc);
-		tap_result(ret > 0 && wc.status != IBV_WC_SUCCESS,
-			   "%s: SEND from the revoked MR completes in error (%s)",
-			   name, ret > 0 ? ibv_wc_status_str(wc.status) :
+			ret = ep_wait(&p.local, &wc);
+		tap_result(ret == IBV_WC_LOC_PROT_ERR,
+			   "%s: SEND from the revoked MR completes with a local protection error (%s)",
+			   name, ret >= 0 ? ibv_wc_status_str(ret) :
 			   strerror(-ret));
-		pair_fini(&p2);
 	}
 	/* A new registration works again (the old MR stays dead). */
 	{
@@ -399,6 +425,251 @@ static void test_revoke(int by_reset)
 	free(snap);
 	free(again);
 	free(s.host);
+}
+
+/* Wait up to @ms for a completion on @ep: its status, or -ETIMEDOUT. */
+static int ep_wait_ms(struct ep *ep, struct ibv_wc *wc, int ms)
+{
+	int n;
+
+	for (; ms >= 0; ms--) {
+		n = ibv_poll_cq(ep->cq, 1, wc);
+		if (n < 0)
+			return -EIO;
+		if (n == 1)
+			return wc->status;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+static const char *wc_str(int st)
+{
+	return st >= 0 ? ibv_wc_status_str(st) : strerror(-st);
+}
+
+/* New QPs on the same PDs (an error moved the old ones to the error state). */
+static int contract_reconnect(struct pair *p, const char *name)
+{
+	int ret;
+
+	pair_disconnect(p);
+	ret = pair_connect(p, 0, PEER_SEND_OPS);
+	if (ret)
+		tap_result(0, "%s: new QPs: %s", name, strerror(-ret));
+	return ret;
+}
+
+/*
+ * At the MR's side of a remote operation the QP moved to the error state:
+ * the one receive posted there (its only work request) completes flushed,
+ * and nothing else completes.
+ */
+static int contract_flushed_recv(struct pair *p)
+{
+	struct ibv_wc wc;
+	int st = ep_wait_ms(&p->local, &wc, 2000);
+
+	if (st == IBV_WC_WR_FLUSH_ERR && ep_wait_ms(&p->local, &wc, 200) !=
+	    -ETIMEDOUT)
+		return -EEXIST;	/* a second completion */
+	return st;
+}
+
+#define CONTRACT_BAR	(40 * MiB)	/* the region (not the revoke tests') */
+#define CONTRACT_LEN	(64 * KiB)
+#define CONTRACT_SZ	(4 * KiB)	/* bytes per operation */
+
+/*
+ * The revoke contract of docs/importer.md, one cell per operation and side:
+ * after a reset revoked the buffer, each operation that touches the MR
+ * completes with the status documented there, on fresh QPs (each error
+ * moves its QP to the error state), and no byte of the region changes.
+ * "Remote": the peer (rxe1) names the MR by rkey, or SENDs into a receive
+ * buffer of the MR.  "Local": a work request of the MR's own QP (rxe0)
+ * names it by lkey.  Before the revoke, the same WRITE succeeds.
+ */
+static void test_revoke_contract(void)
+{
+	struct p2pmr_range r = { CONTRACT_BAR, CONTRACT_LEN };
+	const char *name = "revoke-contract";
+	struct ibv_mr *mr, *hmr0, *hmr1;
+	uint8_t *h0, *h1, *snap = NULL;
+	uint64_t *w1;
+	struct ibv_wc wc;
+	struct pair p = { 0 };
+	int buf, st, st2, ret;
+	size_t i;
+
+	buf = export(1, &r);
+	p.pd0 = ibv_alloc_pd(ctx0);
+	p.pd1 = ibv_alloc_pd(ctx1);
+	h0 = aligned_alloc(4096, CONTRACT_SZ);
+	h1 = aligned_alloc(4096, CONTRACT_SZ);
+	mr = buf < 0 ? NULL :
+	     ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf, ACCESS);
+	hmr0 = ibv_reg_mr(p.pd0, h0, CONTRACT_SZ, ACCESS);
+	hmr1 = ibv_reg_mr(p.pd1, h1, CONTRACT_SZ, ACCESS);
+	if (!mr || !hmr0 || !hmr1 || pair_connect(&p, 0, PEER_SEND_OPS)) {
+		tap_result(0, "%s: setup (export %d): %s", name, buf,
+			   strerror(errno));
+		goto out;
+	}
+	w1 = (uint64_t *)h1;
+
+	memset(h1, 0x11, CONTRACT_SZ);
+	st = ep_do(&p.peer, IBV_WR_RDMA_WRITE, h1, CONTRACT_SZ, hmr1->lkey,
+		   IOVA, mr->rkey);
+	tap_result(st == IBV_WC_SUCCESS && bar[CONTRACT_BAR] == 0x11,
+		   "%s: before the revoke, RDMA WRITE into the MR succeeds (%s)",
+		   name, wc_str(st));
+
+	ret = ioctl(p2pmr_dev_fd(dev), VFIO_DEVICE_RESET) ? -errno : 0;
+	tap_result(!ret, "%s: device reset (%s)", name, strerror(-ret));
+	snap = malloc(r.length);
+	for (i = 0; i < r.length; i++)
+		snap[i] = bar[r.offset + i];
+
+	/* Remote WRITE, then a WRITE to host memory: that one is flushed. */
+	if (contract_reconnect(&p, name))
+		goto out;
+	memset(h1, 0x22, CONTRACT_SZ);
+	st = ep_recv(&p.local, h0, CONTRACT_SZ, hmr0->lkey);
+	if (!st)
+		st = ep_post(&p.peer, IBV_WR_RDMA_WRITE, h1, CONTRACT_SZ,
+			     hmr1->lkey, IOVA, mr->rkey);
+	if (!st)
+		st = ep_post(&p.peer, IBV_WR_RDMA_WRITE, h1, CONTRACT_SZ,
+			     hmr1->lkey, (uintptr_t)h0, hmr0->rkey);
+	if (!st)
+		st = ep_wait(&p.peer, NULL);
+	st2 = st < 0 ? st : ep_wait(&p.peer, NULL);
+	ret = contract_flushed_recv(&p);
+	tap_result(st == IBV_WC_REM_ACCESS_ERR && st2 == IBV_WC_WR_FLUSH_ERR &&
+		   ret == IBV_WC_WR_FLUSH_ERR,
+		   "%s: remote RDMA WRITE into the MR: REM_ACCESS_ERR, the next work request WR_FLUSH_ERR; at the MR's side only the posted receive, flushed (%s, %s, %s)",
+		   name, wc_str(st), wc_str(st2), wc_str(ret));
+
+	if (contract_reconnect(&p, name))
+		goto out;
+	memset(h1, 0x33, CONTRACT_SZ);
+	st = ep_recv(&p.local, h0, CONTRACT_SZ, hmr0->lkey);
+	if (!st)
+		st = ep_do(&p.peer, IBV_WR_RDMA_READ, h1, CONTRACT_SZ,
+			   hmr1->lkey, IOVA, mr->rkey);
+	ret = contract_flushed_recv(&p);
+	tap_result(st == IBV_WC_REM_ACCESS_ERR && h1[0] == 0x33 &&
+		   h1[CONTRACT_SZ - 1] == 0x33 && ret == IBV_WC_WR_FLUSH_ERR,
+		   "%s: remote RDMA READ from the MR: REM_ACCESS_ERR, the reader's buffer untouched; at the MR's side only the posted receive, flushed (%s, %s)",
+		   name, wc_str(st), wc_str(ret));
+
+	if (contract_reconnect(&p, name))
+		goto out;
+	st = ep_atomic(&p.peer, IBV_WR_ATOMIC_FETCH_AND_ADD, w1, hmr1->lkey,
+		       IOVA + 64, mr->rkey, 1, 0);
+	tap_result(st == IBV_WC_REM_ACCESS_ERR,
+		   "%s: remote FETCH_ADD on the MR: REM_ACCESS_ERR (%s)",
+		   name, wc_str(st));
+
+	if (contract_reconnect(&p, name))
+		goto out;
+	st = ep_atomic(&p.peer, IBV_WR_ATOMIC_CMP_AND_SWP, w1, hmr1->lkey,
+		       IOVA + 64, mr->rkey, 0, 1);
+	tap_result(st == IBV_WC_REM_ACCESS_ERR,
+		   "%s: remote CMP_SWAP on the MR: REM_ACCESS_ERR (%s)",
+		   name, wc_str(st));
+
+	if (contract_reconnect(&p, name))
+		goto out;
+	st = ep_atomic_write(&p.peer, IOVA + 64, mr->rkey, 0x4444444444444444ULL);
+	tap_result(st == IBV_WC_REM_ACCESS_ERR,
+		   "%s: remote ATOMIC_WRITE on the MR: REM_ACCESS_ERR (%s)",
+		   name, wc_str(st));
+
+	/* A SEND into a receive buffer of the MR. */
+	if (contract_reconnect(&p, name))
+		goto out;
+	st = ep_recv(&p.local, (void *)(uintptr_t)IOVA, CONTRACT_SZ, mr->lkey);
+	if (!st)
+		st = ep_do(&p.peer, IBV_WR_SEND, h1, CONTRACT_SZ, hmr1->lkey,
+			   0, 0);
+	st2 = ep_wait_ms(&p.local, &wc, 2000);
+	tap_result(st == IBV_WC_REM_OP_ERR && st2 == IBV_WC_LOC_PROT_ERR,
+		   "%s: SEND into a receive buffer of the MR: the sender REM_OP_ERR, the receive LOC_PROT_ERR (%s, %s)",
+		   name, wc_str(st), wc_str(st2));
+
+	/* Local: SEND from the MR, then a SEND from host memory (flushed). */
+	if (contract_reconnect(&p, name))
+		goto out;
+	st = ep_recv(&p.peer, h1, CONTRACT_SZ, hmr1->lkey);
+	if (!st)
+		st = ep_post(&p.local, IBV_WR_SEND, (void *)(uintptr_t)IOVA,
+			     CONTRACT_SZ, mr->lkey, 0, 0);
+	if (!st)
+		st = ep_post(&p.local, IBV_WR_SEND, h0, CONTRACT_SZ,
+			     hmr0->lkey, 0, 0);
+	if (!st)
+		st = ep_wait(&p.local, NULL);
+	st2 = st < 0 ? st : ep_wait(&p.local, NULL);
+	ret = ep_wait_ms(&p.peer, &wc, 200);
+	tap_result(st == IBV_WC_LOC_PROT_ERR && st2 == IBV_WC_WR_FLUSH_ERR &&
+		   ret == -ETIMEDOUT,
+		   "%s: SEND from the MR: LOC_PROT_ERR, the next work request WR_FLUSH_ERR, nothing received (%s, %s, peer %s)",
+		   name, wc_str(st), wc_str(st2), wc_str(ret));
+
+	if (contract_reconnect(&p, name))
+		goto out;
+	memset(h1, 0x55, CONTRACT_SZ);
+	st = ep_do(&p.local, IBV_WR_RDMA_WRITE, (void *)(uintptr_t)IOVA,
+		   CONTRACT_SZ, mr->lkey, (uintptr_t)h1, hmr1->rkey);
+	tap_result(st == IBV_WC_LOC_PROT_ERR && h1[0] == 0x55 &&
+		   h1[CONTRACT_SZ - 1] == 0x55,
+		   "%s: RDMA WRITE from the MR: LOC_PROT_ERR, the target untouched (%s)",
+		   name, wc_str(st));
+
+	if (contract_reconnect(&p, name))
+		goto out;
+	st = ep_do(&p.local, IBV_WR_RDMA_READ, (void *)(uintptr_t)IOVA,
+		   CONTRACT_SZ, mr->lkey, (uintptr_t)h1, hmr1->rkey);
+	tap_result(st == IBV_WC_LOC_PROT_ERR,
+		   "%s: RDMA READ into the MR: LOC_PROT_ERR (%s)",
+		   name, wc_str(st));
+
+	/*
+	 * An atomic whose result goes into the MR: the responder executes
+	 * it (the error is found when the result comes back), as for any
+	 * local protection error of an atomic's result buffer.
+	 */
+	if (contract_reconnect(&p, name))
+		goto out;
+	w1[0] = 5;
+	st = ep_atomic(&p.local, IBV_WR_ATOMIC_FETCH_AND_ADD,
+		       (uint64_t *)(uintptr_t)IOVA, mr->lkey, (uintptr_t)h1,
+		       hmr1->rkey, 1, 0);
+	tap_result(st == IBV_WC_LOC_PROT_ERR,
+		   "%s: FETCH_ADD with its result into the MR: LOC_PROT_ERR (%s; the remote word is now %llu)",
+		   name, wc_str(st), (unsigned long long)w1[0]);
+
+	for (i = 0; i < r.length && snap[i] == bar[r.offset + i]; i++)
+		;
+	tap_result(i == r.length,
+		   "%s: no byte of the region changed after the revoke (first difference at %zu)",
+		   name, i);
+
+out:
+	pair_disconnect(&p);
+	if (hmr0)
+		ibv_dereg_mr(hmr0);
+	if (hmr1)
+		ibv_dereg_mr(hmr1);
+	if (mr)
+		ibv_dereg_mr(mr);
+	pair_fini(&p);
+	if (buf >= 0)
+		close(buf);
+	free(snap);
+	free(h0);
+	free(h1);
 }
 
 /* Close things in every order; the kernel log must stay clean. */
@@ -944,7 +1215,7 @@ int main(int argc, char **argv)
 	void *map;
 
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|chaos|udmabuf|nocpu|atomic|advise|reg-race [SECONDS]\n");
+		fprintf(stderr, "usage: rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|revoke-contract|chaos|udmabuf|nocpu|atomic|advise|reg-race [SECONDS]\n");
 		return 2;
 	}
 	bdf = argv[1];
@@ -974,6 +1245,8 @@ int main(int argc, char **argv)
 		test_revoke(1);
 	} else if (!strcmp(what, "revoke-mem")) {
 		test_revoke(0);
+	} else if (!strcmp(what, "revoke-contract")) {
+		test_revoke_contract();
 	} else if (!strcmp(what, "chaos")) {
 		munmap(map, bar_len);
 		bar = NULL;

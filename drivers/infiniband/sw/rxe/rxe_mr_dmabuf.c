@@ -6,8 +6,10 @@
  * (ib_umem_dmabuf_cpu_get()) and every access goes through the umem's copy
  * helpers, which use MMIO-safe accessors: the buffer may be a PCI BAR.  Once
  * the exporter revokes the buffer every access fails: the responder answers
- * with a remote access error NAK, the requester completes the work request
- * with a local protection error.  The MR stays in that state; the
+ * an RDMA or atomic request with a remote access error NAK and completes a
+ * receive into the MR with a local protection error; the requester
+ * completes a work request using the MR with a local protection error.
+ * The MR stays in that state; the
  * application registers a new one (no transparent remap: an MR whose
  * contents silently moved to new memory would break RDMA semantics).
  */
