@@ -10,8 +10,16 @@
  * time ibv_reg_dmabuf_mr() and ibv_dereg_mr() of it, and ibv_reg_mr() and
  * ibv_dereg_mr() of a host buffer of the same size whose pages are already
  * faulted in (so page allocation is not counted).  Each figure is the median
- * of --reps runs (default 9; 3 above 64 MiB).  Prints a markdown table on
- * stdout; timings are reported, never checked.
+ * of --reps runs (default 9; 3 above 64 MiB).
+ *
+ * Then the cost of a revoke with MRs registered: the time of the config
+ * write that clears the device's memory decode (which revokes every
+ * dma-buf of the device and returns once the importers let go), with 0, 1,
+ * 4, 16 and 64 dma-buf MRs registered, either all on one dma-buf or one
+ * each on as many dma-bufs (64 KiB each), as a ratio to the time with
+ * none; median of --reps.
+ *
+ * Prints markdown tables on stdout; timings are reported, never checked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +30,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <infiniband/verbs.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
 
 #include "p2pmr.h"
 #include "stats.h"
@@ -77,6 +87,106 @@ static int time_reg(struct ibv_pd *pd, int fd, void *host, uint64_t size,
 	}
 	*reg = median(r, reps);
 	*dereg = median(d, reps);
+	return 0;
+}
+
+/* Memory decode on or off, by a write to the command register. */
+static int set_memory(struct p2pmr_dev *dev, uint64_t cfg, int on)
+{
+	int fd = p2pmr_dev_fd(dev);
+	uint16_t cmd;
+
+	if (pread(fd, &cmd, sizeof(cmd), cfg + PCI_COMMAND) != sizeof(cmd))
+		goto err;
+	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
+	if (pwrite(fd, &cmd, sizeof(cmd), cfg + PCI_COMMAND) != sizeof(cmd))
+		goto err;
+	return 0;
+err:
+	fprintf(stderr, "regcost: command register: %s\n", strerror(errno));
+	return -1;
+}
+
+/*
+ * One revoke with @nmr MRs on @nbuf dma-bufs (nmr / nbuf MRs each):
+ * returns the time of the memory-disable write in microseconds, or < 0.
+ */
+static double time_revoke(struct p2pmr_dev *dev, int bar, uint64_t cfg,
+			  struct ibv_pd *pd, int nmr, int nbuf)
+{
+	struct p2pmr_range range = { 0, 64 << 10 };
+	struct ibv_mr *mr[64];
+	int fd[64], i, ok = 0;
+	double t = -1;
+
+	for (i = 0; i < nbuf; i++) {
+		fd[i] = p2pmr_export(dev, bar, &range, 1, O_RDWR | O_CLOEXEC);
+		if (fd[i] < 0) {
+			fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+			nbuf = i;
+			goto out;
+		}
+	}
+	for (ok = 0; ok < nmr; ok++) {
+		if (p2pmr_reg_mr(pd, 0, range.length, 0, fd[ok % nbuf],
+				 ACCESS, &mr[ok])) {
+			fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+			goto out;
+		}
+	}
+	t = now_us();
+	if (set_memory(dev, cfg, 0)) {
+		t = -1;
+		goto out;
+	}
+	t = now_us() - t;
+	if (set_memory(dev, cfg, 1))
+		t = -1;
+out:
+	while (ok--)
+		ibv_dereg_mr(mr[ok]);
+	while (nbuf--)
+		close(fd[nbuf]);
+	return t;
+}
+
+/* The revoke table (top of file). */
+static int revoke_table(struct p2pmr_dev *dev, int bar, struct ibv_pd *pd,
+			int reps)
+{
+	static const int counts[] = { 0, 1, 4, 16, 64 };
+	double one[MAX_REPS], many[MAX_REPS], base = 0;
+	struct p2pmr_region cfg;
+	size_t c;
+	int i;
+
+	if (p2pmr_query_region(dev, VFIO_PCI_CONFIG_REGION_INDEX, &cfg)) {
+		fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+		return -1;
+	}
+	printf("\n# revoke: memory decode cleared with dma-buf MRs registered, median of %d\n",
+	       reps);
+	printf("| MRs | on one dma-buf (us) | x of 0 MRs | on one dma-buf each (us) | x of 0 MRs |\n");
+	printf("|---:|---:|---:|---:|---:|\n");
+	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		int n = counts[c];
+
+		/* Interleaved, so that drift hits both layouts alike. */
+		for (i = 0; i < reps; i++) {
+			one[i] = time_revoke(dev, bar, cfg.offset, pd, n, 1);
+			many[i] = n ? time_revoke(dev, bar, cfg.offset, pd, n, n)
+				    : one[i];
+			if (one[i] < 0 || many[i] < 0)
+				return -1;
+		}
+		one[0] = median(one, reps);
+		many[0] = median(many, reps);
+		if (!n)
+			base = one[0];
+		printf("| %d | %.0f | %.1f | %.0f | %.1f |\n", n, one[0],
+		       one[0] / base, many[0], many[0] / base);
+		fflush(stdout);
+	}
 	return 0;
 }
 
@@ -182,6 +292,8 @@ int main(int argc, char **argv)
 		       human(size, b, sizeof(b)), t_exp, dr, hr, hr / dr, dd, hd);
 		fflush(stdout);
 	}
+	if (revoke_table(dev, bar, pd, reps))
+		return 1;
 	ibv_dealloc_pd(pd);
 	ibv_close_device(ctx);
 	ibv_free_device_list(list);
