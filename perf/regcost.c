@@ -15,9 +15,9 @@
  * Then the cost of a revoke with MRs registered: the time of the config
  * write that clears the device's memory decode (which revokes every
  * dma-buf of the device and returns once the importers let go), with 0, 1,
- * 4, 16 and 64 dma-buf MRs registered, either all on one dma-buf or one
- * each on as many dma-bufs (64 KiB each), as a ratio to the time with
- * none; median of --reps.
+ * 4, 16 and 64 dma-buf MRs registered (64 KiB each), either all on one
+ * dma-buf, as a ratio to that dma-buf without MRs, or one each on as many
+ * dma-bufs, as a ratio to as many dma-bufs without MRs; median of --reps.
  *
  * Prints markdown tables on stdout; timings are reported, never checked.
  */
@@ -90,26 +90,26 @@ static int time_reg(struct ibv_pd *pd, int fd, void *host, uint64_t size,
 	return 0;
 }
 
-/* Memory decode on or off, by a write to the command register. */
-static int set_memory(struct p2pmr_dev *dev, uint64_t cfg, int on)
+/* The command register, read or written through the config region. */
+static int command(struct p2pmr_dev *dev, uint64_t cfg, uint16_t *cmd,
+		   int write)
 {
 	int fd = p2pmr_dev_fd(dev);
-	uint16_t cmd;
+	ssize_t n;
 
-	if (pread(fd, &cmd, sizeof(cmd), cfg + PCI_COMMAND) != sizeof(cmd))
-		goto err;
-	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
-	if (pwrite(fd, &cmd, sizeof(cmd), cfg + PCI_COMMAND) != sizeof(cmd))
-		goto err;
-	return 0;
-err:
-	fprintf(stderr, "regcost: command register: %s\n", strerror(errno));
+	n = write ? pwrite(fd, cmd, sizeof(*cmd), cfg + PCI_COMMAND) :
+		    pread(fd, cmd, sizeof(*cmd), cfg + PCI_COMMAND);
+	if (n == sizeof(*cmd))
+		return 0;
+	fprintf(stderr, "regcost: %s the command register: %s\n",
+		write ? "writing" : "reading", n < 0 ? strerror(errno) : "short");
 	return -1;
 }
 
 /*
- * One revoke with @nmr MRs on @nbuf dma-bufs (nmr / nbuf MRs each):
- * returns the time of the memory-disable write in microseconds, or < 0.
+ * One revoke with @nmr MRs on @nbuf dma-bufs (the i-th MR on dma-buf
+ * i % nbuf): returns the time of the memory-disable write in
+ * microseconds, or < 0 with memory decode left on where possible.
  */
 static double time_revoke(struct p2pmr_dev *dev, int bar, uint64_t cfg,
 			  struct ibv_pd *pd, int nmr, int nbuf)
@@ -117,7 +117,13 @@ static double time_revoke(struct p2pmr_dev *dev, int bar, uint64_t cfg,
 	struct p2pmr_range range = { 0, 64 << 10 };
 	struct ibv_mr *mr[64];
 	int fd[64], i, ok = 0;
+	uint16_t on, off;
 	double t = -1;
+
+	if (command(dev, cfg, &on, 0))
+		return -1;
+	on |= PCI_COMMAND_MEMORY;
+	off = on & ~PCI_COMMAND_MEMORY;
 
 	for (i = 0; i < nbuf; i++) {
 		fd[i] = p2pmr_export(dev, bar, &range, 1, O_RDWR | O_CLOEXEC);
@@ -135,13 +141,15 @@ static double time_revoke(struct p2pmr_dev *dev, int bar, uint64_t cfg,
 		}
 	}
 	t = now_us();
-	if (set_memory(dev, cfg, 0)) {
+	if (command(dev, cfg, &off, 1)) {
 		t = -1;
 		goto out;
 	}
 	t = now_us() - t;
-	if (set_memory(dev, cfg, 1))
+	if (command(dev, cfg, &on, 1)) {
+		fprintf(stderr, "regcost: memory decode stays off\n");
 		t = -1;
+	}
 out:
 	while (ok--)
 		ibv_dereg_mr(mr[ok]);
@@ -155,36 +163,44 @@ static int revoke_table(struct p2pmr_dev *dev, int bar, struct ibv_pd *pd,
 			int reps)
 {
 	static const int counts[] = { 0, 1, 4, 16, 64 };
-	double one[MAX_REPS], many[MAX_REPS], base = 0;
-	struct p2pmr_region cfg;
+	double one[MAX_REPS], many[MAX_REPS], bare[MAX_REPS], base = 0;
+	struct p2pmr_region cfg, reg;
 	size_t c;
 	int i;
 
+	if (p2pmr_query_region(dev, bar, &reg) || reg.size < (64 << 10)) {
+		fprintf(stderr, "regcost: revoke table: BAR%d is smaller than the 64 KiB its buffers take\n",
+			bar);
+		return -1;
+	}
 	if (p2pmr_query_region(dev, VFIO_PCI_CONFIG_REGION_INDEX, &cfg)) {
 		fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
 		return -1;
 	}
 	printf("\n# revoke: memory decode cleared with dma-buf MRs registered, median of %d\n",
 	       reps);
-	printf("| MRs | on one dma-buf (us) | x of 0 MRs | on one dma-buf each (us) | x of 0 MRs |\n");
-	printf("|---:|---:|---:|---:|---:|\n");
+	printf("| N | N MRs on one dma-buf (us) | x of no MR | N dma-bufs, no MR (us) | N dma-bufs, one MR each (us) | x of no MR |\n");
+	printf("|---:|---:|---:|---:|---:|---:|\n");
 	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 		int n = counts[c];
 
-		/* Interleaved, so that drift hits both layouts alike. */
+		/* Interleaved, so that drift hits every layout alike. */
 		for (i = 0; i < reps; i++) {
 			one[i] = time_revoke(dev, bar, cfg.offset, pd, n, 1);
+			bare[i] = time_revoke(dev, bar, cfg.offset, pd, 0,
+					      n ? n : 1);
 			many[i] = n ? time_revoke(dev, bar, cfg.offset, pd, n, n)
-				    : one[i];
-			if (one[i] < 0 || many[i] < 0)
+				    : bare[i];
+			if (one[i] < 0 || bare[i] < 0 || many[i] < 0)
 				return -1;
 		}
 		one[0] = median(one, reps);
+		bare[0] = median(bare, reps);
 		many[0] = median(many, reps);
 		if (!n)
 			base = one[0];
-		printf("| %d | %.0f | %.1f | %.0f | %.1f |\n", n, one[0],
-		       one[0] / base, many[0], many[0] / base);
+		printf("| %d | %.0f | %.1f | %.0f | %.0f | %.1f |\n", n, one[0],
+		       one[0] / base, bare[0], many[0], many[0] / bare[0]);
 		fflush(stdout);
 	}
 	return 0;
