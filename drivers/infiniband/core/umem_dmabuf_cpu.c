@@ -46,11 +46,17 @@ struct ib_umem_dmabuf_cpu {
 	bool revoked;
 	/*
 	 * @map is set before the umem is handed out and cleared under the
-	 * reservation lock, by the revoke's @unmap_work (a grace period after
-	 * @revoked was set, so no copy helper still uses it) or at release.
+	 * reservation lock: by the revoke's @unmap_work (a grace period after
+	 * @revoked was set, so no copy helper still uses it), at release, or
+	 * by ib_umem_dmabuf_cpu_get()'s error path (never handed out).
 	 */
 	struct iosys_map map;
-	/* Queued once, by the first invalidation of a mapped umem. */
+	/*
+	 * @unmap_work is queued at most once, by the first invalidation of a
+	 * mapped umem, under the reservation lock.  Release and get()'s error
+	 * path set @revoked under that lock, so nothing queues it after, and
+	 * then flush it before the umem is freed.
+	 */
 	struct rcu_work unmap_work;
 };
 
@@ -160,7 +166,7 @@ static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach)
 	 * period, shared with the other umems revoked with this one.
 	 */
 	if (!iosys_map_is_null(&cpu->map))
-		queue_rcu_work(system_wq, &cpu->unmap_work);
+		queue_rcu_work(system_dfl_wq, &cpu->unmap_work);
 }
 
 /*
@@ -305,9 +311,10 @@ EXPORT_SYMBOL(ib_umem_dmabuf_cpu_get);
 
 /*
  * Called by ib_umem_dmabuf_release() before it detaches: the mapping must
- * go first.  The driver has no copy helper running by now (the memory
- * region's last user is gone), so no grace period is needed for ours; a
- * revoke before may still have its unmap queued.  Sleeps.
+ * go first.  No copy helper runs by now: the driver calls none during or
+ * after ib_umem_release() (the copy helpers' contract; rxe releases the
+ * umem only once the MR's last reference is gone), so no grace period is
+ * needed.  A revoke before may still have its unmap queued.  Sleeps.
  */
 void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf)
 {
@@ -351,6 +358,9 @@ static int ib_umem_dmabuf_cpu_check(struct ib_umem_dmabuf_cpu *cpu,
  * @src: source in kernel memory
  * @len: bytes
  *
+ * The caller keeps the umem alive: no copy helper may run during or after
+ * ib_umem_release() of it.
+ *
  * Context: any; takes no lock (an RCU read-side critical section).
  * Return: 0, -EINVAL out of range, -EFAULT after revocation.
  */
@@ -376,6 +386,8 @@ EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_to);
  * @dst: destination in kernel memory
  * @offset: offset from the start of the umem
  * @len: bytes
+ *
+ * As for ib_umem_dmabuf_cpu_copy_to(), the caller keeps the umem alive.
  *
  * Context: any; takes no lock (an RCU read-side critical section).
  * Return: 0, -EINVAL out of range, -EFAULT after revocation.
@@ -411,7 +423,8 @@ EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_from);
  * at the buffer never sees half an update.  The read-modify-write is not
  * atomic against other writers of the word: the caller serialises all of
  * its atomics on the buffer (every umem over it), as rxe's atomic_ops_lock
- * does.
+ * does.  As for ib_umem_dmabuf_cpu_copy_to(), the caller keeps the umem
+ * alive.
  *
  * Context: any; takes no lock (an RCU read-side critical section).
  * Return: 0, -EINVAL out of range or misaligned, -EFAULT after revocation.
