@@ -10,8 +10,16 @@
  * time ibv_reg_dmabuf_mr() and ibv_dereg_mr() of it, and ibv_reg_mr() and
  * ibv_dereg_mr() of a host buffer of the same size whose pages are already
  * faulted in (so page allocation is not counted).  Each figure is the median
- * of --reps runs (default 9; 3 above 64 MiB).  Prints a markdown table on
- * stdout; timings are reported, never checked.
+ * of --reps runs (default 9; 3 above 64 MiB).
+ *
+ * Then the cost of a revoke with MRs registered: the time of the config
+ * write that clears the device's memory decode (which revokes every
+ * dma-buf of the device and returns once the importers let go), with 0, 1,
+ * 4, 16 and 64 dma-buf MRs registered (64 KiB each), either all on one
+ * dma-buf, as a ratio to that dma-buf without MRs, or one each on as many
+ * dma-bufs, as a ratio to as many dma-bufs without MRs; median of --reps.
+ *
+ * Prints markdown tables on stdout; timings are reported, never checked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +30,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <infiniband/verbs.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
 
 #include "p2pmr.h"
 #include "stats.h"
@@ -77,6 +87,122 @@ static int time_reg(struct ibv_pd *pd, int fd, void *host, uint64_t size,
 	}
 	*reg = median(r, reps);
 	*dereg = median(d, reps);
+	return 0;
+}
+
+/* The command register, read or written through the config region. */
+static int command(struct p2pmr_dev *dev, uint64_t cfg, uint16_t *cmd,
+		   int write)
+{
+	int fd = p2pmr_dev_fd(dev);
+	ssize_t n;
+
+	n = write ? pwrite(fd, cmd, sizeof(*cmd), cfg + PCI_COMMAND) :
+		    pread(fd, cmd, sizeof(*cmd), cfg + PCI_COMMAND);
+	if (n == sizeof(*cmd))
+		return 0;
+	fprintf(stderr, "regcost: %s the command register: %s\n",
+		write ? "writing" : "reading", n < 0 ? strerror(errno) : "short");
+	return -1;
+}
+
+/*
+ * One revoke with @nmr MRs on @nbuf dma-bufs (the i-th MR on dma-buf
+ * i % nbuf): returns the time of the memory-disable write in
+ * microseconds, or < 0 with memory decode left on where possible.
+ */
+static double time_revoke(struct p2pmr_dev *dev, int bar, uint64_t cfg,
+			  struct ibv_pd *pd, int nmr, int nbuf)
+{
+	struct p2pmr_range range = { 0, 64 << 10 };
+	struct ibv_mr *mr[64];
+	int fd[64], i, ok = 0;
+	uint16_t on, off;
+	double t = -1;
+
+	if (command(dev, cfg, &on, 0))
+		return -1;
+	on |= PCI_COMMAND_MEMORY;
+	off = on & ~PCI_COMMAND_MEMORY;
+
+	for (i = 0; i < nbuf; i++) {
+		fd[i] = p2pmr_export(dev, bar, &range, 1, O_RDWR | O_CLOEXEC);
+		if (fd[i] < 0) {
+			fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+			nbuf = i;
+			goto out;
+		}
+	}
+	for (ok = 0; ok < nmr; ok++) {
+		if (p2pmr_reg_mr(pd, 0, range.length, 0, fd[ok % nbuf],
+				 ACCESS, &mr[ok])) {
+			fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+			goto out;
+		}
+	}
+	t = now_us();
+	if (command(dev, cfg, &off, 1)) {
+		t = -1;
+		goto out;
+	}
+	t = now_us() - t;
+	if (command(dev, cfg, &on, 1)) {
+		fprintf(stderr, "regcost: memory decode stays off\n");
+		t = -1;
+	}
+out:
+	while (ok--)
+		ibv_dereg_mr(mr[ok]);
+	while (nbuf--)
+		close(fd[nbuf]);
+	return t;
+}
+
+/* The revoke table (top of file). */
+static int revoke_table(struct p2pmr_dev *dev, int bar, struct ibv_pd *pd,
+			int reps)
+{
+	static const int counts[] = { 0, 1, 4, 16, 64 };
+	double one[MAX_REPS], many[MAX_REPS], bare[MAX_REPS], base = 0;
+	struct p2pmr_region cfg, reg;
+	size_t c;
+	int i;
+
+	if (p2pmr_query_region(dev, bar, &reg) || reg.size < (64 << 10)) {
+		fprintf(stderr, "regcost: revoke table: BAR%d is smaller than the 64 KiB its buffers take\n",
+			bar);
+		return -1;
+	}
+	if (p2pmr_query_region(dev, VFIO_PCI_CONFIG_REGION_INDEX, &cfg)) {
+		fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+		return -1;
+	}
+	printf("\n# revoke: memory decode cleared with dma-buf MRs registered, median of %d\n",
+	       reps);
+	printf("| N | N MRs on one dma-buf (us) | x of no MR | N dma-bufs, no MR (us) | N dma-bufs, one MR each (us) | x of no MR |\n");
+	printf("|---:|---:|---:|---:|---:|---:|\n");
+	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		int n = counts[c];
+
+		/* Interleaved, so that drift hits every layout alike. */
+		for (i = 0; i < reps; i++) {
+			one[i] = time_revoke(dev, bar, cfg.offset, pd, n, 1);
+			bare[i] = time_revoke(dev, bar, cfg.offset, pd, 0,
+					      n ? n : 1);
+			many[i] = n ? time_revoke(dev, bar, cfg.offset, pd, n, n)
+				    : bare[i];
+			if (one[i] < 0 || bare[i] < 0 || many[i] < 0)
+				return -1;
+		}
+		one[0] = median(one, reps);
+		bare[0] = median(bare, reps);
+		many[0] = median(many, reps);
+		if (!n)
+			base = one[0];
+		printf("| %d | %.0f | %.1f | %.0f | %.0f | %.1f |\n", n, one[0],
+		       one[0] / base, bare[0], many[0], many[0] / bare[0]);
+		fflush(stdout);
+	}
 	return 0;
 }
 
@@ -182,6 +308,8 @@ int main(int argc, char **argv)
 		       human(size, b, sizeof(b)), t_exp, dr, hr, hr / dr, dd, hd);
 		fflush(stdout);
 	}
+	if (revoke_table(dev, bar, pd, reps))
+		return 1;
 	ibv_dealloc_pd(pd);
 	ibv_close_device(ctx);
 	ibv_free_device_list(list);

@@ -513,8 +513,11 @@ static const struct dma_buf_ops p2p_dmabuf_ops = {
 	} while (0)
 
 /*
- * Revoke or restore one buffer.  Revoking returns once every importer has
- * unmapped, and leaves no CPU mapping of the BAR behind.
+ * Revoke or restore one buffer.  A revoke returns with the importers told
+ * and their fenced work done; p2p_dmabuf_wait_unmapped() then waits for
+ * their mappings to go.  The two are apart so that a device's buffers are
+ * all told first, and importers that unmap later (after an RCU grace
+ * period, as the CPU-access importer does) let go of all of them at once.
  */
 static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 {
@@ -555,8 +558,18 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 		dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
 				      false, MAX_SCHEDULE_TIMEOUT);
 	dma_resv_unlock(dmabuf->resv);
-	if (revoked)
-		p2p_wait_for(priv, !READ_ONCE(priv->nr_mapped), "unmap");
+}
+
+/*
+ * After a revoke: every importer has unmapped, and no CPU mapping of the
+ * BAR is left.  (A vmap the dma-buf core still caches is handed to a late
+ * dma_buf_vmap() without asking us; p2p_attach() refuses new importers of
+ * a revoked buffer, so only an importer attached before can do that.)
+ */
+static void p2p_dmabuf_wait_unmapped(struct p2p_dmabuf *priv)
+{
+	lockdep_assert_held(&priv->p2p->lock);
+	p2p_wait_for(priv, !READ_ONCE(priv->nr_mapped), "unmap");
 }
 
 /**
@@ -594,6 +607,13 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
 		p2p_dmabuf_set_revoked(priv, revoke);
 		fput(priv->dmabuf->file);
 	}
+	/*
+	 * A buffer released since stays on the list until we drop p2p->lock
+	 * (p2p_release() takes it), so its counters can still be read.
+	 */
+	if (revoke)
+		list_for_each_entry(priv, &p2p->dmabufs, link)
+			p2p_dmabuf_wait_unmapped(priv);
 }
 
 /**
@@ -617,6 +637,7 @@ void p2p_dmabufs_close(struct p2p_device *p2p)
 		if (!get_file_active(&priv->dmabuf->file))
 			continue;	/* release() is on its way */
 		p2p_dmabuf_set_revoked(priv, true);
+		p2p_dmabuf_wait_unmapped(priv);
 		dma_resv_lock(priv->dmabuf->resv, NULL);
 		priv->dead = true;
 		dma_resv_unlock(priv->dmabuf->resv);

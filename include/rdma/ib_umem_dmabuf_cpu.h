@@ -6,7 +6,8 @@
  * kernel mapping of the buffer rather than DMA addresses.  The buffer may be
  * MMIO (a PCI BAR exported by vfio-pci-p2p): all access goes through the
  * copy helpers here, which use MMIO-safe accessors, and stops for good once
- * the exporter invalidates the attachment.
+ * the exporter invalidates the attachment.  The helpers take no lock; the
+ * driver must not call them during or after ib_umem_release() of the umem.
  */
 #ifndef IB_UMEM_DMABUF_CPU_H
 #define IB_UMEM_DMABUF_CPU_H

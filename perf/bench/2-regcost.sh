@@ -4,7 +4,8 @@
 # VFIO BAR against ibv_reg_mr() of as much host memory (build/perf/regcost,
 # perf/regcost.c), in a guest with a 1 GiB ivshmem BAR.  Reports the ratio
 # host/dma-buf per size and whether the dma-buf registration is at least 10x
-# faster at 1 GiB; asserts nothing about timings.
+# faster at 1 GiB; then the time of a revoke (memory disable) with 0 to 64
+# dma-buf MRs registered, as a ratio to none; asserts nothing about timings.
 #   perf/bench/2-regcost.sh SERIES...    (BENCH_OUT: output directory)
 # BENCH_BAR_MIB (default 1024) sets the BAR size, BENCH_MEM the guest memory.
 set -euo pipefail
@@ -19,7 +20,7 @@ for s in "${@:-7.3}"; do
 	{
 		echo "Linux $s: registration cost, microseconds (median)"
 		echo
-		grep '^|' "$vm/out/regcost.md"
+		sed -n '/^# revoke/q; /^|/p' "$vm/out/regcost.md"
 		echo
 		awk -F'|' -v mib=$bar '$2 ~ /GiB|MiB/ {
 			n = $2 + 0; if ($2 ~ /GiB/) n *= 1024
@@ -30,6 +31,10 @@ for s in "${@:-7.3}"; do
 			printf "At %s: host-memory registration takes %.2fx as long as the dma-buf registration; target >= 10x: %s\n",
 				sz, last, (last >= 10 ? "met" : "NOT met")
 		}' "$vm/out/regcost.md"
+		echo
+		echo "Linux $s: memory disable (revoke) with dma-buf MRs registered, microseconds (median)"
+		echo
+		sed -n '/^# revoke/,$ { /^|/p }' "$vm/out/regcost.md"
 		echo
 	} | tee "$out/table-$s.md"
 done

@@ -7,10 +7,14 @@
  * (begin_cpu_access), and
  * keeps one kernel mapping (vmap) for the life of the umem.  The copy
  * helpers run in any context, including the softirq that receives RoCE
- * packets, so they are serialised against invalidation by a spinlock rather
- * than by the reservation lock.  Invalidation is final: after it the umem
- * never touches the buffer again, and the memory region must be registered
- * anew.
+ * packets, so they cannot take the reservation lock.  They take no lock at
+ * all: each runs in an RCU read-side critical section and checks @revoked
+ * first.  The invalidate callback sets @revoked and leaves the mapping to a
+ * work item queued after a grace period (queue_rcu_work()), which gives it
+ * back with dma_buf_vunmap(); the exporter waits for that vunmap before it
+ * takes the memory away (as vfio-pci-p2p does).  The umems of one revoke
+ * share one grace period.  Invalidation is final: after it the umem never
+ * touches the buffer again, and the memory region must be registered anew.
  *
  * The copies run outside any begin_cpu_access/end_cpu_access bracket: those
  * may sleep, and rxe copies in softirq.  That is correct only where no
@@ -23,7 +27,9 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
 #include <linux/iosys-map.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <rdma/ib_umem_dmabuf_cpu.h>
 
 #include "core_priv.h"
@@ -33,15 +39,25 @@
 struct ib_umem_dmabuf_cpu {
 	struct ib_umem_dmabuf umem_dmabuf;	/* must be first: freed by it */
 	/*
-	 * @lock protects @revoked and @map against the copy helpers.  Both
-	 * are written under the dma-buf's reservation lock with @lock held,
-	 * so either lock is enough to read them;
-	 * ib_umem_dmabuf_cpu_revoked() reads @revoked with neither
-	 * (READ_ONCE, against the WRITE_ONCE of the revoke).
+	 * @revoked goes from false to true once, under the dma-buf's
+	 * reservation lock (WRITE_ONCE); the copy helpers read it under
+	 * rcu_read_lock() (READ_ONCE).
 	 */
-	spinlock_t lock;
 	bool revoked;
+	/*
+	 * @map is set before the umem is handed out and cleared under the
+	 * reservation lock: by the revoke's @unmap_work (a grace period after
+	 * @revoked was set, so no copy helper still uses it), at release, or
+	 * by ib_umem_dmabuf_cpu_get()'s error path (never handed out).
+	 */
 	struct iosys_map map;
+	/*
+	 * @unmap_work is queued at most once, by the first invalidation of a
+	 * mapped umem, under the reservation lock.  Release and get()'s error
+	 * path set @revoked under that lock, so nothing queues it after, and
+	 * then flush it before the umem is freed.
+	 */
+	struct rcu_work unmap_work;
 };
 
 static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach);
@@ -100,37 +116,57 @@ struct ib_umem *ib_umem_dmabuf_cpu_umem(struct ib_umem_dmabuf_cpu *cpu)
 EXPORT_SYMBOL(ib_umem_dmabuf_cpu_umem);
 
 /*
- * Drop the mapping for good.  @dmabuf is passed in rather than read from
- * cpu->umem_dmabuf.attach: the invalidate callback can run before
- * ib_umem_dmabuf_cpu_get() has stored the attachment there (the exporter
- * sees the attachment as soon as dma_buf_dynamic_attach() linked it).
+ * Give the mapping back.  Only once no copy helper can be using it: the
+ * umem is revoked and a grace period has passed since, or it was never
+ * handed out, or its last user is gone (release).
  * Context: the reservation lock of @dmabuf held.
  */
-static void ib_umem_dmabuf_cpu_revoke_locked(struct ib_umem_dmabuf_cpu *cpu,
+static void ib_umem_dmabuf_cpu_vunmap_locked(struct ib_umem_dmabuf_cpu *cpu,
 					     struct dma_buf *dmabuf)
 {
-	struct iosys_map map;
-	unsigned long flags;
-
 	dma_resv_assert_held(dmabuf->resv);
-	spin_lock_irqsave(&cpu->lock, flags);
-	WRITE_ONCE(cpu->revoked, true);
-	map = cpu->map;
+	if (iosys_map_is_null(&cpu->map))
+		return;
+	dma_buf_vunmap(dmabuf, &cpu->map);
 	iosys_map_clear(&cpu->map);
-	spin_unlock_irqrestore(&cpu->lock, flags);
-	/* No copy helper can be using @map now. */
-	if (!iosys_map_is_null(&map))
-		dma_buf_vunmap(dmabuf, &map);
 }
 
+/* A grace period after the revoke: no copy helper sees the mapping now. */
+static void ib_umem_dmabuf_cpu_unmap_work(struct work_struct *work)
+{
+	struct ib_umem_dmabuf_cpu *cpu =
+		container_of(to_rcu_work(work), struct ib_umem_dmabuf_cpu,
+			     unmap_work);
+	/* Queued only for a mapped umem: its attachment is stored. */
+	struct dma_buf *dmabuf = cpu->umem_dmabuf.attach->dmabuf;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	ib_umem_dmabuf_cpu_vunmap_locked(cpu, dmabuf);
+	dma_resv_unlock(dmabuf->resv);
+}
+
+/*
+ * The dma-buf comes from @attach, not from cpu->umem_dmabuf.attach: this
+ * can run before ib_umem_dmabuf_cpu_get() has stored the attachment there
+ * (the exporter sees the attachment as soon as dma_buf_dynamic_attach()
+ * linked it).  The umem is not mapped yet then, and get() sees @revoked.
+ */
 static void ib_umem_dmabuf_cpu_invalidate(struct dma_buf_attachment *attach)
 {
 	struct ib_umem_dmabuf_cpu *cpu = attach->importer_priv;
 
-	if (!cpu->revoked)
-		ibdev_dbg(cpu->umem_dmabuf.umem.ibdev,
-			  "dma-buf MR revoked by its exporter\n");
-	ib_umem_dmabuf_cpu_revoke_locked(cpu, attach->dmabuf);
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (cpu->revoked)
+		return;
+	ibdev_dbg(cpu->umem_dmabuf.umem.ibdev,
+		  "dma-buf MR revoked by its exporter\n");
+	WRITE_ONCE(cpu->revoked, true);
+	/*
+	 * Copy helpers may be in the mapping now: it goes after a grace
+	 * period, shared with the other umems revoked with this one.
+	 */
+	if (!iosys_map_is_null(&cpu->map))
+		queue_rcu_work(system_dfl_wq, &cpu->unmap_work);
 }
 
 /*
@@ -198,7 +234,7 @@ ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 		ret = -ENOMEM;
 		goto err_put;
 	}
-	spin_lock_init(&cpu->lock);
+	INIT_RCU_WORK(&cpu->unmap_work, ib_umem_dmabuf_cpu_unmap_work);
 	umem = &cpu->umem_dmabuf.umem;
 	umem->ibdev = device;
 	umem->length = size;
@@ -256,9 +292,13 @@ ib_umem_dmabuf_cpu_get(struct ib_device *device, unsigned long offset,
 	return cpu;
 
 err_vunmap:
+	/* Not handed out: no copy helper has seen the mapping. */
 	dma_resv_lock(dmabuf->resv, NULL);
-	ib_umem_dmabuf_cpu_revoke_locked(cpu, dmabuf);
+	WRITE_ONCE(cpu->revoked, true);
+	ib_umem_dmabuf_cpu_vunmap_locked(cpu, dmabuf);
 	dma_resv_unlock(dmabuf->resv);
+	/* An invalidation before our @revoked may have queued the unmap. */
+	flush_rcu_work(&cpu->unmap_work);
 err_detach:
 	dma_buf_detach(dmabuf, cpu->umem_dmabuf.attach);
 err_free:
@@ -271,7 +311,10 @@ EXPORT_SYMBOL(ib_umem_dmabuf_cpu_get);
 
 /*
  * Called by ib_umem_dmabuf_release() before it detaches: the mapping must
- * go first.  Sleeps (takes the reservation lock).
+ * go first.  No copy helper runs by now: the driver calls none during or
+ * after ib_umem_release() (the copy helpers' contract; rxe releases the
+ * umem only once the MR's last reference is gone), so no grace period is
+ * needed.  A revoke before may still have its unmap queued.  Sleeps.
  */
 void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf)
 {
@@ -281,20 +324,29 @@ void ib_umem_dmabuf_cpu_release(struct ib_umem_dmabuf *umem_dmabuf)
 
 	if (!cpu)
 		return;
+	/* From here on no invalidation queues the unmap. */
 	dma_resv_lock(dmabuf->resv, NULL);
-	ib_umem_dmabuf_cpu_revoke_locked(cpu, dmabuf);
+	WRITE_ONCE(cpu->revoked, true);
+	dma_resv_unlock(dmabuf->resv);
+	flush_rcu_work(&cpu->unmap_work);
+	dma_resv_lock(dmabuf->resv, NULL);
+	ib_umem_dmabuf_cpu_vunmap_locked(cpu, dmabuf);
 	dma_resv_unlock(dmabuf->resv);
 }
 
-/* Context: @cpu->lock held. */
+/*
+ * Whether [@offset, @offset + @len) of the umem may be accessed.  If so,
+ * @map stays valid until the caller's rcu_read_unlock().
+ * Context: rcu_read_lock() held.
+ */
 static int ib_umem_dmabuf_cpu_check(struct ib_umem_dmabuf_cpu *cpu,
 				    u64 offset, size_t len)
 {
-	lockdep_assert_held(&cpu->lock);
+	lockdep_assert_in_rcu_read_lock();
 	if (offset > cpu->umem_dmabuf.umem.length ||
 	    len > cpu->umem_dmabuf.umem.length - offset)
 		return -EINVAL;
-	if (cpu->revoked)
+	if (READ_ONCE(cpu->revoked))
 		return -EFAULT;
 	return 0;
 }
@@ -306,22 +358,24 @@ static int ib_umem_dmabuf_cpu_check(struct ib_umem_dmabuf_cpu *cpu,
  * @src: source in kernel memory
  * @len: bytes
  *
- * Context: any; takes a spinlock with interrupts disabled.
+ * The caller keeps the umem alive: no copy helper may run during or after
+ * ib_umem_release() of it.
+ *
+ * Context: any; takes no lock (an RCU read-side critical section).
  * Return: 0, -EINVAL out of range, -EFAULT after revocation.
  */
 int ib_umem_dmabuf_cpu_copy_to(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
 			       const void *src, size_t len)
 {
-	unsigned long flags;
 	int ret;
 
-	spin_lock_irqsave(&cpu->lock, flags);
+	rcu_read_lock();
 	ret = ib_umem_dmabuf_cpu_check(cpu, offset, len);
 	if (!ret)
 		iosys_map_memcpy_to(&cpu->map,
 				    cpu->umem_dmabuf.umem.address + offset,
 				    src, len);
-	spin_unlock_irqrestore(&cpu->lock, flags);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_to);
@@ -333,22 +387,23 @@ EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_to);
  * @offset: offset from the start of the umem
  * @len: bytes
  *
- * Context: any; takes a spinlock with interrupts disabled.
+ * As for ib_umem_dmabuf_cpu_copy_to(), the caller keeps the umem alive.
+ *
+ * Context: any; takes no lock (an RCU read-side critical section).
  * Return: 0, -EINVAL out of range, -EFAULT after revocation.
  */
 int ib_umem_dmabuf_cpu_copy_from(struct ib_umem_dmabuf_cpu *cpu, void *dst,
 				 u64 offset, size_t len)
 {
-	unsigned long flags;
 	int ret;
 
-	spin_lock_irqsave(&cpu->lock, flags);
+	rcu_read_lock();
 	ret = ib_umem_dmabuf_cpu_check(cpu, offset, len);
 	if (!ret)
 		iosys_map_memcpy_from(dst, &cpu->map,
 				      cpu->umem_dmabuf.umem.address + offset,
 				      len);
-	spin_unlock_irqrestore(&cpu->lock, flags);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_from);
@@ -365,23 +420,24 @@ EXPORT_SYMBOL(ib_umem_dmabuf_cpu_copy_from);
  *
  * The word is read and written with single 8-byte accesses (readq/writeq
  * on MMIO, READ_ONCE/WRITE_ONCE on memory), so a device or a CPU looking
- * at the buffer never sees half an update.  The read-modify-write is atomic
- * against the other users of this umem's copy helpers only; callers that
- * need more (other umems over the same buffer) serialise around it.
+ * at the buffer never sees half an update.  The read-modify-write is not
+ * atomic against other writers of the word: the caller serialises all of
+ * its atomics on the buffer (every umem over it), as rxe's atomic_ops_lock
+ * does.  As for ib_umem_dmabuf_cpu_copy_to(), the caller keeps the umem
+ * alive.
  *
- * Context: any; takes a spinlock with interrupts disabled.
+ * Context: any; takes no lock (an RCU read-side critical section).
  * Return: 0, -EINVAL out of range or misaligned, -EFAULT after revocation.
  */
 int ib_umem_dmabuf_cpu_atomic(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
 			      enum ib_umem_dmabuf_cpu_atomic_op op,
 			      u64 compare, u64 val, u64 *orig)
 {
-	unsigned long flags;
 	size_t pos;
 	u64 old;
 	int ret;
 
-	spin_lock_irqsave(&cpu->lock, flags);
+	rcu_read_lock();
 	ret = ib_umem_dmabuf_cpu_check(cpu, offset, sizeof(u64));
 	pos = cpu->umem_dmabuf.umem.address + offset;
 	if (!ret && !IS_ALIGNED(pos, sizeof(u64)))
@@ -404,7 +460,7 @@ int ib_umem_dmabuf_cpu_atomic(struct ib_umem_dmabuf_cpu *cpu, u64 offset,
 	if (orig)
 		*orig = old;
 out:
-	spin_unlock_irqrestore(&cpu->lock, flags);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL(ib_umem_dmabuf_cpu_atomic);

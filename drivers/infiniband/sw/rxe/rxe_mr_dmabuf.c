@@ -134,7 +134,13 @@ int rxe_mr_dmabuf_atomic_op(struct rxe_mr *mr, u64 iova, int opcode,
 	return rxe_mr_dmabuf_atomic_err(mr, err);
 }
 
-int rxe_mr_dmabuf_atomic_write(struct rxe_mr *mr, u64 iova, u64 value)
+/*
+ * ATOMIC_WRITE takes atomic_ops_lock too: a FETCH_ADD or CMP_SWAP through
+ * any MR over the buffer reads and writes the word in two accesses, and a
+ * write between them would be lost.
+ */
+int rxe_mr_dmabuf_atomic_write(struct rxe_mr *mr, u64 iova, u64 value,
+			       spinlock_t *atomic_lock)
 {
 	int err;
 
@@ -143,8 +149,10 @@ int rxe_mr_dmabuf_atomic_write(struct rxe_mr *mr, u64 iova, u64 value)
 		return err;
 	/* Do the atomic write after all prior writes have been posted. */
 	wmb();
+	spin_lock_bh(atomic_lock);
 	err = ib_umem_dmabuf_cpu_atomic(rxe_mr_dmabuf(mr), iova - mr->ibmr.iova,
 					IB_UMEM_DMABUF_CPU_WRITE, 0, value,
 					NULL);
+	spin_unlock_bh(atomic_lock);
 	return rxe_mr_dmabuf_atomic_err(mr, err);
 }
