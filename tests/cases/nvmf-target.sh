@@ -39,20 +39,36 @@ start_target() {
 		--addr $RXE1_IP --ibdev rxe1 --nqn $NQN --allow-host $HOSTNQN \
 		--buf "$buf" --stats $STATS "$@" > /tmp/tgt.log 2>&1 &
 	TPID=$!
-	for i in $(seq 60); do
+	for i in $(seq 300); do
 		grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log && break
 		kill -0 $TPID 2> /dev/null ||
 			{ cat /tmp/tgt.log; die "p2pmr-nvmf exited"; }
-		sleep 1
+		sleep 0.2
 	done
 	cat /tmp/tgt.log
 	grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log || die "p2pmr-nvmf did not start"
 }
 
+# wait_log TEXT [SECONDS]: until the target's log has a line with TEXT
+# (grep's basic regular expression), for at most SECONDS (20); fails if
+# it has none by then.  No fixed sleeps: a slow debug kernel gets its time,
+# a fast one does not wait for nothing.
+wait_log() {
+	local i
+
+	for i in $(seq $((${2:-20} * 5))); do
+		grep -q -- "$1" /tmp/tgt.log && return 0
+		sleep 0.2
+	done
+	echo "# no '$1' in the target's log within ${2:-20} s"
+	return 1
+}
+
 # stop_target: disconnect, SIGTERM; its log; its counters in $s.
 stop_target() {
 	nvme disconnect -n $NQN || { echo "not ok: nvme disconnect"; ok=1; }
-	sleep 2
+	# The target has seen every queue go (and written its counters).
+	check wait_log "controller [0-9]* of '$HOSTNQN' gone"
 	kill -TERM $TPID
 	wait $TPID
 	rc=$?
@@ -181,8 +197,7 @@ if connect $HOSTNQN; then
 else
 	echo "ok: the connection past --max-connections is refused"
 fi
-sleep 2
-check grep -q "max-connections reached" /tmp/tgt.log
+check wait_log "max-connections reached"
 check kill -0 $TPID
 kill -TERM $TPID
 wait $TPID
@@ -200,6 +215,8 @@ check readback 314 60000 64
 check readback 311 8192 2048
 stop_target
 check grep -q "backing I/O queue recovered" /tmp/tgt.log
+# Its message gives the reason (it used to print an empty one).
+check grep -q "failed (-110): not waited for (P2PMR_NVMF_FAULT=nvme-timeout)" /tmp/tgt.log
 check test "$(get recoveries)" = 1
 check test "$(get cmb_bytes)" = 0
 check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
@@ -217,15 +234,13 @@ start_target cmb
 nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
 	-q $HOSTNQN -I $HOSTID -k 5 -l 20 ||
 	{ echo "not ok: nvme connect -k 5"; ok=1; }
-sleep 2
 modprobe sch_netem && tc qdisc add dev veth0 root netem loss 100% ||
 	{ echo "not ok: tc netem on veth0"; ok=1; }
-sleep 12
+# KATO 5 s, checked by the target every second or so: 30 s is ample.
+check wait_log "no command within its keep alive timeout (5000 ms): disconnecting" 30
+check wait_log "controller 1 of '$HOSTNQN' gone"
 tc qdisc del dev veth0 root
-check grep -q "no command within its keep alive timeout (5000 ms): disconnecting" /tmp/tgt.log
-check grep -q "controller 1 of '$HOSTNQN' gone" /tmp/tgt.log
 nvme disconnect -n $NQN
-sleep 2
 kill -TERM $TPID
 wait $TPID
 check test $? = 0

@@ -262,6 +262,7 @@ static void nvme_recover(struct tgt *t)
 static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 			const struct p2pmr_nvme_buf *b)
 {
+	const char *why = NULL;
 	int ret;
 
 	if (!t->nqp)
@@ -269,7 +270,10 @@ static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 	if (t->fault_timeout && !--t->fault_timeout) {
 		/* Test hook: submitted, never waited for, as if lost. */
 		ret = p2pmr_nvme_submit(t->nqp, sqe, b);
-		ret = ret < 0 ? ret : -ETIMEDOUT;
+		if (ret >= 0) {
+			ret = -ETIMEDOUT;
+			why = "not waited for (P2PMR_NVMF_FAULT=nvme-timeout)";
+		}
 	} else {
 		ret = p2pmr_nvme_exec(t->nqp, sqe, b, NULL);
 	}
@@ -277,8 +281,9 @@ static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 		return ret;
 	if (!ret)
 		return 0;
+	/* The library's message is the reason only if the library failed. */
 	fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
-		sqe->opc, ret, p2pmr_errmsg());
+		sqe->opc, ret, why ? why : p2pmr_errmsg());
 	if (ret != -EINVAL)
 		nvme_recover(t);
 	return P2PMR_NVMF_SC_INTERNAL;
