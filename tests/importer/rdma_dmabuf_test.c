@@ -39,6 +39,7 @@
 #define KiB 1024ULL
 #define MiB (1024 * KiB)
 #define IOVA 0x10000000ULL
+#define IOVA2 0x20000000ULL	/* a second MR's, at a dma-buf offset */
 #define ACCESS (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 		IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
 
@@ -155,18 +156,21 @@ static void pair_fini(struct pair *p)
 /*
  * WRITE, READ, SEND/RECV both ways and an atomic against a dma-buf MR made
  * of @nr BAR ranges, from a remote or a loopback QP.  Writes straddle every
- * range boundary.
+ * range boundary, and are read back across it.  Then a second MR at a
+ * dma-buf offset other than 0 (across the first boundary where there is
+ * one), written and read through, and one reaching past the buffer's end,
+ * refused.
  */
 static void test_data(const char *name, int nr,
 		      const struct p2pmr_range *r, int loopback,
 		      uint64_t seed)
 {
 	size_t size = 0, n = 8 * KiB, i;
-	struct ibv_mr *mr, *hmr;
+	struct ibv_mr *mr, *hmr, *mr2;
+	uint64_t *atom, off2;
+	int buf, ret, ok, rok;
 	struct pair p;
 	uint8_t *host;
-	int buf, ret, ok;
-	uint64_t *atom;
 
 	for (i = 0; i < (size_t)nr; i++)
 		size += r[i].length;
@@ -183,8 +187,12 @@ static void test_data(const char *name, int nr,
 	host = aligned_alloc(4096, 2 * n);
 	hmr = ibv_reg_mr(p.pd1, host, 2 * n, ACCESS);
 
-	/* RDMA WRITE into the BAR at each range boundary (and the start). */
+	/*
+	 * RDMA WRITE into the BAR at each range boundary (and the start), and
+	 * READ back across it.
+	 */
 	ok = 1;
+	rok = 1;
 	for (i = 0; i < (size_t)nr; i++) {
 		uint64_t boff = 0, j;
 
@@ -201,8 +209,17 @@ static void test_data(const char *name, int nr,
 			    pattern_byte(seed, bar_off(r, nr, boff + j)))
 				ret = -EIO;
 		ok &= !ret;
+		if (ret || !boff)
+			continue;
+		memset(host + n, 0, n);
+		ret = ep_do(&p.peer, IBV_WR_RDMA_READ, host + n, n, hmr->lkey,
+			    IOVA + boff, mr->rkey);
+		rok &= !ret && !memcmp(host, host + n, n);
 	}
 	tap_result(ok, "%s: RDMA WRITE into the BAR across range boundaries", name);
+	if (nr > 1)
+		tap_result(ok && rok, "%s: RDMA READ from the BAR across range boundaries",
+			   name);
 
 	/* RDMA READ of what the CPU put into the BAR. */
 	bar_fill(bar_off(r, nr, size - n), n, seed + 1);
@@ -259,6 +276,41 @@ static void test_data(const char *name, int nr,
 		   name, ret, (unsigned long long)*(volatile uint64_t *)atom);
 	/* Leave the pattern for the host to check. */
 	bar_fill(r[0].offset + 6 * n, 8, seed + 3);
+
+	/*
+	 * A second MR at dma-buf offset @off2 (across the first boundary if
+	 * there is one), n bytes: WRITE through it lands at that offset of
+	 * the buffer, READ through it returns it.  The bytes are those the
+	 * boundary WRITE above left, so the host's check still holds.
+	 */
+	off2 = nr > 1 ? r[0].length - n / 2 : n / 2;
+	mr2 = ibv_reg_dmabuf_mr(p.pd0, off2, n, IOVA2, buf, ACCESS);
+	tap_result(mr2 != NULL, "%s: ibv_reg_dmabuf_mr at dma-buf offset %llu: %s",
+		   name, (unsigned long long)off2, mr2 ? "ok" : strerror(errno));
+	if (mr2) {
+		for (i = 0; i < n; i++)
+			host[i] = pattern_byte(seed, bar_off(r, nr, off2 + i));
+		bar_fill(bar_off(r, nr, off2), 8, seed + 9);	/* stale */
+		ret = ep_do(&p.peer, IBV_WR_RDMA_WRITE, host, n, hmr->lkey,
+			    IOVA2, mr2->rkey);
+		for (i = 0; i < n && !ret; i++)
+			if (bar[bar_off(r, nr, off2 + i)] != host[i])
+				ret = -EIO;
+		memset(host + n, 0, n);
+		if (!ret)
+			ret = ep_do(&p.peer, IBV_WR_RDMA_READ, host + n, n,
+				    hmr->lkey, IOVA2, mr2->rkey);
+		tap_result(!ret && !memcmp(host, host + n, n),
+			   "%s: RDMA WRITE and READ through the MR at offset %llu (status %d)",
+			   name, (unsigned long long)off2, ret);
+		ibv_dereg_mr(mr2);
+	}
+	mr2 = ibv_reg_dmabuf_mr(p.pd0, size - n / 2, n, IOVA2, buf, ACCESS);
+	tap_result(!mr2 && errno == EINVAL,
+		   "%s: an MR reaching past the dma-buf's end is refused with EINVAL (%s)",
+		   name, mr2 ? "registered!" : strerror(errno));
+	if (mr2)
+		ibv_dereg_mr(mr2);
 
 	ibv_dereg_mr(hmr);
 	free(host);
@@ -769,6 +821,61 @@ static void test_chaos(void)
 }
 
 /* Any CPU-accessible dma-buf works: a udmabuf over a memfd. */
+/*
+ * The rest of the data path on a system-memory dma-buf MR (the umem's
+ * non-iomem branches): READ, SEND into and from it, FETCH_ADD carrying
+ * across bit 32 and CMP_SWAP, each checked in the memfd's mapping @mem.
+ */
+static void test_udmabuf_more(struct pair *p, struct ibv_mr *mr,
+			      struct ibv_mr *hmr, uint8_t *host, uint8_t *mem)
+{
+	volatile uint64_t *word = (volatile uint64_t *)(mem + 256 * KiB);
+	uint64_t *res = (uint64_t *)host;
+	int ret;
+
+	pattern_fill(mem + 64 * KiB, 8192, 98, 0);
+	memset(host, 0, 8192);
+	ret = ep_do(&p->peer, IBV_WR_RDMA_READ, host, 8192, hmr->lkey,
+		    IOVA + 64 * KiB, mr->rkey);
+	tap_result(!ret && pattern_check(host, 8192, 98, 0) < 0,
+		   "udmabuf: RDMA READ returns the memfd's bytes (status %d)", ret);
+
+	pattern_fill(host, 8192, 97, 0);
+	ret = ep_recv(&p->local, (void *)(uintptr_t)(IOVA + 128 * KiB), 8192,
+		      mr->lkey);
+	if (!ret)
+		ret = ep_do(&p->peer, IBV_WR_SEND, host, 8192, hmr->lkey, 0, 0);
+	if (!ret)
+		ret = ep_wait(&p->local, NULL);
+	tap_result(!ret && pattern_check(mem + 128 * KiB, 8192, 97, 0) < 0,
+		   "udmabuf: SEND received into the MR (status %d)", ret);
+
+	pattern_fill(mem + 192 * KiB, 8192, 96, 0);
+	memset(host, 0, 8192);
+	ret = ep_recv(&p->peer, host, 8192, hmr->lkey);
+	if (!ret)
+		ret = ep_do(&p->local, IBV_WR_SEND,
+			    (void *)(uintptr_t)(IOVA + 192 * KiB), 8192,
+			    mr->lkey, 0, 0);
+	if (!ret)
+		ret = ep_wait(&p->peer, NULL);
+	tap_result(!ret && pattern_check(host, 8192, 96, 0) < 0,
+		   "udmabuf: SEND from the MR (status %d)", ret);
+
+	*word = 0xffffffffULL;
+	*res = 0;
+	ret = ep_atomic(&p->peer, IBV_WR_ATOMIC_FETCH_AND_ADD, res, hmr->lkey,
+			IOVA + 256 * KiB, mr->rkey, 1, 0);
+	tap_result(!ret && *res == 0xffffffffULL && *word == 0x100000000ULL,
+		   "udmabuf: FETCH_ADD carries across bit 32 (status %d, was %#llx, now %#llx)",
+		   ret, (unsigned long long)*res, (unsigned long long)*word);
+	ret = ep_atomic(&p->peer, IBV_WR_ATOMIC_CMP_AND_SWP, res, hmr->lkey,
+			IOVA + 256 * KiB, mr->rkey, 0x100000000ULL, 7);
+	tap_result(!ret && *res == 0x100000000ULL && *word == 7,
+		   "udmabuf: CMP_SWAP swaps on a match (status %d, now %#llx)",
+		   ret, (unsigned long long)*word);
+}
+
 static void test_udmabuf(void)
 {
 	struct udmabuf_create c = { .size = 1 * MiB };
@@ -799,6 +906,8 @@ static void test_udmabuf(void)
 			 IOVA + 4096, mr->rkey) : -1;
 	tap_result(!ret && pattern_check(mem + 4096, 8192, 99, 0) < 0,
 		   "udmabuf: RDMA WRITE lands in the memfd (status %d)", ret);
+	if (mr)
+		test_udmabuf_more(&p, mr, hmr, host, mem);
 	if (mr)
 		ibv_dereg_mr(mr);
 	ibv_dereg_mr(hmr);
@@ -1036,6 +1145,16 @@ static void test_atomic(void)
 			IOVA + 4, mr->rkey, 1, 0);
 	tap_result(ret == -EINVAL || ret == IBV_WC_REM_INV_REQ_ERR,
 		   "atomic: FETCH_ADD on an iova 4 bytes past alignment refused (%s)",
+		   ret > 0 ? ibv_wc_status_str(ret) :
+		   ret ? strerror(-ret) : "success");
+	/*
+	 * rxe's provider does not check an ATOMIC_WRITE's alignment, so this
+	 * one reaches the responder, which must NAK it without writing (the
+	 * host checks the word at +0 afterwards).
+	 */
+	ret = ep_atomic_write(&p.peer, IOVA + 4, mr->rkey, ~0ULL);
+	tap_result(ret == IBV_WC_REM_INV_REQ_ERR,
+		   "atomic: ATOMIC_WRITE on an iova 4 bytes past alignment: the responder's NAK, REM_INV_REQ_ERR (%s)",
 		   ret > 0 ? ibv_wc_status_str(ret) :
 		   ret ? strerror(-ret) : "success");
 	ibv_dereg_mr(mr);
