@@ -6,7 +6,9 @@
 # VFs appear and bind to the PF's driver (vfio-pci-core's bus notifier
 # sets their driver_override to the ops' name), a VF cannot be opened
 # without the PF's VF token, and writing 0 removes them.  A PF export
-# keeps working while its VFs exist.  vfio-pci's denylist switch exists.
+# keeps working while its VFs exist, and on vfio-pci-p2p a VF opens through
+# libp2pmr with the PF's VF token (not without it, nor with another) and
+# its BAR0 exports, usable (tests/exporter/vf_token.c).  vfio-pci's denylist switch exists.
 # vm: --qemu -device --qemu pcie-root-port,id=rp9,chassis=9,addr=0x14 --qemu -device --qemu igb,bus=rp9
 . tests/lib/guest.sh
 
@@ -59,6 +61,11 @@ sriov() {
 		# The PF's own BAR still exports with its VFs present.
 		/p2pmr/build/user/bin/p2pmr export "$PF" --bar 0 > /tmp/pf.log 2>&1 ||
 			{ cat /tmp/pf.log; die "$drv: PF export with VFs present failed"; }
+		# A VF with the PF's VF token, through libp2pmr, and its BAR0.
+		/p2pmr/build/user/tests/vf_token "$PF" "$vf" 0 > /tmp/vft.log 2>&1
+		rc=$?
+		cat /tmp/vft.log
+		[ $rc = 0 ] || die "$drv: the VF with its token (vf_token, exit $rc)"
 	}
 
 	echo 0 > "$pf/sriov_numvfs" || die "$drv: disabling the VFs failed"

@@ -394,9 +394,9 @@ static void test_open_ex_attr(void **state)
 			  -EOPNOTSUPP,
 			  "comp_mask 0x80000000 has bits this libp2pmr does not know (0x80000000)");
 	assert_int_equal(errno, EOPNOTSUPP);
-	attr.comp_mask = P2PMR_DEV_ATTR_CONTAINER | 2;
+	attr.comp_mask = P2PMR_DEV_ATTR_CONTAINER | 4;	/* 2 is the VF token */
 	assert_fails_with(p2pmr_dev_open_ex("00:10.0", &attr, &dev),
-			  -EOPNOTSUPP, "(0x2)");
+			  -EOPNOTSUPP, "(0x4)");
 	/* The container of an adopted fd is not the library's to share. */
 	attr.comp_mask = P2PMR_DEV_ATTR_CONTAINER;
 	attr.container = NULL;

@@ -7,7 +7,8 @@
  * p2pmr_dev_open_ex()'s container attribute, failures that leak nothing,
  * p2pmr_dma_map()/p2pmr_dma_unmap() and the IOVA allocator,
  * p2pmr_iova_reserve()/p2pmr_iova_unreserve(), the parsing of
- * VFIO_IOMMU_GET_INFO's capability chain.
+ * VFIO_IOMMU_GET_INFO's capability chain, VF tokens (the open's attribute
+ * and p2pmr_dev_set_vf_token()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +41,11 @@ static struct {
 	int unmaps;
 	int container_fd;		/* of the last SET_CONTAINER */
 	struct vfio_iommu_type1_dma_map last_map;
+	char dev_name[128];		/* of the last GET_DEVICE_FD */
+	int get_device_err;
+	int feature_err;
+	uint32_t feature_flags;		/* of the last DEVICE_FEATURE */
+	uint8_t vf_token[16];
 } k;
 
 static void reset_kernel(void)
@@ -106,6 +112,11 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		return 0;
 	case VFIO_GROUP_GET_DEVICE_FD:
 		k.get_device++;
+		snprintf(k.dev_name, sizeof(k.dev_name), "%s", (char *)arg);
+		if (k.get_device_err) {
+			errno = k.get_device_err;
+			return -1;
+		}
 		/* 0000:00:10.2 is in the group but not VFIO's. */
 		if (!strcmp(arg, "0000:00:10.2")) {
 			errno = ENODEV;
@@ -138,6 +149,18 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 			return -1;
 		}
 		return 0;
+	case VFIO_DEVICE_FEATURE: {
+		struct vfio_device_feature *f = arg;
+
+		k.feature_flags = f->flags;
+		if (k.feature_err) {
+			errno = k.feature_err;
+			return -1;
+		}
+		if (f->argsz >= sizeof(*f) + 16)
+			memcpy(k.vf_token, f->data, 16);
+		return 0;
+	}
 	case VFIO_IOMMU_UNMAP_DMA:
 		k.unmaps++;
 		if (k.unmap_err) {
@@ -320,6 +343,83 @@ static void test_container_attr(void **state)
 	p2pmr_dev_close(d);
 	p2pmr_dev_close(b);
 	p2pmr_dev_close(c);
+	assert_int_equal(nr_fds(), fds);
+}
+
+#define TOKEN "bd8d9d2b-5a5f-4f5a-a211-f591514ba1f3"
+
+/* A VF token goes to VFIO in the device's name; VFIO's refusals explained. */
+static void test_vf_token(void **state)
+{
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_VF_TOKEN,
+				       .vf_token = TOKEN };
+	static const uint8_t bytes[16] = {
+		0xbd, 0x8d, 0x9d, 0x2b, 0x5a, 0x5f, 0x4f, 0x5a,
+		0xa2, 0x11, 0xf5, 0x91, 0x51, 0x4b, 0xa1, 0xf3,
+	};
+	static const char *const bad[] = {
+		"", "bd8d9d2b5a5f4f5aa211f591514ba1f3",
+		"bd8d9d2b-5a5f-4f5a-a211-f591514ba1f", "bd8d9d2b-5a5f-4f5a-a211-f591514ba1f3x",
+		"gd8d9d2b-5a5f-4f5a-a211-f591514ba1f3", "bd8d9d2b-5a5f-4f5a-a211_f591514ba1f3",
+	};
+	struct p2pmr_dev *dev, *none = NULL;
+	int fds = nr_fds();
+	size_t i;
+
+	(void)state;
+	dev = open_ok("00:10.0", &attr);
+	assert_string_equal(k.dev_name, "0000:00:10.0 vf_token=" TOKEN);
+	assert_int_equal(p2pmr_dev_set_vf_token(dev, TOKEN), 0);
+	assert_int_equal(k.feature_flags, VFIO_DEVICE_FEATURE_SET |
+					  VFIO_DEVICE_FEATURE_PCI_VF_TOKEN);
+	assert_memory_equal(k.vf_token, bytes, 16);
+	/* Upper case is a UUID too. */
+	assert_int_equal(p2pmr_dev_set_vf_token(dev, "BD8D9D2B-5A5F-4F5A-A211-F591514BA1F3"), 0);
+	assert_memory_equal(k.vf_token, bytes, 16);
+	k.feature_err = ENOTTY;
+	assert_fails_with(p2pmr_dev_set_vf_token(dev, TOKEN), -EINVAL,
+			  "it is not an SR-IOV PF");
+	k.feature_err = 0;
+	p2pmr_dev_close(dev);
+	/* Without the attribute, the bare address. */
+	dev = open_ok("00:10.0", NULL);
+	assert_string_equal(k.dev_name, "0000:00:10.0");
+
+	/* Not UUIDs: refused before VFIO is asked. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct p2pmr_dev *d = NULL;
+
+		k.get_device = 0;
+		attr.vf_token = bad[i];
+		assert_fails_with(p2pmr_dev_open_ex("00:10.1", &attr, &d), -EINVAL,
+				  "is not a UUID");
+		assert_int_equal(k.get_device, 0);
+		assert_null(d);
+		assert_fails_with(p2pmr_dev_set_vf_token(dev, bad[i]), -EINVAL,
+				  "is not a UUID");
+	}
+	attr.vf_token = NULL;
+	assert_fails_with(p2pmr_dev_open_ex("00:10.1", &attr, &none), -EINVAL,
+			  "'(null)' is not a UUID");
+	p2pmr_dev_close(dev);
+
+	/* VFIO wants a token, or another one: EACCES, said why. */
+	k.get_device_err = EACCES;
+	assert_fails_with(p2pmr_dev_open("00:10.1", &none), -EACCES,
+			  "it needs a VF token");
+	attr.vf_token = TOKEN;
+	assert_fails_with(p2pmr_dev_open_ex("00:10.1", &attr, &none), -EACCES,
+			  "the VF token is not the PF's");
+	/* A token for a device that is neither VF nor PF: EINVAL, not ENODEV. */
+	k.get_device_err = EINVAL;
+	assert_fails_with(p2pmr_dev_open_ex("00:10.1", &attr, &none), -EINVAL,
+			  "it is neither a VF nor a PF");
+	/* ... while EINVAL without a token still means VFIO does not know it. */
+	assert_fails_with(p2pmr_dev_open("00:10.1", &none), -ENODEV,
+			  "VFIO does not know 0000:00:10.1");
+	k.get_device_err = 0;
+	/* Failures leak nothing. */
+	assert_null(none);
 	assert_int_equal(nr_fds(), fds);
 }
 
@@ -705,6 +805,7 @@ int main(void)
 		cmocka_unit_test_setup(test_share_group, each),
 		cmocka_unit_test_setup(test_container_attr, each),
 		cmocka_unit_test_setup(test_open_failures, each),
+		cmocka_unit_test_setup(test_vf_token, each),
 		cmocka_unit_test_setup(test_dma_map, each),
 		cmocka_unit_test_setup(test_iova_reserve, each),
 		cmocka_unit_test_setup(test_get_info_fails, each),

@@ -60,6 +60,7 @@ int p2pmr_dev_open(const char *bdf, struct p2pmr_dev **devp);
 /* struct p2pmr_dev_attr @comp_mask bits: which fields the caller set. */
 enum {
 	P2PMR_DEV_ATTR_CONTAINER	= 1 << 0,	/* @container is set */
+	P2PMR_DEV_ATTR_VF_TOKEN		= 1 << 1,	/* @vf_token is set */
 };
 
 /**
@@ -73,10 +74,16 @@ enum {
  *	both.  Without it, a device whose group is already open in this process
  *	joins that group's container, and any other device gets a container
  *	of its own.
+ * @vf_token: with P2PMR_DEV_ATTR_VF_TOKEN, a VF token: a UUID in its
+ *	36-character text form.  VFIO opens a VF whose PF is bound to a VFIO
+ *	driver only with the token the PF's owner set
+ *	(p2pmr_dev_set_vf_token()), and a PF that has VFs in use only with
+ *	it too; other devices are refused when given one.
  */
 struct p2pmr_dev_attr {
 	uint32_t comp_mask;
 	struct p2pmr_dev *container;
+	const char *vf_token;
 };
 
 /**
@@ -97,18 +104,35 @@ struct p2pmr_dev_attr {
  * kernel without CONFIG_VFIO_GROUP) is refused with -EOPNOTSUPP and a
  * message saying so; p2pmr_dev_adopt() takes a device fd opened that way.
  *
- * Return: 0; -EINVAL bad address, or @attr->container is an adopted
- * device; -EOPNOTSUPP @attr->comp_mask has a bit this library does not
+ * Return: 0; -EINVAL bad address, @attr->container is an adopted
+ * device, @attr->vf_token is not a UUID, or VFIO refused the token (the
+ * device is neither a VF nor a PF); -EOPNOTSUPP @attr->comp_mask has a bit this library does not
  * know; -ENODEV no such device, or it is not bound to a VFIO driver (its
  * group has no VFIO node or VFIO does not know the device); -EBUSY group
  * not viable (other devices of the group bound to host drivers), open in
  * another process, or open here in a container other than
- * @attr->container; -EPERM/-EACCES permission denied; -ENOTSUP no usable
+ * @attr->container; -EPERM permission denied; -EACCES permission denied,
+ * or VFIO wants a VF token (none or the wrong one was given); -ENOTSUP no usable
  * IOMMU (including vfio-noiommu groups), or the device is VFIO's through
  * the iommufd cdev only; -ENOMEM.
  */
 int p2pmr_dev_open_ex(const char *bdf, const struct p2pmr_dev_attr *attr,
 		      struct p2pmr_dev **devp);
+
+/**
+ * p2pmr_dev_set_vf_token() - Set the VF token of a PF that VFIO owns.
+ * @dev: the PF, open
+ * @uuid: the token, a UUID in its 36-character text form
+ *
+ * VFIO_DEVICE_FEATURE_PCI_VF_TOKEN: from now on VFIO opens the PF's VFs
+ * (and the PF itself while its VFs are in use) only with this token
+ * (struct p2pmr_dev_attr's @vf_token).  The token lasts while the PF's
+ * driver is bound; set it again after a rebind.
+ *
+ * Return: 0; -EINVAL @uuid is not a UUID, or the device is not an SR-IOV
+ * PF (VFIO answers ENOTTY); other negative errnos from VFIO.
+ */
+int p2pmr_dev_set_vf_token(struct p2pmr_dev *dev, const char *uuid);
 
 /**
  * p2pmr_dev_close() - Close a device; release its group and container

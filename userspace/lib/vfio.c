@@ -260,15 +260,51 @@ err_free:
 	return ret;
 }
 
+#define ATTR_KNOWN (P2PMR_DEV_ATTR_CONTAINER | P2PMR_DEV_ATTR_VF_TOKEN)
+#define UUID_LEN 36
+
+/*
+ * A UUID in its text form (8-4-4-4-12 hex digits) into its 16 bytes; @out
+ * may be NULL to only check it.  Returns 0 or -EINVAL.
+ */
+static int parse_uuid(const char *s, uint8_t *out)
+{
+	int i, n = 0;
+
+	if (!s || strlen(s) != UUID_LEN)
+		return -EINVAL;
+	for (i = 0; i < UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		if (!isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+		if (out && !(n & 1))
+			out[n / 2] = 0;
+		if (out)
+			out[n / 2] |= (isdigit((unsigned char)s[i]) ? s[i] - '0' :
+				       tolower((unsigned char)s[i]) - 'a' + 10) <<
+				      (n & 1 ? 0 : 4);
+		n++;
+	}
+	return 0;
+}
+
 static int check_attr(const struct p2pmr_dev_attr *attr)
 {
 	if (!attr)
 		return 0;
-	if (attr->comp_mask & ~P2PMR_DEV_ATTR_CONTAINER)
+	if (attr->comp_mask & ~ATTR_KNOWN)
 		return p2pmr_fail(-EOPNOTSUPP,
 				  "p2pmr_dev_open_ex: comp_mask 0x%x has bits this libp2pmr does not know (0x%x)",
-				  attr->comp_mask,
-				  attr->comp_mask & ~P2PMR_DEV_ATTR_CONTAINER);
+				  attr->comp_mask, attr->comp_mask & ~ATTR_KNOWN);
+	if ((attr->comp_mask & P2PMR_DEV_ATTR_VF_TOKEN) &&
+	    parse_uuid(attr->vf_token, NULL))
+		return p2pmr_fail(-EINVAL,
+				  "p2pmr_dev_open_ex: the VF token '%.40s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+				  attr->vf_token ? attr->vf_token : "(null)");
 	if ((attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER) &&
 	    (!attr->container || !attr->container->group))
 		return p2pmr_fail(-EINVAL,
@@ -281,7 +317,9 @@ int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
 {
 	const char *sysfs = p2pmr_sysfs_root();
 	struct p2pmr_container *want = NULL;
+	const char *token = NULL;
 	struct p2pmr_dev *dev;
+	char name[sizeof(dev->bdf) + sizeof(" vf_token=") + UUID_LEN];
 	int gnum, noiommu, ret;
 
 	p2pmr_clear_error();
@@ -290,6 +328,8 @@ int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
 		return ret;
 	if (attr && (attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER))
 		want = attr->container->group->container;
+	if (attr && (attr->comp_mask & P2PMR_DEV_ATTR_VF_TOKEN))
+		token = attr->vf_token;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return p2pmr_fail(-ENOMEM, "out of memory");
@@ -318,10 +358,24 @@ int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
 	ret = group_get(dev, gnum, want, &dev->group);
 	if (ret)
 		goto err_unlock;
-	dev->fd = ioctl(dev->group->fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+	/* VFIO takes the token in the device's name (vfio_pci_core_match()). */
+	if (token)
+		snprintf(name, sizeof(name), "%s vf_token=%s", dev->bdf, token);
+	else
+		snprintf(name, sizeof(name), "%s", dev->bdf);
+	dev->fd = ioctl(dev->group->fd, VFIO_GROUP_GET_DEVICE_FD, name);
 	if (dev->fd < 0) {
 		ret = -errno;
-		if (ret == -ENODEV || ret == -EINVAL)
+		if (ret == -EACCES)
+			p2pmr_fail(ret,
+				   "VFIO refused %s: %s (a VF of a PF that VFIO owns, or such a PF with VFs in use, opens only with the VF token its PF's owner set; see dmesg)",
+				   dev->bdf, token ? "the VF token is not the PF's" :
+						     "it needs a VF token");
+		else if (ret == -EINVAL && token)
+			p2pmr_fail(ret,
+				   "VFIO refused the VF token for %s: it is neither a VF nor a PF (see dmesg)",
+				   dev->bdf);
+		else if (ret == -ENODEV || ret == -EINVAL)
 			p2pmr_fail(-ENODEV,
 				   "VFIO does not know %s (bound to %s), although its IOMMU group %d is VFIO's: bind it to vfio-pci-p2p, vfio-pci or a VFIO variant driver; see p2pmr(1)",
 				   dev->bdf,
@@ -329,7 +383,7 @@ int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
 		else
 			p2pmr_fail(ret, "VFIO_GROUP_GET_DEVICE_FD %s: %s",
 				   dev->bdf, strerror(-ret));
-		ret = ret == -EINVAL ? -ENODEV : ret;
+		ret = ret == -EINVAL && !token ? -ENODEV : ret;
 		group_put(dev->group);
 		goto err_unlock;
 	}
@@ -347,6 +401,34 @@ err_free:
 int p2pmr_dev_open(const char *bdf, struct p2pmr_dev **devp)
 {
 	return p2pmr_dev_open_ex(bdf, NULL, devp);
+}
+
+int p2pmr_dev_set_vf_token(struct p2pmr_dev *dev, const char *uuid)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		uint8_t uuid[16];
+	} f = {
+		.hdr = { .argsz = sizeof(f),
+			 .flags = VFIO_DEVICE_FEATURE_SET |
+				  VFIO_DEVICE_FEATURE_PCI_VF_TOKEN },
+	};
+	int ret;
+
+	p2pmr_clear_error();
+	if (parse_uuid(uuid, f.uuid))
+		return p2pmr_fail(-EINVAL,
+				  "p2pmr_dev_set_vf_token: '%.40s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+				  uuid ? uuid : "(null)");
+	if (!ioctl(dev->fd, VFIO_DEVICE_FEATURE, &f))
+		return 0;
+	ret = -errno;
+	if (ret == -ENOTTY)
+		return p2pmr_fail(-EINVAL,
+				  "VFIO takes no VF token for %s: it is not an SR-IOV PF (a PF with an SR-IOV capability, bound to a VFIO driver)",
+				  dev->bdf);
+	return p2pmr_fail(ret, "VFIO_DEVICE_FEATURE_PCI_VF_TOKEN on %s: %s",
+			  dev->bdf, strerror(-ret));
 }
 
 void p2pmr_dev_close(struct p2pmr_dev *dev)
