@@ -7,7 +7,10 @@
 # ib_write_bw / ib_read_bw on host memory.  The CPU-access umem API
 # directly (tests/kmod/umemcpu): a umem whose private field the driver set
 # is still known as CPU-access, and a core umem without importer ops is not
-# (issue 13, item 9).
+# (issue 13, item 9).  Then: the dma-buf MR on the requester's side (a READ
+# response and atomics' original values landing in the BAR), two MRs on one
+# dma-buf with one deregistered under the other's traffic, four QPs on one
+# MR at once, and UC and UD QPs (issue 13, untested paths).
 # post: c="build/user/tests/bar_rw check $VMDIR/host/bar0"; $c 0x100000 0x2000 1000 && for o in 0x400000 0x40f000 0x600000 0x60f000 0xc00000; do $c $o 0x1000 3000 || exit 1; done && ! $c 0x410000 0x1000 3000
 # timeout: 480
 . tests/lib/guest.sh
@@ -19,6 +22,9 @@ rxe_pair
 modinfo -n rdma_rxe
 $BIN/rdma_dmabuf_test "$IVSHMEM" data || die "data tests"
 $BIN/rdma_dmabuf_test "$IVSHMEM" udmabuf || die "udmabuf"
+$BIN/rdma_dmabuf_test "$IVSHMEM" shared || die "two MRs on one dma-buf"
+$BIN/rdma_dmabuf_test "$IVSHMEM" multi-qp || die "several QPs on one MR"
+$BIN/rdma_dmabuf_test "$IVSHMEM" qp-types || die "UC and UD QPs"
 
 p2pmr=/p2pmr/build/user/bin/p2pmr
 $p2pmr export "$IVSHMEM" --bar 2 -- sh -c 'insmod "$0" fd=$P2PMR_DMABUF_FD netdev=veth0' \

@@ -4,7 +4,9 @@
  * vfio-pci-p2p, used by Soft-RoCE.
  *
  *   rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|revoke-contract|
- *                        chaos|udmabuf|nocpu|atomic|advise|reg-race [SECONDS]
+ *                        chaos|udmabuf|nocpu|atomic|advise|reg-race|shared|
+ *                        multi-qp|qp-types [SECONDS]
+ *   rdma_dmabuf_test EDU-BDF mmio
  *
  * Needs rxe0 (192.0.2.1) and rxe1 (192.0.2.2) from tests/lib/guest.sh's
  * rxe_pair.  The dma-buf MR lives on rxe0; its peer is a QP on rxe1 ("remote",
@@ -133,6 +135,10 @@ static int pair_init(struct pair *p, int loopback)
 /* Destroy the QPs and CQs of the pair, not its PDs. */
 static void pair_disconnect(struct pair *p)
 {
+	if (p->local.ah)
+		ibv_destroy_ah(p->local.ah);
+	if (p->peer.ah)
+		ibv_destroy_ah(p->peer.ah);
 	if (p->local.qp)
 		ibv_destroy_qp(p->local.qp);
 	if (p->peer.qp)
@@ -151,6 +157,52 @@ static void pair_fini(struct pair *p)
 	if (p->pd1 != p->pd0)
 		ibv_dealloc_pd(p->pd1);
 	ibv_dealloc_pd(p->pd0);
+}
+
+/*
+ * The dma-buf MR on the requester's side, as the place where responses
+ * land: an RDMA READ from host memory into the BAR, and the original
+ * values of a FETCH_ADD and a CMP_SWAP on host words, written into the BAR
+ * by the requester's completion.  @mr's first @n * 7 + 24 bytes are its
+ * first range's (at BAR offset @off); this uses [5n, 6n) and 6n + 8.
+ */
+static void test_data_requester(const char *name, struct pair *p,
+				struct ibv_mr *mr, struct ibv_mr *hmr,
+				uint8_t *host, size_t n, uint64_t off,
+				uint64_t seed)
+{
+	volatile uint64_t *res = (volatile uint64_t *)(bar + off + 6 * n + 8);
+	uint64_t *word = (uint64_t *)host;
+	int ret;
+
+	pattern_fill(host, n, seed + 4, off + 5 * n);
+	bar_fill(off + 5 * n, n, seed + 5);	/* stale */
+	ret = ep_do(&p->local, IBV_WR_RDMA_READ,
+		    (void *)(uintptr_t)(IOVA + 5 * n), n, mr->lkey,
+		    (uintptr_t)host, hmr->rkey);
+	tap_result(!ret && bar_matches(off + 5 * n, n, seed + 4),
+		   "%s: RDMA READ response lands in the BAR (requester side, status %d)",
+		   name, ret);
+
+	word[0] = 0x1122334455667788ULL;
+	res[0] = 0;
+	ret = ep_atomic(&p->local, IBV_WR_ATOMIC_FETCH_AND_ADD,
+			(uint64_t *)(uintptr_t)(IOVA + 6 * n + 8), mr->lkey,
+			(uintptr_t)host, hmr->rkey, 0x100000001ULL, 0);
+	tap_result(!ret && res[0] == 0x1122334455667788ULL &&
+		   word[0] == 0x1122334555667789ULL,
+		   "%s: FETCH_ADD's original value lands in the BAR (requester side, status %d, got %#llx, host word %#llx)",
+		   name, ret, (unsigned long long)res[0],
+		   (unsigned long long)word[0]);
+	ret = ep_atomic(&p->local, IBV_WR_ATOMIC_CMP_AND_SWP,
+			(uint64_t *)(uintptr_t)(IOVA + 6 * n + 8), mr->lkey,
+			(uintptr_t)host, hmr->rkey, 0x1122334555667789ULL,
+			0xaaaaaaaabbbbbbbbULL);
+	tap_result(!ret && res[0] == 0x1122334555667789ULL &&
+		   word[0] == 0xaaaaaaaabbbbbbbbULL,
+		   "%s: CMP_SWAP's original value lands in the BAR (requester side, status %d, got %#llx, host word %#llx)",
+		   name, ret, (unsigned long long)res[0],
+		   (unsigned long long)word[0]);
 }
 
 /*
@@ -276,6 +328,8 @@ static void test_data(const char *name, int nr,
 		   name, ret, (unsigned long long)*(volatile uint64_t *)atom);
 	/* Leave the pattern for the host to check. */
 	bar_fill(r[0].offset + 6 * n, 8, seed + 3);
+
+	test_data_requester(name, &p, mr, hmr, host, n, r[0].offset, seed);
 
 	/*
 	 * A second MR at dma-buf offset @off2 (across the first boundary if
@@ -1324,6 +1378,425 @@ static void test_reg_race(int seconds)
 	close(buf);
 }
 
+/* BAR regions of the tests below (not used by the others). */
+#define SHARED_BAR	(48 * MiB)
+#define MULTI_BAR	(52 * MiB)
+#define QPT_BAR		(56 * MiB)
+#define TRAFFIC_LEN	(4 * KiB)
+
+struct traffic {
+	struct ep *ep;		/* the peer QP that carries it */
+	struct ibv_mr *mr;	/* the dma-buf MR it goes to */
+	uint64_t iova;		/* where in @mr */
+	uint64_t bar_off;	/* the BAR offset of @iova */
+	struct ibv_mr *hmr;	/* host memory, 2 * TRAFFIC_LEN at @host */
+	uint8_t *host;
+	uint64_t seed;
+	long max_rounds;	/* 0: until @stop */
+	uint64_t atom_iova;	/* with @atomics: FETCH_ADD 1 there */
+	int atomics;		/* FETCH_ADDs per round */
+	volatile int stop;
+	long rounds;
+	int status;		/* the first failure: a status, -EIO for data */
+};
+
+/*
+ * Rounds of: WRITE a new pattern into the MR from host memory, READ it
+ * back, compare; and @atomics FETCH_ADDs of 1 on a shared word.
+ */
+static void *traffic_loop(void *arg)
+{
+	struct traffic *t = arg;
+	uint8_t *back = t->host + TRAFFIC_LEN;
+	int i;
+
+	while (!t->stop && !t->status &&
+	       (!t->max_rounds || t->rounds < t->max_rounds)) {
+		uint64_t seed = t->seed + t->rounds;
+
+		pattern_fill(t->host, TRAFFIC_LEN, seed, t->bar_off);
+		t->status = ep_do(t->ep, IBV_WR_RDMA_WRITE, t->host,
+				  TRAFFIC_LEN, t->hmr->lkey, t->iova,
+				  t->mr->rkey);
+		memset(back, 0, TRAFFIC_LEN);
+		if (!t->status)
+			t->status = ep_do(t->ep, IBV_WR_RDMA_READ, back,
+					  TRAFFIC_LEN, t->hmr->lkey, t->iova,
+					  t->mr->rkey);
+		if (!t->status &&
+		    pattern_check(back, TRAFFIC_LEN, seed, t->bar_off) >= 0)
+			t->status = -EIO;
+		for (i = 0; i < t->atomics && !t->status; i++)
+			t->status = ep_atomic(t->ep,
+					      IBV_WR_ATOMIC_FETCH_AND_ADD,
+					      (uint64_t *)back, t->hmr->lkey,
+					      t->atom_iova, t->mr->rkey, 1, 0);
+		t->rounds++;
+	}
+	return NULL;
+}
+
+#define SHARED_ROUNDS	30
+
+/*
+ * Two MRs on one dma-buf share its vmap: deregistering and registering
+ * one again and again while the other carries WRITE/READ traffic must not
+ * disturb that traffic, and the survivor works once the other is gone.
+ */
+static void test_shared(void)
+{
+	struct p2pmr_range r = { SHARED_BAR, 64 * KiB };
+	struct traffic t = { 0 };
+	struct ibv_mr *mr_a;
+	int buf, regs = 0, failed;
+	pthread_t th;
+	long during;
+	struct pair p;
+
+	buf = export(1, &r);
+	if (buf < 0 || pair_init(&p, 0)) {
+		tap_result(0, "shared: setup (export %d)", buf);
+		return;
+	}
+	t.ep = &p.peer;
+	t.seed = 7000;
+	t.iova = IOVA2;
+	t.bar_off = SHARED_BAR + 32 * KiB;
+	t.mr = ibv_reg_dmabuf_mr(p.pd0, 32 * KiB, 32 * KiB, IOVA2, buf, ACCESS);
+	t.host = aligned_alloc(4096, 2 * TRAFFIC_LEN);
+	t.hmr = ibv_reg_mr(p.pd1, t.host, 2 * TRAFFIC_LEN, ACCESS);
+	mr_a = ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf, ACCESS);
+	if (!t.mr || !t.hmr || !mr_a) {
+		tap_result(0, "shared: registration: %s", strerror(errno));
+		goto out;
+	}
+	pthread_create(&th, NULL, traffic_loop, &t);
+	/* Until the traffic has done SHARED_ROUNDS (or failed). */
+	while (t.rounds < SHARED_ROUNDS && !t.status && mr_a) {
+		ibv_dereg_mr(mr_a);
+		mr_a = ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf,
+					 ACCESS);
+		regs += mr_a != NULL;
+	}
+	failed = !mr_a;
+	during = t.rounds;
+	if (mr_a)
+		ibv_dereg_mr(mr_a);
+	mr_a = NULL;
+	/* The survivor alone for ten more rounds. */
+	t.max_rounds = t.rounds + 10;
+	pthread_join(th, NULL);
+	tap_result(!t.status && !failed && regs > 0 && during >= SHARED_ROUNDS,
+		   "shared: a second MR on the dma-buf deregistered and registered %d times during %ld rounds of WRITE/READ through the first, which then carries on alone to %ld rounds (status %d%s)",
+		   regs, during, t.rounds, t.status,
+		   failed ? ", a registration failed" : "");
+out:
+	if (mr_a)
+		ibv_dereg_mr(mr_a);
+	if (t.mr)
+		ibv_dereg_mr(t.mr);
+	if (t.hmr)
+		ibv_dereg_mr(t.hmr);
+	free(t.host);
+	pair_fini(&p);
+	close(buf);
+}
+
+#define MULTI_QPS	4
+#define MULTI_ROUNDS	20
+#define MULTI_ATOMICS	5	/* per round */
+
+/*
+ * Several QPs (one thread each, on rxe1) on one dma-buf MR at once: each
+ * writes and reads back its own slot, and all of them FETCH_ADD one shared
+ * word, whose final count shows no add was lost between QPs.
+ */
+static void test_multi_qp(void)
+{
+	struct p2pmr_range r = { MULTI_BAR, 64 * KiB };
+	volatile uint64_t *word = (volatile uint64_t *)(bar + MULTI_BAR +
+							 60 * KiB);
+	struct traffic t[MULTI_QPS] = { 0 };
+	struct pair q[MULTI_QPS] = { 0 };
+	pthread_t th[MULTI_QPS];
+	struct ibv_pd *pd0, *pd1;
+	int buf, k, ok = 1, status = 0;
+	long rounds = 0;
+	struct ibv_mr *mr;
+
+	buf = export(1, &r);
+	pd0 = ibv_alloc_pd(ctx0);
+	pd1 = ibv_alloc_pd(ctx1);
+	mr = ibv_reg_dmabuf_mr(pd0, 0, r.length, IOVA, buf, ACCESS);
+	if (buf < 0 || !mr) {
+		tap_result(0, "multi-qp: setup (export %d): %s", buf,
+			   strerror(errno));
+		goto out;
+	}
+	*word = 0;
+	for (k = 0; k < MULTI_QPS; k++) {
+		q[k].pd0 = pd0;
+		q[k].pd1 = pd1;
+		if (pair_connect(&q[k], 0, 0)) {
+			tap_result(0, "multi-qp: QP pair %d", k);
+			goto out;
+		}
+		t[k].ep = &q[k].peer;
+		t[k].mr = mr;
+		t[k].iova = IOVA + k * 8 * KiB;
+		t[k].bar_off = MULTI_BAR + k * 8 * KiB;
+		t[k].host = aligned_alloc(4096, 2 * TRAFFIC_LEN);
+		t[k].hmr = ibv_reg_mr(pd1, t[k].host, 2 * TRAFFIC_LEN, ACCESS);
+		t[k].seed = 8000 + 100 * k;
+		t[k].max_rounds = MULTI_ROUNDS;
+		t[k].atom_iova = IOVA + 60 * KiB;
+		t[k].atomics = MULTI_ATOMICS;
+	}
+	for (k = 0; k < MULTI_QPS; k++)
+		pthread_create(&th[k], NULL, traffic_loop, &t[k]);
+	for (k = 0; k < MULTI_QPS; k++) {
+		pthread_join(th[k], NULL);
+		rounds += t[k].rounds;
+		if (t[k].status && !status)
+			status = t[k].status;
+		ok &= !t[k].status && t[k].rounds == MULTI_ROUNDS &&
+		      bar_matches(t[k].bar_off, TRAFFIC_LEN,
+				  t[k].seed + MULTI_ROUNDS - 1);
+	}
+	tap_result(ok, "multi-qp: %d QPs at once on one dma-buf MR, %ld rounds of WRITE/READ, each slot holding its last pattern (status %d)",
+		   MULTI_QPS, rounds, status);
+	tap_result(ok && *word == MULTI_QPS * MULTI_ROUNDS * MULTI_ATOMICS,
+		   "multi-qp: %d FETCH_ADDs from %d QPs on one word, none lost (now %llu)",
+		   MULTI_QPS * MULTI_ROUNDS * MULTI_ATOMICS, MULTI_QPS,
+		   (unsigned long long)*word);
+out:
+	for (k = 0; k < MULTI_QPS; k++) {
+		pair_disconnect(&q[k]);
+		if (t[k].hmr)
+			ibv_dereg_mr(t[k].hmr);
+		free(t[k].host);
+	}
+	if (mr)
+		ibv_dereg_mr(mr);
+	ibv_dealloc_pd(pd1);
+	ibv_dealloc_pd(pd0);
+	if (buf >= 0)
+		close(buf);
+}
+
+#define GRH_LEN		40	/* what a UD receive buffer starts with */
+#define UD_LEN		512	/* within the path MTU (1024 on the veth) */
+
+/*
+ * UC and UD QPs on a dma-buf MR: UC's RDMA WRITE (with immediate, so the
+ * responder can tell it landed) and SEND both ways, UD's SEND both ways
+ * (a UD receive buffer in the BAR takes the GRH, then the payload).
+ */
+static void test_qp_types(void)
+{
+	static const struct { enum ibv_qp_type type; const char *name; }
+	qpt[] = { { IBV_QPT_UC, "UC" }, { IBV_QPT_UD, "UD" } };
+	struct p2pmr_range r = { QPT_BAR, 64 * KiB };
+	int buf = export(1, &r), ret, k;
+	uint8_t *host = aligned_alloc(4096, 16 * KiB);
+	struct ibv_wc wc;
+
+	for (k = 0; k < 2; k++) {
+		int ud = qpt[k].type == IBV_QPT_UD;
+		uint32_t len = ud ? UD_LEN : 4 * KiB, rlen = len + ud * GRH_LEN;
+		uint64_t base = k * 32 * KiB, seed = 9000 + 10 * k;
+		struct ibv_mr *mr = NULL, *hmr = NULL;
+		struct pair p;
+
+		p.pd0 = ibv_alloc_pd(ctx0);
+		p.pd1 = ibv_alloc_pd(ctx1);
+		memset(&p.local, 0, sizeof(p.local));
+		memset(&p.peer, 0, sizeof(p.peer));
+		ret = ep_init_type(&p.local, ctx0, p.pd0, "192.0.2.1",
+				   qpt[k].type, 0);
+		ret = ret ? ret : ep_init_type(&p.peer, ctx1, p.pd1,
+					       "192.0.2.2", qpt[k].type, 0);
+		ret = ret ? ret : ep_connect(&p.local, &p.peer);
+		ret = ret ? ret : ep_connect(&p.peer, &p.local);
+		if (!ret) {
+			mr = ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf,
+					       ACCESS);
+			hmr = ibv_reg_mr(p.pd1, host, 16 * KiB, ACCESS);
+		}
+		if (ret || !mr || !hmr) {
+			tap_result(0, "%s: setup (%d): %s", qpt[k].name, ret,
+				   strerror(errno));
+			goto next;
+		}
+
+		if (!ud) {
+			pattern_fill(host, len, seed, QPT_BAR + base);
+			ret = ep_recv(&p.local, (void *)(uintptr_t)(IOVA + 60 * KiB),
+				      0, mr->lkey);
+			ret = ret ? ret : ep_post(&p.peer,
+						  IBV_WR_RDMA_WRITE_WITH_IMM,
+						  host, len, hmr->lkey,
+						  IOVA + base, mr->rkey);
+			ret = ret ? ret : ep_wait(&p.peer, NULL);
+			ret = ret ? ret : ep_wait(&p.local, &wc);
+			tap_result(!ret && wc.opcode == IBV_WC_RECV_RDMA_WITH_IMM &&
+				   bar_matches(QPT_BAR + base, len, seed),
+				   "%s: RDMA WRITE with immediate into the BAR (status %d)",
+				   qpt[k].name, ret);
+			base += len;
+		}
+
+		/* SEND from host memory into a receive buffer in the BAR. */
+		pattern_fill(host, len, seed + 1, QPT_BAR + base + rlen - len);
+		bar_fill(QPT_BAR + base, rlen, seed + 2);	/* stale */
+		ret = ep_recv(&p.local, (void *)(uintptr_t)(IOVA + base), rlen,
+			      mr->lkey);
+		ret = ret ? ret : ep_post(&p.peer, IBV_WR_SEND, host, len,
+					  hmr->lkey, 0, 0);
+		ret = ret ? ret : ep_wait(&p.peer, NULL);
+		ret = ret ? ret : ep_wait(&p.local, &wc);
+		tap_result(!ret && wc.byte_len == rlen &&
+			   bar_matches(QPT_BAR + base + rlen - len, len, seed + 1),
+			   "%s: SEND received into the BAR (status %d, %u bytes)",
+			   qpt[k].name, ret, ret ? 0 : wc.byte_len);
+		base += rlen;
+
+		/* SEND from the BAR into host memory. */
+		bar_fill(QPT_BAR + base, len, seed + 3);
+		memset(host, 0, rlen);
+		ret = ep_recv(&p.peer, host, rlen, hmr->lkey);
+		ret = ret ? ret : ep_post(&p.local, IBV_WR_SEND,
+					  (void *)(uintptr_t)(IOVA + base),
+					  len, mr->lkey, 0, 0);
+		ret = ret ? ret : ep_wait(&p.local, NULL);
+		ret = ret ? ret : ep_wait(&p.peer, &wc);
+		tap_result(!ret && wc.byte_len == rlen &&
+			   pattern_check(host + rlen - len, len, seed + 3,
+					 QPT_BAR + base) < 0,
+			   "%s: SEND from the BAR (status %d, %u bytes)",
+			   qpt[k].name, ret, ret ? 0 : wc.byte_len);
+next:
+		if (mr)
+			ibv_dereg_mr(mr);
+		if (hmr)
+			ibv_dereg_mr(hmr);
+		pair_fini(&p);
+	}
+	free(host);
+	close(buf);
+}
+
+/* edu's registers (QEMU's hw/misc/edu.c), BAR0: 4-byte ones below 0x80 */
+#define EDU_ID		0x00	/* reads 0x010000ed */
+#define EDU_INV		0x04	/* reads back the inverse of what was written */
+#define EDU_DMA_SRC	0x80	/* 8-byte: stores what is written */
+#define EDU_DMA_DST	0x88
+
+/*
+ * A dma-buf MR over a non-prefetchable BAR of registers (edu's BAR0),
+ * mapped uncached: RDMA READ and WRITE reach the registers with 4-byte
+ * accesses (edu ignores any other size below 0x80: an 8-byte read returns
+ * all ones), and atomics on its 8-byte registers are single 8-byte
+ * accesses (4-byte halves would read all ones at +4 and lose the write).
+ */
+static void test_mmio(void)
+{
+	struct p2pmr_range r = { 0, 4096 };
+	volatile uint32_t *reg32;
+	volatile uint64_t *reg64;
+	struct ibv_mr *mr, *hmr;
+	char path[128], line[128];
+	unsigned long long start, end, flags = 0;
+	uint64_t *host;
+	struct pair p;
+	void *map;
+	size_t len;
+	int buf, ret;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f))
+		sscanf(line, "%llx %llx %llx", &start, &end, &flags);
+	if (f)
+		fclose(f);
+	tap_result(flags && !(flags & 0x2000),
+		   "mmio: %s BAR0 is memory, not prefetchable (flags %#llx)",
+		   bdf, flags);
+	if (p2pmr_region_mmap(dev, 0, &map, &len)) {
+		tap_result(0, "mmio: mmap of BAR0: %s", p2pmr_errmsg());
+		return;
+	}
+	reg32 = map;
+	reg64 = map;
+	buf = p2pmr_export(dev, 0, &r, 1, O_RDWR | O_CLOEXEC);
+	if (buf < 0 || pair_init_ex(&p, 0, PEER_SEND_OPS)) {
+		tap_result(0, "mmio: setup (export %d)", buf);
+		return;
+	}
+	mr = ibv_reg_dmabuf_mr(p.pd0, 0, r.length, IOVA, buf, ACCESS);
+	host = aligned_alloc(4096, 4096);
+	hmr = ibv_reg_mr(p.pd1, host, 4096, ACCESS);
+	tap_result(mr && hmr, "mmio: ibv_reg_dmabuf_mr on the register BAR: %s",
+		   mr ? "ok" : strerror(errno));
+	if (!mr || !hmr)
+		goto out;
+
+	host[0] = 0;
+	ret = ep_do(&p.peer, IBV_WR_RDMA_READ, host, 4, hmr->lkey,
+		    IOVA + EDU_ID, mr->rkey);
+	tap_result(!ret && (uint32_t)host[0] == 0x010000ed &&
+		   reg32[EDU_ID / 4] == 0x010000ed,
+		   "mmio: RDMA READ of the ID register (status %d, %#x)", ret,
+		   (uint32_t)host[0]);
+
+	*(uint32_t *)host = 0x12345678;
+	ret = ep_do(&p.peer, IBV_WR_RDMA_WRITE, host, 4, hmr->lkey,
+		    IOVA + EDU_INV, mr->rkey);
+	tap_result(!ret && reg32[EDU_INV / 4] == 0xedcba987,
+		   "mmio: RDMA WRITE reaches a register (status %d, the CPU reads %#x back)",
+		   ret, reg32[EDU_INV / 4]);
+	host[0] = 0;
+	ret = ep_do(&p.peer, IBV_WR_RDMA_READ, host, 8, hmr->lkey,
+		    IOVA + EDU_ID, mr->rkey);
+	tap_result(!ret && host[0] == 0xedcba987010000edULL,
+		   "mmio: an 8-byte RDMA READ over two 4-byte registers reads each with a 4-byte access (status %d, %#llx)",
+		   ret, (unsigned long long)host[0]);
+
+	reg64[EDU_DMA_SRC / 8] = 0xffffffffULL;
+	ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_FETCH_AND_ADD, host, hmr->lkey,
+			IOVA + EDU_DMA_SRC, mr->rkey, 1, 0);
+	tap_result(!ret && host[0] == 0xffffffffULL &&
+		   reg64[EDU_DMA_SRC / 8] == 0x100000000ULL,
+		   "mmio: FETCH_ADD on an 8-byte register, one 8-byte read and write (status %d, orig %#llx, now %#llx)",
+		   ret, (unsigned long long)host[0],
+		   (unsigned long long)reg64[EDU_DMA_SRC / 8]);
+	ret = ep_atomic(&p.peer, IBV_WR_ATOMIC_CMP_AND_SWP, host, hmr->lkey,
+			IOVA + EDU_DMA_SRC, mr->rkey, 0x100000000ULL,
+			0x2222222233333333ULL);
+	tap_result(!ret && host[0] == 0x100000000ULL &&
+		   reg64[EDU_DMA_SRC / 8] == 0x2222222233333333ULL,
+		   "mmio: CMP_SWAP on an 8-byte register (status %d, orig %#llx, now %#llx)",
+		   ret, (unsigned long long)host[0],
+		   (unsigned long long)reg64[EDU_DMA_SRC / 8]);
+	ret = ep_atomic_write(&p.peer, IOVA + EDU_DMA_DST, mr->rkey,
+			      0x4444444455555555ULL);
+	tap_result(!ret && reg64[EDU_DMA_DST / 8] == 0x4444444455555555ULL,
+		   "mmio: ATOMIC_WRITE of an 8-byte register (status %d, now %#llx)",
+		   ret, (unsigned long long)reg64[EDU_DMA_DST / 8]);
+	reg64[EDU_DMA_SRC / 8] = 0;
+	reg64[EDU_DMA_DST / 8] = 0;
+out:
+	if (mr)
+		ibv_dereg_mr(mr);
+	if (hmr)
+		ibv_dereg_mr(hmr);
+	free(host);
+	pair_fini(&p);
+	close(buf);
+	munmap(map, len);
+}
+
 int main(int argc, char **argv)
 {
 	const struct p2pmr_range one = { 1 * MiB, 1 * MiB };
@@ -1334,7 +1807,7 @@ int main(int argc, char **argv)
 	void *map;
 
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|revoke-contract|chaos|udmabuf|nocpu|atomic|advise|reg-race [SECONDS]\n");
+		fprintf(stderr, "usage: rdma_dmabuf_test BDF data|revoke-reset|revoke-mem|revoke-contract|chaos|udmabuf|nocpu|atomic|advise|reg-race|shared|multi-qp|qp-types|mmio [SECONDS]\n");
 		return 2;
 	}
 	bdf = argv[1];
@@ -1348,6 +1821,15 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n");
 	if (!strcmp(what, "udmabuf")) {
 		test_udmabuf();
+		return tap_done();
+	}
+	if (!strcmp(what, "mmio")) {
+		if (p2pmr_dev_open(bdf, &dev)) {
+			fprintf(stderr, "rdma_dmabuf_test: %s\n", p2pmr_errmsg());
+			return 1;
+		}
+		test_mmio();
+		p2pmr_dev_close(dev);
 		return tap_done();
 	}
 	if (p2pmr_dev_open(bdf, &dev) ||
@@ -1376,6 +1858,12 @@ int main(int argc, char **argv)
 		test_atomic();
 	} else if (!strcmp(what, "advise")) {
 		test_advise();
+	} else if (!strcmp(what, "shared")) {
+		test_shared();
+	} else if (!strcmp(what, "multi-qp")) {
+		test_multi_qp();
+	} else if (!strcmp(what, "qp-types")) {
+		test_qp_types();
 	} else if (!strcmp(what, "reg-race")) {
 		test_reg_race(argc > 3 ? atoi(argv[3]) : 20);
 	} else {

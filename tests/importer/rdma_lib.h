@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small verbs helpers for the importer tests: one RC QP per endpoint,
- * connected to another endpoint (on the same or another RDMA device) by GID.
+ * Small verbs helpers for the importer tests: one QP per endpoint (RC unless
+ * made by ep_init_type()), connected to another endpoint (on the same or
+ * another RDMA device) by GID.
  */
 #ifndef P2PMR_TEST_RDMA_LIB_H
 #define P2PMR_TEST_RDMA_LIB_H
@@ -21,7 +22,11 @@ struct ep {
 	struct ibv_qp *qp;
 	union ibv_gid gid;
 	int gid_index;
+	struct ibv_ah *ah;	/* UD: the address of the connected peer */
+	uint32_t remote_qpn;	/* UD: the connected peer's QP number */
 };
+
+#define EP_QKEY 0x11111111	/* UD QPs' Q_Key */
 
 /* Find the GID index of an IPv4 address on port 1 of @ctx. */
 static inline int ep_gid_index(struct ibv_context *ctx, const char *ip,
@@ -55,16 +60,16 @@ static inline struct ibv_context *ep_open_dev(const char *name)
 }
 
 /*
- * Open an endpoint on @ctx (shared) with its own PD, CQ and RC QP.  With
- * @send_ops (IBV_QP_EX_WITH_*), the QP is made by ibv_create_qp_ex() and
- * takes those operations through ibv_qp_to_qp_ex()'s ibv_wr_*() calls too.
+ * Open an endpoint on @ctx (shared) with its own CQ and a QP of @type on
+ * @pd.  With @send_ops (IBV_QP_EX_WITH_*), the QP also takes those
+ * operations through ibv_qp_to_qp_ex()'s ibv_wr_*() calls.
  */
-static inline int ep_init_ex(struct ep *ep, struct ibv_context *ctx,
-			     struct ibv_pd *pd, const char *ip,
-			     uint64_t send_ops)
+static inline int ep_init_type(struct ep *ep, struct ibv_context *ctx,
+			       struct ibv_pd *pd, const char *ip,
+			       enum ibv_qp_type type, uint64_t send_ops)
 {
 	struct ibv_qp_init_attr_ex ia = {
-		.qp_type = IBV_QPT_RC,
+		.qp_type = type,
 		.cap = { .max_send_wr = 256, .max_recv_wr = 256,
 			 .max_send_sge = 1, .max_recv_sge = 1 },
 		.comp_mask = IBV_QP_INIT_ATTR_PD,
@@ -95,10 +100,26 @@ static inline int ep_init_ex(struct ep *ep, struct ibv_context *ctx,
 	ep->qp = ibv_create_qp_ex(ctx, &ia);
 	if (!ep->qp)
 		return -errno;
+	if (type == IBV_QPT_UD) {
+		a.qkey = EP_QKEY;
+		return ibv_modify_qp(ep->qp, &a, IBV_QP_STATE |
+				     IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+				     IBV_QP_QKEY) ? -errno : 0;
+	}
+	if (type == IBV_QPT_UC)
+		a.qp_access_flags = IBV_ACCESS_REMOTE_WRITE;
 	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
 			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
 		return -errno;
 	return 0;
+}
+
+/* An RC endpoint; @send_ops as for ep_init_type(). */
+static inline int ep_init_ex(struct ep *ep, struct ibv_context *ctx,
+			     struct ibv_pd *pd, const char *ip,
+			     uint64_t send_ops)
+{
+	return ep_init_type(ep, ctx, pd, ip, IBV_QPT_RC, send_ops);
 }
 
 static inline int ep_init(struct ep *ep, struct ibv_context *ctx,
@@ -107,8 +128,35 @@ static inline int ep_init(struct ep *ep, struct ibv_context *ctx,
 	return ep_init_ex(ep, ctx, pd, ip, 0);
 }
 
+/*
+ * A UD endpoint is "connected" by an address handle for @peer: it is ready
+ * to send to it (and to receive from anyone).
+ */
+static inline int ep_connect_ud(struct ep *ep, const struct ep *peer)
+{
+	struct ibv_ah_attr ah = {
+		.is_global = 1, .port_num = 1,
+		.grh = { .dgid = peer->gid, .sgid_index = ep->gid_index,
+			 .hop_limit = 1 },
+	};
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTR };
+
+	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE))
+		return -errno;
+	a.qp_state = IBV_QPS_RTS;
+	a.sq_psn = 0;
+	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN))
+		return -errno;
+	ep->ah = ibv_create_ah(ep->pd, &ah);
+	if (!ep->ah)
+		return -errno;
+	ep->remote_qpn = peer->qp->qp_num;
+	return 0;
+}
+
 static inline int ep_connect(struct ep *ep, const struct ep *peer)
 {
+	int uc = ep->qp->qp_type == IBV_QPT_UC;
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
 		.dest_qp_num = peer->qp->qp_num, .rq_psn = 0,
@@ -120,12 +168,18 @@ static inline int ep_connect(struct ep *ep, const struct ep *peer)
 		},
 	};
 
+	if (ep->qp->qp_type == IBV_QPT_UD)
+		return ep_connect_ud(ep, peer);
 	if (ibv_modify_qp(ep->qp, &a, IBV_QP_STATE | IBV_QP_AV |
 			  IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+			  (uc ? 0 : IBV_QP_MAX_DEST_RD_ATOMIC |
+				    IBV_QP_MIN_RNR_TIMER)))
 		return -errno;
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
+	if (uc)
+		return ibv_modify_qp(ep->qp, &a, IBV_QP_STATE |
+				     IBV_QP_SQ_PSN) ? -errno : 0;
 	/*
 	 * Ack timeout 0.27 s, 7 retries: the bed is slow (TCG; the debug
 	 * kernels ten times slower again: a 512 KiB WRITE from an NVMe CMB
@@ -166,6 +220,7 @@ static inline int ep_wait(struct ep *ep, struct ibv_wc *wc_out)
 	}
 }
 
+/* Post one operation; on a UD endpoint, a SEND to its connected peer. */
 static inline int ep_post(struct ep *ep, enum ibv_wr_opcode op, void *addr,
 			  uint32_t len, uint32_t lkey, uint64_t raddr,
 			  uint32_t rkey)
@@ -177,6 +232,11 @@ static inline int ep_post(struct ep *ep, enum ibv_wr_opcode op, void *addr,
 		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
 	}, *bad;
 
+	if (ep->ah) {
+		wr.wr.ud.ah = ep->ah;
+		wr.wr.ud.remote_qpn = ep->remote_qpn;
+		wr.wr.ud.remote_qkey = EP_QKEY;
+	}
 	return ibv_post_send(ep->qp, &wr, &bad) ? -errno : 0;
 }
 
