@@ -8,7 +8,9 @@
 # without the PF's VF token, and writing 0 removes them.  A PF export
 # keeps working while its VFs exist, and on vfio-pci-p2p a VF opens through
 # libp2pmr with the PF's VF token (not without it, nor with another) and
-# its BAR0 exports, usable (tests/exporter/vf_token.c).  vfio-pci's denylist switch exists.
+# its BAR0 exports, usable (tests/exporter/vf_token.c); a reset of the PF
+# revokes the VF's buffer before it (an importer holds it) and restores it
+# after (issue 12).  vfio-pci's denylist switch exists.
 # vm: --qemu -device --qemu pcie-root-port,id=rp9,chassis=9,addr=0x14 --qemu -device --qemu igb,bus=rp9
 . tests/lib/guest.sh
 
@@ -18,6 +20,7 @@ pf=/sys/bus/pci/devices/$PF
 [ "$(cat "$pf/sriov_totalvfs")" -ge 2 ] || die "igb offers fewer than 2 VFs"
 
 load_p2p
+load_importer
 
 # sriov DRIVER: the same steps, with DRIVER bound to the PF.
 sriov() {
@@ -62,7 +65,7 @@ sriov() {
 		/p2pmr/build/user/bin/p2pmr export "$PF" --bar 0 > /tmp/pf.log 2>&1 ||
 			{ cat /tmp/pf.log; die "$drv: PF export with VFs present failed"; }
 		# A VF with the PF's VF token, through libp2pmr, and its BAR0.
-		/p2pmr/build/user/tests/vf_token "$PF" "$vf" 0 > /tmp/vft.log 2>&1
+		/p2pmr/build/user/tests/vf_token "$PF" "$vf" 0 reset > /tmp/vft.log 2>&1
 		rc=$?
 		cat /tmp/vft.log
 		[ $rc = 0 ] || die "$drv: the VF with its token (vf_token, exit $rc)"
