@@ -151,6 +151,9 @@ const char *p2p_revoke_reason(struct p2p_device *p2p)
 	}
 	if (!core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
 		return "memory decode off";
+	/* Whatever the PF's owner or the PCI core did to the PF. */
+	if (core->pdev->is_virtfn && !p2p_vf_bars_decode(core->pdev))
+		return "VF BARs not enabled at the PF";
 	return NULL;
 }
 
@@ -245,12 +248,7 @@ static int p2p_open_device(struct vfio_device *vdev)
 	return 0;
 }
 
-/* Before vfio_pci_core_close_device() frees the device's state. */
-static void p2p_close_device(struct vfio_device *vdev)
-{
-	p2p_dmabufs_close(to_p2p(vdev));
-	vfio_pci_core_close_device(vdev);
-}
+
 
 /**
  * p2p_low_power_valid() - Whether a low-power entry request can succeed.
@@ -386,6 +384,71 @@ static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
 	return ret;
 }
 
+/*
+ * The devices bound to this driver, for a PF to find its VFs (lock order:
+ * p2p.h).
+ */
+static LIST_HEAD(p2p_devices);
+static DEFINE_MUTEX(p2p_devices_lock);
+
+/**
+ * p2p_vfs_reset() - Block or unblock a PF's VFs for a reset of the PF.
+ * @pf: the device being reset
+ * @prepare: true before the reset, false after it
+ *
+ * A VF's BARs decode only while its PF has VF Enable set, and a reset of
+ * the PF clears it until the PCI core restores the SR-IOV capability
+ * (before reset_done()).  Each VF bound to this driver is blocked for that
+ * time like for a reset of its own.  Resets nest (a close's bus reset
+ * inside p2p_close_device()'s): @pf_reset counts them, and the VF is
+ * blocked by the outermost only, which also pairs the unblock with the
+ * block for a VF bound in between.  The VFs' device locks are not taken:
+ * one may be held by an unbind waiting for the owner of both functions to
+ * close the VF, while that owner waits here.  Each VF's importers are
+ * waited for in turn with p2p_devices_lock held, which holds up probes and
+ * removes of this driver's devices meanwhile.
+ *
+ * Context: process; the caller may hold @pf's device lock, its
+ * memory_lock and its device set's lock.  Takes p2p_devices_lock, then
+ * each VF's @lock; may wait for the VFs' importers to unmap.
+ */
+static void p2p_vfs_reset(struct pci_dev *pf, bool prepare)
+{
+	struct p2p_device *p2p;
+
+	if (!pf->is_physfn)
+		return;
+	mutex_lock(&p2p_devices_lock);
+	list_for_each_entry(p2p, &p2p_devices, node) {
+		struct pci_dev *pdev = p2p->core.pdev;
+
+		if (!pdev->is_virtfn || pci_physfn(pdev) != pf)
+			continue;
+		if (prepare) {
+			if (!p2p->pf_reset++)
+				p2p_block(p2p, "reset of the PF");
+		} else if (p2p->pf_reset && !--p2p->pf_reset) {
+			p2p_unblock(p2p);
+		}
+	}
+	mutex_unlock(&p2p_devices_lock);
+}
+
+/*
+ * Before vfio_pci_core_close_device() frees the device's state.  It resets
+ * the device without reset_prepare() (__pci_reset_function_locked()): a
+ * PF's VFs are blocked around it here.
+ */
+static void p2p_close_device(struct vfio_device *vdev)
+{
+	struct pci_dev *pdev = to_p2p(vdev)->core.pdev;
+
+	p2p_dmabufs_close(to_p2p(vdev));
+	p2p_vfs_reset(pdev, true);
+	vfio_pci_core_close_device(vdev);
+	p2p_vfs_reset(pdev, false);
+}
+
 static const struct vfio_device_ops p2p_vfio_ops = {
 	.name		= "vfio-pci-p2p",
 	.init		= p2p_init_dev,
@@ -412,12 +475,14 @@ static const struct vfio_device_ops p2p_vfio_ops = {
  * through another device, a reset written to sysfs.  The PCI core calls
  * reset_prepare() before it disables the device and reset_done() after
  * restoring its state.  PCIe error recovery does not: see
- * p2p_err_detected().
+ * p2p_err_detected().  A PF's reset stops its VFs' BARs too: they are
+ * blocked with it (p2p_vfs_reset()).
  */
 static void p2p_reset_prepare(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
+	p2p_vfs_reset(pdev, true);
 	p2p_block(container_of(core, struct p2p_device, core), "reset");
 }
 
@@ -426,6 +491,7 @@ static void p2p_reset_done(struct pci_dev *pdev)
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
 	p2p_unblock(container_of(core, struct p2p_device, core));
+	p2p_vfs_reset(pdev, false);
 }
 
 /**
@@ -547,12 +613,20 @@ static int p2p_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(p2p);
 
 	dev_set_drvdata(&pdev->dev, &p2p->core);
+	/* Listed before it can be opened: a PF's reset then finds it. */
+	mutex_lock(&p2p_devices_lock);
+	list_add(&p2p->node, &p2p_devices);
+	mutex_unlock(&p2p_devices_lock);
 	ret = vfio_pci_core_register_device(&p2p->core);
 	if (ret)
-		goto err_put;
+		goto err_unlist;
 	p2p_debugfs_add(p2p);
 	return 0;
 
+err_unlist:
+	mutex_lock(&p2p_devices_lock);
+	list_del(&p2p->node);
+	mutex_unlock(&p2p_devices_lock);
 err_put:
 	vfio_put_device(&p2p->core.vdev);
 	return ret;
@@ -565,8 +639,12 @@ static void p2p_remove(struct pci_dev *pdev)
 
 	/*
 	 * Stop importers now: unregistering waits for the owner to close the
-	 * device, which may take a while.  Closing revokes for good.
+	 * device, which may take a while.  Closing revokes for good.  A block
+	 * a PF's reset holds on it (@pf_reset) ends with the device.
 	 */
+	mutex_lock(&p2p_devices_lock);
+	list_del(&p2p->node);
+	mutex_unlock(&p2p_devices_lock);
 	p2p_block(p2p, "unbind");
 	p2p_debugfs_remove(p2p);
 	vfio_pci_core_unregister_device(core);

@@ -43,7 +43,9 @@ enum p2p_err_state {
  *	PCI device lock are the core's.
  * @lock: protects @dmabufs, @blockers, @block_reason, @err, @open and each
  *	buffer's @link.
- *	Lock order: dev_set->lock, then core.memory_lock, then @lock, then a
+ *	Lock order: the PCI device lock and dev_set->lock, then
+ *	core.memory_lock, then p2p_devices_lock (main.c; a PF's reset takes
+ *	it to block its VFs), then @lock (a VF's, under a PF's), then a
  *	dma-buf's resv.  @lock is taken from reset_prepare(), where the caller
  *	may hold memory_lock, so nothing under @lock takes memory_lock.
  * @dmabufs: the device's buffers while it is open; under @lock.
@@ -56,6 +58,10 @@ enum p2p_err_state {
  * @open: between open_device and close_device (vconfig allocated); under
  *	@lock.  No buffer is updated while it is false; @err may still change
  *	(the error handlers run whether the device is open or not).
+ * @node: on the driver's list of devices (for a PF to find its VFs) from
+ *	probe to remove; under p2p_devices_lock (main.c).
+ * @pf_reset: resets of a VF's PF in progress, nested (p2p_vfs_reset()):
+ *	the VF is blocked while it is not zero; under p2p_devices_lock.
  * @debugfs: the device's debugfs directory; set at probe, removed at remove
  *	(both under the PCI device lock).
  */
@@ -67,6 +73,8 @@ struct p2p_device {
 	const char *block_reason;
 	enum p2p_err_state err;
 	bool open;
+	struct list_head node;
+	unsigned int pf_reset;
 	struct dentry *debugfs;
 };
 

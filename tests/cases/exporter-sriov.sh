@@ -8,7 +8,11 @@
 # without the PF's VF token, and writing 0 removes them.  A PF export
 # keeps working while its VFs exist, and on vfio-pci-p2p a VF opens through
 # libp2pmr with the PF's VF token (not without it, nor with another) and
-# its BAR0 exports, usable (tests/exporter/vf_token.c).  vfio-pci's denylist switch exists.
+# its BAR0 exports, usable (tests/exporter/vf_token.c); a reset of the PF,
+# by VFIO_DEVICE_RESET and by its last close, revokes the VF's buffer (an
+# importer holds it) and restores it after (issue 12); the p2pmr command
+# opens the VF with --vf-token (and not with another token).  vfio-pci's
+# denylist switch exists.
 # vm: --qemu -device --qemu pcie-root-port,id=rp9,chassis=9,addr=0x14 --qemu -device --qemu igb,bus=rp9
 . tests/lib/guest.sh
 
@@ -18,6 +22,7 @@ pf=/sys/bus/pci/devices/$PF
 [ "$(cat "$pf/sriov_totalvfs")" -ge 2 ] || die "igb offers fewer than 2 VFs"
 
 load_p2p
+load_importer
 
 # sriov DRIVER: the same steps, with DRIVER bound to the PF.
 sriov() {
@@ -62,10 +67,21 @@ sriov() {
 		/p2pmr/build/user/bin/p2pmr export "$PF" --bar 0 > /tmp/pf.log 2>&1 ||
 			{ cat /tmp/pf.log; die "$drv: PF export with VFs present failed"; }
 		# A VF with the PF's VF token, through libp2pmr, and its BAR0.
-		/p2pmr/build/user/tests/vf_token "$PF" "$vf" 0 > /tmp/vft.log 2>&1
+		/p2pmr/build/user/tests/vf_token "$PF" "$vf" 0 reset > /tmp/vft.log 2>&1
 		rc=$?
 		cat /tmp/vft.log
 		[ $rc = 0 ] || die "$drv: the VF with its token (vf_token, exit $rc)"
+		# The token lasts while the PF's driver is bound: the CLI's
+		# --vf-token opens the VF with it, and not with another (exit 4).
+		p2pmr=/p2pmr/build/user/bin/p2pmr
+		$p2pmr export "$vf" --bar 0 --vf-token 5a3c9c1e-0d4b-4c2f-9e7a-8b6d2f1a0c3e ||
+			die "$drv: p2pmr export of the VF with --vf-token"
+		$p2pmr export "$vf" --bar 0 --vf-token 00000000-0000-0000-0000-000000000001 \
+			> /tmp/vfc.log 2>&1
+		rc=$?
+		cat /tmp/vfc.log
+		[ $rc = 4 ] && grep -q "VF token" /tmp/vfc.log ||
+			die "$drv: p2pmr export with another VF token: exit $rc, want 4 and the reason"
 	}
 
 	echo 0 > "$pf/sriov_numvfs" || die "$drv: disabling the VFs failed"

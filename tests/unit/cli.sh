@@ -107,6 +107,16 @@ expect 2 "-- CMD on list" -- list -- true
 has err "list: option '-- CMD' is not valid for this command"
 expect 2 "--send on mr-check" -- mr-check 00:10.0 --bar 2 --send /s
 has err "mr-check: option --send is not valid for this command"
+T=5a3c9c1e-0d4b-4c2f-9e7a-8b6d2f1a0c3e
+expect 2 "--vf-token too short" -- export 00:10.0 --bar 2 --vf-token 1234
+has err "p2pmr: --vf-token: '1234' is not a UUID (8-4-4-4-12 hexadecimal digits)"
+expect 2 "--vf-token not hexadecimal" -- mr-check 00:10.0 --bar 2 --vf-token "${T%?}g"
+expect 2 "--vf-token dashes misplaced" -- doctor 00:10.0 --vf-token "5a3c9c1e0-d4b-4c2f-9e7a-8b6d2f1a0c3e"
+expect 2 "--vf-token without a value" -- export 00:10.0 --bar 2 --vf-token
+expect 2 "--vf-token on list" -- list --vf-token $T
+has err "list: option --vf-token is not valid for this command"
+expect 2 "--vf-token on status" -- status -T $T
+has err "status: option --vf-token is not valid for this command"
 # Usage errors under --json print the failure object too.
 expect 2 "--json unknown option" -- --json list --frob
 json list

@@ -35,7 +35,8 @@ enum {
 	OPT_SEND	= 1 << 8,
 	OPT_RUN		= 1 << 9,	/* "-- CMD ARGS" */
 	OPT_IMPORTER	= 1 << 10,
-	OPT_NR		= 11,
+	OPT_VF_TOKEN	= 1 << 11,
+	OPT_NR		= 12,
 };
 
 struct opts;
@@ -59,6 +60,7 @@ struct opts {
 	const char *ranges;	/* NULL: the whole BAR */
 	const char *ibdev;	/* NULL: the first RDMA device */
 	const char *importer;	/* doctor --importer: a PCI address */
+	const char *vf_token;	/* --vf-token: a UUID, or NULL */
 	uint32_t bar;
 	uint32_t ib_port;
 	int gid_index;		/* -1: the port's first RoCE v2 GID */
@@ -108,6 +110,7 @@ struct target {
 	struct p2pmr_range whole;	/* @ranges without --ranges */
 };
 
+int dev_open(const struct opts *o, const char *bdf, struct p2pmr_dev **devp);
 int target_open(const struct opts *o, struct target *t);
 void target_close(struct target *t);
 struct json_object *jtarget(struct json_object *root, const struct opts *o,

@@ -542,7 +542,7 @@ static int check_export(struct doctor *d, const char *bdf, int bar,
 	struct p2pmr_range r = { 0, p2pmr_page_size() };
 	int fd, ret;
 
-	ret = p2pmr_dev_open(bdf, devp);
+	ret = dev_open(d->o, bdf, devp);
 	if (ret) {
 		report(d, "dma-buf export", V_NO,
 		       "see the message; p2pmr(1) SETTING UP A DEVICE",
@@ -732,10 +732,10 @@ static int doctor_run(const struct opts *o)
 
 const struct cmd cmd_doctor = {
 	.name = "doctor",
-	.opts = OPT_BAR | OPT_IBDEV | OPT_IMPORTER,
+	.opts = OPT_BAR | OPT_IBDEV | OPT_IMPORTER | OPT_VF_TOKEN,
 	.needs_bdf = 1,
 	.usage =
-"  doctor BDF [--bar N] [--ibdev NAME | --importer BDF]\n"
+"  doctor BDF [--bar N] [--ibdev NAME | --importer BDF] [--vf-token UUID]\n"
 "                               what stands in the way of peer-to-peer DMA from\n"
 "                               the device (to the importer), each no with a fix\n",
 	.run = doctor_run,

@@ -186,11 +186,12 @@ out:
 
 const struct cmd cmd_export = {
 	.name = "export",
-	.opts = OPT_BAR | OPT_RANGES | OPT_SEND | OPT_RUN,
+	.opts = OPT_BAR | OPT_RANGES | OPT_SEND | OPT_RUN | OPT_VF_TOKEN,
 	.needs_bdf = 1,
 	.needs_bar = 1,
 	.usage =
-"  export BDF --bar N [--ranges SPEC] [--send SOCKET | -- CMD [ARGS]]\n"
+"  export BDF --bar N [--ranges SPEC] [--vf-token UUID]\n"
+"         [--send SOCKET | -- CMD [ARGS]]\n"
 "                               export BAR ranges as a dma-buf and print it; hand\n"
 "                               it to a process listening on SOCKET, or run CMD\n"
 "                               with it (fd in $P2PMR_DMABUF_FD); else close it\n",

@@ -385,12 +385,12 @@ out_target:
 const struct cmd cmd_mr_check = {
 	.name = "mr-check",
 	.opts = OPT_BAR | OPT_RANGES | OPT_IBDEV | OPT_IB_PORT |
-		OPT_GID_INDEX | OPT_LENGTH | OPT_TIMEOUT,
+		OPT_GID_INDEX | OPT_LENGTH | OPT_TIMEOUT | OPT_VF_TOKEN,
 	.needs_bdf = 1,
 	.needs_bar = 1,
 	.usage =
 "  mr-check BDF --bar N [--ranges SPEC] [--ibdev NAME] [--ib-port N]\n"
-"           [--gid-index N] [--length BYTES] [--timeout S]\n"
+"           [--gid-index N] [--length BYTES] [--timeout S] [--vf-token UUID]\n"
 "                               register the dma-buf as an RDMA MR and check an\n"
 "                               RDMA WRITE and READ through it (overwrites BAR data)\n",
 	.run = mr_check_run,

@@ -12,6 +12,7 @@
  * device without dma-buf MRs), 4 permission denied, 5 no such device, BAR
  * or driver (ENODEV/ENOENT).  See p2pmr(1).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -39,6 +40,8 @@ static const char options_text[] =
 "  -t, --timeout S      seconds to wait for each completion (default 10)\n"
 "  -s, --send SOCKET    export: send the fd over the AF_UNIX socket SOCKET and\n"
 "                       keep the device open until the receiver closes it\n"
+"  -T, --vf-token UUID  the VF token the device's PF was given: needed to open\n"
+"                       a VF whose PF a VFIO driver owns\n"
 "  -a, --all            list: every PCI device, not only VFIO-bound ones\n"
 "  -j, --json           machine-readable output on stdout\n"
 "  -h, --help           this text\n"
@@ -56,6 +59,7 @@ static const struct cmd *const cmds[] = {
 static const char *const opt_names[OPT_NR] = {
 	"--bar", "--ranges", "--ibdev", "--ib-port", "--gid-index",
 	"--length", "--timeout", "--all", "--send", "'-- CMD'", "--importer",
+	"--vf-token",
 };
 
 static const struct cmd *find_cmd(const char *name)
@@ -89,6 +93,7 @@ static const struct option long_opts[] = {
 	{ "length", required_argument, NULL, 'l' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "send", required_argument, NULL, 's' },
+	{ "vf-token", required_argument, NULL, 'T' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
@@ -128,6 +133,20 @@ static int parse_uint(const char *s, uint64_t max, int suffix, uint64_t *v)
 	return 0;
 }
 
+/* A UUID in its 36-character text form, as VFIO takes a VF token. */
+static int is_uuid(const char *s)
+{
+	int i;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ?
+		    s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /*
  * Parse the command line into @o.  Return 0, or EXIT_USAGE after a message
  * on stderr.  Never exits: the fuzzer calls it over and over.
@@ -160,7 +179,7 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 	o->length = 64 << 10;
 	o->timeout = 10;
 	optind = 0;	/* glibc: full re-initialisation */
-	while ((c = getopt_long(argc, argv, "b:r:d:i:p:g:l:t:s:ajhV", long_opts,
+	while ((c = getopt_long(argc, argv, "b:r:d:i:p:g:l:t:s:T:ajhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -232,6 +251,13 @@ static int parse_cmdline(int argc, char **argv, struct opts *o)
 				return usage_error("%s", "--send and '-- CMD' are two ways to hand the dma-buf on: choose one");
 			o->send = optarg;
 			o->given |= OPT_SEND;
+			break;
+		case 'T':
+			if (!is_uuid(optarg))
+				return usage_error("--vf-token: '%s' is not a UUID (8-4-4-4-12 hexadecimal digits)",
+						   optarg);
+			o->vf_token = optarg;
+			o->given |= OPT_VF_TOKEN;
 			break;
 		case 'a':
 			o->all = 1;

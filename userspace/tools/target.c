@@ -11,6 +11,17 @@ void target_close(struct target *t)
 	p2pmr_dev_close(t->dev);
 }
 
+/* Open @bdf, with the VF token of --vf-token if one was given. */
+int dev_open(const struct opts *o, const char *bdf, struct p2pmr_dev **devp)
+{
+	struct p2pmr_dev_attr attr = {
+		.comp_mask = P2PMR_DEV_ATTR_VF_TOKEN,
+		.vf_token = o->vf_token,
+	};
+
+	return p2pmr_dev_open_ex(bdf, o->vf_token ? &attr : NULL, devp);
+}
+
 int target_open(const struct opts *o, struct target *t)
 {
 	size_t i;
@@ -23,7 +34,7 @@ int target_open(const struct opts *o, struct target *t)
 		if (ret)
 			return ret;
 	}
-	ret = p2pmr_dev_open(o->bdf, &t->dev);
+	ret = dev_open(o, o->bdf, &t->dev);
 	if (ret)
 		goto err_ranges;
 	ret = p2pmr_query_region(t->dev, o->bar, &t->reg);
