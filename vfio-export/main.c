@@ -627,7 +627,6 @@ err_unlist:
 	mutex_lock(&p2p_devices_lock);
 	list_del(&p2p->node);
 	mutex_unlock(&p2p_devices_lock);
-err_put:
 	vfio_put_device(&p2p->core.vdev);
 	return ret;
 }
