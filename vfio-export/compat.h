@@ -20,18 +20,18 @@
 
 /* Symbol namespaces became string literals in 6.13. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
-#define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS(DMA_BUF)
+#define VPP_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS(DMA_BUF)
 #else
-#define P2P_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS("DMA_BUF")
+#define VPP_IMPORT_NS_DMA_BUF	MODULE_IMPORT_NS("DMA_BUF")
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
 
 /* vfio_device_ops members that only newer kernels have. */
-#define P2P_NEWER_VFIO_OPS
+#define VPP_NEWER_VFIO_OPS
 
 /* Claims and maps the BAR on first use; ENODEV when it cannot, as 7.3. */
-static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
+static inline int vpp_claim_bar(struct vfio_pci_core_device *vdev, int bar)
 {
 	return vfio_pci_core_setup_barmap(vdev, bar) ? -ENODEV : 0;
 }
@@ -40,12 +40,12 @@ static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
  * A user count on the registration keeps vfio_unregister_group_dev() (and so
  * unbind) waiting; vfio exports these two only from 6.19 on.
  */
-static inline bool p2p_get_registration(struct vfio_device *vdev)
+static inline bool vpp_get_registration(struct vfio_device *vdev)
 {
 	return refcount_inc_not_zero(&vdev->refcount);
 }
 
-static inline void p2p_put_registration(struct vfio_device *vdev)
+static inline void vpp_put_registration(struct vfio_device *vdev)
 {
 	if (refcount_dec_and_test(&vdev->refcount))
 		complete(&vdev->comp);
@@ -53,7 +53,7 @@ static inline void p2p_put_registration(struct vfio_device *vdev)
 
 #else /* >= 6.19 */
 
-#define P2P_NEWER_VFIO_OPS						\
+#define VPP_NEWER_VFIO_OPS						\
 	.get_region_info_caps = vfio_pci_ioctl_get_region_info,		\
 	.match_token_uuid = vfio_pci_core_match_token_uuid,		\
 	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,	\
@@ -63,17 +63,17 @@ static inline void p2p_put_registration(struct vfio_device *vdev)
  * vfio_pci_core_enable() claims and maps every BAR, and leaves an error
  * pointer for a BAR it could not claim (another driver holds it).
  */
-static inline int p2p_claim_bar(struct vfio_pci_core_device *vdev, int bar)
+static inline int vpp_claim_bar(struct vfio_pci_core_device *vdev, int bar)
 {
 	return IS_ERR(vfio_pci_core_get_iomap(vdev, bar)) ? -ENODEV : 0;
 }
 
-static inline bool p2p_get_registration(struct vfio_device *vdev)
+static inline bool vpp_get_registration(struct vfio_device *vdev)
 {
 	return vfio_device_try_get_registration(vdev);
 }
 
-static inline void p2p_put_registration(struct vfio_device *vdev)
+static inline void vpp_put_registration(struct vfio_device *vdev)
 {
 	vfio_device_put_registration(vdev);
 }
@@ -82,7 +82,7 @@ static inline void p2p_put_registration(struct vfio_device *vdev)
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(7, 1, 0)
 
-static inline void p2p_invalidate_mappings(struct dma_buf *dmabuf)
+static inline void vpp_invalidate_mappings(struct dma_buf *dmabuf)
 {
 	dma_buf_move_notify(dmabuf);
 }
@@ -91,12 +91,12 @@ static inline void p2p_invalidate_mappings(struct dma_buf *dmabuf)
  * Before 7.1 a pinned importer cannot be revoked; a dynamic importer can when
  * it implements move_notify.
  */
-static inline bool p2p_attach_revocable(struct dma_buf_attachment *attach)
+static inline bool vpp_attach_revocable(struct dma_buf_attachment *attach)
 {
 	return attach->importer_ops && attach->importer_ops->move_notify;
 }
 
-static inline bool p2p_pin_allowed(struct dma_buf_attachment *attach)
+static inline bool vpp_pin_allowed(struct dma_buf_attachment *attach)
 {
 	return false;
 }
@@ -105,81 +105,81 @@ static inline bool p2p_pin_allowed(struct dma_buf_attachment *attach)
  * Without CONFIG_DMABUF_MOVE_NOTIFY (Debian's 6.12) the core pins dynamic
  * importers around each map; explicit pins come on top of those.
  */
-#define P2P_PINS_PER_MAP	(IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) ? 0 : 1)
+#define VPP_PINS_PER_MAP	(IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) ? 0 : 1)
 
 #else /* >= 7.1 */
 
-static inline void p2p_invalidate_mappings(struct dma_buf *dmabuf)
+static inline void vpp_invalidate_mappings(struct dma_buf *dmabuf)
 {
 	dma_buf_invalidate_mappings(dmabuf);
 }
 
-static inline bool p2p_attach_revocable(struct dma_buf_attachment *attach)
+static inline bool vpp_attach_revocable(struct dma_buf_attachment *attach)
 {
 	return dma_buf_attach_revocable(attach);
 }
 
 /* Revocable importers may pin: revocation still reaches them. */
-static inline bool p2p_pin_allowed(struct dma_buf_attachment *attach)
+static inline bool vpp_pin_allowed(struct dma_buf_attachment *attach)
 {
 	return dma_buf_attach_revocable(attach);
 }
 
 /* Dynamic importers are never pinned by the core on map. */
-#define P2P_PINS_PER_MAP	0
+#define VPP_PINS_PER_MAP	0
 
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0)
 
 /* No two-step DMA API: every range gets its own mapping. */
-struct p2p_iova {
+struct vpp_iova {
 	dma_addr_t addr;
 };
 
-static inline bool p2p_iova_try_alloc(struct device *dev, struct p2p_iova *iova,
+static inline bool vpp_iova_try_alloc(struct device *dev, struct vpp_iova *iova,
 				      phys_addr_t phys, size_t size)
 {
 	return false;
 }
 
-static inline dma_addr_t p2p_iova_addr(struct p2p_iova *iova)
+static inline dma_addr_t vpp_iova_addr(struct vpp_iova *iova)
 {
 	return iova->addr;
 }
 
-static inline int p2p_iova_link(struct device *dev, struct p2p_iova *iova,
+static inline int vpp_iova_link(struct device *dev, struct vpp_iova *iova,
 				phys_addr_t phys, size_t offset, size_t size,
 				enum dma_data_direction dir)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline int p2p_iova_sync(struct device *dev, struct p2p_iova *iova,
+static inline int vpp_iova_sync(struct device *dev, struct vpp_iova *iova,
 				size_t size)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline void p2p_iova_destroy(struct device *dev, struct p2p_iova *iova,
+static inline void vpp_iova_destroy(struct device *dev, struct vpp_iova *iova,
 				    size_t mapped, enum dma_data_direction dir)
 {
 }
 
 /* dma_map_resource() maps with IOMMU_MMIO through iommu-dma. */
-static inline dma_addr_t p2p_map_mmio(struct device *dev, phys_addr_t phys,
+static inline dma_addr_t vpp_map_mmio(struct device *dev, phys_addr_t phys,
 				      size_t size, enum dma_data_direction dir)
 {
 	return dma_map_resource(dev, phys, size, dir, 0);
 }
 
-static inline void p2p_unmap_mmio(struct device *dev, dma_addr_t addr,
+static inline void vpp_unmap_mmio(struct device *dev, dma_addr_t addr,
 				  size_t size, enum dma_data_direction dir)
 {
 	dma_unmap_resource(dev, addr, size, dir, 0);
 }
 
-static inline bool p2p_kernel_p2p_ok(struct pci_dev *provider,
+static inline bool vpp_kernel_p2p_ok(struct pci_dev *provider,
 				     struct device *dev)
 {
 	return true;	/* CONFIG_PCI_P2PDMA=n in Debian's 6.12 */
@@ -187,22 +187,22 @@ static inline bool p2p_kernel_p2p_ok(struct pci_dev *provider,
 
 #else /* >= 6.18 */
 
-struct p2p_iova {
+struct vpp_iova {
 	struct dma_iova_state state;
 };
 
-static inline bool p2p_iova_try_alloc(struct device *dev, struct p2p_iova *iova,
+static inline bool vpp_iova_try_alloc(struct device *dev, struct vpp_iova *iova,
 				      phys_addr_t phys, size_t size)
 {
 	return dma_iova_try_alloc(dev, &iova->state, phys, size);
 }
 
-static inline dma_addr_t p2p_iova_addr(struct p2p_iova *iova)
+static inline dma_addr_t vpp_iova_addr(struct vpp_iova *iova)
 {
 	return iova->state.addr;
 }
 
-static inline int p2p_iova_link(struct device *dev, struct p2p_iova *iova,
+static inline int vpp_iova_link(struct device *dev, struct vpp_iova *iova,
 				phys_addr_t phys, size_t offset, size_t size,
 				enum dma_data_direction dir)
 {
@@ -210,32 +210,32 @@ static inline int p2p_iova_link(struct device *dev, struct p2p_iova *iova,
 			     DMA_ATTR_MMIO);
 }
 
-static inline int p2p_iova_sync(struct device *dev, struct p2p_iova *iova,
+static inline int vpp_iova_sync(struct device *dev, struct vpp_iova *iova,
 				size_t size)
 {
 	return dma_iova_sync(dev, &iova->state, 0, size);
 }
 
-static inline void p2p_iova_destroy(struct device *dev, struct p2p_iova *iova,
+static inline void vpp_iova_destroy(struct device *dev, struct vpp_iova *iova,
 				    size_t mapped, enum dma_data_direction dir)
 {
 	dma_iova_destroy(dev, &iova->state, mapped, dir, DMA_ATTR_MMIO);
 }
 
-static inline dma_addr_t p2p_map_mmio(struct device *dev, phys_addr_t phys,
+static inline dma_addr_t vpp_map_mmio(struct device *dev, phys_addr_t phys,
 				      size_t size, enum dma_data_direction dir)
 {
 	return dma_map_phys(dev, phys, size, dir, DMA_ATTR_MMIO);
 }
 
-static inline void p2p_unmap_mmio(struct device *dev, dma_addr_t addr,
+static inline void vpp_unmap_mmio(struct device *dev, dma_addr_t addr,
 				  size_t size, enum dma_data_direction dir)
 {
 	dma_unmap_phys(dev, addr, size, dir, DMA_ATTR_MMIO);
 }
 
 /* The kernel's own P2P verdict (topology, ACS, host bridge allow-list). */
-static inline bool p2p_kernel_p2p_ok(struct pci_dev *provider,
+static inline bool vpp_kernel_p2p_ok(struct pci_dev *provider,
 				     struct device *dev)
 {
 	return pci_p2pdma_distance_many(provider, &dev, 1, false) >= 0;

@@ -8,11 +8,11 @@
 #include <linux/file.h>
 #include <linux/seq_file.h>
 
-#include "p2p.h"
+#include "vpp.h"
 
-static struct dentry *p2p_debugfs_root;
+static struct dentry *vpp_debugfs_root;
 
-static void p2p_show_buf(struct seq_file *s, struct p2p_dmabuf *priv)
+static void vpp_show_buf(struct seq_file *s, struct vpp_dmabuf *priv)
 {
 	struct dma_buf_attachment *attach;
 	u32 i;
@@ -25,54 +25,54 @@ static void p2p_show_buf(struct seq_file *s, struct p2p_dmabuf *priv)
 		seq_printf(s, "  range %u offset 0x%llx length 0x%llx\n", i,
 			   priv->ranges[i].offset, priv->ranges[i].len);
 	list_for_each_entry(attach, &priv->dmabuf->attachments, node) {
-		struct p2p_attach *pa = attach->priv;
+		struct vpp_attach *pa = attach->priv;
 
 		seq_printf(s, "  attachment %s route %s maps %u revokes %u\n",
 			   dev_name(attach->dev),
-			   pa->maps ? p2p_route_name(pa->route) :
+			   pa->maps ? vpp_route_name(pa->route) :
 				      (priv->vaddr ? "cpu" : "-"),
 			   pa->maps, pa->revokes);
 	}
 }
 
-static int p2p_dmabufs_show(struct seq_file *s, void *unused)
+static int vpp_dmabufs_show(struct seq_file *s, void *unused)
 {
-	struct p2p_device *p2p = s->private;
-	struct p2p_dmabuf *priv;
+	struct vpp_device *p2p = s->private;
+	struct vpp_dmabuf *priv;
 
 	mutex_lock(&p2p->lock);
 	list_for_each_entry(priv, &p2p->dmabufs, link) {
 		if (!get_file_active(&priv->dmabuf->file))
 			continue;
 		dma_resv_lock(priv->dmabuf->resv, NULL);
-		p2p_show_buf(s, priv);
+		vpp_show_buf(s, priv);
 		dma_resv_unlock(priv->dmabuf->resv);
 		fput(priv->dmabuf->file);
 	}
 	mutex_unlock(&p2p->lock);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(p2p_dmabufs);
+DEFINE_SHOW_ATTRIBUTE(vpp_dmabufs);
 
-void p2p_debugfs_add(struct p2p_device *p2p)
+void vpp_debugfs_add(struct vpp_device *p2p)
 {
 	p2p->debugfs = debugfs_create_dir(pci_name(p2p->core.pdev),
-					  p2p_debugfs_root);
+					  vpp_debugfs_root);
 	debugfs_create_file("dmabufs", 0400, p2p->debugfs, p2p,
-			    &p2p_dmabufs_fops);
+			    &vpp_dmabufs_fops);
 }
 
-void p2p_debugfs_remove(struct p2p_device *p2p)
+void vpp_debugfs_remove(struct vpp_device *p2p)
 {
 	debugfs_remove_recursive(p2p->debugfs);
 }
 
-void p2p_debugfs_init(void)
+void vpp_debugfs_init(void)
 {
-	p2p_debugfs_root = debugfs_create_dir("vfio-pci-p2p", NULL);
+	vpp_debugfs_root = debugfs_create_dir("vfio-pci-p2p", NULL);
 }
 
-void p2p_debugfs_exit(void)
+void vpp_debugfs_exit(void)
 {
-	debugfs_remove_recursive(p2p_debugfs_root);
+	debugfs_remove_recursive(vpp_debugfs_root);
 }

@@ -3,7 +3,7 @@
  * VFIO_DEVICE_FEATURE_DMA_BUF: BAR ranges exported as dma-bufs.
  *
  * DMA importers get a DMA-only scatterlist (no struct pages) mapped for their
- * own device by the route p2p_route() chooses.  CPU importers (software RDMA
+ * own device by the route vpp_route() chooses.  CPU importers (software RDMA
  * devices) get an iomem vmap.  Revocation invalidates every importer, waits
  * until they have unmapped, and tears the CPU mapping down.
  */
@@ -14,31 +14,31 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-#include "p2p.h"
+#include "vpp.h"
 
 /* A scatterlist entry's length is an unsigned int: split larger spans. */
-#define P2P_SG_MAX	SZ_2G
+#define VPP_SG_MAX	SZ_2G
 
-struct p2p_mapping {
+struct vpp_mapping {
 	struct sg_table sgt;
 	unsigned int sg_ents;	/* entries allocated (orig_nents is 0) */
-	enum p2p_route route;
+	enum vpp_route route;
 	bool use_iova;
-	struct p2p_iova iova;
+	struct vpp_iova iova;
 	/* Per-range DMA addresses when not using one IOVA range. */
 	dma_addr_t addrs[];
 };
 
-static int p2p_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+static int vpp_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
-	struct p2p_dmabuf *priv = dmabuf->priv;
-	struct p2p_attach *pa;
+	struct vpp_dmabuf *priv = dmabuf->priv;
+	struct vpp_attach *pa;
 
 	if (!attach->peer2peer)
 		return -EOPNOTSUPP;
 	if (READ_ONCE(priv->revoked))
 		return -ENODEV;
-	if (!p2p_attach_revocable(attach))
+	if (!vpp_attach_revocable(attach))
 		return -EOPNOTSUPP;
 
 	pa = kzalloc_obj(*pa, GFP_KERNEL);
@@ -49,51 +49,51 @@ static int p2p_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	return 0;
 }
 
-static void p2p_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+static void vpp_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
 	kfree(attach->priv);
 }
 
 /*
  * Pinned importers only where the kernel can still revoke them (7.1+).  On
- * older kernels the core also pins around every map (P2P_PINS_PER_MAP), so
+ * older kernels the core also pins around every map (VPP_PINS_PER_MAP), so
  * pins are counted and an explicit one is refused at map time.
  */
-static int p2p_pin(struct dma_buf_attachment *attach)
+static int vpp_pin(struct dma_buf_attachment *attach)
 {
-	struct p2p_attach *pa = attach->priv;
+	struct vpp_attach *pa = attach->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
-	if (!P2P_PINS_PER_MAP && !p2p_pin_allowed(attach))
+	if (!VPP_PINS_PER_MAP && !vpp_pin_allowed(attach))
 		return -EOPNOTSUPP;
 	pa->pins++;
 	return 0;
 }
 
-static void p2p_unpin(struct dma_buf_attachment *attach)
+static void vpp_unpin(struct dma_buf_attachment *attach)
 {
-	struct p2p_attach *pa = attach->priv;
+	struct vpp_attach *pa = attach->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	pa->pins--;
 }
 
-static bool p2p_pinned_explicitly(struct p2p_attach *pa)
+static bool vpp_pinned_explicitly(struct vpp_attach *pa)
 {
-	/* The map being made holds P2P_PINS_PER_MAP pins already. */
-	return pa->pins > P2P_PINS_PER_MAP * (pa->live + 1);
+	/* The map being made holds VPP_PINS_PER_MAP pins already. */
+	return pa->pins > VPP_PINS_PER_MAP * (pa->live + 1);
 }
 
-static unsigned int p2p_sg_count(u64 len)
+static unsigned int vpp_sg_count(u64 len)
 {
-	return DIV_ROUND_UP_ULL(len, P2P_SG_MAX);
+	return DIV_ROUND_UP_ULL(len, VPP_SG_MAX);
 }
 
-static struct scatterlist *p2p_sg_fill(struct scatterlist *sg, dma_addr_t addr,
+static struct scatterlist *vpp_sg_fill(struct scatterlist *sg, dma_addr_t addr,
 				       u64 len)
 {
 	while (len) {
-		unsigned int chunk = min_t(u64, len, P2P_SG_MAX);
+		unsigned int chunk = min_t(u64, len, VPP_SG_MAX);
 
 		sg_set_page(sg, NULL, 0, 0);
 		sg_dma_address(sg) = addr;
@@ -105,7 +105,7 @@ static struct scatterlist *p2p_sg_fill(struct scatterlist *sg, dma_addr_t addr,
 	return sg;
 }
 
-static void p2p_put_mapping(struct p2p_dmabuf *priv)
+static void vpp_put_mapping(struct vpp_dmabuf *priv)
 {
 	if (!--priv->nr_mapped)
 		wake_up_all(&priv->unmapped);
@@ -117,7 +117,7 @@ static void p2p_put_mapping(struct p2p_dmabuf *priv)
  * large buffer costs a few page-table entries instead of one per 4 KiB page,
  * and needs no page array.  Other buffers need vmap_pfn().
  */
-static bool p2p_vmap_ioremaps(struct p2p_dmabuf *priv)
+static bool vpp_vmap_ioremaps(struct vpp_dmabuf *priv)
 {
 	return priv->contiguous;
 }
@@ -126,29 +126,29 @@ static bool p2p_vmap_ioremaps(struct p2p_dmabuf *priv)
  * Overlapping ranges can describe many times the BAR: a CPU mapping is
  * bounded by the BAR's size, as are the page arrays built for it.
  */
-static bool p2p_vmap_too_big(struct p2p_dmabuf *priv)
+static bool vpp_vmap_too_big(struct vpp_dmabuf *priv)
 {
 	return priv->size > pci_resource_len(priv->pdev, priv->bar);
 }
 
-static void p2p_vunmap_locked(struct p2p_dmabuf *priv)
+static void vpp_vunmap_locked(struct vpp_dmabuf *priv)
 {
 	if (!priv->vaddr)
 		return;
-	if (priv->vaddr_bar && p2p_vmap_ioremaps(priv))
+	if (priv->vaddr_bar && vpp_vmap_ioremaps(priv))
 		iounmap(priv->vaddr);
 	else
 		vunmap((void __force *)priv->vaddr);
 	priv->vaddr = NULL;
 	if (priv->vaddr_bar)
-		p2p_put_mapping(priv);
+		vpp_put_mapping(priv);
 	else
 		wake_up_all(&priv->unmapped);
 	priv->vaddr_bar = false;
 }
 
 /* Can @dev reach every range of the buffer at its bus address? */
-static bool p2p_bus_reachable(struct p2p_dmabuf *priv, struct device *dev)
+static bool vpp_bus_reachable(struct vpp_dmabuf *priv, struct device *dev)
 {
 	pci_bus_addr_t bus = pci_bus_address(priv->pdev, priv->bar);
 	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
@@ -161,76 +161,76 @@ static bool p2p_bus_reachable(struct p2p_dmabuf *priv, struct device *dev)
 	return true;
 }
 
-static int p2p_map_bus(struct p2p_dmabuf *priv, struct p2p_mapping *m)
+static int vpp_map_bus(struct vpp_dmabuf *priv, struct vpp_mapping *m)
 {
 	pci_bus_addr_t bus = pci_bus_address(priv->pdev, priv->bar);
 	struct scatterlist *sg = m->sgt.sgl;
 	u32 i;
 
 	for (i = 0; i < priv->nr_ranges; i++)
-		sg = p2p_sg_fill(sg, bus + priv->ranges[i].offset,
+		sg = vpp_sg_fill(sg, bus + priv->ranges[i].offset,
 				 priv->ranges[i].len);
 	return 0;
 }
 
 /* One contiguous IOVA range for all BAR ranges, and one IOTLB sync. */
-static int p2p_map_iova(struct p2p_dmabuf *priv, struct device *dev,
-			struct p2p_mapping *m, enum dma_data_direction dir)
+static int vpp_map_iova(struct vpp_dmabuf *priv, struct device *dev,
+			struct vpp_mapping *m, enum dma_data_direction dir)
 {
 	size_t mapped = 0;
 	u32 i;
 	int ret;
 
 	for (i = 0; i < priv->nr_ranges; i++) {
-		ret = p2p_iova_link(dev, &m->iova, priv->ranges[i].phys, mapped,
+		ret = vpp_iova_link(dev, &m->iova, priv->ranges[i].phys, mapped,
 				    priv->ranges[i].len, dir);
 		if (ret)
 			goto err_destroy;
 		mapped += priv->ranges[i].len;
 	}
-	ret = p2p_iova_sync(dev, &m->iova, mapped);
+	ret = vpp_iova_sync(dev, &m->iova, mapped);
 	if (ret)
 		goto err_destroy;
-	p2p_sg_fill(m->sgt.sgl, p2p_iova_addr(&m->iova), mapped);
+	vpp_sg_fill(m->sgt.sgl, vpp_iova_addr(&m->iova), mapped);
 	return 0;
 
 err_destroy:
-	p2p_iova_destroy(dev, &m->iova, mapped, dir);
+	vpp_iova_destroy(dev, &m->iova, mapped, dir);
 	return ret;
 }
 
-static int p2p_map_ranges(struct p2p_dmabuf *priv, struct device *dev,
-			  struct p2p_mapping *m, enum dma_data_direction dir)
+static int vpp_map_ranges(struct vpp_dmabuf *priv, struct device *dev,
+			  struct vpp_mapping *m, enum dma_data_direction dir)
 {
 	struct scatterlist *sg = m->sgt.sgl;
 	u32 i;
 
 	for (i = 0; i < priv->nr_ranges; i++) {
-		m->addrs[i] = p2p_map_mmio(dev, priv->ranges[i].phys,
+		m->addrs[i] = vpp_map_mmio(dev, priv->ranges[i].phys,
 					   priv->ranges[i].len, dir);
 		if (dma_mapping_error(dev, m->addrs[i]))
 			goto err_unmap;
-		sg = p2p_sg_fill(sg, m->addrs[i], priv->ranges[i].len);
+		sg = vpp_sg_fill(sg, m->addrs[i], priv->ranges[i].len);
 	}
 	return 0;
 
 err_unmap:
 	while (i--)
-		p2p_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
+		vpp_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
 	return -ENOMEM;	/* as the DMA API and upstream say */
 }
 
-static void p2p_unmap_host(struct p2p_dmabuf *priv, struct device *dev,
-			   struct p2p_mapping *m, enum dma_data_direction dir)
+static void vpp_unmap_host(struct vpp_dmabuf *priv, struct device *dev,
+			   struct vpp_mapping *m, enum dma_data_direction dir)
 {
 	u32 i;
 
 	if (m->use_iova) {
-		p2p_iova_destroy(dev, &m->iova, priv->size, dir);
+		vpp_iova_destroy(dev, &m->iova, priv->size, dir);
 		return;
 	}
 	for (i = 0; i < priv->nr_ranges; i++)
-		p2p_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
+		vpp_unmap_mmio(dev, m->addrs[i], priv->ranges[i].len, dir);
 }
 
 /*
@@ -240,23 +240,23 @@ static void p2p_unmap_host(struct p2p_dmabuf *priv, struct device *dev,
  * change if the importer's driver is rebound while the attachment lives.
  * A refusal is reported once per attachment.
  */
-static enum p2p_route p2p_attach_route(struct p2p_dmabuf *priv,
+static enum vpp_route vpp_attach_route(struct vpp_dmabuf *priv,
 				       struct dma_buf_attachment *attach)
 {
-	struct p2p_attach *pa = attach->priv;
+	struct vpp_attach *pa = attach->priv;
 	const char *reason;
 
 	if (pa->routed)
 		return pa->route;
-	pa->route = p2p_route(priv->pdev, attach->dev, &reason);
-	if (pa->route == P2P_ROUTE_BUS &&
-	    !p2p_bus_reachable(priv, attach->dev)) {
+	pa->route = vpp_route(priv->pdev, attach->dev, &reason);
+	if (pa->route == VPP_ROUTE_BUS &&
+	    !vpp_bus_reachable(priv, attach->dev)) {
 		/* Nothing translates the address: it must fit as it is. */
-		pa->route = P2P_ROUTE_NONE;
+		pa->route = VPP_ROUTE_NONE;
 		reason = "the BAR's bus address is beyond the importer's DMA mask";
 	}
 	pa->routed = true;
-	if (pa->route == P2P_ROUTE_NONE) {
+	if (pa->route == VPP_ROUTE_NONE) {
 		/* Any user can drive this: once per attachment, ratelimited. */
 		if (!pa->warned)
 			dev_warn_ratelimited(&priv->pdev->dev,
@@ -267,17 +267,17 @@ static enum p2p_route p2p_attach_route(struct p2p_dmabuf *priv,
 	} else {
 		dev_dbg(&priv->pdev->dev, "BAR%u for %s: %s route, %s\n",
 			priv->bar, dev_name(attach->dev),
-			p2p_route_name(pa->route), reason);
+			vpp_route_name(pa->route), reason);
 	}
 	return pa->route;
 }
 
-static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
+static struct sg_table *vpp_map(struct dma_buf_attachment *attach,
 				enum dma_data_direction dir)
 {
-	struct p2p_dmabuf *priv = attach->dmabuf->priv;
-	struct p2p_attach *pa = attach->priv;
-	struct p2p_mapping *m;
+	struct vpp_dmabuf *priv = attach->dmabuf->priv;
+	struct vpp_attach *pa = attach->priv;
+	struct vpp_mapping *m;
 	unsigned int nents = 0;
 	u32 i;
 	int ret;
@@ -285,14 +285,14 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(priv->dmabuf->resv);
 	if (priv->revoked)
 		return ERR_PTR(-ENODEV);
-	if (p2p_pinned_explicitly(pa) && !p2p_pin_allowed(attach)) {
+	if (vpp_pinned_explicitly(pa) && !vpp_pin_allowed(attach)) {
 		dev_dbg(&priv->pdev->dev,
 			"refusing pinned importer %s: this kernel cannot revoke it\n",
 			dev_name(attach->dev));
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 
-	if (p2p_attach_route(priv, attach) == P2P_ROUTE_NONE)
+	if (vpp_attach_route(priv, attach) == VPP_ROUTE_NONE)
 		return ERR_PTR(-EINVAL);
 
 	m = kvzalloc(struct_size(m, addrs, priv->nr_ranges),
@@ -300,27 +300,27 @@ static struct sg_table *p2p_map(struct dma_buf_attachment *attach,
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	m->route = pa->route;
-	if (m->route == P2P_ROUTE_HOST_BRIDGE)
-		m->use_iova = p2p_iova_try_alloc(attach->dev, &m->iova,
+	if (m->route == VPP_ROUTE_HOST_BRIDGE)
+		m->use_iova = vpp_iova_try_alloc(attach->dev, &m->iova,
 						 priv->ranges[0].phys,
 						 priv->size);
 	if (m->use_iova) {
-		nents = p2p_sg_count(priv->size);
+		nents = vpp_sg_count(priv->size);
 	} else {
 		for (i = 0; i < priv->nr_ranges; i++)
-			nents += p2p_sg_count(priv->ranges[i].len);
+			nents += vpp_sg_count(priv->ranges[i].len);
 	}
 	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (ret)
 		goto err_free_iova;
 	m->sg_ents = nents;
 
-	if (m->route == P2P_ROUTE_BUS)
-		ret = p2p_map_bus(priv, m);
+	if (m->route == VPP_ROUTE_BUS)
+		ret = vpp_map_bus(priv, m);
 	else if (m->use_iova)
-		ret = p2p_map_iova(priv, attach->dev, m, dir);
+		ret = vpp_map_iova(priv, attach->dev, m, dir);
 	else
-		ret = p2p_map_ranges(priv, attach->dev, m, dir);
+		ret = vpp_map_ranges(priv, attach->dev, m, dir);
 	if (ret)
 		goto err_free_sgt;
 	/*
@@ -340,27 +340,27 @@ err_free_sgt:
 	return ERR_PTR(ret);
 err_free_iova:
 	if (m->use_iova)
-		p2p_iova_destroy(attach->dev, &m->iova, 0, dir);
+		vpp_iova_destroy(attach->dev, &m->iova, 0, dir);
 	kvfree(m);
 	return ERR_PTR(ret);
 }
 
-static void p2p_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
+static void vpp_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
 		      enum dma_data_direction dir)
 {
-	struct p2p_mapping *m = container_of(sgt, struct p2p_mapping, sgt);
-	struct p2p_dmabuf *priv = attach->dmabuf->priv;
-	struct p2p_attach *pa = attach->priv;
+	struct vpp_mapping *m = container_of(sgt, struct vpp_mapping, sgt);
+	struct vpp_dmabuf *priv = attach->dmabuf->priv;
+	struct vpp_attach *pa = attach->priv;
 
 	dma_resv_assert_held(priv->dmabuf->resv);
-	if (m->route == P2P_ROUTE_HOST_BRIDGE)
-		p2p_unmap_host(priv, attach->dev, m, dir);
+	if (m->route == VPP_ROUTE_HOST_BRIDGE)
+		vpp_unmap_host(priv, attach->dev, m, dir);
 	/* sg_free_table() frees orig_nents entries: give the count back. */
 	m->sgt.orig_nents = m->sg_ents;
 	sg_free_table(&m->sgt);
 	kvfree(m);
 	pa->live--;
-	p2p_put_mapping(priv);
+	vpp_put_mapping(priv);
 }
 
 /*
@@ -368,7 +368,7 @@ static void p2p_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt,
  * late importer never reaches the BAR.  dma_buf_vmap() warns when an exporter
  * fails, so revocation is reported by begin_cpu_access() instead.
  */
-static void *p2p_vmap_scratch(struct p2p_dmabuf *priv, unsigned long n)
+static void *vpp_vmap_scratch(struct vpp_dmabuf *priv, unsigned long n)
 {
 	struct page **pages;
 	unsigned long i;
@@ -390,14 +390,14 @@ static void *p2p_vmap_scratch(struct p2p_dmabuf *priv, unsigned long n)
 	return va;
 }
 
-static void *p2p_vmap_bar(struct p2p_dmabuf *priv, unsigned long n)
+static void *vpp_vmap_bar(struct vpp_dmabuf *priv, unsigned long n)
 {
 	unsigned long *pfns, k = 0;
 	pgprot_t prot;
 	void *va;
 	u32 i;
 
-	if (p2p_vmap_ioremaps(priv)) {
+	if (vpp_vmap_ioremaps(priv)) {
 		phys_addr_t phys = priv->ranges[0].phys;
 		size_t len = priv->size;
 
@@ -421,19 +421,19 @@ static void *p2p_vmap_bar(struct p2p_dmabuf *priv, unsigned long n)
 	return va;
 }
 
-static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+static int vpp_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
-	struct p2p_dmabuf *priv = dmabuf->priv;
+	struct vpp_dmabuf *priv = dmabuf->priv;
 	unsigned long n = priv->size >> PAGE_SHIFT;
 	void *va;
 
 	dma_resv_assert_held(dmabuf->resv);
-	if (p2p_vmap_too_big(priv))
+	if (vpp_vmap_too_big(priv))
 		return -E2BIG;	/* begin_cpu_access() said so already */
 	if (priv->revoked)
-		va = p2p_vmap_scratch(priv, n);
+		va = vpp_vmap_scratch(priv, n);
 	else
-		va = p2p_vmap_bar(priv, n);
+		va = vpp_vmap_bar(priv, n);
 	if (!va)
 		return -ENOMEM;
 
@@ -449,35 +449,35 @@ static int p2p_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
  * CPU importers ask here before vmap: -ENODEV while revoked, -E2BIG for a
  * buffer larger than its BAR (overlapping ranges), which cannot be vmapped.
  */
-static int p2p_begin_cpu_access(struct dma_buf *dmabuf,
+static int vpp_begin_cpu_access(struct dma_buf *dmabuf,
 				enum dma_data_direction dir)
 {
-	struct p2p_dmabuf *priv = dmabuf->priv;
+	struct vpp_dmabuf *priv = dmabuf->priv;
 
-	if (p2p_vmap_too_big(priv))
+	if (vpp_vmap_too_big(priv))
 		return -E2BIG;
 	return READ_ONCE(priv->revoked) ? -ENODEV : 0;
 }
 
-static void p2p_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+static void vpp_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
-	struct p2p_dmabuf *priv = dmabuf->priv;
+	struct vpp_dmabuf *priv = dmabuf->priv;
 
 	dma_resv_assert_held(dmabuf->resv);
-	p2p_vunmap_locked(priv);
+	vpp_vunmap_locked(priv);
 }
 
-static void p2p_release(struct dma_buf *dmabuf)
+static void vpp_release(struct dma_buf *dmabuf)
 {
-	struct p2p_dmabuf *priv = dmabuf->priv;
-	struct p2p_device *p2p = priv->p2p;
+	struct vpp_dmabuf *priv = dmabuf->priv;
+	struct vpp_device *p2p = priv->p2p;
 
 	/* NULL once close_device() has unlinked it and dropped the device. */
 	if (p2p) {
 		mutex_lock(&p2p->lock);
 		list_del_init(&priv->link);
 		mutex_unlock(&p2p->lock);
-		p2p_put_registration(&p2p->core.vdev);
+		vpp_put_registration(&p2p->core.vdev);
 	}
 	if (priv->scratch)
 		__free_page(priv->scratch);
@@ -485,17 +485,17 @@ static void p2p_release(struct dma_buf *dmabuf)
 	kfree(priv);
 }
 
-static const struct dma_buf_ops p2p_dmabuf_ops = {
-	.attach		= p2p_attach,
-	.detach		= p2p_detach,
-	.pin		= p2p_pin,
-	.unpin		= p2p_unpin,
-	.map_dma_buf	= p2p_map,
-	.unmap_dma_buf	= p2p_unmap,
-	.release	= p2p_release,
-	.begin_cpu_access = p2p_begin_cpu_access,
-	.vmap		= p2p_vmap,
-	.vunmap		= p2p_vunmap,
+static const struct dma_buf_ops vpp_dmabuf_ops = {
+	.attach		= vpp_attach,
+	.detach		= vpp_detach,
+	.pin		= vpp_pin,
+	.unpin		= vpp_unpin,
+	.map_dma_buf	= vpp_map,
+	.unmap_dma_buf	= vpp_unmap,
+	.release	= vpp_release,
+	.begin_cpu_access = vpp_begin_cpu_access,
+	.vmap		= vpp_vmap,
+	.vunmap		= vpp_vunmap,
 };
 
 /*
@@ -504,7 +504,7 @@ static const struct dma_buf_ops p2p_dmabuf_ops = {
  * device's DMA, or a CPU mapping that the dma-buf core caches and hands to
  * the next dma_buf_vmap()), so the exporter never takes one away itself.
  */
-#define p2p_wait_for(priv, cond, what)					\
+#define vpp_wait_for(priv, cond, what)					\
 	do {								\
 		while (!wait_event_timeout((priv)->unmapped, (cond), 10 * HZ)) \
 			dev_warn(&(priv)->pdev->dev,			\
@@ -514,12 +514,12 @@ static const struct dma_buf_ops p2p_dmabuf_ops = {
 
 /*
  * Revoke or restore one buffer.  A revoke returns with the importers told
- * and their fenced work done; p2p_dmabuf_wait_unmapped() then waits for
+ * and their fenced work done; vpp_dmabuf_wait_unmapped() then waits for
  * their mappings to go.  The two are apart so that a device's buffers are
  * all told first, and importers that unmap later (after an RCU grace
  * period, as the CPU-access importer does) let go of all of them at once.
  */
-static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
+static void vpp_dmabuf_set_revoked(struct vpp_dmabuf *priv, bool revoked)
 {
 	struct dma_buf_attachment *attach;
 	struct dma_buf *dmabuf = priv->dmabuf;
@@ -537,16 +537,16 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 		 * would hand it out again after the restore.  Ask importers
 		 * to give it back first.
 		 */
-		p2p_invalidate_mappings(dmabuf);
+		vpp_invalidate_mappings(dmabuf);
 		dma_resv_unlock(dmabuf->resv);
-		p2p_wait_for(priv, !READ_ONCE(priv->vaddr), "vunmap a revoked buffer");
+		vpp_wait_for(priv, !READ_ONCE(priv->vaddr), "vunmap a revoked buffer");
 		dma_resv_lock(dmabuf->resv, NULL);
 	}
 	WRITE_ONCE(priv->revoked, revoked);
 	/* Importers unmap (and vunmap) from their invalidate callback. */
-	p2p_invalidate_mappings(dmabuf);
+	vpp_invalidate_mappings(dmabuf);
 	list_for_each_entry(attach, &dmabuf->attachments, node) {
-		struct p2p_attach *pa = attach->priv;
+		struct vpp_attach *pa = attach->priv;
 
 		/* Chosen again at the next map: the importer may have changed. */
 		pa->routed = false;
@@ -563,26 +563,26 @@ static void p2p_dmabuf_set_revoked(struct p2p_dmabuf *priv, bool revoked)
 /*
  * After a revoke: every importer has unmapped, and no CPU mapping of the
  * BAR is left.  (A vmap the dma-buf core still caches is handed to a late
- * dma_buf_vmap() without asking us; p2p_attach() refuses new importers of
+ * dma_buf_vmap() without asking us; vpp_attach() refuses new importers of
  * a revoked buffer, so only an importer attached before can do that.)
  */
-static void p2p_dmabuf_wait_unmapped(struct p2p_dmabuf *priv)
+static void vpp_dmabuf_wait_unmapped(struct vpp_dmabuf *priv)
 {
 	lockdep_assert_held(&priv->p2p->lock);
-	p2p_wait_for(priv, !READ_ONCE(priv->nr_mapped), "unmap");
+	vpp_wait_for(priv, !READ_ONCE(priv->nr_mapped), "unmap");
 }
 
 /**
- * p2p_dmabufs_update() - Bring every buffer of a device to the state the
+ * vpp_dmabufs_update() - Bring every buffer of a device to the state the
  * device is in: revoked while blocked, in low power or with memory decode
  * off; usable otherwise.
  * @p2p: the device
  *
  * Context: process; p2p->lock held.  May wait for importers to unmap.
  */
-void p2p_dmabufs_update(struct p2p_device *p2p)
+void vpp_dmabufs_update(struct vpp_device *p2p)
 {
-	struct p2p_dmabuf *priv;
+	struct vpp_dmabuf *priv;
 	const char *reason;
 	bool revoke;
 
@@ -590,10 +590,10 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
 	/* The device's state (vconfig) exists only while it is open. */
 	if (!p2p->open)
 		return;
-	p2p_err_settle(p2p);
+	vpp_err_settle(p2p);
 	if (list_empty(&p2p->dmabufs))
 		return;
-	reason = p2p_revoke_reason(p2p);
+	reason = vpp_revoke_reason(p2p);
 	revoke = !!reason;
 	list_for_each_entry(priv, &p2p->dmabufs, link) {
 		/* Written under p2p->lock too: no resv to take when unchanged. */
@@ -604,20 +604,20 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
 		dev_dbg(&p2p->core.pdev->dev, "%s dma-buf of BAR%u%s%s\n",
 			revoke ? "revoking" : "restoring", priv->bar,
 			revoke ? ": " : "", revoke ? reason : "");
-		p2p_dmabuf_set_revoked(priv, revoke);
+		vpp_dmabuf_set_revoked(priv, revoke);
 		fput(priv->dmabuf->file);
 	}
 	/*
 	 * A buffer released since stays on the list until we drop p2p->lock
-	 * (p2p_release() takes it), so its counters can still be read.
+	 * (vpp_release() takes it), so its counters can still be read.
 	 */
 	if (revoke)
 		list_for_each_entry(priv, &p2p->dmabufs, link)
-			p2p_dmabuf_wait_unmapped(priv);
+			vpp_dmabuf_wait_unmapped(priv);
 }
 
 /**
- * p2p_dmabufs_close() - Revoke every buffer of a device for good.
+ * vpp_dmabufs_close() - Revoke every buffer of a device for good.
  * @p2p: the device, being closed
  *
  * Unlinks every buffer.  Those still open stay valid to hold and close but
@@ -626,9 +626,9 @@ void p2p_dmabufs_update(struct p2p_device *p2p)
  *
  * Context: process; takes p2p->lock.  May wait for importers to unmap.
  */
-void p2p_dmabufs_close(struct p2p_device *p2p)
+void vpp_dmabufs_close(struct vpp_device *p2p)
 {
-	struct p2p_dmabuf *priv, *tmp;
+	struct vpp_dmabuf *priv, *tmp;
 
 	mutex_lock(&p2p->lock);
 	p2p->open = false;
@@ -636,13 +636,13 @@ void p2p_dmabufs_close(struct p2p_device *p2p)
 		list_del_init(&priv->link);
 		if (!get_file_active(&priv->dmabuf->file))
 			continue;	/* release() is on its way */
-		p2p_dmabuf_set_revoked(priv, true);
-		p2p_dmabuf_wait_unmapped(priv);
+		vpp_dmabuf_set_revoked(priv, true);
+		vpp_dmabuf_wait_unmapped(priv);
 		dma_resv_lock(priv->dmabuf->resv, NULL);
 		priv->dead = true;
 		dma_resv_unlock(priv->dmabuf->resv);
 		priv->p2p = NULL;
-		p2p_put_registration(&p2p->core.vdev);
+		vpp_put_registration(&p2p->core.vdev);
 		fput(priv->dmabuf->file);
 	}
 	mutex_unlock(&p2p->lock);
@@ -655,7 +655,7 @@ void p2p_dmabufs_close(struct p2p_device *p2p)
  * against the BAR from its physical start, where start + offset + length
  * overflowing is EOVERFLOW and an end past the BAR EINVAL.
  */
-static int p2p_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
+static int vpp_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
 			    phys_addr_t start, u64 bar_len, size_t *total)
 {
 	size_t size = 0;
@@ -684,7 +684,7 @@ static int p2p_check_ranges(struct vfio_region_dma_range *ranges, u32 nr,
 }
 
 /* A BAR that can be exported: a present memory BAR. */
-static int p2p_check_bar(struct pci_dev *pdev, u32 index)
+static int vpp_check_bar(struct pci_dev *pdev, u32 index)
 {
 	if (index > VFIO_PCI_BAR5_REGION_INDEX)
 		return -ENODEV;
@@ -696,7 +696,7 @@ static int p2p_check_bar(struct pci_dev *pdev, u32 index)
 }
 
 /**
- * p2p_dmabuf_feature() - VFIO_DEVICE_FEATURE_DMA_BUF.
+ * vpp_dmabuf_feature() - VFIO_DEVICE_FEATURE_DMA_BUF.
  * @p2p: the device
  * @flags: the feature flags from userspace
  * @arg: the feature payload
@@ -707,11 +707,11 @@ static int p2p_check_bar(struct pci_dev *pdev, u32 index)
  * range that is empty, unaligned or past the BAR's end (all ranges' length
  * and alignment are checked before any range's place in the BAR, as
  * upstream); EOVERFLOW for a range whose end (BAR start + offset + length)
- * overflows; E2BIG for more than P2P_MAX_RANGES ranges; ENODEV for
+ * overflows; E2BIG for more than VPP_MAX_RANGES ranges; ENODEV for
  * a region that is not a present BAR; EOPNOTSUPP for a device without an
  * IOMMU (vfio-noiommu).
  */
-int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
+int vpp_dmabuf_feature(struct vpp_device *p2p, u32 flags,
 		       struct vfio_device_feature_dma_buf __user *arg,
 		       size_t argsz)
 {
@@ -719,7 +719,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	struct vfio_device_feature_dma_buf req;
 	struct vfio_region_dma_range *ranges;
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
-	struct p2p_dmabuf *priv;
+	struct vpp_dmabuf *priv;
 	const char *reason;
 	size_t size;
 	u32 i;
@@ -733,11 +733,11 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 		return -EFAULT;
 	if (!req.nr_ranges || req.flags)
 		return -EINVAL;
-	if (req.nr_ranges > P2P_MAX_RANGES)
+	if (req.nr_ranges > VPP_MAX_RANGES)
 		return -E2BIG;
 	if (req.open_flags & ~(O_ACCMODE | O_CLOEXEC))
 		return -EINVAL;
-	ret = p2p_check_bar(pdev, req.region_index);
+	ret = vpp_check_bar(pdev, req.region_index);
 	if (ret)
 		return ret;
 	if (!device_iommu_mapped(&pdev->dev)) {
@@ -749,12 +749,12 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 				   sizeof(*ranges));
 	if (IS_ERR(ranges))
 		return PTR_ERR(ranges);
-	ret = p2p_check_ranges(ranges, req.nr_ranges,
+	ret = vpp_check_ranges(ranges, req.nr_ranges,
 			       pci_resource_start(pdev, req.region_index),
 			       pci_resource_len(pdev, req.region_index), &size);
 	if (ret)
 		goto err_free_ranges;
-	ret = p2p_claim_bar(&p2p->core, req.region_index);
+	ret = vpp_claim_bar(&p2p->core, req.region_index);
 	if (ret)
 		goto err_free_ranges;
 
@@ -794,11 +794,11 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	init_waitqueue_head(&priv->unmapped);
 
 	/* Held until close_device(), or release() if that comes first. */
-	if (!p2p_get_registration(&p2p->core.vdev)) {
+	if (!vpp_get_registration(&p2p->core.vdev)) {
 		ret = -ENODEV;	/* being unregistered */
 		goto err_free_priv_ranges;
 	}
-	exp_info.ops = &p2p_dmabuf_ops;
+	exp_info.ops = &vpp_dmabuf_ops;
 	exp_info.size = size;
 	exp_info.flags = req.open_flags;
 	exp_info.priv = priv;
@@ -812,7 +812,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	down_read(&p2p->core.memory_lock);
 	mutex_lock(&p2p->lock);
 	dma_resv_lock(priv->dmabuf->resv, NULL);
-	reason = p2p_revoke_reason(p2p);
+	reason = vpp_revoke_reason(p2p);
 	priv->revoked = !!reason;
 	dma_resv_unlock(priv->dmabuf->resv);
 	list_add_tail(&priv->link, &p2p->dmabufs);
@@ -829,7 +829,7 @@ int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
 	return ret;
 
 err_put_registration:
-	p2p_put_registration(&p2p->core.vdev);
+	vpp_put_registration(&p2p->core.vdev);
 err_free_priv_ranges:
 	kvfree(priv->ranges);
 err_free_priv:

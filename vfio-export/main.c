@@ -15,7 +15,7 @@
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
-#include "p2p.h"
+#include "vpp.h"
 
 /* The two vfio-pci module parameters that decide what a driver does. */
 static bool enable_sriov;
@@ -29,7 +29,7 @@ module_param(disable_denylist, bool, 0444);
 MODULE_PARM_DESC(disable_denylist, "Bind to devices on vfio-pci's denylist (known errata that may be exploitable by untrusted users), as vfio-pci's parameter of the same name.");
 
 /* Whether the BAR register at @reg holds resource @resno's bus address. */
-static bool p2p_bar_at(struct pci_dev *pdev, int reg, int resno)
+static bool vpp_bar_at(struct pci_dev *pdev, int reg, int resno)
 {
 	u32 lo, hi = 0;
 
@@ -47,7 +47,7 @@ static bool p2p_bar_at(struct pci_dev *pdev, int reg, int resno)
  * the PF's SR-IOV capability) at the VF's offset, decoding while the PF has
  * VF Enable and VF Memory Space Enable set.
  */
-static bool p2p_vf_bars_decode(struct pci_dev *vf)
+static bool vpp_vf_bars_decode(struct pci_dev *vf)
 {
 	struct pci_dev *pf = pci_physfn(vf);
 	int pos = pci_find_ext_capability(pf, PCI_EXT_CAP_ID_SRIOV);
@@ -62,20 +62,20 @@ static bool p2p_vf_bars_decode(struct pci_dev *vf)
 		if (!(pci_resource_flags(pf, resno) & IORESOURCE_MEM) ||
 		    !pci_resource_len(pf, resno))
 			continue;
-		if (!p2p_bar_at(pf, pos + PCI_SRIOV_BAR + 4 * bar, resno))
+		if (!vpp_bar_at(pf, pos + PCI_SRIOV_BAR + 4 * bar, resno))
 			return false;
 	}
 	return true;
 }
 #else
-static bool p2p_vf_bars_decode(struct pci_dev *vf)
+static bool vpp_vf_bars_decode(struct pci_dev *vf)
 {
 	return false;
 }
 #endif
 
 /**
- * p2p_bars_decode() - Whether the hardware decodes the BARs where the
+ * vpp_bars_decode() - Whether the hardware decodes the BARs where the
  * kernel put them.
  * @pdev: the device
  *
@@ -83,12 +83,12 @@ static bool p2p_vf_bars_decode(struct pci_dev *vf)
  * copies: after a reset that restored nothing (PCIe error recovery), both
  * are zero until the owner sets memory decode again, which makes vfio-pci
  * write the BARs back.  A VF's BARs are its PF's to decode
- * (p2p_vf_bars_decode()).  A device that is gone reads all ones.
+ * (vpp_vf_bars_decode()).  A device that is gone reads all ones.
  *
  * Return: true if memory decode is on and every memory BAR holds its
  * assigned bus address.
  */
-static bool p2p_bars_decode(struct pci_dev *pdev)
+static bool vpp_bars_decode(struct pci_dev *pdev)
 {
 	u16 cmd;
 	int bar;
@@ -96,26 +96,26 @@ static bool p2p_bars_decode(struct pci_dev *pdev)
 	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) || cmd == 0xffff)
 		return false;
 	if (pdev->is_virtfn)
-		return p2p_vf_bars_decode(pdev);
+		return vpp_vf_bars_decode(pdev);
 	if (!pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
 		return false;
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
 		    !pci_resource_len(pdev, bar))
 			continue;
-		if (!p2p_bar_at(pdev, PCI_BASE_ADDRESS_0 + 4 * bar, bar))
+		if (!vpp_bar_at(pdev, PCI_BASE_ADDRESS_0 + 4 * bar, bar))
 			return false;
 	}
 	return true;
 }
 
 /**
- * p2p_revoke_reason() - Why importers must be kept off the BARs now.
+ * vpp_revoke_reason() - Why importers must be kept off the BARs now.
  * @p2p: the device, open
  *
  * Importers are kept off while the device is disconnected, while a reset,
  * memory-disabling write, low-power entry or unbind is in progress
- * (p2p_block()), in low power, with memory decode off as the owner set it
+ * (vpp_block()), in low power, with memory decode off as the owner set it
  * in VFIO's virtual config space, and during and after PCIe error
  * recovery: from error_detected() (frozen) until the BARs decode again
  * after resume(); after a failed recovery until the next open_device()
@@ -125,7 +125,7 @@ static bool p2p_bars_decode(struct pci_dev *pdev)
  *
  * Return: NULL if the buffers may be used, else the reason, for the log.
  */
-const char *p2p_revoke_reason(struct p2p_device *p2p)
+const char *vpp_revoke_reason(struct vpp_device *p2p)
 {
 	struct vfio_pci_core_device *core = &p2p->core;
 	u16 cmd = le16_to_cpu(*(__le16 *)&core->vconfig[PCI_COMMAND]);
@@ -138,39 +138,39 @@ const char *p2p_revoke_reason(struct p2p_device *p2p)
 	if (core->pm_runtime_engaged || core->pdev->current_state >= PCI_D3hot)
 		return "low power";
 	switch (p2p->err) {
-	case P2P_ERR_NONE:
+	case VPP_ERR_NONE:
 		break;
-	case P2P_ERR_FROZEN:
+	case VPP_ERR_FROZEN:
 		return "PCIe error recovery";
-	case P2P_ERR_RESUMED:
-		if (!p2p_bars_decode(core->pdev))
+	case VPP_ERR_RESUMED:
+		if (!vpp_bars_decode(core->pdev))
 			return "BARs not decoding since PCIe error recovery";
 		break;
-	case P2P_ERR_DEAD:
+	case VPP_ERR_DEAD:
 		return "PCIe error recovery failed";
 	}
 	if (!core->pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY))
 		return "memory decode off";
 	/* Whatever the PF's owner or the PCI core did to the PF. */
-	if (core->pdev->is_virtfn && !p2p_vf_bars_decode(core->pdev))
+	if (core->pdev->is_virtfn && !vpp_vf_bars_decode(core->pdev))
 		return "VF BARs not enabled at the PF";
 	return NULL;
 }
 
 /**
- * p2p_err_settle() - End a PCIe error recovery once the BARs decode again.
+ * vpp_err_settle() - End a PCIe error recovery once the BARs decode again.
  * @p2p: the device, open
  *
- * Reads the hardware's config space (p2p_bars_decode()) while a recovery
+ * Reads the hardware's config space (vpp_bars_decode()) while a recovery
  * has resumed: one capability walk and a few config reads per update.
  *
  * Context: p2p->lock held.
  */
-void p2p_err_settle(struct p2p_device *p2p)
+void vpp_err_settle(struct vpp_device *p2p)
 {
 	lockdep_assert_held(&p2p->lock);
-	if (p2p->err == P2P_ERR_RESUMED && p2p_bars_decode(p2p->core.pdev))
-		p2p->err = P2P_ERR_NONE;
+	if (p2p->err == VPP_ERR_RESUMED && vpp_bars_decode(p2p->core.pdev))
+		p2p->err = VPP_ERR_NONE;
 }
 
 /*
@@ -178,51 +178,51 @@ void p2p_err_settle(struct p2p_device *p2p)
  * and taking a blocker returns only once importers have unmapped.  @why
  * goes to the log (the last blocker's, if several are held).
  */
-static void p2p_block(struct p2p_device *p2p, const char *why)
+static void vpp_block(struct vpp_device *p2p, const char *why)
 {
 	mutex_lock(&p2p->lock);
 	p2p->blockers++;
 	p2p->block_reason = why;
-	p2p_dmabufs_update(p2p);
+	vpp_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
 }
 
-static void p2p_unblock(struct p2p_device *p2p)
+static void vpp_unblock(struct vpp_device *p2p)
 {
 	mutex_lock(&p2p->lock);
 	p2p->blockers--;
-	p2p_dmabufs_update(p2p);
+	vpp_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
 }
 
 /* Re-evaluate after something that may have re-enabled the BAR. */
-static void p2p_update(struct p2p_device *p2p)
+static void vpp_update(struct vpp_device *p2p)
 {
 	mutex_lock(&p2p->lock);
-	p2p_dmabufs_update(p2p);
+	vpp_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
 }
 
-static int p2p_init_dev(struct vfio_device *vdev)
+static int vpp_init_dev(struct vfio_device *vdev)
 {
-	struct p2p_device *p2p = to_p2p(vdev);
+	struct vpp_device *p2p = to_p2p(vdev);
 
 	mutex_init(&p2p->lock);
 	INIT_LIST_HEAD(&p2p->dmabufs);
 	return vfio_pci_core_init_dev(vdev);
 }
 
-static void p2p_release_dev(struct vfio_device *vdev)
+static void vpp_release_dev(struct vfio_device *vdev)
 {
-	struct p2p_device *p2p = to_p2p(vdev);
+	struct vpp_device *p2p = to_p2p(vdev);
 
 	mutex_destroy(&p2p->lock);
 	vfio_pci_core_release_dev(vdev);
 }
 
-static int p2p_open_device(struct vfio_device *vdev)
+static int vpp_open_device(struct vfio_device *vdev)
 {
-	struct p2p_device *p2p = to_p2p(vdev);
+	struct vpp_device *p2p = to_p2p(vdev);
 	struct vfio_pci_core_device *core = &p2p->core;
 	int ret;
 
@@ -241,8 +241,8 @@ static int p2p_open_device(struct vfio_device *vdev)
 	 * (the PCI core drops the device lock in between); resume() then
 	 * sends the state back to waiting for the BARs.
 	 */
-	if (p2p->err == P2P_ERR_FROZEN || p2p->err == P2P_ERR_DEAD)
-		p2p->err = P2P_ERR_RESUMED;
+	if (p2p->err == VPP_ERR_FROZEN || p2p->err == VPP_ERR_DEAD)
+		p2p->err = VPP_ERR_RESUMED;
 	p2p->open = true;
 	mutex_unlock(&p2p->lock);
 	return 0;
@@ -251,7 +251,7 @@ static int p2p_open_device(struct vfio_device *vdev)
 
 
 /**
- * p2p_low_power_valid() - Whether a low-power entry request can succeed.
+ * vpp_low_power_valid() - Whether a low-power entry request can succeed.
  * @p2p: the device
  * @flags: the feature flags from userspace
  * @arg: the feature payload
@@ -262,7 +262,7 @@ static int p2p_open_device(struct vfio_device *vdev)
  *
  * Return: true for a SET that vfio-pci will carry out.
  */
-static bool p2p_low_power_valid(struct p2p_device *p2p, u32 flags,
+static bool vpp_low_power_valid(struct vpp_device *p2p, u32 flags,
 				void __user *arg, size_t argsz)
 {
 	struct vfio_device_low_power_entry_with_wakeup entry;
@@ -284,50 +284,50 @@ static bool p2p_low_power_valid(struct p2p_device *p2p, u32 flags,
 	return true;
 }
 
-static int p2p_device_feature(struct vfio_device *vdev, u32 flags,
+static int vpp_device_feature(struct vfio_device *vdev, u32 flags,
 			      void __user *arg, size_t argsz)
 {
-	struct p2p_device *p2p = to_p2p(vdev);
+	struct vpp_device *p2p = to_p2p(vdev);
 	int ret;
 
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_DMA_BUF:
-		return p2p_dmabuf_feature(p2p, flags, arg, argsz);
+		return vpp_dmabuf_feature(p2p, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
-		if (!p2p_low_power_valid(p2p, flags, arg, argsz))
+		if (!vpp_low_power_valid(p2p, flags, arg, argsz))
 			return vfio_pci_core_ioctl_feature(vdev, flags, arg,
 							   argsz);
 		/* Revoke before the device may leave D0. */
-		p2p_block(p2p, "low-power entry");
+		vpp_block(p2p, "low-power entry");
 		ret = vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);
-		p2p_unblock(p2p);
+		vpp_unblock(p2p);
 		return ret;
 	default:
 		ret = vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);
-		p2p_update(p2p);
+		vpp_update(p2p);
 		return ret;
 	}
 }
 
-static long p2p_ioctl(struct vfio_device *vdev, unsigned int cmd,
+static long vpp_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		      unsigned long arg)
 {
 	long ret = vfio_pci_core_ioctl(vdev, cmd, arg);
 
 	/* Any ioctl may have brought the device out of low power. */
-	p2p_update(to_p2p(vdev));
+	vpp_update(to_p2p(vdev));
 	return ret;
 }
 
 /* Does a write of @count bytes at @pos cover the byte at @reg? */
-static bool p2p_covers(loff_t pos, size_t count, unsigned int reg)
+static bool vpp_covers(loff_t pos, size_t count, unsigned int reg)
 {
 	return pos <= reg && pos + count > reg;
 }
 
 /**
- * p2p_write_may_stop_bar() - Whether a config write may stop the BARs.
+ * vpp_write_may_stop_bar() - Whether a config write may stop the BARs.
  * @p2p: the device
  * @pos: offset of the write in config space
  * @count: its length
@@ -340,24 +340,24 @@ static bool p2p_covers(loff_t pos, size_t count, unsigned int reg)
  *
  * Return: true if importers must be revoked before the write.
  */
-static bool p2p_write_may_stop_bar(struct p2p_device *p2p, loff_t pos,
+static bool vpp_write_may_stop_bar(struct vpp_device *p2p, loff_t pos,
 				   size_t count)
 {
 	struct pci_dev *pdev = p2p->core.pdev;
 
-	if (p2p_covers(pos, count, PCI_COMMAND))
+	if (vpp_covers(pos, count, PCI_COMMAND))
 		return true;
 	if (pdev->pm_cap &&
-	    p2p_covers(pos, count, pdev->pm_cap + PCI_PM_CTRL))
+	    vpp_covers(pos, count, pdev->pm_cap + PCI_PM_CTRL))
 		return true;
 	return pdev->pcie_cap &&
-	       p2p_covers(pos, count, pdev->pcie_cap + PCI_EXP_DEVCTL + 1);
+	       vpp_covers(pos, count, pdev->pcie_cap + PCI_EXP_DEVCTL + 1);
 }
 
-static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
+static ssize_t vpp_write(struct vfio_device *vdev, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
-	struct p2p_device *p2p = to_p2p(vdev);
+	struct vpp_device *p2p = to_p2p(vdev);
 	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	bool block;
 	ssize_t ret;
@@ -368,9 +368,9 @@ static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
 	/* Writes that vfio-pci refuses outright revoke nothing. */
 	block = pos < p2p->core.pdev->cfg_size &&
 		count <= p2p->core.pdev->cfg_size - pos &&
-		p2p_write_may_stop_bar(p2p, pos, count);
+		vpp_write_may_stop_bar(p2p, pos, count);
 	if (block)
-		p2p_block(p2p, "config write that may stop the BARs");
+		vpp_block(p2p, "config write that may stop the BARs");
 	ret = vfio_pci_core_write(vdev, buf, count, ppos);
 	/*
 	 * Unblocking re-evaluates the state the write left, as vfio-pci
@@ -378,21 +378,21 @@ static ssize_t p2p_write(struct vfio_device *vdev, const char __user *buf,
 	 * block may still have re-enabled memory.
 	 */
 	if (block)
-		p2p_unblock(p2p);
+		vpp_unblock(p2p);
 	else
-		p2p_update(p2p);
+		vpp_update(p2p);
 	return ret;
 }
 
 /*
  * The devices bound to this driver, for a PF to find its VFs (lock order:
- * p2p.h).
+ * vpp.h).
  */
-static LIST_HEAD(p2p_devices);
-static DEFINE_MUTEX(p2p_devices_lock);
+static LIST_HEAD(vpp_devices);
+static DEFINE_MUTEX(vpp_devices_lock);
 
 /**
- * p2p_vfs_reset() - Block or unblock a PF's VFs for a reset of the PF.
+ * vpp_vfs_reset() - Block or unblock a PF's VFs for a reset of the PF.
  * @pf: the device being reset
  * @prepare: true before the reset, false after it
  *
@@ -400,38 +400,38 @@ static DEFINE_MUTEX(p2p_devices_lock);
  * the PF clears it until the PCI core restores the SR-IOV capability
  * (before reset_done()).  Each VF bound to this driver is blocked for that
  * time like for a reset of its own.  Resets nest (a close's bus reset
- * inside p2p_close_device()'s): @pf_reset counts them, and the VF is
+ * inside vpp_close_device()'s): @pf_reset counts them, and the VF is
  * blocked by the outermost only, which also pairs the unblock with the
  * block for a VF bound in between.  The VFs' device locks are not taken:
  * one may be held by an unbind waiting for the owner of both functions to
  * close the VF, while that owner waits here.  Each VF's importers are
- * waited for in turn with p2p_devices_lock held, which holds up probes and
+ * waited for in turn with vpp_devices_lock held, which holds up probes and
  * removes of this driver's devices meanwhile.
  *
  * Context: process; the caller may hold @pf's device lock, its
- * memory_lock and its device set's lock.  Takes p2p_devices_lock, then
+ * memory_lock and its device set's lock.  Takes vpp_devices_lock, then
  * each VF's @lock; may wait for the VFs' importers to unmap.
  */
-static void p2p_vfs_reset(struct pci_dev *pf, bool prepare)
+static void vpp_vfs_reset(struct pci_dev *pf, bool prepare)
 {
-	struct p2p_device *p2p;
+	struct vpp_device *p2p;
 
 	if (!pf->is_physfn)
 		return;
-	mutex_lock(&p2p_devices_lock);
-	list_for_each_entry(p2p, &p2p_devices, node) {
+	mutex_lock(&vpp_devices_lock);
+	list_for_each_entry(p2p, &vpp_devices, node) {
 		struct pci_dev *pdev = p2p->core.pdev;
 
 		if (!pdev->is_virtfn || pci_physfn(pdev) != pf)
 			continue;
 		if (prepare) {
 			if (!p2p->pf_reset++)
-				p2p_block(p2p, "reset of the PF");
+				vpp_block(p2p, "reset of the PF");
 		} else if (p2p->pf_reset && !--p2p->pf_reset) {
-			p2p_unblock(p2p);
+			vpp_unblock(p2p);
 		}
 	}
-	mutex_unlock(&p2p_devices_lock);
+	mutex_unlock(&vpp_devices_lock);
 }
 
 /*
@@ -439,26 +439,26 @@ static void p2p_vfs_reset(struct pci_dev *pf, bool prepare)
  * the device without reset_prepare() (__pci_reset_function_locked()): a
  * PF's VFs are blocked around it here.
  */
-static void p2p_close_device(struct vfio_device *vdev)
+static void vpp_close_device(struct vfio_device *vdev)
 {
 	struct pci_dev *pdev = to_p2p(vdev)->core.pdev;
 
-	p2p_dmabufs_close(to_p2p(vdev));
-	p2p_vfs_reset(pdev, true);
+	vpp_dmabufs_close(to_p2p(vdev));
+	vpp_vfs_reset(pdev, true);
 	vfio_pci_core_close_device(vdev);
-	p2p_vfs_reset(pdev, false);
+	vpp_vfs_reset(pdev, false);
 }
 
-static const struct vfio_device_ops p2p_vfio_ops = {
+static const struct vfio_device_ops vpp_vfio_ops = {
 	.name		= "vfio-pci-p2p",
-	.init		= p2p_init_dev,
-	.release	= p2p_release_dev,
-	.open_device	= p2p_open_device,
-	.close_device	= p2p_close_device,
-	.ioctl		= p2p_ioctl,
-	.device_feature	= p2p_device_feature,
+	.init		= vpp_init_dev,
+	.release	= vpp_release_dev,
+	.open_device	= vpp_open_device,
+	.close_device	= vpp_close_device,
+	.ioctl		= vpp_ioctl,
+	.device_feature	= vpp_device_feature,
 	.read		= vfio_pci_core_read,
-	.write		= p2p_write,
+	.write		= vpp_write,
 	.mmap		= vfio_pci_core_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
@@ -466,7 +466,7 @@ static const struct vfio_device_ops p2p_vfio_ops = {
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
-	P2P_NEWER_VFIO_OPS
+	VPP_NEWER_VFIO_OPS
 };
 
 /*
@@ -475,27 +475,27 @@ static const struct vfio_device_ops p2p_vfio_ops = {
  * through another device, a reset written to sysfs.  The PCI core calls
  * reset_prepare() before it disables the device and reset_done() after
  * restoring its state.  PCIe error recovery does not: see
- * p2p_err_detected().  A PF's reset stops its VFs' BARs too: they are
- * blocked with it (p2p_vfs_reset()).
+ * vpp_err_detected().  A PF's reset stops its VFs' BARs too: they are
+ * blocked with it (vpp_vfs_reset()).
  */
-static void p2p_reset_prepare(struct pci_dev *pdev)
+static void vpp_reset_prepare(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
-	p2p_vfs_reset(pdev, true);
-	p2p_block(container_of(core, struct p2p_device, core), "reset");
+	vpp_vfs_reset(pdev, true);
+	vpp_block(container_of(core, struct vpp_device, core), "reset");
 }
 
-static void p2p_reset_done(struct pci_dev *pdev)
+static void vpp_reset_done(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
-	p2p_unblock(container_of(core, struct p2p_device, core));
-	p2p_vfs_reset(pdev, false);
+	vpp_unblock(container_of(core, struct vpp_device, core));
+	vpp_vfs_reset(pdev, false);
 }
 
 /**
- * p2p_err_detected() - PCIe error recovery (AER, DPC) found an error.
+ * vpp_err_detected() - PCIe error recovery (AER, DPC) found an error.
  * @pdev: the device
  * @state: pci_channel_io_normal for a non-fatal error; frozen for a fatal
  *	one, after which recovery resets the device; perm_failure once
@@ -513,11 +513,11 @@ static void p2p_reset_done(struct pci_dev *pdev)
  * Return: what vfio-pci votes (PCI_ERS_RESULT_CAN_RECOVER), after it has
  * signalled the owner's error eventfd.
  */
-static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
+static pci_ers_result_t vpp_err_detected(struct pci_dev *pdev,
 					 pci_channel_state_t state)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
-	struct p2p_device *p2p = container_of(core, struct p2p_device, core);
+	struct vpp_device *p2p = container_of(core, struct vpp_device, core);
 
 	device_lock_assert(&pdev->dev);
 	if (state == pci_channel_io_frozen ||
@@ -527,8 +527,8 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
 			state == pci_channel_io_frozen ? "frozen" :
 			"permanently failed");
 		p2p->err = state == pci_channel_io_perm_failure ?
-			   P2P_ERR_DEAD : P2P_ERR_FROZEN;
-		p2p_dmabufs_update(p2p);
+			   VPP_ERR_DEAD : VPP_ERR_FROZEN;
+		vpp_dmabufs_update(p2p);
 		mutex_unlock(&p2p->lock);
 	} else {
 		dev_dbg(&pdev->dev, "error_detected: non-fatal, nothing revoked\n");
@@ -537,12 +537,12 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
 }
 
 /**
- * p2p_err_resume() - PCIe error recovery is over and succeeded.
+ * vpp_err_resume() - PCIe error recovery is over and succeeded.
  * @pdev: the device
  *
  * After a frozen channel the device has been reset and, until its owner
  * sets memory decode again (or resets it), decodes nothing: importers are
- * restored only once the BARs decode (p2p_revoke_reason()), re-evaluated here
+ * restored only once the BARs decode (vpp_revoke_reason()), re-evaluated here
  * and after every config write, ioctl and reset.  Whatever the state (an
  * open may have ended a frozen one before the reset), it waits for the
  * BARs again; only a failure reported meanwhile stays.
@@ -550,29 +550,29 @@ static pci_ers_result_t p2p_err_detected(struct pci_dev *pdev,
  * Context: process; the PCI core holds the device lock.  May wait for
  * importers to unmap.
  */
-static void p2p_err_resume(struct pci_dev *pdev)
+static void vpp_err_resume(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
-	struct p2p_device *p2p = container_of(core, struct p2p_device, core);
+	struct vpp_device *p2p = container_of(core, struct vpp_device, core);
 
 	device_lock_assert(&pdev->dev);
 	mutex_lock(&p2p->lock);
 	dev_dbg(&pdev->dev, "error recovery resumed\n");
-	if (p2p->err != P2P_ERR_DEAD)
-		p2p->err = P2P_ERR_RESUMED;
-	p2p_dmabufs_update(p2p);
+	if (p2p->err != VPP_ERR_DEAD)
+		p2p->err = VPP_ERR_RESUMED;
+	vpp_dmabufs_update(p2p);
 	mutex_unlock(&p2p->lock);
 }
 
-static const struct pci_error_handlers p2p_err_handlers = {
-	.error_detected	= p2p_err_detected,
-	.resume		= p2p_err_resume,
-	.reset_prepare	= p2p_reset_prepare,
-	.reset_done	= p2p_reset_done,
+static const struct pci_error_handlers vpp_err_handlers = {
+	.error_detected	= vpp_err_detected,
+	.resume		= vpp_err_resume,
+	.reset_prepare	= vpp_reset_prepare,
+	.reset_done	= vpp_reset_done,
 };
 
 /* The devices vfio-pci refuses to drive (errata); refused here too. */
-static const struct pci_device_id p2p_denylist[] = {
+static const struct pci_device_id vpp_denylist[] = {
 	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C3XXX) },
 	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C3XXX_VF) },
 	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C62X) },
@@ -584,9 +584,9 @@ static const struct pci_device_id p2p_denylist[] = {
 	{}
 };
 
-static bool p2p_denylisted(struct pci_dev *pdev)
+static bool vpp_denylisted(struct pci_dev *pdev)
 {
-	if (!pci_match_id(p2p_denylist, pdev))
+	if (!pci_match_id(vpp_denylist, pdev))
 		return false;
 	if (disable_denylist) {
 		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x.\n",
@@ -599,55 +599,55 @@ static bool p2p_denylisted(struct pci_dev *pdev)
 	return true;
 }
 
-static int p2p_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+static int vpp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
-	struct p2p_device *p2p;
+	struct vpp_device *p2p;
 	int ret;
 
-	if (p2p_denylisted(pdev))
+	if (vpp_denylisted(pdev))
 		return -EINVAL;
 
-	p2p = vfio_alloc_device(p2p_device, core.vdev, &pdev->dev,
-				&p2p_vfio_ops);
+	p2p = vfio_alloc_device(vpp_device, core.vdev, &pdev->dev,
+				&vpp_vfio_ops);
 	if (IS_ERR(p2p))
 		return PTR_ERR(p2p);
 
 	dev_set_drvdata(&pdev->dev, &p2p->core);
 	/* Listed before it can be opened: a PF's reset then finds it. */
-	mutex_lock(&p2p_devices_lock);
-	list_add(&p2p->node, &p2p_devices);
-	mutex_unlock(&p2p_devices_lock);
+	mutex_lock(&vpp_devices_lock);
+	list_add(&p2p->node, &vpp_devices);
+	mutex_unlock(&vpp_devices_lock);
 	ret = vfio_pci_core_register_device(&p2p->core);
 	if (ret)
 		goto err_unlist;
-	p2p_debugfs_add(p2p);
+	vpp_debugfs_add(p2p);
 	return 0;
 
 err_unlist:
-	mutex_lock(&p2p_devices_lock);
+	mutex_lock(&vpp_devices_lock);
 	list_del(&p2p->node);
-	mutex_unlock(&p2p_devices_lock);
+	mutex_unlock(&vpp_devices_lock);
 	vfio_put_device(&p2p->core.vdev);
 	return ret;
 }
 
-static void p2p_remove(struct pci_dev *pdev)
+static void vpp_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
-	struct p2p_device *p2p = container_of(core, struct p2p_device, core);
+	struct vpp_device *p2p = container_of(core, struct vpp_device, core);
 
 	/*
 	 * Stop importers now: unregistering waits for the owner to close the
 	 * device, which may take a while.  Closing revokes for good.  A block
 	 * a PF's reset holds on it (@pf_reset) ends with the device.
 	 */
-	mutex_lock(&p2p_devices_lock);
+	mutex_lock(&vpp_devices_lock);
 	list_del(&p2p->node);
-	mutex_unlock(&p2p_devices_lock);
-	p2p_block(p2p, "unbind");
-	p2p_debugfs_remove(p2p);
+	mutex_unlock(&vpp_devices_lock);
+	vpp_block(p2p, "unbind");
+	vpp_debugfs_remove(p2p);
 	vfio_pci_core_unregister_device(core);
-	p2p_unblock(p2p);
+	vpp_unblock(p2p);
 	vfio_put_device(&core->vdev);
 }
 
@@ -655,7 +655,7 @@ static void p2p_remove(struct pci_dev *pdev)
  * Enabling VFs may bring the PF back to D0 (vfio-pci does so before
  * pci_enable_sriov()): the buffers follow the state it left.
  */
-static int p2p_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
+static int vpp_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 	int ret;
@@ -663,49 +663,49 @@ static int p2p_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
 	if (!enable_sriov)
 		return -ENOENT;
 	ret = vfio_pci_core_sriov_configure(core, nr_virtfn);
-	p2p_update(container_of(core, struct p2p_device, core));
+	vpp_update(container_of(core, struct vpp_device, core));
 	return ret;
 }
 
 /* Binds only through driver_override, like vfio-pci with ids= unset. */
-static const struct pci_device_id p2p_pci_table[] = {
+static const struct pci_device_id vpp_pci_table[] = {
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
 	{}
 };
-MODULE_DEVICE_TABLE(pci, p2p_pci_table);
+MODULE_DEVICE_TABLE(pci, vpp_pci_table);
 
-static struct pci_driver p2p_pci_driver = {
+static struct pci_driver vpp_pci_driver = {
 	.name			= "vfio-pci-p2p",
-	.id_table		= p2p_pci_table,
-	.probe			= p2p_probe,
-	.remove			= p2p_remove,
-	.sriov_configure	= p2p_sriov_configure,
-	.err_handler		= &p2p_err_handlers,
+	.id_table		= vpp_pci_table,
+	.probe			= vpp_probe,
+	.remove			= vpp_remove,
+	.sriov_configure	= vpp_sriov_configure,
+	.err_handler		= &vpp_err_handlers,
 	.driver_managed_dma	= true,
 };
 
-static int __init p2p_init(void)
+static int __init vpp_init(void)
 {
 	int ret;
 
 	if (disable_denylist)
 		pr_warn("device denylist disabled.\n");
-	p2p_debugfs_init();
-	ret = pci_register_driver(&p2p_pci_driver);
+	vpp_debugfs_init();
+	ret = pci_register_driver(&vpp_pci_driver);
 	if (ret)
-		p2p_debugfs_exit();
+		vpp_debugfs_exit();
 	return ret;
 }
 
-static void __exit p2p_exit(void)
+static void __exit vpp_exit(void)
 {
-	pci_unregister_driver(&p2p_pci_driver);
-	p2p_debugfs_exit();
+	pci_unregister_driver(&vpp_pci_driver);
+	vpp_debugfs_exit();
 }
 
-module_init(p2p_init);
-module_exit(p2p_exit);
+module_init(vpp_init);
+module_exit(vpp_exit);
 
-P2P_IMPORT_NS_DMA_BUF;
+VPP_IMPORT_NS_DMA_BUF;
 MODULE_DESCRIPTION("VFIO PCI driver exporting BARs as dma-bufs for peer-to-peer DMA");
 MODULE_LICENSE("GPL");

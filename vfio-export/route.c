@@ -16,21 +16,21 @@
 #include <linux/swiotlb.h>
 #include <asm/processor.h>
 
-#include "p2p.h"
+#include "vpp.h"
 
-const char *p2p_route_name(enum p2p_route route)
+const char *vpp_route_name(enum vpp_route route)
 {
 	switch (route) {
-	case P2P_ROUTE_BUS:
+	case VPP_ROUTE_BUS:
 		return "bus-address";
-	case P2P_ROUTE_HOST_BRIDGE:
+	case VPP_ROUTE_HOST_BRIDGE:
 		return "host-bridge";
 	default:
 		return "none";
 	}
 }
 
-static bool p2p_is_ancestor(struct pci_dev *bridge, struct pci_dev *dev)
+static bool vpp_is_ancestor(struct pci_dev *bridge, struct pci_dev *dev)
 {
 	for (dev = pci_upstream_bridge(dev); dev; dev = pci_upstream_bridge(dev))
 		if (dev == bridge)
@@ -39,18 +39,18 @@ static bool p2p_is_ancestor(struct pci_dev *bridge, struct pci_dev *dev)
 }
 
 /* The lowest bridge above both devices, or NULL if only the host bridge is. */
-static struct pci_dev *p2p_common_bridge(struct pci_dev *a, struct pci_dev *b)
+static struct pci_dev *vpp_common_bridge(struct pci_dev *a, struct pci_dev *b)
 {
 	struct pci_dev *up;
 
 	for (up = pci_upstream_bridge(a); up; up = pci_upstream_bridge(up))
-		if (p2p_is_ancestor(up, b))
+		if (vpp_is_ancestor(up, b))
 			return up;
 	return NULL;
 }
 
 /* Does a port between @dev and @top redirect peer-to-peer requests up? */
-static bool p2p_acs_redirects(struct pci_dev *dev, struct pci_dev *top)
+static bool vpp_acs_redirects(struct pci_dev *dev, struct pci_dev *top)
 {
 	struct pci_dev *port;
 	u16 ctrl;
@@ -68,7 +68,7 @@ static bool p2p_acs_redirects(struct pci_dev *dev, struct pci_dev *top)
 	return false;
 }
 
-static bool p2p_translated(struct device *dev)
+static bool vpp_translated(struct device *dev)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 
@@ -80,7 +80,7 @@ static bool p2p_translated(struct device *dev)
  * AMD Zen and later, and some Intel Xeon root complexes (the same list the
  * kernel's P2PDMA code keeps; Debian's 6.12 is built without it).
  */
-static const struct pci_device_id p2p_host_bridges[] = {
+static const struct pci_device_id vpp_host_bridges[] = {
 	{ PCI_VDEVICE(INTEL, 0x3c00) },
 	{ PCI_VDEVICE(INTEL, 0x3c01) },
 	{ PCI_VDEVICE(INTEL, 0x2f00) },
@@ -94,7 +94,7 @@ static const struct pci_device_id p2p_host_bridges[] = {
 	{}
 };
 
-static bool p2p_host_bridge_ok(struct pci_dev *a, struct pci_dev *b)
+static bool vpp_host_bridge_ok(struct pci_dev *a, struct pci_dev *b)
 {
 	struct pci_host_bridge *host = pci_find_host_bridge(a->bus);
 	struct pci_dev *root;
@@ -110,49 +110,49 @@ static bool p2p_host_bridge_ok(struct pci_dev *a, struct pci_dev *b)
 	root = pci_get_slot(host->bus, PCI_DEVFN(0, 0));
 	if (!root)
 		return false;
-	ok = pci_match_id(p2p_host_bridges, root);
+	ok = pci_match_id(vpp_host_bridges, root);
 	pci_dev_put(root);
 	return ok;
 }
 
 /**
- * p2p_route() - Choose how @dev reaches the BARs of @provider.
+ * vpp_route() - Choose how @dev reaches the BARs of @provider.
  * @provider: the exporting PCI function
  * @dev: the importing device
  * @reason: set to why the route was chosen or refused
  *
- * Return: the route; P2P_ROUTE_NONE if @dev cannot reach the BAR.
+ * Return: the route; VPP_ROUTE_NONE if @dev cannot reach the BAR.
  */
-enum p2p_route p2p_route(struct pci_dev *provider, struct device *dev,
+enum vpp_route vpp_route(struct pci_dev *provider, struct device *dev,
 			 const char **reason)
 {
 	struct pci_dev *client, *common;
 
 	if (!dev_is_pci(dev)) {
 		*reason = "importer is not a PCI device";
-		return P2P_ROUTE_NONE;
+		return VPP_ROUTE_NONE;
 	}
 	if (is_swiotlb_force_bounce(dev)) {
 		*reason = "importer's DMA is forced through swiotlb, which cannot bounce MMIO";
-		return P2P_ROUTE_NONE;
+		return VPP_ROUTE_NONE;
 	}
 	client = to_pci_dev(dev);
-	common = p2p_common_bridge(provider, client);
+	common = vpp_common_bridge(provider, client);
 	if (common && pci_is_pcie(common) &&
 	    pci_pcie_type(common) == PCI_EXP_TYPE_UPSTREAM &&
-	    !p2p_acs_redirects(provider, common) &&
-	    !p2p_acs_redirects(client, common) && !p2p_translated(dev)) {
+	    !vpp_acs_redirects(provider, common) &&
+	    !vpp_acs_redirects(client, common) && !vpp_translated(dev)) {
 		*reason = "common PCIe switch, no ACS redirect, importer untranslated";
-		return P2P_ROUTE_BUS;
+		return VPP_ROUTE_BUS;
 	}
-	if (!p2p_host_bridge_ok(provider, client)) {
+	if (!vpp_host_bridge_ok(provider, client)) {
 		*reason = "path crosses a host bridge not known to forward peer-to-peer";
-		return P2P_ROUTE_NONE;
+		return VPP_ROUTE_NONE;
 	}
-	if (!p2p_kernel_p2p_ok(provider, dev)) {
+	if (!vpp_kernel_p2p_ok(provider, dev)) {
 		*reason = "the kernel's P2PDMA code refuses this pair";
-		return P2P_ROUTE_NONE;
+		return VPP_ROUTE_NONE;
 	}
 	*reason = "through the host bridge by the importer's DMA API";
-	return P2P_ROUTE_HOST_BRIDGE;
+	return VPP_ROUTE_HOST_BRIDGE;
 }

@@ -14,37 +14,37 @@
 #include "compat.h"
 
 /* Bounds the kernel memory one export may pin: 64 KiB ranges at most. */
-#define P2P_MAX_RANGES	65536
+#define VPP_MAX_RANGES	65536
 
 /*
  * Where PCIe error recovery (AER, DPC) left the device.  Recovery resets the
  * device without reset_prepare()/reset_done() and without restoring its
  * config space, so it is followed through the error handlers instead.
  */
-enum p2p_err_state {
-	P2P_ERR_NONE,
+enum vpp_err_state {
+	VPP_ERR_NONE,
 	/* error_detected(frozen): recovery may reset the device any time */
-	P2P_ERR_FROZEN,
+	VPP_ERR_FROZEN,
 	/*
 	 * resumed after a frozen channel, or opened again after one: until
 	 * the BARs decode again
 	 */
-	P2P_ERR_RESUMED,
+	VPP_ERR_RESUMED,
 	/*
 	 * error_detected(perm_failure): recovery failed; revoked until the
 	 * next open_device(), then as resumed
 	 */
-	P2P_ERR_DEAD,
+	VPP_ERR_DEAD,
 };
 
 /**
- * struct p2p_device - A device bound to vfio-pci-p2p.
+ * struct vpp_device - A device bound to vfio-pci-p2p.
  * @core: vfio-pci-core's device; its memory_lock, dev_set->lock and the
  *	PCI device lock are the core's.
  * @lock: protects @dmabufs, @blockers, @block_reason, @err, @open and each
  *	buffer's @link.
  *	Lock order: the PCI device lock and dev_set->lock, then
- *	core.memory_lock, then p2p_devices_lock (main.c; a PF's reset takes
+ *	core.memory_lock, then vpp_devices_lock (main.c; a PF's reset takes
  *	it to block its VFs), then @lock (a VF's, under a PF's), then a
  *	dma-buf's resv.  @lock is taken from reset_prepare(), where the caller
  *	may hold memory_lock, so nothing under @lock takes memory_lock.
@@ -59,19 +59,19 @@ enum p2p_err_state {
  *	@lock.  No buffer is updated while it is false; @err may still change
  *	(the error handlers run whether the device is open or not).
  * @node: on the driver's list of devices (for a PF to find its VFs) from
- *	probe to remove; under p2p_devices_lock (main.c).
- * @pf_reset: resets of a VF's PF in progress, nested (p2p_vfs_reset()):
- *	the VF is blocked while it is not zero; under p2p_devices_lock.
+ *	probe to remove; under vpp_devices_lock (main.c).
+ * @pf_reset: resets of a VF's PF in progress, nested (vpp_vfs_reset()):
+ *	the VF is blocked while it is not zero; under vpp_devices_lock.
  * @debugfs: the device's debugfs directory; set at probe, removed at remove
  *	(both under the PCI device lock).
  */
-struct p2p_device {
+struct vpp_device {
 	struct vfio_pci_core_device core;
 	struct mutex lock;
 	struct list_head dmabufs;
 	unsigned int blockers;
 	const char *block_reason;
-	enum p2p_err_state err;
+	enum vpp_err_state err;
 	bool open;
 	struct list_head node;
 	unsigned int pf_reset;
@@ -79,32 +79,32 @@ struct p2p_device {
 };
 
 /**
- * struct p2p_range - One range of an export; set at export, then constant.
+ * struct vpp_range - One range of an export; set at export, then constant.
  * @phys: CPU physical address of its start
  * @offset: its offset in the BAR
  * @len: its length
  */
-struct p2p_range {
+struct vpp_range {
 	phys_addr_t phys;
 	u64 offset;
 	u64 len;
 };
 
 /**
- * enum p2p_route - How an importer reaches the BAR.
- * @P2P_ROUTE_NONE: it cannot
- * @P2P_ROUTE_BUS: through a PCIe switch, by bus addresses
- * @P2P_ROUTE_HOST_BRIDGE: through the host bridge, by the importer's DMA
+ * enum vpp_route - How an importer reaches the BAR.
+ * @VPP_ROUTE_NONE: it cannot
+ * @VPP_ROUTE_BUS: through a PCIe switch, by bus addresses
+ * @VPP_ROUTE_HOST_BRIDGE: through the host bridge, by the importer's DMA
  *	API (and IOMMU)
  */
-enum p2p_route {
-	P2P_ROUTE_NONE,
-	P2P_ROUTE_BUS,
-	P2P_ROUTE_HOST_BRIDGE,
+enum vpp_route {
+	VPP_ROUTE_NONE,
+	VPP_ROUTE_BUS,
+	VPP_ROUTE_HOST_BRIDGE,
 };
 
 /**
- * struct p2p_dmabuf - An exported dma-buf.
+ * struct vpp_dmabuf - An exported dma-buf.
  * @dmabuf: the dma-buf; constant.
  * @p2p: the device, with a user count on its VFIO registration, until the
  *	device closes: close_device() drops the count and clears @p2p for
@@ -132,9 +132,9 @@ enum p2p_route {
  * @unmapped: woken when @nr_mapped reaches 0 or @vaddr is cleared; waited
  *	on with dmabuf->resv dropped (lockless reads: READ_ONCE).
  */
-struct p2p_dmabuf {
+struct vpp_dmabuf {
 	struct dma_buf *dmabuf;
-	struct p2p_device *p2p;
+	struct vpp_device *p2p;
 	struct list_head link;
 	struct pci_dev *pdev;
 	char name[16];
@@ -142,7 +142,7 @@ struct p2p_dmabuf {
 	bool prefetch;
 	u32 nr_ranges;
 	size_t size;
-	struct p2p_range *ranges;
+	struct vpp_range *ranges;
 	bool contiguous;
 	bool revoked;
 	bool dead;
@@ -154,7 +154,7 @@ struct p2p_dmabuf {
 };
 
 /**
- * struct p2p_attach - Per attachment (attach->priv); every field under
+ * struct vpp_attach - Per attachment (attach->priv); every field under
  * dmabuf->resv.
  * @route: the route chosen; valid once @routed.
  * @routed: @route has been worked out.
@@ -164,8 +164,8 @@ struct p2p_dmabuf {
  * @revokes: invalidations sent, for debugfs.
  * @warned: a refused route was reported (once per attachment).
  */
-struct p2p_attach {
-	enum p2p_route route;
+struct vpp_attach {
+	enum vpp_route route;
 	bool routed;
 	unsigned int pins;
 	unsigned int live;
@@ -174,31 +174,31 @@ struct p2p_attach {
 	bool warned;
 };
 
-static inline struct p2p_device *to_p2p(struct vfio_device *vdev)
+static inline struct vpp_device *to_p2p(struct vfio_device *vdev)
 {
-	return container_of(vdev, struct p2p_device, core.vdev);
+	return container_of(vdev, struct vpp_device, core.vdev);
 }
 
 /* main.c */
-const char *p2p_revoke_reason(struct p2p_device *p2p);
-void p2p_err_settle(struct p2p_device *p2p);
+const char *vpp_revoke_reason(struct vpp_device *p2p);
+void vpp_err_settle(struct vpp_device *p2p);
 
 /* dmabuf.c */
-int p2p_dmabuf_feature(struct p2p_device *p2p, u32 flags,
+int vpp_dmabuf_feature(struct vpp_device *p2p, u32 flags,
 		       struct vfio_device_feature_dma_buf __user *arg,
 		       size_t argsz);
-void p2p_dmabufs_update(struct p2p_device *p2p);
-void p2p_dmabufs_close(struct p2p_device *p2p);
+void vpp_dmabufs_update(struct vpp_device *p2p);
+void vpp_dmabufs_close(struct vpp_device *p2p);
 
 /* route.c */
-enum p2p_route p2p_route(struct pci_dev *provider, struct device *dev,
+enum vpp_route vpp_route(struct pci_dev *provider, struct device *dev,
 			 const char **reason);
-const char *p2p_route_name(enum p2p_route route);
+const char *vpp_route_name(enum vpp_route route);
 
 /* debugfs.c */
-void p2p_debugfs_init(void);
-void p2p_debugfs_exit(void);
-void p2p_debugfs_add(struct p2p_device *p2p);
-void p2p_debugfs_remove(struct p2p_device *p2p);
+void vpp_debugfs_init(void);
+void vpp_debugfs_exit(void);
+void vpp_debugfs_add(struct vpp_device *p2p);
+void vpp_debugfs_remove(struct vpp_device *p2p);
 
 #endif /* VFIO_PCI_P2P_H */
