@@ -261,6 +261,22 @@ int p2pmr_nvmf_connect_queue(const struct p2pmr_nvmf_connect *c,
 			     uint16_t qid, uint16_t hsqsize,
 			     uint32_t *result);
 
+/**
+ * p2pmr_nvmf_connect_ctrl() - An I/O queue's Connect against the queues
+ *	its controller already has.
+ * @c: from p2pmr_nvmf_connect_parse(), for an I/O queue (QID 1 to 63)
+ * @connected: bit N set for each I/O queue N connected to the controller
+ *
+ * A queue ID is connected once per controller: a second Connect for one
+ * that is connected, on another RDMA connection, is a Command Sequence
+ * Error, as nvmet answers it (nvmet_install_queue()); the queue connected
+ * first keeps working.
+ *
+ * Return: 0 or P2PMR_NVMF_SC_CMD_SEQ_ERROR.
+ */
+int p2pmr_nvmf_connect_ctrl(const struct p2pmr_nvmf_connect *c,
+			    uint64_t connected);
+
 /* Controller properties (NVMe base 1.4 3.1) fabrics expose. */
 enum {
 	P2PMR_NVMF_PROP_CAP	= 0x00,		/* 8 bytes, read only */

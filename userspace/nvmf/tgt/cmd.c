@@ -157,6 +157,7 @@ void tgt_ctrl_put(struct tgt_queue *q)
 	char host[P2PMR_NVMF_LOG_STR];
 
 	q->ctrl = NULL;
+	ctrl->io_qids &= ~(1ULL << q->qid);
 	if (--ctrl->nr_queues)
 		return;
 	printf("p2pmr-nvmf: controller %u of '%s' gone\n", ctrl->cntlid,
@@ -204,6 +205,8 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		if (!ctrl) {
 			st = P2PMR_NVMF_SC_CONNECT_INVALID;
 			res = P2PMR_NVMF_IPO_DATA(16);
+		} else {
+			st = p2pmr_nvmf_connect_ctrl(&c, ctrl->io_qids);
 		}
 	}
 	p2pmr_nvmf_escape(host, sizeof(host), c.hostnqn, sizeof(c.hostnqn));
@@ -216,6 +219,8 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		return status_only(q, cmd, st, res);
 	}
 	ctrl->nr_queues++;
+	if (q->qid)
+		ctrl->io_qids |= 1ULL << q->qid;
 	q->ctrl = ctrl;
 	printf("p2pmr-nvmf: controller %u: queue %u of '%s' connected (%u entries)\n",
 	       ctrl->cntlid, q->qid, host, q->depth);
