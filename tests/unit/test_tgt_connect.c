@@ -4,7 +4,10 @@
  * built in with its RDMA and NVMe calls replaced): a controller made by
  * an admin queue's Connect, its I/O queues connected to it, and a second
  * Connect for an I/O queue ID the controller already has refused with a
- * Command Sequence Error, as nvmet does, the first queue left alone.
+ * Command Sequence Error, as nvmet does, the first queue left alone.  The
+ * discovery subsystem: any host connects to its admin queue, Identify
+ * says it is a discovery controller, the log lists the subsystem only to
+ * a host that may use it, and no I/O queue connects to it.
  */
 #include <errno.h>
 
@@ -110,19 +113,104 @@ static void queue_init(struct tgt_queue *q, struct tgt *t, uint16_t qid)
 }
 
 /* Connect @q to controller @cntlid: the status of the completion. */
-static uint16_t connect_queue(struct tgt_queue *q, uint16_t cntlid, uint16_t *res)
+static uint16_t connect_to(struct tgt_queue *q, uint16_t cntlid,
+			   uint16_t *res, const char *subnqn, const char *host)
 {
 	struct p2pmr_nvmf_cmd cmd;
 	uint8_t d[1024];
 	int n = responses;
 
 	connect_cmd(&cmd, d, q->qid, cntlid);
+	memset(d + 256, 0, 512);
+	strcpy((char *)d + 256, subnqn);
+	strcpy((char *)d + 512, host);
 	connect_data = d;
 	assert_int_equal(do_connect(q, &cmd), 0);
 	assert_int_equal(responses, n + 1);
 	if (res)
 		*res = q->rsp[0] | q->rsp[1] << 8;
 	return (uint16_t)(q->rsp[14] | q->rsp[15] << 8);
+}
+
+static uint16_t connect_queue(struct tgt_queue *q, uint16_t cntlid,
+			      uint16_t *res)
+{
+	return connect_to(q, cntlid, res, SUBNQN, HOSTNQN);
+}
+
+/* An admin command with CDW10 @d10, 4096 bytes of data (keyed SGL). */
+static uint16_t admin(struct tgt_queue *q, uint8_t opc, uint32_t d10,
+		      uint32_t len)
+{
+	static const struct p2pmr_nvmf_limits lim = { .max_data = 512 * 1024 };
+	struct p2pmr_nvmf_cmd cmd;
+	uint8_t c[64] = { 0 };
+
+	c[0] = opc;
+	c[1] = 0x40;
+	put32(c + 24, 0x1000);
+	put32(c + 24 + 8, len);
+	put32(c + 24 + 11, 0xabcd);
+	c[24 + 15] = 0x40;
+	put32(c + 40, d10);
+	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
+	assert_int_equal(do_admin(q, &cmd), 0);
+	return (uint16_t)(q->rsp[14] | q->rsp[15] << 8);
+}
+
+static void test_discovery(void **state)
+{
+	struct tgt_queue adm, io;
+	struct tgt t;
+	uint16_t cntlid;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.o.nqn = SUBNQN;
+	t.o.addr = "192.0.2.2";
+	t.o.port = "4420";
+	t.o.hosts[0] = HOSTNQN;
+	t.o.nr_hosts = 1;
+	t.next_cntlid = 1;
+	queue_init(&adm, &t, 0);
+	queue_init(&io, &t, 1);
+
+	/* Any host reaches the discovery controller. */
+	assert_int_equal(connect_to(&adm, 0xffff, &cntlid,
+				    P2PMR_NVMF_DISCOVERY_NQN, "nqn.other"), 0);
+	assert_true(adm.ctrl->discovery);
+	adm.ctrl->regs.csts |= P2PMR_NVMF_CSTS_RDY;
+	assert_int_equal(admin(&adm, ADM_IDENTIFY, CNS_CTRL, 4096), 0);
+	assert_int_equal(adm.ctl[P2PMR_NVMF_ID_CNTRLTYPE], 2);
+	assert_string_equal((const char *)adm.ctl + P2PMR_NVMF_ID_SUBNQN,
+			    P2PMR_NVMF_DISCOVERY_NQN);
+	/* Identify Namespace is not a discovery controller's. */
+	assert_int_equal(admin(&adm, ADM_IDENTIFY, CNS_NS, 4096),
+			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_FIELD));
+	/* The log, 2048 bytes: no entry for a host not allowed. */
+	assert_int_equal(admin(&adm, ADM_GET_LOG, 511u << 16 | 0x70, 2048), 0);
+	assert_int_equal(adm.ctl[8], 0);
+	/* An I/O queue of the discovery controller: refused. */
+	assert_int_equal(connect_to(&io, cntlid, NULL,
+				    P2PMR_NVMF_DISCOVERY_NQN, "nqn.other"),
+			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_INVALID));
+	tgt_ctrl_put(&adm);
+
+	/* The allowed host sees the subsystem, at --addr and --port. */
+	assert_int_equal(connect_to(&adm, 0xffff, &cntlid,
+				    P2PMR_NVMF_DISCOVERY_NQN, HOSTNQN), 0);
+	adm.ctrl->regs.csts |= P2PMR_NVMF_CSTS_RDY;
+	assert_int_equal(admin(&adm, ADM_GET_LOG, 511u << 16 | 0x70, 2048), 0);
+	assert_int_equal(adm.ctl[8], 1);
+	assert_string_equal((const char *)adm.ctl + 1024 + 256, SUBNQN);
+	assert_string_equal((const char *)adm.ctl + 1024 + 512, "192.0.2.2");
+	assert_string_equal((const char *)adm.ctl + 1024 + 32, "4420");
+	/* The I/O subsystem's logs are not the discovery controller's. */
+	assert_int_equal(admin(&adm, ADM_GET_LOG, 127u << 16 | 0x02, 512),
+			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_FIELD));
+	tgt_ctrl_put(&adm);
+	test_free(adm.ctl);
+	test_free(io.ctl);
 }
 
 static void test_connect_io_twice(void **state)
@@ -168,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_io_twice),
+		cmocka_unit_test(test_discovery),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,7 +87,8 @@ static int complete_ctl(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	return complete(q, cmd, 0, 0, (uintptr_t)q->ctl, q->ctl_mr->lkey, len);
 }
 
-static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect *c)
+static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect *c,
+				 int discovery)
 {
 	struct tgt_ctrl *ctrl;
 	int i;
@@ -103,6 +104,7 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 			t->next_cntlid = 1;
 		memcpy(ctrl->hostnqn, c->hostnqn, sizeof(ctrl->hostnqn));
 		ctrl->kato = c->kato;
+		ctrl->discovery = discovery;
 		ctrl->last_ms = tgt_now_ms();
 		p2pmr_nvmf_regs_init(&ctrl->regs, TGT_IO_DEPTH - 1, CAP_TO);
 		return ctrl;
@@ -177,6 +179,15 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		.max_io_sqsize = TGT_IO_DEPTH - 1,
 		.max_qid = TGT_MAX_IO_QUEUES,
 	};
+	/*
+	 * The discovery subsystem: any host may connect to its one admin
+	 * queue; the log lists only what that host may use.
+	 */
+	static const struct p2pmr_nvmf_subsys disc = {
+		.nqn = P2PMR_NVMF_DISCOVERY_NQN, .allow_any_host = 1,
+		.max_admin_sqsize = TGT_ADMIN_DEPTH - 1,
+	};
+	const struct p2pmr_nvmf_subsys *sp = &s;
 	char host[P2PMR_NVMF_LOG_STR], sub[P2PMR_NVMF_LOG_STR];
 	struct p2pmr_nvmf_connect c;
 	struct tgt_ctrl *ctrl;
@@ -194,10 +205,12 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		len = P2PMR_NVMF_CONNECT_DATA;
 	}
 	st = p2pmr_nvmf_connect_parse(cmd, q->ctl, len, &c, &res);
+	if (!st && !strcmp(c.subnqn, P2PMR_NVMF_DISCOVERY_NQN))
+		sp = &disc;
 	st = st ? st : p2pmr_nvmf_connect_queue(&c, q->qid, q->depth - 1, &res);
-	st = st ? st : p2pmr_nvmf_connect_check(&c, &s, &res);
+	st = st ? st : p2pmr_nvmf_connect_check(&c, sp, &res);
 	if (!st && !c.qid) {
-		ctrl = ctrl_new(t, &c);
+		ctrl = ctrl_new(t, &c, sp == &disc);
 		if (!ctrl)
 			st = P2PMR_NVMF_SC_INTERNAL;
 	} else if (!st) {
@@ -364,7 +377,8 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct tgt *t = q->t;
 	struct p2pmr_nvmf_id_params p = {
-		.backing = p2pmr_nvme_id_ctrl(t->n), .subnqn = t->o.nqn,
+		.backing = t->n ? p2pmr_nvme_id_ctrl(t->n) : NULL,
+		.subnqn = t->o.nqn,
 		.cntlid = q->ctrl->cntlid, .mdts = 0, .maxcmd = TGT_IO_DEPTH,
 		.nn = TGT_NSID, .kas = 1, .aerl = AERL,
 	};
@@ -373,6 +387,15 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 
 	if (cmd->sgl.length != P2PMR_NVMF_ID_SIZE)
 		return status_only(q, cmd, P2PMR_NVMF_SC_SGL_INVALID_DATA, 0);
+	if (q->ctrl->discovery) {
+		/* Identify Controller only, as nvmet's discovery serves. */
+		if (cns != CNS_CTRL)
+			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_FIELD,
+					   0);
+		p.subnqn = P2PMR_NVMF_DISCOVERY_NQN;
+		p.discovery = 1;
+		p.nn = 0;
+	}
 	for (max = 4096; max < t->max_data; max <<= 1)
 		p.mdts++;
 	switch (cns) {
@@ -445,6 +468,41 @@ static int do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	return status_only(q, cmd, st, dw0);
 }
 
+/* Whether the host of @ctrl may use the subsystem (--allow-host). */
+static int host_allowed(const struct tgt *t, const struct tgt_ctrl *ctrl)
+{
+	int i;
+
+	if (t->o.allow_any_host)
+		return 1;
+	for (i = 0; i < t->o.nr_hosts; i++)
+		if (!strcmp(t->o.hosts[i], ctrl->hostnqn))
+			return 1;
+	return 0;
+}
+
+/*
+ * The discovery log: the subsystem at --addr and --port, for a host that
+ * may connect to it; an empty log for any other.
+ */
+static int do_disc_log(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct tgt *t = q->t;
+	struct p2pmr_nvmf_disc_entry e = {
+		.subnqn = t->o.nqn, .traddr = t->o.addr,
+		.trsvcid = t->o.port ? t->o.port : "4420", .portid = 1,
+		.asqsz = TGT_ADMIN_DEPTH,
+	};
+	struct p2pmr_nvmf_get_log g;
+	int st;
+
+	st = p2pmr_nvmf_disc_log(cmd, q->ctl, TGT_CTL_SIZE, &e,
+				 host_allowed(t, q->ctrl), 1, &g);
+	if (st)
+		return status_only(q, cmd, st, 0);
+	return complete_ctl(q, cmd, g.len);
+}
+
 static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_get_log g;
@@ -454,6 +512,8 @@ static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	case ADM_IDENTIFY:
 		return do_identify(q, cmd);
 	case ADM_GET_LOG:
+		if (q->ctrl->discovery)
+			return do_disc_log(q, cmd);
 		st = p2pmr_nvmf_get_log_parse(cmd, q->ctl, TGT_CTL_SIZE, &g);
 		if (st)
 			return status_only(q, cmd, st, 0);
