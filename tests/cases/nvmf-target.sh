@@ -227,10 +227,12 @@ check grep -q "^subnqn: *$NQN\$" <<< "$out"
 check grep -q "^traddr: *$RXE1_IP\$" <<< "$out"
 check grep -q "^trsvcid: *4420\$" <<< "$out"
 check grep -q "^rdma_cms: *rdma-cm" <<< "$out"
-out=$(disc nqn.2014-08.org.example:not-allowed)
+out=$(disc nqn.2014-08.org.example:not-allowed) && rc=0 || rc=$?
 echo "$out"
-if grep -q "subnqn: *$NQN" <<< "$out"; then
-	echo "not ok: the discovery log lists the subsystem to a host not allowed"; ok=1
+check test $rc = 0
+if grep -q "subnqn: *$NQN" <<< "$out" ||
+   ! grep -q "Number of Records 0," <<< "$out"; then
+	echo "not ok: the discovery log is not empty for a host not allowed"; ok=1
 else
 	echo "ok: the discovery log lists nothing to a host not allowed"
 fi
@@ -242,6 +244,10 @@ kill -TERM $TPID
 wait $TPID
 check test $? = 0
 cat /tmp/tgt.log
+# Three discovery controllers shut down with nothing to flush; only the
+# one I/O controller flushed the backing drive.
+check test "$(grep -c 'shutdown: cache flushed' /tmp/tgt.log)" = 1
+check test "$(grep -c 'shutdown: complete (discovery' /tmp/tgt.log)" = 3
 
 # --max-connections 2: the host's admin queue and first I/O queue are
 # accepted, its second I/O queue is rejected (RDMA CM, No Resources): no

@@ -7,7 +7,10 @@
  * Command Sequence Error, as nvmet does, the first queue left alone.  The
  * discovery subsystem: any host connects to its admin queue, Identify
  * says it is a discovery controller, the log lists the subsystem only to
- * a host that may use it, and no I/O queue connects to it.
+ * a host that may use it, and no I/O queue connects to it, not even
+ * one naming the I/O subsystem; its Keep Alive Timeout is two minutes
+ * when the host sets none, its shutdown touches no backing drive, and
+ * discovery controllers take at most half of the controllers.
  */
 #include <errno.h>
 
@@ -160,9 +163,10 @@ static uint16_t admin(struct tgt_queue *q, uint8_t opc, uint32_t d10,
 
 static void test_discovery(void **state)
 {
-	struct tgt_queue adm, io;
+	struct tgt_queue adm, io, more[DISC_MAX_CTRLS];
 	struct tgt t;
 	uint16_t cntlid;
+	int i;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
@@ -194,6 +198,14 @@ static void test_discovery(void **state)
 	assert_int_equal(connect_to(&io, cntlid, NULL,
 				    P2PMR_NVMF_DISCOVERY_NQN, "nqn.other"),
 			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_INVALID));
+	/* The Connect set no KATO: the discovery default holds. */
+	assert_int_equal(adm.ctrl->kato, DISC_KATO_MS);
+	/* A shutdown completes with no backing drive to flush. */
+	adm.ctrl->regs.csts |= P2PMR_NVMF_CSTS_SHST_BUSY;
+	ctrl_shutdown(&adm);
+	assert_int_equal(adm.ctrl->regs.csts & P2PMR_NVMF_CSTS_SHST_MASK,
+			 P2PMR_NVMF_CSTS_SHST_DONE);
+	assert_int_equal(t.st.flushes, 0);
 	tgt_ctrl_put(&adm);
 
 	/* The allowed host sees the subsystem, at --addr and --port. */
@@ -208,7 +220,35 @@ static void test_discovery(void **state)
 	/* The I/O subsystem's logs are not the discovery controller's. */
 	assert_int_equal(admin(&adm, ADM_GET_LOG, 127u << 16 | 0x02, 512),
 			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_FIELD));
+	/*
+	 * An I/O queue naming the I/O subsystem and the discovery
+	 * controller's ID, from the same host: no such I/O controller.
+	 */
+	assert_int_equal(connect_to(&io, cntlid, NULL, SUBNQN, HOSTNQN),
+			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_INVALID));
+	/* Its result: the invalid parameter is CNTLID, data offset 16. */
+	assert_int_equal(io.rsp[0] | io.rsp[1] << 8 | io.rsp[2] << 16 |
+			 (uint32_t)io.rsp[3] << 24, P2PMR_NVMF_IPO_DATA(16));
+	assert_null(io.ctrl);
+	assert_int_equal(adm.ctrl->nr_queues, 1);
 	tgt_ctrl_put(&adm);
+
+	/* Discovery controllers: half of them at most, the rest for I/O. */
+	for (i = 0; i < DISC_MAX_CTRLS; i++) {
+		queue_init(&more[i], &t, 0);
+		assert_int_equal(connect_to(&more[i], 0xffff, NULL,
+					    P2PMR_NVMF_DISCOVERY_NQN,
+					    "nqn.other"), 0);
+	}
+	assert_int_equal(connect_to(&adm, 0xffff, NULL,
+				    P2PMR_NVMF_DISCOVERY_NQN, "nqn.other"),
+			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INTERNAL));
+	assert_int_equal(connect_to(&adm, 0xffff, NULL, SUBNQN, HOSTNQN), 0);
+	tgt_ctrl_put(&adm);
+	for (i = 0; i < DISC_MAX_CTRLS; i++) {
+		tgt_ctrl_put(&more[i]);
+		test_free(more[i].ctl);
+	}
 	test_free(adm.ctl);
 	test_free(io.ctl);
 }

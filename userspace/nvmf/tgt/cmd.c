@@ -33,7 +33,18 @@ enum {
 	CNS_CS_CTRL	= 0x06,
 	AERL		= 3,	/* 0's based: four requests held */
 	CAP_TO		= 30,	/* 15 s */
+	/*
+	 * A discovery controller whose host set no Keep Alive Timeout is
+	 * freed after two minutes anyway, as nvmet's NVMET_DISC_KATO_MS: a
+	 * host that went away without a Disconnect must not hold it.
+	 */
+	DISC_KATO_MS	= 120000,
+	/* Discovery controllers leave the other half to the I/O subsystem. */
+	DISC_MAX_CTRLS	= TGT_MAX_CTRLS / 2,
 };
+
+/* The queue-ID bitmap of a controller holds every I/O queue. */
+_Static_assert(TGT_MAX_IO_QUEUES < 64, "io_qids is a uint64_t");
 
 static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 {
@@ -91,8 +102,12 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 				 int discovery)
 {
 	struct tgt_ctrl *ctrl;
-	int i;
+	int i, n = 0;
 
+	for (i = 0; discovery && i < TGT_MAX_CTRLS; i++)
+		n += t->ctrls[i].used && t->ctrls[i].discovery;
+	if (n >= DISC_MAX_CTRLS)
+		return NULL;
 	for (i = 0; i < TGT_MAX_CTRLS; i++) {
 		ctrl = &t->ctrls[i];
 		if (ctrl->used)
@@ -104,6 +119,8 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 			t->next_cntlid = 1;
 		memcpy(ctrl->hostnqn, c->hostnqn, sizeof(ctrl->hostnqn));
 		ctrl->kato = c->kato;
+		if (discovery && !ctrl->kato)
+			ctrl->kato = DISC_KATO_MS;
 		ctrl->discovery = discovery;
 		ctrl->last_ms = tgt_now_ms();
 		p2pmr_nvmf_regs_init(&ctrl->regs, TGT_IO_DEPTH - 1, CAP_TO);
@@ -112,14 +129,23 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 	return NULL;
 }
 
-static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect *c)
+/*
+ * The controller an I/O queue's Connect names: of the same host and the
+ * same subsystem (a discovery controller has no I/O queues).
+ */
+static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect *c,
+				  int discovery)
 {
+	struct tgt_ctrl *ctrl;
 	int i;
 
-	for (i = 0; i < TGT_MAX_CTRLS; i++)
-		if (t->ctrls[i].used && t->ctrls[i].cntlid == c->cntlid &&
-		    !strcmp(t->ctrls[i].hostnqn, c->hostnqn))
-			return &t->ctrls[i];
+	for (i = 0; i < TGT_MAX_CTRLS; i++) {
+		ctrl = &t->ctrls[i];
+		if (ctrl->used && ctrl->cntlid == c->cntlid &&
+		    ctrl->discovery == discovery &&
+		    !strcmp(ctrl->hostnqn, c->hostnqn))
+			return ctrl;
+	}
 	return NULL;
 }
 
@@ -214,7 +240,7 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		if (!ctrl)
 			st = P2PMR_NVMF_SC_INTERNAL;
 	} else if (!st) {
-		ctrl = ctrl_find(t, &c);
+		ctrl = ctrl_find(t, &c, sp == &disc);
 		if (!ctrl) {
 			st = P2PMR_NVMF_SC_CONNECT_INVALID;
 			res = P2PMR_NVMF_IPO_DATA(16);
@@ -338,6 +364,13 @@ static void ctrl_shutdown(struct tgt_queue *q)
 	if ((ctrl->regs.csts & P2PMR_NVMF_CSTS_SHST_MASK) !=
 	    P2PMR_NVMF_CSTS_SHST_BUSY)
 		return;
+	if (ctrl->discovery) {
+		/* Nothing of the host's is behind a discovery controller. */
+		p2pmr_nvmf_shutdown_done(&ctrl->regs);
+		printf("p2pmr-nvmf: controller %u: shutdown: complete (discovery, nothing to flush)\n",
+		       ctrl->cntlid);
+		return;
+	}
 	ret = nvme_io(q->t, &flush, NULL);
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (status 0x%x), SHST stays occurring\n",
@@ -393,6 +426,8 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_FIELD,
 					   0);
 		p.subnqn = P2PMR_NVMF_DISCOVERY_NQN;
+		/* Any host reaches it: nothing of the backing drive's. */
+		p.backing = NULL;
 		p.discovery = 1;
 		p.nn = 0;
 	}
