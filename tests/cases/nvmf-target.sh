@@ -5,7 +5,8 @@
 # target on rxe1 (192.0.2.2), the host on rxe0.  Pattern writes with
 # O_DIRECT at known offsets, read back; a region the host put in the image
 # before the boot read through the target; refused commands (LBA range,
-# unknown opcode) and a refused host NQN; disconnect; then the target's
+# unknown opcode) and a refused host NQN; nvme discover (the subsystem
+# listed to the allowed host only) and connect-all; disconnect; then the target's
 # counters must show every data byte went through the CMB and none through
 # host memory.  Then once more with --buf=host: the counters flip.  After
 # the VM the host checks the written LBAs in the image.
@@ -64,11 +65,35 @@ wait_log() {
 	return 1
 }
 
+# gone: how many controllers of $HOSTNQN the target has seen go.
+gone() {
+	grep -c "controller [0-9]* of '$HOSTNQN' gone" /tmp/tgt.log
+}
+
+# wait_gone N: until more than N of them have gone (20 s at most).
+wait_gone() {
+	local i
+
+	for i in $(seq 100); do
+		[ "$(gone)" -gt "$1" ] && return 0
+		sleep 0.2
+	done
+	echo "# the target saw no further controller of '$HOSTNQN' go"
+	return 1
+}
+
+# disconnect: nvme disconnect of the subsystem, and the target has seen
+# every queue go (and written its counters).
+disconnect() {
+	local n=$(gone)
+
+	nvme disconnect -n $NQN || { echo "not ok: nvme disconnect"; ok=1; }
+	check wait_gone $n
+}
+
 # stop_target: disconnect, SIGTERM; its log; its counters in $s.
 stop_target() {
-	nvme disconnect -n $NQN || { echo "not ok: nvme disconnect"; ok=1; }
-	# The target has seen every queue go (and written its counters).
-	check wait_log "controller [0-9]* of '$HOSTNQN' gone"
+	disconnect
 	kill -TERM $TPID
 	wait $TPID
 	rc=$?
@@ -186,6 +211,43 @@ check test "$(get fua)" = 1
 # the backing cache before it reported the shutdown complete.
 check test "$(get shutdowns)" -ge 1
 check grep -q "shutdown: cache flushed, complete" /tmp/tgt.log
+
+# The discovery controller: the allowed host finds the subsystem at the
+# target's address and port, any other host an empty log; connect-all
+# connects what it finds.  A target of its own: the discovery and
+# connect-all runs log refusals too (the host's Identify CNS 5), which
+# would use up the refusal lines the first phase checks.
+start_target cmb
+disc() {
+	nvme discover -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -q "$1" "${@:2}" 2>&1
+}
+out=$(disc $HOSTNQN -I $HOSTID)
+echo "$out"
+check grep -q "^subnqn: *$NQN\$" <<< "$out"
+check grep -q "^traddr: *$RXE1_IP\$" <<< "$out"
+check grep -q "^trsvcid: *4420\$" <<< "$out"
+check grep -q "^rdma_cms: *rdma-cm" <<< "$out"
+out=$(disc nqn.2014-08.org.example:not-allowed) && rc=0 || rc=$?
+echo "$out"
+check test $rc = 0
+if grep -q "subnqn: *$NQN" <<< "$out" ||
+   ! grep -q "Number of Records 0," <<< "$out"; then
+	echo "not ok: the discovery log is not empty for a host not allowed"; ok=1
+else
+	echo "ok: the discovery log lists nothing to a host not allowed"
+fi
+check nvme connect-all -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -q $HOSTNQN -I $HOSTID
+check wait_log "queue 1 of '$HOSTNQN' connected"
+check grep -q "$NQN" /sys/class/nvme-subsystem/*/subsysnqn
+disconnect
+kill -TERM $TPID
+wait $TPID
+check test $? = 0
+cat /tmp/tgt.log
+# Three discovery controllers shut down with nothing to flush; only the
+# one I/O controller flushed the backing drive.
+check test "$(grep -c 'shutdown: cache flushed' /tmp/tgt.log)" = 1
+check test "$(grep -c 'shutdown: complete (discovery' /tmp/tgt.log)" = 3
 
 # --max-connections 2: the host's admin queue and first I/O queue are
 # accepted, its second I/O queue is rejected (RDMA CM, No Resources): no

@@ -164,6 +164,104 @@ static void test_get_log(void **state)
 			 P2PMR_NVMF_SC_INVALID_FIELD);
 }
 
+/* The discovery log (LID 0x70) and a discovery controller's Identify. */
+static void test_disc_log(void **state)
+{
+	static const struct p2pmr_nvmf_disc_entry e = {
+		.subnqn = "nqn.2026-12.org.p2pmr:sub0", .traddr = "192.0.2.2",
+		.trsvcid = "4420", .portid = 1, .asqsz = 32,
+	};
+	static uint8_t out[4096], id[P2PMR_NVMF_ID_SIZE];
+	struct p2pmr_nvmf_id_params p = {
+		.subnqn = P2PMR_NVMF_DISCOVERY_NQN, .cntlid = 3, .maxcmd = 128,
+		.nn = 1, .kas = 1, .discovery = 1,
+	};
+	struct p2pmr_nvmf_disc_entry bad = e;
+	struct p2pmr_nvmf_get_log g;
+	struct p2pmr_nvmf_cmd c;
+	const uint8_t *r = out + 1024;
+	char longer[300];
+
+	(void)state;
+	/* Header and one entry: 2048 bytes, NUMDL 511. */
+	cmd(&c, 0x02, 511u << 16 | 0x70, 0, 0, 0, 2048);
+	memset(out, 0xff, sizeof(out));
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), 0);
+	assert_int_equal(g.len, 2048);
+	assert_int_equal(get32(out), 7);		/* GENCTR */
+	assert_int_equal(get32(out + 8), 1);		/* NUMREC */
+	assert_int_equal(get16(out + 16), 0);		/* RECFMT */
+	assert_int_equal(out[1023], 0);
+	assert_int_equal(r[0], 1);			/* RDMA */
+	assert_int_equal(r[1], 1);			/* IPv4 */
+	assert_int_equal(r[2], 2);			/* NVMe subsystem */
+	assert_int_equal(get16(r + 4), 1);		/* PORTID */
+	assert_int_equal(get16(r + 6), 0xffff);		/* dynamic */
+	assert_int_equal(get16(r + 8), 32);		/* ASQSZ */
+	assert_string_equal((const char *)r + 32, "4420");
+	assert_string_equal((const char *)r + 256, e.subnqn);
+	assert_string_equal((const char *)r + 512, "192.0.2.2");
+	assert_int_equal(r[768], 1);			/* RC QPs */
+	assert_int_equal(r[770], 1);			/* RDMA_CM */
+	assert_int_equal(out[2048], 0xff);		/* nothing past len */
+	/* The header alone first, as hosts read it: 1024 bytes. */
+	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 0, 0, 1024);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), 0);
+	assert_int_equal(get32(out + 8), 1);
+	/* The entry alone, at offset 1024; past the log: zeroes. */
+	cmd(&c, 0x02, 511u << 16 | 0x70, 0, 1024, 0, 2048);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), 0);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1024], 0);
+	assert_int_equal(out[2047], 0);
+	/* No entry for a host that may not use the subsystem. */
+	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 0, 0, 1024);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 0, 7,
+					     &g), 0);
+	assert_int_equal(get32(out + 8), 0);
+	/* Another log, an offset past the log or unaligned, a length other
+	 * than the SGL's or over the room: Invalid Field.
+	 */
+	cmd(&c, 0x02, 255u << 16 | 0x02, 0, 0, 0, 1024);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 2048, 0, 1024);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 2, 0, 1024);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 0, 0, 512);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
+	cmd(&c, 0x02, 2047u << 16 | 0x70, 0, 0, 0, 8192);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
+					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
+	/* An entry whose strings do not fit: the target's bug, Internal. */
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = 0;
+	bad.traddr = longer;
+	cmd(&c, 0x02, 511u << 16 | 0x70, 0, 0, 0, 2048);
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &bad, 1, 7,
+					     &g), P2PMR_NVMF_SC_INTERNAL);
+	bad = e;
+	bad.trsvcid = "123456789012345678901234567890123";
+	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &bad, 1, 7,
+					     &g), P2PMR_NVMF_SC_INTERNAL);
+
+	/* Identify of a discovery controller. */
+	assert_int_equal(p2pmr_nvmf_id_ctrl(id, &p), 0);
+	assert_int_equal(id[P2PMR_NVMF_ID_CNTRLTYPE], 2);
+	assert_int_equal(id[P2PMR_NVMF_ID_LPA] & 4, 4);
+	assert_int_equal(get32(id + P2PMR_NVMF_ID_NN), 0);
+	assert_int_equal(id[P2PMR_NVMF_ID_VWC], 0);
+	assert_string_equal((const char *)id + P2PMR_NVMF_ID_SUBNQN,
+			    P2PMR_NVMF_DISCOVERY_NQN);
+}
+
 static void test_num_queues(void **state)
 {
 	uint32_t dw0;
@@ -435,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_id_ctrl),
 		cmocka_unit_test(test_ns_list),
 		cmocka_unit_test(test_get_log),
+		cmocka_unit_test(test_disc_log),
 		cmocka_unit_test(test_num_queues),
 		cmocka_unit_test(test_regs),
 		cmocka_unit_test(test_rw),

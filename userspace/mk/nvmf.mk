@@ -26,6 +26,13 @@ $(UNIT_DIR)/test_nvmf: $(UNIT_DIR)/libp2pmr-nvmf-san.a
 $(UNIT_DIR)/test_nvmf: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvmf-san.a
 $(UNIT_DIR)/test_nvmf_admin: $(UNIT_DIR)/libp2pmr-nvmf-san.a
 $(UNIT_DIR)/test_nvmf_admin: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvmf-san.a
+# The target's Connect handling (nvmf/tgt/cmd.c, built into the test).
+$(UNIT_DIR)/test_tgt_connect: ../tests/unit/test_tgt_connect.c nvmf/tgt/cmd.c \
+		nvmf/tgt/tgt.h $(UNIT_DIR)/libp2pmr-nvmf-san.a \
+		$(UNIT_DIR)/libp2pmr-nvme-san.a
+$(UNIT_DIR)/test_tgt_connect: UNIT_LDFLAGS = -Invmf -Invme \
+	$(UNIT_DIR)/libp2pmr-nvmf-san.a $(UNIT_DIR)/libp2pmr-nvme-san.a \
+	$(UNIT_DIR)/libp2pmr-san.a
 
 # The fuzz target links the parsers only; "make fuzz" runs it after the
 # library's targets, with the same options.

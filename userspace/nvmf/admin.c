@@ -64,6 +64,12 @@ int p2pmr_nvmf_id_ctrl(uint8_t *out, const struct p2pmr_nvmf_id_params *p)
 	put32(out + P2PMR_NVMF_ID_IOCCSZ, P2PMR_NVMF_CAPSULE_SIZE / 16);
 	put32(out + P2PMR_NVMF_ID_IORCSZ, 1);	/* 16-byte completions */
 	out[P2PMR_NVMF_ID_MSDBD] = 1;
+	if (p->discovery) {
+		out[P2PMR_NVMF_ID_CNTRLTYPE] = 2;	/* discovery */
+		out[P2PMR_NVMF_ID_LPA] = 1 << 2;	/* log page offsets */
+		out[P2PMR_NVMF_ID_VWC] = 0;
+		put32(out + P2PMR_NVMF_ID_NN, 0);
+	}
 	return 0;
 }
 
@@ -109,6 +115,87 @@ int p2pmr_nvmf_get_log_parse(const struct p2pmr_nvmf_cmd *cmd, uint8_t *out,
 		return P2PMR_NVMF_SC_INVALID_FIELD;
 	g->len = numd * 4;
 	memset(out, 0, g->len);
+	return 0;
+}
+
+/* Discovery log entry fields (NVMe-oF 1.1 figure 38). */
+#define DISC_GENCTR	0
+#define DISC_NUMREC	8
+#define DISC_E_TRTYPE	0	/* 1: RDMA */
+#define DISC_E_ADRFAM	1	/* 1: IPv4 */
+#define DISC_E_SUBTYPE	2	/* 2: NVMe subsystem */
+#define DISC_E_PORTID	4
+#define DISC_E_CNTLID	6
+#define DISC_E_ASQSZ	8
+#define DISC_E_TRSVCID	32
+#define DISC_E_SUBNQN	256
+#define DISC_E_TRADDR	512
+#define DISC_E_TSAS	768	/* RDMA: QPTYPE, PRTYPE, CMS */
+#define DISC_MAX	8
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, v);
+	put32(p + 4, v >> 32);
+}
+
+/* Copy the string @s into a field of @size bytes, NUL padded. */
+static int put_str(uint8_t *p, size_t size, const char *s)
+{
+	size_t len = s ? strnlen(s, size) : size;
+
+	if (len >= size)
+		return -1;
+	memcpy(p, s, len);
+	return 0;
+}
+
+int p2pmr_nvmf_disc_log(const struct p2pmr_nvmf_cmd *cmd, uint8_t *out,
+			size_t cap, const struct p2pmr_nvmf_disc_entry *e,
+			unsigned int n, uint64_t genctr,
+			struct p2pmr_nvmf_get_log *g)
+{
+	uint32_t cdw10 = cdw(cmd, 10), cdw11 = cdw(cmd, 11);
+	uint64_t numd = ((uint64_t)(cdw11 & 0xffff) << 16 | cdw10 >> 16) + 1;
+	uint8_t log[P2PMR_NVMF_DISC_REC * (1 + DISC_MAX)];
+	uint64_t size = P2PMR_NVMF_DISC_REC * (1 + (uint64_t)n), copy;
+	unsigned int i;
+
+	memset(g, 0, sizeof(*g));
+	g->lid = cdw10 & 0xff;
+	g->offset = cdw(cmd, 12) | (uint64_t)cdw(cmd, 13) << 32;
+	if (n > DISC_MAX)
+		return P2PMR_NVMF_SC_INTERNAL;
+	if (g->lid != P2PMR_NVMF_LOG_DISCOVERY || g->offset % 4 ||
+	    g->offset >= size)
+		return P2PMR_NVMF_SC_INVALID_FIELD;
+	if (numd * 4 > cap || numd * 4 != cmd->sgl.length)
+		return P2PMR_NVMF_SC_INVALID_FIELD;
+	g->len = numd * 4;
+
+	memset(log, 0, size);
+	put64(log + DISC_GENCTR, genctr);
+	put64(log + DISC_NUMREC, n);
+	for (i = 0; i < n; i++) {
+		uint8_t *r = log + P2PMR_NVMF_DISC_REC * (1 + i);
+
+		r[DISC_E_TRTYPE] = 1;
+		r[DISC_E_ADRFAM] = 1;
+		r[DISC_E_SUBTYPE] = 2;
+		put16(r + DISC_E_PORTID, e[i].portid);
+		put16(r + DISC_E_CNTLID, 0xffff);
+		put16(r + DISC_E_ASQSZ, e[i].asqsz);
+		if (put_str(r + DISC_E_TRSVCID, 32, e[i].trsvcid) ||
+		    put_str(r + DISC_E_SUBNQN, P2PMR_NVMF_NQN_SIZE, e[i].subnqn) ||
+		    put_str(r + DISC_E_TRADDR, 256, e[i].traddr))
+			return P2PMR_NVMF_SC_INTERNAL;
+		r[DISC_E_TSAS] = 1;		/* reliable connected */
+		r[DISC_E_TSAS + 1] = 1;		/* no RDMA provider type */
+		r[DISC_E_TSAS + 2] = 1;		/* RDMA_CM */
+	}
+	copy = size - g->offset < g->len ? size - g->offset : g->len;
+	memcpy(out, log + g->offset, copy);
+	memset(out + copy, 0, g->len - copy);
 	return 0;
 }
 

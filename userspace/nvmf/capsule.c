@@ -196,6 +196,14 @@ int p2pmr_nvmf_connect_check(const struct p2pmr_nvmf_connect *c,
 	return P2PMR_NVMF_SC_CONNECT_HOST;
 }
 
+int p2pmr_nvmf_connect_ctrl(const struct p2pmr_nvmf_connect *c,
+			    uint64_t connected)
+{
+	if (c->qid && c->qid < 64 && (connected >> c->qid & 1))
+		return P2PMR_NVMF_SC_CMD_SEQ_ERROR;
+	return 0;
+}
+
 int p2pmr_nvmf_connect_queue(const struct p2pmr_nvmf_connect *c,
 			     uint16_t qid, uint16_t hsqsize,
 			     uint32_t *result)

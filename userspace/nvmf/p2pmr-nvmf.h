@@ -261,6 +261,22 @@ int p2pmr_nvmf_connect_queue(const struct p2pmr_nvmf_connect *c,
 			     uint16_t qid, uint16_t hsqsize,
 			     uint32_t *result);
 
+/**
+ * p2pmr_nvmf_connect_ctrl() - An I/O queue's Connect against the queues
+ *	its controller already has.
+ * @c: from p2pmr_nvmf_connect_parse(), for an I/O queue (QID 1 to 63)
+ * @connected: bit N set for each I/O queue N connected to the controller
+ *
+ * A queue ID is connected once per controller: a second Connect for one
+ * that is connected, on another RDMA connection, is a Command Sequence
+ * Error, as nvmet answers it (nvmet_install_queue()); the queue connected
+ * first keeps working.
+ *
+ * Return: 0 or P2PMR_NVMF_SC_CMD_SEQ_ERROR.
+ */
+int p2pmr_nvmf_connect_ctrl(const struct p2pmr_nvmf_connect *c,
+			    uint64_t connected);
+
 /* Controller properties (NVMe base 1.4 3.1) fabrics expose. */
 enum {
 	P2PMR_NVMF_PROP_CAP	= 0x00,		/* 8 bytes, read only */
@@ -315,6 +331,8 @@ int p2pmr_nvmf_prop_parse(const struct p2pmr_nvmf_cmd *cmd,
  * @nn: namespaces (the highest namespace id)
  * @kas: keep alive granularity, 100 ms units (fabrics need it non-zero)
  * @aerl: Asynchronous Event Requests outstanding, 0's based
+ * @discovery: a discovery controller's data (CNTRLTYPE 2, no namespaces,
+ *	no volatile write cache, Get Log Page offsets supported)
  */
 struct p2pmr_nvmf_id_params {
 	const uint8_t *backing;
@@ -325,6 +343,7 @@ struct p2pmr_nvmf_id_params {
 	uint32_t nn;
 	uint16_t kas;
 	uint8_t aerl;
+	int discovery;
 };
 
 /* Identify Controller offsets the target fills and its tests read
@@ -388,7 +407,12 @@ enum {
 	P2PMR_NVMF_LOG_ERROR	= 0x01,		/* 64 bytes an entry */
 	P2PMR_NVMF_LOG_SMART	= 0x02,		/* 512 bytes */
 	P2PMR_NVMF_LOG_FW_SLOT	= 0x03,		/* 512 bytes */
+	P2PMR_NVMF_LOG_DISCOVERY = 0x70,	/* discovery controllers only */
 };
+
+/* The well-known NQN of the discovery subsystem (NVMe-oF 1.1 7.2). */
+#define P2PMR_NVMF_DISCOVERY_NQN "nqn.2014-08.org.nvmexpress.discovery"
+#define P2PMR_NVMF_DISC_REC	1024	/* the log's header and each entry */
 
 /**
  * struct p2pmr_nvmf_get_log - A Get Log Page command, decoded.
@@ -419,6 +443,48 @@ struct p2pmr_nvmf_get_log {
  */
 int p2pmr_nvmf_get_log_parse(const struct p2pmr_nvmf_cmd *cmd, uint8_t *out,
 			     size_t cap, struct p2pmr_nvmf_get_log *g);
+
+/**
+ * struct p2pmr_nvmf_disc_entry - A subsystem port in the discovery log.
+ * @subnqn: the subsystem's NQN (shorter than 256 bytes)
+ * @traddr: its IPv4 address as text (shorter than 256 bytes)
+ * @trsvcid: its port number as text (shorter than 32 bytes)
+ * @portid: the port's id
+ * @asqsz: the admin queue entries a host may ask for
+ */
+struct p2pmr_nvmf_disc_entry {
+	const char *subnqn;
+	const char *traddr;
+	const char *trsvcid;
+	uint16_t portid;
+	uint16_t asqsz;
+};
+
+/**
+ * p2pmr_nvmf_disc_log() - Decode Get Log Page on a discovery controller
+ *	and build the discovery log (LID 0x70).
+ * @cmd: a parsed capsule with opcode 0x02
+ * @out: receives @g->len bytes
+ * @cap: room in @out
+ * @e: the log's entries, one per subsystem port the host may use
+ * @n: how many (at most 8)
+ * @genctr: the generation counter, which changes when the entries do
+ * @g: receives the request
+ *
+ * The log (NVMe-oF 1.1 5.3): a 1024-byte header (GENCTR, NUMREC, RECFMT 0),
+ * then one 1024-byte entry per port: RDMA transport, IPv4, an NVMe
+ * subsystem, dynamic controllers (CNTLID 0xffff), RDMA_CM with reliable
+ * connected QPs, as nvmet describes an RDMA port.  Bytes past the log read
+ * as zeroes.  Another log, an offset past the log or not dword aligned, a
+ * length over @cap or other than the SGL's: Invalid Field.
+ *
+ * Return: 0, P2PMR_NVMF_SC_INVALID_FIELD, or P2PMR_NVMF_SC_INTERNAL for
+ * an entry whose strings do not fit.
+ */
+int p2pmr_nvmf_disc_log(const struct p2pmr_nvmf_cmd *cmd, uint8_t *out,
+			size_t cap, const struct p2pmr_nvmf_disc_entry *e,
+			unsigned int n, uint64_t genctr,
+			struct p2pmr_nvmf_get_log *g);
 
 /**
  * p2pmr_nvmf_num_queues() - Set Features Number of Queues (FID 0x07).

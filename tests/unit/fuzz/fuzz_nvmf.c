@@ -57,6 +57,19 @@ static void admin_io(const struct p2pmr_nvmf_cmd *cmd)
 	if (!st && (g.len > sizeof(log) || g.len != cmd->sgl.length ||
 		    g.offset >= 512))
 		abort();
+	{
+		static const struct p2pmr_nvmf_disc_entry e = {
+			.subnqn = "nqn.2026-12.org.p2pmr:sub0",
+			.traddr = "192.0.2.2", .trsvcid = "4420", .portid = 1,
+			.asqsz = 32,
+		};
+
+		st = p2pmr_nvmf_disc_log(cmd, log, sizeof(log), &e, 1, 1, &g);
+		status_ok(st);
+		if (!st && (g.len > sizeof(log) || g.len != cmd->sgl.length ||
+			    g.offset >= 2048 || g.offset % 4))
+			abort();
+	}
 	st = p2pmr_nvmf_rw_parse(cmd, 131072, 512, &rw);
 	status_ok(st);
 	if (!st && (rw.slba + rw.nlb > 131072 || rw.bytes != cmd->sgl.length))

@@ -33,7 +33,18 @@ enum {
 	CNS_CS_CTRL	= 0x06,
 	AERL		= 3,	/* 0's based: four requests held */
 	CAP_TO		= 30,	/* 15 s */
+	/*
+	 * A discovery controller whose host set no Keep Alive Timeout is
+	 * freed after two minutes anyway, as nvmet's NVMET_DISC_KATO_MS: a
+	 * host that went away without a Disconnect must not hold it.
+	 */
+	DISC_KATO_MS	= 120000,
+	/* Discovery controllers leave the other half to the I/O subsystem. */
+	DISC_MAX_CTRLS	= TGT_MAX_CTRLS / 2,
 };
+
+/* The queue-ID bitmap of a controller holds every I/O queue. */
+_Static_assert(TGT_MAX_IO_QUEUES < 64, "io_qids is a uint64_t");
 
 static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 {
@@ -87,11 +98,16 @@ static int complete_ctl(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	return complete(q, cmd, 0, 0, (uintptr_t)q->ctl, q->ctl_mr->lkey, len);
 }
 
-static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect *c)
+static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect *c,
+				 int discovery)
 {
 	struct tgt_ctrl *ctrl;
-	int i;
+	int i, n = 0;
 
+	for (i = 0; discovery && i < TGT_MAX_CTRLS; i++)
+		n += t->ctrls[i].used && t->ctrls[i].discovery;
+	if (n >= DISC_MAX_CTRLS)
+		return NULL;
 	for (i = 0; i < TGT_MAX_CTRLS; i++) {
 		ctrl = &t->ctrls[i];
 		if (ctrl->used)
@@ -103,6 +119,9 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 			t->next_cntlid = 1;
 		memcpy(ctrl->hostnqn, c->hostnqn, sizeof(ctrl->hostnqn));
 		ctrl->kato = c->kato;
+		if (discovery && !ctrl->kato)
+			ctrl->kato = DISC_KATO_MS;
+		ctrl->discovery = discovery;
 		ctrl->last_ms = tgt_now_ms();
 		p2pmr_nvmf_regs_init(&ctrl->regs, TGT_IO_DEPTH - 1, CAP_TO);
 		return ctrl;
@@ -110,14 +129,23 @@ static struct tgt_ctrl *ctrl_new(struct tgt *t, const struct p2pmr_nvmf_connect 
 	return NULL;
 }
 
-static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect *c)
+/*
+ * The controller an I/O queue's Connect names: of the same host and the
+ * same subsystem (a discovery controller has no I/O queues).
+ */
+static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect *c,
+				  int discovery)
 {
+	struct tgt_ctrl *ctrl;
 	int i;
 
-	for (i = 0; i < TGT_MAX_CTRLS; i++)
-		if (t->ctrls[i].used && t->ctrls[i].cntlid == c->cntlid &&
-		    !strcmp(t->ctrls[i].hostnqn, c->hostnqn))
-			return &t->ctrls[i];
+	for (i = 0; i < TGT_MAX_CTRLS; i++) {
+		ctrl = &t->ctrls[i];
+		if (ctrl->used && ctrl->cntlid == c->cntlid &&
+		    ctrl->discovery == discovery &&
+		    !strcmp(ctrl->hostnqn, c->hostnqn))
+			return ctrl;
+	}
 	return NULL;
 }
 
@@ -157,6 +185,7 @@ void tgt_ctrl_put(struct tgt_queue *q)
 	char host[P2PMR_NVMF_LOG_STR];
 
 	q->ctrl = NULL;
+	ctrl->io_qids &= ~(1ULL << q->qid);
 	if (--ctrl->nr_queues)
 		return;
 	printf("p2pmr-nvmf: controller %u of '%s' gone\n", ctrl->cntlid,
@@ -176,6 +205,15 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		.max_io_sqsize = TGT_IO_DEPTH - 1,
 		.max_qid = TGT_MAX_IO_QUEUES,
 	};
+	/*
+	 * The discovery subsystem: any host may connect to its one admin
+	 * queue; the log lists only what that host may use.
+	 */
+	static const struct p2pmr_nvmf_subsys disc = {
+		.nqn = P2PMR_NVMF_DISCOVERY_NQN, .allow_any_host = 1,
+		.max_admin_sqsize = TGT_ADMIN_DEPTH - 1,
+	};
+	const struct p2pmr_nvmf_subsys *sp = &s;
 	char host[P2PMR_NVMF_LOG_STR], sub[P2PMR_NVMF_LOG_STR];
 	struct p2pmr_nvmf_connect c;
 	struct tgt_ctrl *ctrl;
@@ -193,17 +231,21 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		len = P2PMR_NVMF_CONNECT_DATA;
 	}
 	st = p2pmr_nvmf_connect_parse(cmd, q->ctl, len, &c, &res);
+	if (!st && !strcmp(c.subnqn, P2PMR_NVMF_DISCOVERY_NQN))
+		sp = &disc;
 	st = st ? st : p2pmr_nvmf_connect_queue(&c, q->qid, q->depth - 1, &res);
-	st = st ? st : p2pmr_nvmf_connect_check(&c, &s, &res);
+	st = st ? st : p2pmr_nvmf_connect_check(&c, sp, &res);
 	if (!st && !c.qid) {
-		ctrl = ctrl_new(t, &c);
+		ctrl = ctrl_new(t, &c, sp == &disc);
 		if (!ctrl)
 			st = P2PMR_NVMF_SC_INTERNAL;
 	} else if (!st) {
-		ctrl = ctrl_find(t, &c);
+		ctrl = ctrl_find(t, &c, sp == &disc);
 		if (!ctrl) {
 			st = P2PMR_NVMF_SC_CONNECT_INVALID;
 			res = P2PMR_NVMF_IPO_DATA(16);
+		} else {
+			st = p2pmr_nvmf_connect_ctrl(&c, ctrl->io_qids);
 		}
 	}
 	p2pmr_nvmf_escape(host, sizeof(host), c.hostnqn, sizeof(c.hostnqn));
@@ -216,6 +258,8 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		return status_only(q, cmd, st, res);
 	}
 	ctrl->nr_queues++;
+	if (q->qid)
+		ctrl->io_qids |= 1ULL << q->qid;
 	q->ctrl = ctrl;
 	printf("p2pmr-nvmf: controller %u: queue %u of '%s' connected (%u entries)\n",
 	       ctrl->cntlid, q->qid, host, q->depth);
@@ -320,6 +364,13 @@ static void ctrl_shutdown(struct tgt_queue *q)
 	if ((ctrl->regs.csts & P2PMR_NVMF_CSTS_SHST_MASK) !=
 	    P2PMR_NVMF_CSTS_SHST_BUSY)
 		return;
+	if (ctrl->discovery) {
+		/* Nothing of the host's is behind a discovery controller. */
+		p2pmr_nvmf_shutdown_done(&ctrl->regs);
+		printf("p2pmr-nvmf: controller %u: shutdown: complete (discovery, nothing to flush)\n",
+		       ctrl->cntlid);
+		return;
+	}
 	ret = nvme_io(q->t, &flush, NULL);
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (status 0x%x), SHST stays occurring\n",
@@ -359,7 +410,8 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct tgt *t = q->t;
 	struct p2pmr_nvmf_id_params p = {
-		.backing = p2pmr_nvme_id_ctrl(t->n), .subnqn = t->o.nqn,
+		.backing = t->n ? p2pmr_nvme_id_ctrl(t->n) : NULL,
+		.subnqn = t->o.nqn,
 		.cntlid = q->ctrl->cntlid, .mdts = 0, .maxcmd = TGT_IO_DEPTH,
 		.nn = TGT_NSID, .kas = 1, .aerl = AERL,
 	};
@@ -368,6 +420,17 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 
 	if (cmd->sgl.length != P2PMR_NVMF_ID_SIZE)
 		return status_only(q, cmd, P2PMR_NVMF_SC_SGL_INVALID_DATA, 0);
+	if (q->ctrl->discovery) {
+		/* Identify Controller only, as nvmet's discovery serves. */
+		if (cns != CNS_CTRL)
+			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_FIELD,
+					   0);
+		p.subnqn = P2PMR_NVMF_DISCOVERY_NQN;
+		/* Any host reaches it: nothing of the backing drive's. */
+		p.backing = NULL;
+		p.discovery = 1;
+		p.nn = 0;
+	}
 	for (max = 4096; max < t->max_data; max <<= 1)
 		p.mdts++;
 	switch (cns) {
@@ -440,6 +503,41 @@ static int do_features(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	return status_only(q, cmd, st, dw0);
 }
 
+/* Whether the host of @ctrl may use the subsystem (--allow-host). */
+static int host_allowed(const struct tgt *t, const struct tgt_ctrl *ctrl)
+{
+	int i;
+
+	if (t->o.allow_any_host)
+		return 1;
+	for (i = 0; i < t->o.nr_hosts; i++)
+		if (!strcmp(t->o.hosts[i], ctrl->hostnqn))
+			return 1;
+	return 0;
+}
+
+/*
+ * The discovery log: the subsystem at --addr and --port, for a host that
+ * may connect to it; an empty log for any other.
+ */
+static int do_disc_log(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct tgt *t = q->t;
+	struct p2pmr_nvmf_disc_entry e = {
+		.subnqn = t->o.nqn, .traddr = t->o.addr,
+		.trsvcid = t->o.port ? t->o.port : "4420", .portid = 1,
+		.asqsz = TGT_ADMIN_DEPTH,
+	};
+	struct p2pmr_nvmf_get_log g;
+	int st;
+
+	st = p2pmr_nvmf_disc_log(cmd, q->ctl, TGT_CTL_SIZE, &e,
+				 host_allowed(t, q->ctrl), 1, &g);
+	if (st)
+		return status_only(q, cmd, st, 0);
+	return complete_ctl(q, cmd, g.len);
+}
+
 static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_get_log g;
@@ -449,6 +547,8 @@ static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	case ADM_IDENTIFY:
 		return do_identify(q, cmd);
 	case ADM_GET_LOG:
+		if (q->ctrl->discovery)
+			return do_disc_log(q, cmd);
 		st = p2pmr_nvmf_get_log_parse(cmd, q->ctl, TGT_CTL_SIZE, &g);
 		if (st)
 			return status_only(q, cmd, st, 0);

@@ -77,6 +77,8 @@ struct tgt_ctrl {
 	uint32_t aen_cfg;
 	int aers;			/* Async Event Requests held */
 	int nr_queues;			/* queues connected to it */
+	uint64_t io_qids;		/* bit N: I/O queue N connected */
+	int discovery;			/* of the discovery subsystem */
 };
 
 struct tgt_queue {
