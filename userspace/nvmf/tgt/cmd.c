@@ -635,6 +635,7 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 				      .nsid = TGT_NSID };
 	int st;
 
+	q->t->st.queue_cmds[q->qid - 1]++;
 	switch (cmd->opc) {
 	case P2PMR_NVME_CMD_READ:
 	case P2PMR_NVME_CMD_WRITE:

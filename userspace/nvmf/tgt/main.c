@@ -159,8 +159,10 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 static void stats_line(const struct tgt *t, char *line, size_t len)
 {
 	const struct tgt_stats *s = &t->st;
+	size_t n;
+	int i;
 
-	snprintf(line, len,
+	n = snprintf(line, len,
 		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
@@ -173,6 +175,9 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 		 (unsigned long long)s->cmb_bytes,
 		 (unsigned long long)s->host_bytes,
 		 (unsigned long long)s->rdma_in, (unsigned long long)s->rdma_out);
+	for (i = 0; i < TGT_MAX_IO_QUEUES && n < len; i++)
+		n += snprintf(line + n, len - n, " q%d_cmds=%llu", i + 1,
+			      (unsigned long long)s->queue_cmds[i]);
 }
 
 void tgt_stats_write(const struct tgt *t)

@@ -62,6 +62,8 @@ struct tgt_stats {
 	uint64_t host_bytes;		/* data bytes through host memory */
 	uint64_t rdma_in;		/* RDMA READ into the data buffer */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
+	/* NVM commands by the I/O queue they came on (index: QID - 1) */
+	uint64_t queue_cmds[TGT_MAX_IO_QUEUES];
 };
 
 /* A controller: created by an admin queue's Connect, gone with it. */

@@ -1,0 +1,189 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# p2pmr-nvmf serving a file system to the stock nvme-rdma host, its data
+# buffer in the NVMe CMB: mkfs.ext4 through the target, a file written,
+# unmounted and disconnected, read back after a reconnect, e2fsck clean;
+# fio with verify on the host's two I/O queues (all of it first against
+# the kernel's nvmet-rdma, the reference); then kill -9 of the
+# target during writes: the host fails the I/O and removes the controller
+# within its loss timeout, the exporter drops the target's dma-buf, and a
+# new target serves the same file system again.  After the VM the host
+# finds the file in the disk image (debugfs) and checks its bytes.
+# vm: --nvme 64 --nvme-cmb 16
+# timeout: 900
+# post: debugfs -R "dump /data.bin $VMDIR/data.bin" $VMDIR/nvme.img && build/user/tests/nvme_driver_test checkrange $VMDIR/data.bin 0 8192 321
+. tests/lib/guest.sh
+. tests/lib/nvmf.sh
+
+FS_MIB=48		# the file system; the 16 MiB after it stay raw
+MNT=/tmp/mnt
+
+# qcmds: the NVM commands of I/O queues 1 and 2 in the target's last
+# stats (written each time a controller goes).
+qcmds() {
+	s=$(cat $STATS)
+	echo "$(get q1_cmds) $(get q2_cmds)"
+}
+
+# fs_write: a file system on $DEV and a file of known bytes in it.
+fs_write() {
+	check mkfs.ext4 -q -F -E nodiscard $DEV ${FS_MIB}M
+	check mount $DEV $MNT
+	check cp /tmp/data.bin $MNT/data.bin
+	check umount $MNT
+}
+
+# fs_check: the file as written, and the file system clean.
+fs_check() {
+	check mount $DEV $MNT
+	check $T checkrange $MNT/data.bin 0 8192 321
+	check umount $MNT
+	check e2fsck -f -n $DEV
+}
+
+# fio_verify: fio with verify in the raw tail, one job on each CPU, so
+# each of the host's two I/O queues carries its own writes and reads.
+fio_verify() {
+	# The hardware queues of the namespace's block device, or of its
+	# path device under a multipath node (nvmet reports a multi-
+	# controller subsystem, so the host makes one; p2pmr-nvmf does not).
+	check test "$(ls -d /sys/block/${DEV#/dev/}/mq/* \
+		/sys/block/nvme*c*n1/mq/* 2> /dev/null | wc -l)" = 2
+	check fio --name=verify --filename=$DEV --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=4k --iodepth=4 --numjobs=2 --size=1M \
+		--offset=$((FS_MIB + 4))M --offset_increment=4M \
+		--verify=crc32c --verify_fatal=1 --cpus_allowed=0-1 \
+		--cpus_allowed_policy=split --group_reporting
+}
+
+# The reference first: the kernel's nvmet-rdma, a file namespace, the
+# same host, rxe pair and checks.  If it fails, the bed is broken, not
+# p2pmr-nvmf.
+REF=/sys/kernel/config/nvmet
+ref_up() {
+	truncate -s 64M /tmp/ref.img
+	modprobe nvmet-rdma || die "modprobe nvmet-rdma (stock) against the rebuilt ib_core"
+	# configfs is a module: loaded with nvmet, after the init's mount.
+	mountpoint -q /sys/kernel/config ||
+		mount -t configfs configfs /sys/kernel/config
+	mkdir $REF/subsystems/$NQN $REF/hosts/$HOSTNQN $REF/ports/1 &&
+	echo 0 > $REF/subsystems/$NQN/attr_allow_any_host &&
+	ln -s $REF/hosts/$HOSTNQN $REF/subsystems/$NQN/allowed_hosts/ &&
+	mkdir $REF/subsystems/$NQN/namespaces/1 &&
+	echo 1 > $REF/subsystems/$NQN/namespaces/1/buffered_io &&
+	echo -n /tmp/ref.img > $REF/subsystems/$NQN/namespaces/1/device_path &&
+	echo 1 > $REF/subsystems/$NQN/namespaces/1/enable &&
+	echo rdma > $REF/ports/1/addr_trtype &&
+	echo ipv4 > $REF/ports/1/addr_adrfam &&
+	echo $RXE1_IP > $REF/ports/1/addr_traddr &&
+	echo 4420 > $REF/ports/1/addr_trsvcid &&
+	ln -s $REF/subsystems/$NQN $REF/ports/1/subsystems/ ||
+		die "nvmet configuration"
+}
+
+ref_down() {
+	rm $REF/ports/1/subsystems/$NQN
+	rmdir $REF/ports/1
+	echo 0 > $REF/subsystems/$NQN/namespaces/1/enable
+	rmdir $REF/subsystems/$NQN/namespaces/1
+	rm $REF/subsystems/$NQN/allowed_hosts/$HOSTNQN
+	rmdir $REF/subsystems/$NQN $REF/hosts/$HOSTNQN
+}
+
+nvmf_bed
+mkdir -p $MNT
+truncate -s 4M /tmp/data.bin
+$T fill /tmp/data.bin 0 8192 321
+
+say "the reference: nvmet-rdma with a file namespace"
+ref_up
+connect_dev
+fs_write
+check nvme disconnect -n $NQN
+connect_dev
+fs_check
+fio_verify
+check nvme disconnect -n $NQN
+ref_down
+# The file's bytes in the namespace's backing file.
+check debugfs -R "dump /data.bin /tmp/ref-data.bin" /tmp/ref.img
+check $T checkrange /tmp/ref-data.bin 0 8192 321
+rm -f /tmp/ref.img
+
+say "p2pmr-nvmf, the CMB buffer"
+start_target cmb
+connect_dev
+fs_write
+disconnect
+# A new controller and block device.
+connect_dev
+fs_check
+before=($(qcmds))
+fio_verify
+disconnect
+after=($(qcmds))
+say "NVM commands on I/O queues 1 and 2: before ${before[*]}, after ${after[*]}"
+for i in 0 1; do
+	# 256 writes and 256 verify reads per job at least.
+	check test $((after[i] - before[i])) -ge 512
+done
+# Every data byte of this target so far went through the CMB.
+s=$(cat $STATS)
+say "stats: $s"
+check test "$(get host_bytes)" = 0
+check test "$(get write_bytes)" -ge $((4 * 1024 * 1024 + 2 * 1024 * 1024))
+check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
+
+# kill -9 of the target while the host writes: the host fails the writes
+# and removes the controller within its loss timeout (connect's -l 20),
+# the target's dma-buf is gone from the exporter.
+connect_dev
+# Writes over the last 4 MiB, again and again until one fails.
+(
+	n=0
+	while dd if=/dev/zero of=$DEV bs=64k oflag=direct \
+		seek=$(((FS_MIB + 12) * 16)) count=64 status=none; do
+		n=$((n + 1))
+	done
+	echo "$n passes of 4 MiB before the failure"
+) > /tmp/dd.log 2>&1 &
+DD=$!
+sleep 2
+check kill -0 $DD
+# The target's buffer, as the exporter lists it.
+check grep -q '^dmabuf' /sys/kernel/debug/vfio-pci-p2p/$NVME/dmabufs
+kill -9 $TPID
+wait $TPID
+say "p2pmr-nvmf killed: $?"
+for i in $(seq 120); do
+	kill -0 $DD 2> /dev/null || break
+	sleep 1
+done
+if kill -0 $DD 2> /dev/null; then
+	echo "not ok: the host's writes still go on 120 s after kill -9"; ok=1
+	kill -9 $DD
+else
+	echo "ok: the host's writes failed $i s after kill -9"
+fi
+wait $DD
+cat /tmp/dd.log
+for i in $(seq 120); do
+	ls /sys/block | grep -q '^nvme' || break
+	sleep 1
+done
+check test -z "$(ls /sys/block | grep '^nvme')"
+dmesg | grep -i nvme | tail -n 8
+# The exporter let go of the killed target's buffer.
+for i in $(seq 50); do
+	grep -q '^dmabuf' /sys/kernel/debug/vfio-pci-p2p/$NVME/dmabufs || break
+	sleep 0.2
+done
+check test -z "$(grep '^dmabuf' /sys/kernel/debug/vfio-pci-p2p/$NVME/dmabufs)"
+
+# A new target on the same controller: the file system as it was left.
+start_target cmb
+connect_dev
+fs_check
+stop_target
+check test "$(get host_bytes)" = 0
+exit $ok

@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side helpers of the p2pmr-nvmf cases (nvmf-target, nvmf-fs):
+# the target started and stopped on rxe1, the stock nvme-rdma host
+# connected on rxe0, pattern writes and reads with O_DIRECT.  Sourced
+# after tests/lib/guest.sh; check() sets $ok, which the case returns.
+
+NQN=nqn.2026-12.org.p2pmr:cmb
+HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:0c2bd1a4-6a39-4cf3-9d6e-4b6f4ab5d9e1
+HOSTID=0c2bd1a4-6a39-4cf3-9d6e-4b6f4ab5d9e1
+TGT=/p2pmr/build/user/bin/p2pmr-nvmf
+T=$BIN/nvme_driver_test
+STATS=/tmp/nvmf.stats
+ok=0
+
+check() {
+	if "$@"; then echo "ok: $*"; else echo "not ok: $*"; ok=1; fi
+}
+
+# start_target BUF [FAULT [OPTION...]]: p2pmr-nvmf with its data buffer
+# in BUF (cmb, host), P2PMR_NVMF_FAULT=FAULT if not empty, and OPTIONs.
+start_target() {
+	local buf=$1 fault=${2:-}
+
+	shift $(($# < 2 ? $# : 2))
+	P2PMR_NVMF_FAULT=${fault:-${P2PMR_NVMF_FAULT:-}} $TGT --bdf "$NVME" \
+		--addr $RXE1_IP --ibdev rxe1 --nqn $NQN --allow-host $HOSTNQN \
+		--buf "$buf" --stats $STATS "$@" > /tmp/tgt.log 2>&1 &
+	TPID=$!
+	for i in $(seq 300); do
+		grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log && break
+		kill -0 $TPID 2> /dev/null ||
+			{ cat /tmp/tgt.log; die "p2pmr-nvmf exited"; }
+		sleep 0.2
+	done
+	cat /tmp/tgt.log
+	grep -q '^p2pmr-nvmf: serving' /tmp/tgt.log || die "p2pmr-nvmf did not start"
+}
+
+# wait_log TEXT [SECONDS]: until the target's log has a line with TEXT
+# (grep's basic regular expression), for at most SECONDS (20); fails if
+# it has none by then.  No fixed sleeps: a slow debug kernel gets its time,
+# a fast one does not wait for nothing.
+wait_log() {
+	local i
+
+	for i in $(seq $((${2:-20} * 5))); do
+		grep -q -- "$1" /tmp/tgt.log && return 0
+		sleep 0.2
+	done
+	echo "# no '$1' in the target's log within ${2:-20} s"
+	return 1
+}
+
+# gone: how many controllers of $HOSTNQN the target has seen go.
+gone() {
+	grep -c "controller [0-9]* of '$HOSTNQN' gone" /tmp/tgt.log
+}
+
+# wait_gone N: until more than N of them have gone (20 s at most).
+wait_gone() {
+	local i
+
+	for i in $(seq 100); do
+		[ "$(gone)" -gt "$1" ] && return 0
+		sleep 0.2
+	done
+	echo "# the target saw no further controller of '$HOSTNQN' go"
+	return 1
+}
+
+# disconnect: nvme disconnect of the subsystem, and the target has seen
+# every queue go (and written its counters).
+disconnect() {
+	local n=$(gone)
+
+	nvme disconnect -n $NQN || { echo "not ok: nvme disconnect"; ok=1; }
+	check wait_gone $n
+}
+
+# stop_target: disconnect, SIGTERM; its log; its counters in $s.
+stop_target() {
+	disconnect
+	kill -TERM $TPID
+	wait $TPID
+	rc=$?
+	echo "# p2pmr-nvmf exited with $rc"
+	[ $rc = 0 ] || { echo "not ok: p2pmr-nvmf exited with $rc on SIGTERM"; ok=1; }
+	cat /tmp/tgt.log
+	s=$(cat $STATS 2> /dev/null)
+	say "stats: $s"
+}
+
+# get NAME: a counter of $s.
+get() {
+	sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<< "$s"
+}
+
+connect() {
+	nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
+		-q "$1" -I $HOSTID -k 30 -l 20
+}
+
+# connect_dev: connect the allowed host; $DEV is its namespace.
+connect_dev() {
+	connect $HOSTNQN || { cat /tmp/tgt.log; dmesg | tail -n 30; die "nvme connect"; }
+	DEV=
+	for i in $(seq 30); do
+		DEV=$(ls /sys/block | grep -E '^nvme[0-9]+n1$' | head -n 1)
+		[ -n "$DEV" ] && [ -b /dev/$DEV ] && break
+		sleep 1
+	done
+	[ -n "$DEV" ] || { dmesg | tail -n 30; die "no namespace block device"; }
+	DEV=/dev/$DEV
+	say "connected: $DEV, $(cat /sys/block/${DEV#/dev/}/size) sectors"
+}
+
+# write SEED LBA NLB: pattern SEED written with O_DIRECT at LBA.
+write() {
+	truncate -s $(($3 * 512)) /tmp/w.$1
+	$T fill /tmp/w.$1 0 "$3" "$1" &&
+		dd if=/tmp/w.$1 of=$DEV bs=128k oflag=direct,seek_bytes \
+			seek=$(($2 * 512)) conv=fsync status=none
+}
+
+# readback SEED LBA NLB: read with O_DIRECT, compare with pattern SEED.
+readback() {
+	dd if=$DEV of=/tmp/r.$1 bs=$(($3 * 512)) count=1 \
+		iflag=direct,skip_bytes skip=$(($2 * 512)) status=none &&
+		$T checkrange /tmp/r.$1 0 "$3" "$1"
+}
+
+# nvmf_bed: the QEMU NVMe controller ($NVME) on vfio-pci-p2p, the rxe
+# pair, and the stock nvme-rdma host loaded against the rebuilt RDMA core.
+nvmf_bed() {
+	NVME=$(lspci -Dn -d 1b36:0010 | awk 'NR == 1 {print $1}')
+	[ -n "$NVME" ] || die "no QEMU nvme controller"
+	command -v nvme > /dev/null || die "no nvme-cli in the root: run make deps"
+	load_rdma
+	load_p2p
+	bind_driver "$NVME" vfio-pci-p2p
+	rxe_pair
+	# The stock fabrics host must load against the rebuilt RDMA core.
+	modprobe nvme-rdma || die "modprobe nvme-rdma (stock) against the rebuilt ib_core"
+	say "nvme-rdma $(modinfo -F vermagic nvme-rdma | cut -d' ' -f1) loaded; ib_core from $(modinfo -n ib_core)"
+}
