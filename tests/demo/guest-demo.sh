@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The demo, inside the VM: a VFIO-owned device's BAR becomes an RDMA memory
-# region of Soft-RoCE, and RDMA traffic lands in the device.
+# region of Soft-RoCE, and RDMA traffic lands in the device; then an
+# NVMe-oF/RDMA target whose data buffer is an NVMe controller's CMB serves
+# an ext4 file system to the kernel's nvme-rdma host.
 . tests/lib/guest.sh
 P=/p2pmr/build/user/bin/p2pmr
 export LD_LIBRARY_PATH=/p2pmr/build/user
@@ -26,3 +28,27 @@ $P mr-check "$IVSHMEM" --bar 2 --ranges 0x200000:64K,0x400000:64K --ibdev rxe0 |
 
 step "RDMA WRITE/READ/SEND/atomics from rxe1 over a veth pair into the BAR"
 $BIN/rdma_dmabuf_test "$IVSHMEM" data | grep -E '^(ok|not ok|#)' || die "rdma test"
+
+step "p2pmr-nvmf: an NVMe-oF/RDMA target on rxe1, its data buffer in the NVMe CMB"
+. tests/lib/nvmf.sh
+nvmf_nvme
+start_target cmb
+connect_dev
+nvme list
+
+step "mkfs.ext4 through nvme-rdma, a 4 MiB file written, disconnect"
+truncate -s 4M /tmp/data.bin
+$T fill /tmp/data.bin 0 8192 321
+mkdir -p /tmp/mnt
+mkfs.ext4 -q -F -E nodiscard "$DEV" && mount "$DEV" /tmp/mnt || die "mkfs/mount"
+cp /tmp/data.bin /tmp/mnt/data.bin && umount /tmp/mnt || die "write"
+disconnect
+
+step "reconnect: the file read back and compared"
+connect_dev
+mount "$DEV" /tmp/mnt || die "mount"
+$T checkrange /tmp/mnt/data.bin 0 8192 321 || die "the file differs"
+umount /tmp/mnt
+stop_target
+say "the target's counters: $s"
+[ "$ok" = 0 ] && [ "$(get host_bytes)" = 0 ] || die "the target"

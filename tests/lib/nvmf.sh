@@ -132,13 +132,19 @@ readback() {
 # nvmf_bed: the QEMU NVMe controller ($NVME) on vfio-pci-p2p, the rxe
 # pair, and the stock nvme-rdma host loaded against the rebuilt RDMA core.
 nvmf_bed() {
+	load_rdma
+	load_p2p
+	rxe_pair
+	nvmf_nvme
+}
+
+# nvmf_nvme: nvmf_bed's part after the RDMA and exporter modules and the
+# rxe pair: the controller on vfio-pci-p2p, nvme-rdma loaded.
+nvmf_nvme() {
 	NVME=$(lspci -Dn -d 1b36:0010 | awk 'NR == 1 {print $1}')
 	[ -n "$NVME" ] || die "no QEMU nvme controller"
 	command -v nvme > /dev/null || die "no nvme-cli in the root: run make deps"
-	load_rdma
-	load_p2p
 	bind_driver "$NVME" vfio-pci-p2p
-	rxe_pair
 	# The stock fabrics host must load against the rebuilt RDMA core.
 	modprobe nvme-rdma || die "modprobe nvme-rdma (stock) against the rebuilt ib_core"
 	say "nvme-rdma $(modinfo -F vermagic nvme-rdma | cut -d' ' -f1) loaded; ib_core from $(modinfo -n ib_core)"
