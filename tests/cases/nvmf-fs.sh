@@ -56,47 +56,17 @@ fio_verify() {
 		--cpus_allowed_policy=split --group_reporting
 }
 
-# The reference first: the kernel's nvmet-rdma, a file namespace, the
-# same host, rxe pair and checks.  If it fails, the bed is broken, not
-# p2pmr-nvmf.
-REF=/sys/kernel/config/nvmet
-ref_up() {
-	truncate -s 64M /tmp/ref.img
-	modprobe nvmet-rdma || die "modprobe nvmet-rdma (stock) against the rebuilt ib_core"
-	# configfs is a module: loaded with nvmet, after the init's mount.
-	mountpoint -q /sys/kernel/config ||
-		mount -t configfs configfs /sys/kernel/config
-	mkdir $REF/subsystems/$NQN $REF/hosts/$HOSTNQN $REF/ports/1 &&
-	echo 0 > $REF/subsystems/$NQN/attr_allow_any_host &&
-	ln -s $REF/hosts/$HOSTNQN $REF/subsystems/$NQN/allowed_hosts/ &&
-	mkdir $REF/subsystems/$NQN/namespaces/1 &&
-	echo 1 > $REF/subsystems/$NQN/namespaces/1/buffered_io &&
-	echo -n /tmp/ref.img > $REF/subsystems/$NQN/namespaces/1/device_path &&
-	echo 1 > $REF/subsystems/$NQN/namespaces/1/enable &&
-	echo rdma > $REF/ports/1/addr_trtype &&
-	echo ipv4 > $REF/ports/1/addr_adrfam &&
-	echo $RXE1_IP > $REF/ports/1/addr_traddr &&
-	echo 4420 > $REF/ports/1/addr_trsvcid &&
-	ln -s $REF/subsystems/$NQN $REF/ports/1/subsystems/ ||
-		die "nvmet configuration"
-}
-
-ref_down() {
-	rm $REF/ports/1/subsystems/$NQN
-	rmdir $REF/ports/1
-	echo 0 > $REF/subsystems/$NQN/namespaces/1/enable
-	rmdir $REF/subsystems/$NQN/namespaces/1
-	rm $REF/subsystems/$NQN/allowed_hosts/$HOSTNQN
-	rmdir $REF/subsystems/$NQN $REF/hosts/$HOSTNQN
-}
-
 nvmf_bed
 mkdir -p $MNT
 truncate -s 4M /tmp/data.bin
 $T fill /tmp/data.bin 0 8192 321
 
+# The reference first: the kernel's nvmet-rdma, a file namespace, the
+# same host, rxe pair and checks.  If it fails, the bed is broken, not
+# p2pmr-nvmf.
 say "the reference: nvmet-rdma with a file namespace"
-ref_up
+truncate -s 64M /tmp/ref.img
+nvmet_up /tmp/ref.img
 connect_dev
 fs_write
 check nvme disconnect -n $NQN
@@ -104,7 +74,7 @@ connect_dev
 fs_check
 fio_verify
 check nvme disconnect -n $NQN
-ref_down
+nvmet_down
 # The file's bytes in the namespace's backing file.
 check debugfs -R "dump /data.bin /tmp/ref-data.bin" /tmp/ref.img
 check $T checkrange /tmp/ref-data.bin 0 8192 321

@@ -102,10 +102,16 @@ connect() {
 
 # connect_dev: connect the allowed host; $DEV is its namespace.
 connect_dev() {
+	local old
+
+	# A namespace of a local controller (the benchmark's nvmet backend)
+	# is not the one sought.
+	old=$(ls /sys/block | grep -E '^nvme[0-9]+n1$' || true)
 	connect $HOSTNQN || { cat /tmp/tgt.log; dmesg | tail -n 30; die "nvme connect"; }
 	DEV=
 	for i in $(seq 30); do
-		DEV=$(ls /sys/block | grep -E '^nvme[0-9]+n1$' | head -n 1)
+		DEV=$(ls /sys/block | grep -E '^nvme[0-9]+n1$' |
+			grep -vxF "$old" | head -n 1)
 		[ -n "$DEV" ] && [ -b /dev/$DEV ] && break
 		sleep 1
 	done
@@ -148,4 +154,41 @@ nvmf_nvme() {
 	# The stock fabrics host must load against the rebuilt RDMA core.
 	modprobe nvme-rdma || die "modprobe nvme-rdma (stock) against the rebuilt ib_core"
 	say "nvme-rdma $(modinfo -F vermagic nvme-rdma | cut -d' ' -f1) loaded; ib_core from $(modinfo -n ib_core)"
+}
+
+# nvmet_up PATH [BUFFERED]: the kernel's nvmet-rdma serving $NQN to
+# $HOSTNQN on rxe1, port 4420, with one namespace on PATH (a file, or a
+# block device); BUFFERED (default 1) is the namespace's buffered_io,
+# which only a file namespace heeds.
+NVMET=/sys/kernel/config/nvmet
+nvmet_up() {
+	local ns=$NVMET/subsystems/$NQN/namespaces/1
+
+	modprobe nvmet-rdma || die "modprobe nvmet-rdma (stock) against the rebuilt ib_core"
+	# configfs is a module: loaded with nvmet, after the init's mount.
+	mountpoint -q /sys/kernel/config ||
+		mount -t configfs configfs /sys/kernel/config
+	mkdir $NVMET/subsystems/$NQN $NVMET/hosts/$HOSTNQN $NVMET/ports/1 &&
+	echo 0 > $NVMET/subsystems/$NQN/attr_allow_any_host &&
+	ln -s $NVMET/hosts/$HOSTNQN $NVMET/subsystems/$NQN/allowed_hosts/ &&
+	mkdir $ns &&
+	echo "${2:-1}" > $ns/buffered_io &&
+	echo -n "$1" > $ns/device_path &&
+	echo 1 > $ns/enable &&
+	echo rdma > $NVMET/ports/1/addr_trtype &&
+	echo ipv4 > $NVMET/ports/1/addr_adrfam &&
+	echo $RXE1_IP > $NVMET/ports/1/addr_traddr &&
+	echo 4420 > $NVMET/ports/1/addr_trsvcid &&
+	ln -s $NVMET/subsystems/$NQN $NVMET/ports/1/subsystems/ ||
+		die "nvmet configuration"
+}
+
+# nvmet_down: nvmet_up undone (the host disconnected first).
+nvmet_down() {
+	rm $NVMET/ports/1/subsystems/$NQN
+	rmdir $NVMET/ports/1
+	echo 0 > $NVMET/subsystems/$NQN/namespaces/1/enable
+	rmdir $NVMET/subsystems/$NQN/namespaces/1
+	rm $NVMET/subsystems/$NQN/allowed_hosts/$HOSTNQN
+	rmdir $NVMET/subsystems/$NQN $NVMET/hosts/$HOSTNQN
 }

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Benchmark 5, the storage target through nvme-rdma: fio on the kernel's
+# nvme-rdma host against the kernel's nvmet-rdma (the baseline, the QEMU
+# NVMe controller on the stock nvme driver) and p2pmr-nvmf with its data
+# buffer in host memory and in the controller's CMB, same VM, same rxe
+# pair, same namespace; the targets interleaved in random order each
+# round (perf/guest/nvmf.sh).  Medians of the rounds, and each as a ratio
+# to nvmet-rdma's median.
+#   perf/bench/5-nvmf.sh SERIES...    (BENCH_OUT: output directory;
+#   ROUNDS, RUNTIME, JOBS: passed to the guest; BENCH_REPORT_ONLY=1 makes
+#   the tables again from BENCH_OUT/results-SERIES.txt)
+set -euo pipefail
+. perf/lib.sh
+out=${BENCH_OUT:-build/bench/5-nvmf}
+mkdir -p "$out"
+for s in "${@:-7.3}"; do
+	vm=$out/vm-$s
+	if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
+		bench_vm 5-nvmf "$s" --nvme 64 --nvme-cmb 16 -- \
+			env ROUNDS="${ROUNDS:-3}" RUNTIME="${RUNTIME:-5}" \
+			${JOBS:+JOBS="$JOBS"} bash perf/guest/nvmf.sh
+		cp "$vm/out/results.txt" "$out/results-$s.txt"
+	fi
+	{
+		rounds=$(awk '{ print $1 }' "$out/results-$s.txt" | sort -u | wc -l)
+		echo "Linux $s: fio through nvme-rdma, median of $rounds rounds; IOPS for 4 KiB, MiB/s for 128 KiB; (ratio to nvmet-rdma)"
+		echo
+		echo "| job | nvmet-rdma | p2pmr-nvmf, host buffer | p2pmr-nvmf, CMB buffer |"
+		echo "|---|---|---|---|"
+		awk '
+		function median(k,   n, i, j, t, a) {
+			n = split(v[k], a, " ")
+			for (i = 1; i <= n; i++)
+				for (j = i + 1; j <= n; j++)
+					if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		{	# 4 KiB jobs by IOPS, 128 KiB ones by bandwidth
+			x = $3 ~ /-4k-/ ? $4 : $5 / 1024
+			v[$3 SUBSEP $2] = v[$3 SUBSEP $2] " " x
+			if (!($3 in seen)) { seen[$3] = 1; order[++nj] = $3 }
+		}
+		END {
+			for (i = 1; i <= nj; i++) {
+				j = order[i]
+				b = median(j SUBSEP "nvmet")
+				h = median(j SUBSEP "host")
+				c = median(j SUBSEP "cmb")
+				printf "| %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) |\n", j,
+					b, h, (b > 0 ? h / b : 0), c, (b > 0 ? c / b : 0)
+			}
+		}' "$out/results-$s.txt"
+		echo
+		echo "PMR buffers: not measured (p2pmr-nvmf has no --buf=pmr yet)."
+		echo
+	} | tee "$out/table-$s.md"
+done

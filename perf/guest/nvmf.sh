@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Guest half of benchmark 5 (perf/bench/5-nvmf.sh): fio through the
+# kernel's nvme-rdma host on rxe0, against three targets on rxe1 serving
+# the same QEMU NVMe controller's namespace:
+#   nvmet    the kernel's nvmet-rdma, the controller on the stock nvme
+#            driver (a block-device namespace): the baseline
+#   host     p2pmr-nvmf --buf host (the controller on vfio-pci-p2p)
+#   cmb      p2pmr-nvmf --buf cmb, data through the controller's CMB
+# Jobs: 4 KiB random read and write at queue depth 1 and 16, 128 KiB
+# sequential read and write at depth 4; RUNTIME seconds each, one job at
+# a time on CPU 0.  ROUNDS rounds, the targets in a new random order each
+# round, so that drift hits all alike.  One line per run to
+# /vmout/results.txt:
+#   ROUND TARGET JOB IOPS BW_KiB/s
+# ROUNDS, RUNTIME and JOBS may come from the environment.
+. tests/lib/guest.sh
+. tests/lib/nvmf.sh
+
+ROUNDS=${ROUNDS:-3}
+RUNTIME=${RUNTIME:-5}
+JOBS=${JOBS:-randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16 read-128k-qd4 write-128k-qd4}
+
+# run_job NAME: one fio job on $DEV, "IOPS BW" on stdout.
+run_job() {
+	local rw=${1%%-*} rest=${1#*-} bs qd
+
+	bs=${rest%%-*}
+	qd=${rest#*-qd}
+	fio --name="$1" --filename=$DEV --direct=1 --ioengine=libaio \
+		--rw="$rw" --bs="$bs" --iodepth="$qd" --size=32M \
+		--time_based --runtime="$RUNTIME" --ramp_time=1 \
+		--cpus_allowed=0 --output-format=json > /tmp/fio.json ||
+		die "fio $1"
+	python3 -c '
+import json, sys
+j = json.load(open("/tmp/fio.json"))["jobs"][0]
+d = j["write"] if sys.argv[1].endswith("write") else j["read"]
+print("%.1f %.1f" % (d["iops"], d["bw"]))' "$rw"
+}
+
+# target_up T / target_down T: the target T serving, the host connected.
+target_up() {
+	case $1 in
+	nvmet)
+		modprobe nvme || die "modprobe nvme"
+		bind_driver "$NVME" nvme
+		for i in $(seq 50); do
+			LOCAL=$(ls /sys/bus/pci/devices/$NVME/nvme/*/ 2> /dev/null |
+				grep -E '^nvme[0-9]+n1$' | head -n 1)
+			[ -n "$LOCAL" ] && [ -b /dev/$LOCAL ] && break
+			sleep 0.2
+		done
+		[ -b "/dev/$LOCAL" ] || die "no namespace of the local nvme driver"
+		nvmet_up /dev/$LOCAL 0
+		;;
+	host | cmb)
+		bind_driver "$NVME" vfio-pci-p2p
+		start_target "$1"
+		;;
+	esac
+	connect_dev
+}
+
+target_down() {
+	case $1 in
+	nvmet)
+		nvme disconnect -n $NQN > /dev/null
+		nvmet_down
+		;;
+	host | cmb)
+		stop_target > /dev/null
+		;;
+	esac
+}
+
+load_rdma
+load_p2p
+rxe_pair
+nvmf_nvme
+say "fio $(fio --version), $ROUNDS rounds of $RUNTIME s per job"
+: > /vmout/results.txt
+for r in $(seq "$ROUNDS"); do
+	for t in $(printf '%s\n' nvmet host cmb | shuf); do
+		target_up "$t"
+		for j in $JOBS; do
+			res=$(run_job "$j")
+			echo "$r $t $j $res" | tee -a /vmout/results.txt
+		done
+		target_down "$t"
+	done
+done
+[ "$ok" = 0 ] || die "a target did not stop cleanly"
