@@ -39,19 +39,25 @@ d = j["write"] if sys.argv[1].endswith("write") else j["read"]
 print("%.1f %.1f" % (d["iops"], d["bw"]))' "$rw"
 }
 
+# nvme_local: the controller on the stock nvme driver; $LOCAL its
+# namespace's block device.
+nvme_local() {
+	modprobe nvme || die "modprobe nvme"
+	bind_driver "$NVME" nvme
+	for i in $(seq 50); do
+		LOCAL=$(ls /sys/bus/pci/devices/$NVME/nvme/*/ 2> /dev/null |
+			grep -E '^nvme[0-9]+n1$' | head -n 1)
+		[ -n "$LOCAL" ] && [ -b /dev/$LOCAL ] && break
+		sleep 0.2
+	done
+	[ -b "/dev/$LOCAL" ] || die "no namespace of the local nvme driver"
+}
+
 # target_up T / target_down T: the target T serving, the host connected.
 target_up() {
 	case $1 in
 	nvmet)
-		modprobe nvme || die "modprobe nvme"
-		bind_driver "$NVME" nvme
-		for i in $(seq 50); do
-			LOCAL=$(ls /sys/bus/pci/devices/$NVME/nvme/*/ 2> /dev/null |
-				grep -E '^nvme[0-9]+n1$' | head -n 1)
-			[ -n "$LOCAL" ] && [ -b /dev/$LOCAL ] && break
-			sleep 0.2
-		done
-		[ -b "/dev/$LOCAL" ] || die "no namespace of the local nvme driver"
+		nvme_local
 		nvmet_up /dev/$LOCAL 0
 		;;
 	host | cmb)
@@ -78,13 +84,20 @@ load_rdma
 load_p2p
 rxe_pair
 nvmf_nvme
+# The jobs' 32 MiB written once, so that no target reads never-written
+# (sparse) blocks of the image that the others would not.
+nvme_local
+dd if=/dev/urandom of=/dev/$LOCAL bs=1M count=32 oflag=direct status=none ||
+	die "prefill"
 say "fio $(fio --version), $ROUNDS rounds of $RUNTIME s per job"
 : > /vmout/results.txt
 for r in $(seq "$ROUNDS"); do
 	for t in $(printf '%s\n' nvmet host cmb | shuf); do
 		target_up "$t"
 		for j in $JOBS; do
-			res=$(run_job "$j")
+			res=$(run_job "$j") || die "fio $j on $t"
+			[[ $res =~ ^[0-9.]+\ [0-9.]+$ ]] ||
+				die "fio $j on $t: no figures ($res)"
 			echo "$r $t $j $res" | tee -a /vmout/results.txt
 		done
 		target_down "$t"

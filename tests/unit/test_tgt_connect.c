@@ -242,7 +242,7 @@ static void test_discovery(void **state)
 	}
 	assert_int_equal(connect_to(&adm, 0xffff, NULL,
 				    P2PMR_NVMF_DISCOVERY_NQN, "nqn.other"),
-			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INTERNAL));
+			 p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CONNECT_BUSY));
 	assert_int_equal(connect_to(&adm, 0xffff, NULL, SUBNQN, HOSTNQN), 0);
 	tgt_ctrl_put(&adm);
 	for (i = 0; i < DISC_MAX_CTRLS; i++) {

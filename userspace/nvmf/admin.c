@@ -313,7 +313,6 @@ int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 }
 
 #define CQE_DNR		(1u << 15)
-#define SC_CONNECT_BUSY	0x181	/* controller busy: may clear */
 
 /*
  * Whether the same command, sent again, must fail again (NVMe base 1.4
@@ -341,7 +340,8 @@ static int status_dnr(uint16_t status)
 	case P2PMR_NVMF_SC_ACCESS_DENIED:
 		return 1;
 	}
-	return status >> 8 == 1 && status != SC_CONNECT_BUSY;
+	/* Controller busy may clear: no DNR. */
+	return status >> 8 == 1 && status != P2PMR_NVMF_SC_CONNECT_BUSY;
 }
 
 uint16_t p2pmr_nvmf_cqe_status(uint16_t status)

@@ -56,6 +56,7 @@ enum {
 	P2PMR_NVMF_SC_NS_NOT_READY	= 0x082,
 	P2PMR_NVMF_SC_AER_LIMIT		= 0x105,	/* SCT 1 */
 	P2PMR_NVMF_SC_CONNECT_FORMAT	= 0x180,	/* incompatible format */
+	P2PMR_NVMF_SC_CONNECT_BUSY	= 0x181,	/* controller busy */
 	P2PMR_NVMF_SC_CONNECT_INVALID	= 0x182,	/* invalid parameters */
 	P2PMR_NVMF_SC_CONNECT_HOST	= 0x184,	/* invalid host */
 	P2PMR_NVMF_SC_COMPARE_FAILED	= 0x285,	/* SCT 2 */

@@ -8,6 +8,7 @@
  * READ: NVMe Read into the data buffer, then RDMA WRITE from it and the
  * response SEND.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,11 +189,12 @@ void tgt_ctrl_put(struct tgt_queue *q)
 	ctrl->io_qids &= ~(1ULL << q->qid);
 	if (--ctrl->nr_queues)
 		return;
+	ctrl->used = 0;
+	/* The counters first: a test reads them once it sees "gone". */
+	tgt_stats_write(q->t);
 	printf("p2pmr-nvmf: controller %u of '%s' gone\n", ctrl->cntlid,
 	       p2pmr_nvmf_escape(host, sizeof(host), ctrl->hostnqn,
 				 sizeof(ctrl->hostnqn)));
-	ctrl->used = 0;
-	tgt_stats_write(q->t);
 }
 
 static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
@@ -237,8 +239,9 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	st = st ? st : p2pmr_nvmf_connect_check(&c, sp, &res);
 	if (!st && !c.qid) {
 		ctrl = ctrl_new(t, &c, sp == &disc);
+		/* Controllers come free (Disconnect, KATO): the host may retry. */
 		if (!ctrl)
-			st = P2PMR_NVMF_SC_INTERNAL;
+			st = P2PMR_NVMF_SC_CONNECT_BUSY;
 	} else if (!st) {
 		ctrl = ctrl_find(t, &c, sp == &disc);
 		if (!ctrl) {
@@ -635,6 +638,8 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 				      .nsid = TGT_NSID };
 	int st;
 
+	/* rdma.c accepts no queue ID past TGT_MAX_IO_QUEUES; 0 is admin. */
+	assert(q->qid >= 1 && q->qid <= TGT_MAX_IO_QUEUES);
 	q->t->st.queue_cmds[q->qid - 1]++;
 	switch (cmd->opc) {
 	case P2PMR_NVME_CMD_READ:

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,21 +181,30 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 			      (unsigned long long)s->queue_cmds[i]);
 }
 
+/*
+ * The stats file is replaced whole (written beside it, then renamed), so
+ * a reader sees the old line or the new one, never an empty file.
+ */
 void tgt_stats_write(const struct tgt *t)
 {
-	char line[512];
+	char line[512], tmp[PATH_MAX];
 	FILE *f;
 
 	stats_line(t, line, sizeof(line));
 	if (!t->o.stats)
 		return;
-	f = fopen(t->o.stats, "w");
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", t->o.stats) >= (int)sizeof(tmp)) {
+		fprintf(stderr, "p2pmr-nvmf: %s: path too long\n", t->o.stats);
+		return;
+	}
+	f = fopen(tmp, "w");
 	if (!f) {
-		perror(t->o.stats);
+		perror(tmp);
 		return;
 	}
 	fprintf(f, "%s\n", line);
-	fclose(f);
+	if (fclose(f) || rename(tmp, t->o.stats))
+		perror(t->o.stats);
 }
 
 /* A monotonic clock in milliseconds. */
