@@ -12,18 +12,6 @@
 
 static const struct p2pmr_nvmf_limits lim = { .max_data = 512 * 1024 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
 static void put64(uint8_t *p, uint64_t v)
 {
 	put32(p, v);

@@ -10,24 +10,6 @@
 #include "unit.h"
 #include "../../userspace/nvmf/p2pmr-nvmf.h"
 
-static uint16_t get16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
 /* A command with dwords 10-13 and a keyed SGL of @len bytes. */
 static void cmd(struct p2pmr_nvmf_cmd *c, uint8_t opc, uint32_t d10,
 		uint32_t d11, uint32_t d12, uint32_t d13, uint32_t len)
@@ -177,10 +159,18 @@ static void test_disc_log(void **state)
 		.nn = 1, .kas = 1, .discovery = 1,
 	};
 	struct p2pmr_nvmf_disc_entry bad = e;
+	static const struct { uint32_t d10, d12, len; } inval[] = {
+		{ 255u << 16 | 0x02, 0, 1024 },
+		{ 255u << 16 | 0x70, 2048, 1024 },
+		{ 255u << 16 | 0x70, 2, 1024 },
+		{ 255u << 16 | 0x70, 0, 512 },
+		{ 2047u << 16 | 0x70, 0, 8192 },
+	};
 	struct p2pmr_nvmf_get_log g;
 	struct p2pmr_nvmf_cmd c;
 	const uint8_t *r = out + 1024;
 	char longer[300];
+	size_t i;
 
 	(void)state;
 	/* Header and one entry: 2048 bytes, NUMDL 511. */
@@ -225,21 +215,12 @@ static void test_disc_log(void **state)
 	/* Another log, an offset past the log or unaligned, a length other
 	 * than the SGL's or over the room: Invalid Field.
 	 */
-	cmd(&c, 0x02, 255u << 16 | 0x02, 0, 0, 0, 1024);
-	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
-					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
-	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 2048, 0, 1024);
-	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
-					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
-	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 2, 0, 1024);
-	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
-					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
-	cmd(&c, 0x02, 255u << 16 | 0x70, 0, 0, 0, 512);
-	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
-					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
-	cmd(&c, 0x02, 2047u << 16 | 0x70, 0, 0, 0, 8192);
-	assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e, 1, 7,
-					     &g), P2PMR_NVMF_SC_INVALID_FIELD);
+	for (i = 0; i < sizeof(inval) / sizeof(inval[0]); i++) {
+		cmd(&c, 0x02, inval[i].d10, 0, inval[i].d12, 0, inval[i].len);
+		assert_int_equal(p2pmr_nvmf_disc_log(&c, out, sizeof(out), &e,
+						     1, 7, &g),
+				 P2PMR_NVMF_SC_INVALID_FIELD);
+	}
 	/* An entry whose strings do not fit: the target's bug, Internal. */
 	memset(longer, 'a', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = 0;

@@ -58,18 +58,6 @@ int tgt_log_refusal(struct tgt *t)
 	return 1;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
 #define SUBNQN	"nqn.2026-12.org.p2pmr:sub0"
 #define HOSTNQN	"nqn.2014-08.org.nvmexpress:uuid:host-a"
 
