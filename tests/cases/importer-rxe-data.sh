@@ -52,7 +52,7 @@ for t in ib_write_bw ib_read_bw; do
 done
 # Stock modules that use ib_core still load against the rebuilt one.  The
 # debug kernels' trimmed configuration may not build them: said, not failed.
-for m in ib_ipoib mlx5_ib; do
+for m in ib_ipoib mlx5_ib ib_srp; do
 	case $(uname -r) in
 	*-p2pmr-debug)
 		modinfo -n $m > /dev/null 2>&1 ||
