@@ -34,6 +34,7 @@ static void test_id_ctrl(void **state)
 		.aerl = 3,
 	};
 	char longnqn[300];
+	int i;
 
 	(void)state;
 	memset(real, 0xa5, sizeof(real));
@@ -62,10 +63,17 @@ static void test_id_ctrl(void **state)
 	assert_int_equal(get32(out + P2PMR_NVMF_ID_IORCSZ), 1);
 	assert_int_equal(get16(out + P2PMR_NVMF_ID_ICDOFF), 0);
 	assert_int_equal(out[P2PMR_NVMF_ID_MSDBD], 1);
-	/* Without a real controller: zero identity. */
+	/* Without a real controller: no vendor, the target's model, SN,
+	 * MN and FR padded with spaces as the spec's ASCII fields are.
+	 */
 	p.backing = NULL;
 	assert_int_equal(p2pmr_nvmf_id_ctrl(out, &p), 0);
 	assert_int_equal(get16(out), 0);
+	for (i = 4; i < 24; i++)
+		assert_int_equal(out[i], ' ');
+	assert_memory_equal(out + 24, "p2pmr-nvmf ", 11);
+	for (i = 34; i < 72; i++)
+		assert_int_equal(out[i], ' ');
 	/* An NQN that does not fit, or none. */
 	memset(longnqn, 'a', sizeof(longnqn) - 1);
 	longnqn[sizeof(longnqn) - 1] = 0;

@@ -33,6 +33,9 @@ static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 /* Identify Controller fields copied from the real controller. */
 #define ID_VID		0	/* VID, SSVID, SN, MN, FR: bytes 0-71 */
 #define ID_VID_END	72
+#define ID_SN		4	/* serial number, 20 bytes */
+#define ID_MN		24	/* model number, 40 bytes */
+#define ID_MN_OWN	"p2pmr-nvmf"	/* the model without a backing drive */
 #define ID_IEEE		73
 #define ID_SGLS_KEYED	(1u << 2)	/* keyed SGL data block */
 #define ID_SGLS_SUPP	0x1		/* SGLs, no alignment rule */
@@ -47,6 +50,10 @@ int p2pmr_nvmf_id_ctrl(uint8_t *out, const struct p2pmr_nvmf_id_params *p)
 	if (p->backing) {
 		memcpy(out + ID_VID, p->backing + ID_VID, ID_VID_END - ID_VID);
 		memcpy(out + ID_IEEE, p->backing + ID_IEEE, 3);
+	} else {
+		/* SN, MN and FR are ASCII padded with spaces; VID stays 0. */
+		memset(out + ID_SN, ' ', ID_VID_END - ID_SN);
+		memcpy(out + ID_MN, ID_MN_OWN, sizeof(ID_MN_OWN) - 1);
 	}
 	out[P2PMR_NVMF_ID_MDTS] = p->mdts;
 	put16(out + P2PMR_NVMF_ID_CNTLID, p->cntlid);
