@@ -201,6 +201,20 @@ static void pci(const char *bdf, const char *drv, int group)
 	put(rel, "");
 }
 
+/* @bdf has the VFIO cdev vfio@n: sysfs vfio-dev/vfioN, /dev/vfio/devices/vfioN. */
+static void cdev(const char *bdf, int n)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vfio-dev", bdf);
+	assert_int_equal(mkdir(rel, 0755), 0);
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vfio-dev/vfio%d", bdf, n);
+	assert_int_equal(mkdir(rel, 0755), 0);
+	mkdir("dev/vfio/devices", 0755);
+	snprintf(rel, sizeof(rel), "dev/vfio/devices/vfio%d", n);
+	put(rel, "");
+}
+
 static int setup(void **state)
 {
 	static char devfs[300];
@@ -216,6 +230,11 @@ static int setup(void **state)
 	pci("0000:00:10.2", "pci-stub", 5);
 	pci("0000:00:11.0", "vfio-pci-p2p", 6);
 	pci("0000:00:12.0", "nvgrace_gpu_vfio_pci", 7);
+	/* VFIO's through the iommufd cdev only: no /dev/vfio/8. */
+	pci("0000:00:13.0", "vfio-pci", 8);
+	cdev("0000:00:13.0", 3);
+	unlink("dev/vfio/8");
+	put("dev/iommu", "");
 	snprintf(devfs, sizeof(devfs), "%s/dev", root);
 	if (setenv("P2PMR_DEVFS", devfs, 1))
 		return -1;
@@ -454,6 +473,17 @@ static void test_open_failures(void **state)
 	assert_int_equal(k.set_container, 1);
 	p2pmr_dev_close(dev);
 	assert_int_equal(nr_fds(), fds);
+}
+
+/* A device VFIO offers through its cdev only opens, by default. */
+static void test_cdev_only(void **state)
+{
+	struct p2pmr_dev *dev;
+
+	(void)state;
+	dev = open_ok("00:13.0", NULL);
+	assert_int_equal(p2pmr_dev_group_fd(dev), -1);
+	p2pmr_dev_close(dev);
 }
 
 static void test_dma_map(void **state)
@@ -806,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup(test_container_attr, each),
 		cmocka_unit_test_setup(test_open_failures, each),
 		cmocka_unit_test_setup(test_vf_token, each),
+		cmocka_unit_test_setup(test_cdev_only, each),
 		cmocka_unit_test_setup(test_dma_map, each),
 		cmocka_unit_test_setup(test_iova_reserve, each),
 		cmocka_unit_test_setup(test_get_info_fails, each),
