@@ -346,7 +346,7 @@ static void test_open_refused(void **state)
 	 * (there is none here); said so, not "not VFIO's".
 	 */
 	snprintf(msg, sizeof(msg),
-		 "%s/dev/iommu missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD) to open 0000:06:00.0 through its VFIO cdev vfio1",
+		 "%s/dev/iommu missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD; a container needs the node passed in) to open 0000:06:00.0 through its VFIO cdev vfio1",
 		 root);
 	assert_fails_with(p2pmr_dev_open("06:00.0", &dev), -EOPNOTSUPP, msg);
 	assert_int_equal(nr_fds(), fds);

@@ -857,7 +857,7 @@ static void test_cdev_failures(void **state)
 	/* No /dev/iommu: the kernel lacks iommufd. */
 	assert_int_equal(rename("dev/iommu", "dev/iommu.off"), 0);
 	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -EOPNOTSUPP,
-			  "/dev/iommu missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD) to open 0000:00:13.0 through its VFIO cdev vfio3");
+			  "/dev/iommu missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD; a container needs the node passed in) to open 0000:00:13.0 through its VFIO cdev vfio3");
 	assert_int_equal(errno, EOPNOTSUPP);
 	assert_int_equal(rename("dev/iommu.off", "dev/iommu"), 0);
 	/* No cdev node although sysfs has one. */

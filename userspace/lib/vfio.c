@@ -159,7 +159,7 @@ static int ioas_new(const struct p2pmr_dev *dev, const char *cdev,
 	if (c->fd < 0) {
 		if (errno == ENOENT)
 			ret = p2pmr_fail(-EOPNOTSUPP,
-					 "%s missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD) to open %s through its VFIO cdev %s",
+					 "%s missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD; a container needs the node passed in) to open %s through its VFIO cdev %s",
 					 path, dev->bdf, cdev);
 		else
 			ret = p2pmr_fail(-errno,
