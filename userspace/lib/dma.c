@@ -139,10 +139,12 @@ static int ioas_ranges(struct p2pmr_container *c,
 		if (!ioctl(c->fd, IOMMU_IOAS_IOVA_RANGES, &q))
 			break;
 		if (errno != EMSGSIZE || q.num_iovas <= have) {
+			int err = errno;
+
 			free(kr);
-			return p2pmr_fail(-errno,
+			return p2pmr_fail(-err,
 					  "IOMMU_IOAS_IOVA_RANGES of IOAS %u: %s",
-					  c->ioas_id, strerror(errno));
+					  c->ioas_id, strerror(err));
 		}
 		have = q.num_iovas;
 		grown = realloc(kr, have * sizeof(*kr));

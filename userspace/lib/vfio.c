@@ -382,10 +382,14 @@ static int bind_fail(const struct p2pmr_dev *dev, int gnum, const char *token,
 		return p2pmr_fail(-EINVAL,
 				  "VFIO refused the VF token for %s: it is neither a VF nor a PF, or this kernel takes no VF token through the cdev (VFIO_DEVICE_BIND_FLAG_TOKEN: 7.3 has it, 6.12 not)",
 				  dev->bdf);
-	/* A fresh cdev fd and a valid iommufd: the device is bound already. */
+	/*
+	 * A fresh cdev fd, a valid iommufd, no flags: VFIO's EINVAL is its
+	 * "device open already" (vfio_df_open()), unless the driver's own
+	 * open_device() said it.
+	 */
 	if (err == EINVAL)
 		return p2pmr_fail(-EBUSY,
-				  "VFIO refused to bind %s (EINVAL): it is open through its VFIO cdev in another process (VFIO opens a device through its cdev once)",
+				  "VFIO refused to bind %s (EINVAL): it is most likely open through its VFIO cdev in another process (VFIO opens a device through its cdev once; else see dmesg)",
 				  dev->bdf);
 	return p2pmr_fail(-err, "VFIO_DEVICE_BIND_IOMMUFD of %s: %s", dev->bdf,
 			  strerror(err));
