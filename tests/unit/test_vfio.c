@@ -72,6 +72,7 @@ static struct {
 	int nr_ranges;
 	struct iommu_iova_range ranges[2];
 	int narrow;			/* the second attach narrows ranges[1] */
+	int grow;			/* ranges added after an EMSGSIZE */
 	int ioas_map_err;
 	int ioas_maps;
 	struct iommu_ioas_map last_ioas_map;
@@ -149,6 +150,11 @@ static int fake_iommufd(int fd, unsigned long req, void *arg, int *ret)
 		/* As the kernel: too small an array is EMSGSIZE, with the count. */
 		if (q->num_iovas < (uint32_t)k.nr_ranges) {
 			q->num_iovas = k.nr_ranges;
+			/* A device attached meanwhile split a range. */
+			if (k.grow && k.nr_ranges < 2) {
+				k.grow--;
+				k.nr_ranges++;
+			}
 			errno = EMSGSIZE;
 			*ret = -1;
 			return 1;
@@ -1025,8 +1031,22 @@ static void test_cdev_dma(void **state)
 	assert_int_equal(iova, 0x10000);
 	assert_int_equal(k.ioas_maps, 1);
 	p2pmr_dev_close(a);
+
+	/* The count grows between the calls: asked again, with room. */
+	reset_kernel();
+	k.nr_ranges = 1;
+	k.ranges[0] = (struct iommu_iova_range){ 0x10000, 0x1ffff };
+	k.ranges[1] = (struct iommu_iova_range){ 0x4000, 0x4fff };
+	k.grow = 1;
+	a = open_ok("00:13.0", NULL);
+	assert_int_equal(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova),
+			 0);
+	assert_int_equal(k.ranges_calls, 3);
+	assert_int_equal(iova, 0x4000);		/* from the range that came */
+	p2pmr_dev_close(a);
 	free(buf);
 }
+
 
 static void test_dma_map(void **state)
 {
@@ -1257,6 +1277,40 @@ static void test_dma_threads(void **state)
 	p2pmr_dev_close(b);
 }
 
+/* Concurrent mappings through two devices of one IOAS. */
+static void test_cdev_dma_threads(void **state)
+{
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_CONTAINER };
+	struct p2pmr_dev *a, *b;
+	struct p2pmr_container *c;
+	pthread_t t[4];
+	void *ret;
+	size_t i;
+
+	(void)state;
+	a = open_ok("00:13.0", NULL);
+	attr.container = a;
+	b = open_ok("00:14.0", &attr);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, mapper,
+						i % 2 ? a : b), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+	}
+	c = a->container;
+	assert_ptr_equal(b->container, c);
+	assert_int_equal(c->nr_maps, 4 * PER_THREAD / 2);
+	for (i = 1; i < c->nr_maps; i++)
+		assert_true(c->maps[i - 1].iova + c->maps[i - 1].length <=
+			    c->maps[i].iova);
+	assert_int_equal(k.ioas_maps, 4 * PER_THREAD);
+	assert_int_equal(k.ioas_unmaps, 4 * PER_THREAD / 2);
+	assert_cdev_path_only();
+	p2pmr_dev_close(a);
+	p2pmr_dev_close(b);
+}
+
 static void test_iova_ranges(void **state)
 {
 	struct p2pmr_iova_range *r;
@@ -1389,6 +1443,7 @@ int main(void)
 		cmocka_unit_test_setup(test_iova_reserve, each),
 		cmocka_unit_test_setup(test_get_info_fails, each),
 		cmocka_unit_test_setup(test_dma_threads, each),
+		cmocka_unit_test_setup(test_cdev_dma_threads, each),
 		cmocka_unit_test(test_iova_ranges),
 		cmocka_unit_test(test_iova_alloc),
 	};
