@@ -341,10 +341,13 @@ static void test_open_refused(void **state)
 			  "vfio-noiommu group");
 	assert_fails_with(p2pmr_dev_open("00:11", &dev), -EINVAL,
 			  "not a PCI address");
-	/* The iommufd cdev only: said so, not "not VFIO's". */
+	/*
+	 * The iommufd cdev only: opened through it, which needs /dev/iommu
+	 * (there is none here); said so, not "not VFIO's".
+	 */
 	snprintf(msg, sizeof(msg),
-		 "0000:06:00.0 is VFIO's through the iommufd cdev only (%s/dev/vfio/devices/vfio1, no %s/dev/vfio/14): libp2pmr opens VFIO groups; open the cdev yourself and pass the fd to p2pmr_dev_adopt()",
-		 root, root);
+		 "%s/dev/iommu missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD; a container needs the node passed in) to open 0000:06:00.0 through its VFIO cdev vfio1",
+		 root);
 	assert_fails_with(p2pmr_dev_open("06:00.0", &dev), -EOPNOTSUPP, msg);
 	assert_int_equal(nr_fds(), fds);
 }
@@ -394,9 +397,10 @@ static void test_open_ex_attr(void **state)
 			  -EOPNOTSUPP,
 			  "comp_mask 0x80000000 has bits this libp2pmr does not know (0x80000000)");
 	assert_int_equal(errno, EOPNOTSUPP);
-	attr.comp_mask = P2PMR_DEV_ATTR_CONTAINER | 4;	/* 2 is the VF token */
+	/* 2 is the VF token, 4 the iommufd cdev */
+	attr.comp_mask = P2PMR_DEV_ATTR_CONTAINER | 8;
 	assert_fails_with(p2pmr_dev_open_ex("00:10.0", &attr, &dev),
-			  -EOPNOTSUPP, "(0x4)");
+			  -EOPNOTSUPP, "(0x8)");
 	/* The container of an adopted fd is not the library's to share. */
 	attr.comp_mask = P2PMR_DEV_ATTR_CONTAINER;
 	attr.container = NULL;

@@ -2,22 +2,28 @@
 /*
  * Unit tests of the VFIO paths without VFIO: ioctl() is wrapped
  * (-Wl,--wrap=ioctl) by a fake kernel that answers the group, container
- * and type1 IOMMU requests, against a fake sysfs and /dev in a temporary
- * directory.  Covered: groups and containers shared by reference count,
- * p2pmr_dev_open_ex()'s container attribute, failures that leak nothing,
- * p2pmr_dma_map()/p2pmr_dma_unmap() and the IOVA allocator,
- * p2pmr_iova_reserve()/p2pmr_iova_unreserve(), the parsing of
- * VFIO_IOMMU_GET_INFO's capability chain, VF tokens (the open's attribute
- * and p2pmr_dev_set_vf_token()).
+ * and type1 IOMMU requests, and the VFIO cdev and iommufd ones, against a
+ * fake sysfs and /dev in a temporary directory.  Covered: groups and
+ * containers shared by reference count, p2pmr_dev_open_ex()'s container
+ * attribute, failures that leak nothing, p2pmr_dma_map()/p2pmr_dma_unmap()
+ * and the IOVA allocator, p2pmr_iova_reserve()/p2pmr_iova_unreserve(), the
+ * parsing of VFIO_IOMMU_GET_INFO's capability chain, VF tokens (the open's
+ * attribute and p2pmr_dev_set_vf_token()); the iommufd cdev path: when it
+ * is taken (cdev only, the attribute, P2PMR_IOMMUFD, the container), bind,
+ * IOAS, attach, devices sharing an IOAS, IOMMU_IOAS_MAP/UNMAP inside
+ * IOMMU_IOAS_IOVA_RANGES (read again after each attach), its failures and
+ * their messages.  The fake checks which fd each request goes to.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #include "unit.h"
@@ -45,7 +51,34 @@ static struct {
 	int get_device_err;
 	int feature_err;
 	uint32_t feature_flags;		/* of the last DEVICE_FEATURE */
+	char feature_fd[PATH_MAX];	/* what its fd was */
 	uint8_t vf_token[16];
+	/* iommufd and the VFIO cdev */
+	int wrong_fd;			/* requests sent to the wrong kind of fd */
+	int ioas_alloc_err;
+	int ioas_allocs;
+	uint32_t ioas_next;		/* the next IOAS ID */
+	int bind_err;
+	int binds;
+	struct {
+		uint32_t argsz, flags;
+		uint8_t token[16];
+	} last_bind;
+	int attach_err;
+	int attaches;
+	uint32_t last_pt_id;
+	int ranges_err;
+	int ranges_calls;
+	int nr_ranges;
+	struct iommu_iova_range ranges[2];
+	int narrow;			/* the second attach narrows ranges[1] */
+	int grow;			/* ranges added after an EMSGSIZE */
+	int ioas_map_err;
+	int ioas_maps;
+	struct iommu_ioas_map last_ioas_map;
+	int ioas_unmap_err;
+	int ioas_unmaps;
+	struct iommu_ioas_unmap last_ioas_unmap;
 } k;
 
 static void reset_kernel(void)
@@ -53,6 +86,141 @@ static void reset_kernel(void)
 	memset(&k, 0, sizeof(k));
 	k.viable = 1;
 	k.api_version = VFIO_API_VERSION;
+	k.ioas_next = 7;
+	/* Out of order, as the kernel may give them: the library sorts. */
+	k.nr_ranges = 2;
+	k.ranges[0] = (struct iommu_iova_range){ 0xfef00000, 0xffffffffffULL };
+	k.ranges[1] = (struct iommu_iova_range){ 0, 0xfedfffff };
+}
+
+/* The file @fd is open on, into @path ("" if none). */
+static void fd_path(int fd, char *path, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, len - 1);
+	path[n < 0 ? 0 : n] = 0;
+}
+
+/* The file @fd is open on ends with @suffix. */
+static int fd_is(int fd, const char *suffix)
+{
+	char path[PATH_MAX];
+	size_t n;
+
+	fd_path(fd, path, sizeof(path));
+	n = strlen(path);
+	return n >= strlen(suffix) && !strcmp(path + n - strlen(suffix), suffix);
+}
+
+/* @fd is one of the fake VFIO cdevs. */
+static int is_cdev(int fd)
+{
+	return fd_is(fd, "/dev/vfio/devices/vfio3") ||
+	       fd_is(fd, "/dev/vfio/devices/vfio4") ||
+	       fd_is(fd, "/dev/vfio/devices/vfio5");
+}
+
+/* Answer an iommufd request on @fd; 1 if @req was one. */
+static int fake_iommufd(int fd, unsigned long req, void *arg, int *ret)
+{
+	*ret = 0;
+	switch (req) {
+	case IOMMU_IOAS_ALLOC: {
+		struct iommu_ioas_alloc *a = arg;
+
+		k.wrong_fd += !fd_is(fd, "/dev/iommu") ||
+			      a->size != sizeof(*a) || a->flags;
+		k.ioas_allocs++;
+		if (k.ioas_alloc_err)
+			goto err;
+		a->out_ioas_id = k.ioas_next++;
+		return 1;
+	}
+	case IOMMU_IOAS_IOVA_RANGES: {
+		struct iommu_ioas_iova_ranges *q = arg;
+
+		k.wrong_fd += !fd_is(fd, "/dev/iommu") ||
+			      q->ioas_id < 7 || q->ioas_id >= k.ioas_next;
+		k.ranges_calls++;
+		if (k.ranges_err)
+			goto err;
+		/* As the kernel: too small an array is EMSGSIZE, with the count. */
+		if (q->num_iovas < (uint32_t)k.nr_ranges) {
+			q->num_iovas = k.nr_ranges;
+			/* A device attached meanwhile split a range. */
+			if (k.grow && k.nr_ranges < 2) {
+				k.grow--;
+				k.nr_ranges++;
+			}
+			errno = EMSGSIZE;
+			*ret = -1;
+			return 1;
+		}
+		if (k.nr_ranges)
+			memcpy((void *)(uintptr_t)q->allowed_iovas, k.ranges,
+			       k.nr_ranges * sizeof(k.ranges[0]));
+		q->num_iovas = k.nr_ranges;
+		q->out_iova_alignment = 4096;
+		return 1;
+	}
+	case IOMMU_IOAS_MAP:
+		k.wrong_fd += !fd_is(fd, "/dev/iommu");
+		k.ioas_maps++;
+		k.last_ioas_map = *(struct iommu_ioas_map *)arg;
+		if (k.ioas_map_err)
+			goto err;
+		return 1;
+	case IOMMU_IOAS_UNMAP:
+		k.wrong_fd += !fd_is(fd, "/dev/iommu");
+		k.ioas_unmaps++;
+		k.last_ioas_unmap = *(struct iommu_ioas_unmap *)arg;
+		if (k.ioas_unmap_err)
+			goto err;
+		return 1;
+	case VFIO_DEVICE_BIND_IOMMUFD: {
+		struct vfio_device_bind_iommufd *b = arg;
+		uint64_t token;
+
+		k.wrong_fd += !is_cdev(fd) || !fd_is(b->iommufd, "/dev/iommu");
+		k.binds++;
+		k.last_bind.argsz = b->argsz;
+		k.last_bind.flags = b->flags;
+		if (b->flags & 1) {
+			/* token_uuid_ptr follows out_devid (Linux 7.3) */
+			memcpy(&token, (char *)b + 16, 8);
+			memcpy(k.last_bind.token, (void *)(uintptr_t)token, 16);
+		}
+		if (k.bind_err)
+			goto err;
+		b->out_devid = 3;
+		return 1;
+	}
+	case VFIO_DEVICE_ATTACH_IOMMUFD_PT: {
+		struct vfio_device_attach_iommufd_pt *at = arg;
+
+		k.wrong_fd += !is_cdev(fd);
+		k.attaches++;
+		k.last_pt_id = at->pt_id;
+		if (k.attach_err)
+			goto err;
+		/* A second device reserves the low megabyte (say). */
+		if (k.narrow && k.attaches == 2)
+			k.ranges[1].start = 0x100000;
+		return 1;
+	}
+	}
+	return 0;
+err:
+	errno = req == IOMMU_IOAS_ALLOC ? k.ioas_alloc_err :
+		req == IOMMU_IOAS_IOVA_RANGES ? k.ranges_err :
+		req == IOMMU_IOAS_MAP ? k.ioas_map_err :
+		req == IOMMU_IOAS_UNMAP ? k.ioas_unmap_err :
+		req == VFIO_DEVICE_BIND_IOMMUFD ? k.bind_err : k.attach_err;
+	*ret = -1;
+	return 1;
 }
 
 /* The reply of VFIO_IOMMU_GET_INFO: a migration cap, then the IOVA ranges. */
@@ -87,9 +255,13 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	va_list ap;
 	void *arg;
 
+	int ret;
+
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (fake_iommufd(fd, req, arg, &ret))
+		return ret;
 	switch (req) {
 	case VFIO_GET_API_VERSION:
 		return k.api_version;
@@ -153,12 +325,29 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		struct vfio_device_feature *f = arg;
 
 		k.feature_flags = f->flags;
+		fd_path(fd, k.feature_fd, sizeof(k.feature_fd));
 		if (k.feature_err) {
 			errno = k.feature_err;
 			return -1;
 		}
+		/* An export (GET without PROBE) gives a new fd. */
+		if ((f->flags & (VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_PROBE)) ==
+		    VFIO_DEVICE_FEATURE_GET)
+			return open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (f->argsz >= sizeof(*f) + 16)
 			memcpy(k.vf_token, f->data, 16);
+		return 0;
+	}
+	case VFIO_DEVICE_GET_REGION_INFO: {
+		struct vfio_region_info *ri = arg;
+
+		/* Every region a 1 MiB memory BAR; config space is the file. */
+		ri->flags = VFIO_REGION_INFO_FLAG_READ |
+			    VFIO_REGION_INFO_FLAG_WRITE;
+		ri->cap_offset = 0;
+		ri->size = 1 << 20;
+		ri->offset = 0;
 		return 0;
 	}
 	case VFIO_IOMMU_UNMAP_DMA:
@@ -201,6 +390,21 @@ static void pci(const char *bdf, const char *drv, int group)
 	put(rel, "");
 }
 
+/* @bdf has the VFIO cdev vfio@n: sysfs vfio-dev/vfioN, /dev/vfio/devices/vfioN. */
+static void cdev(const char *bdf, int n)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vfio-dev", bdf);
+	assert_int_equal(mkdir(rel, 0755), 0);
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vfio-dev/vfio%d", bdf, n);
+	assert_int_equal(mkdir(rel, 0755), 0);
+	mkdir("dev/vfio/devices", 0755);
+	snprintf(rel, sizeof(rel), "dev/vfio/devices/vfio%d", n);
+	/* Config space: BAR0 (at 0x10) reads 0x30303030, a memory BAR. */
+	put(rel, "0123456789abcdef0000");
+}
+
 static int setup(void **state)
 {
 	static char devfs[300];
@@ -216,6 +420,17 @@ static int setup(void **state)
 	pci("0000:00:10.2", "pci-stub", 5);
 	pci("0000:00:11.0", "vfio-pci-p2p", 6);
 	pci("0000:00:12.0", "nvgrace_gpu_vfio_pci", 7);
+	/* VFIO's through the iommufd cdev only: no /dev/vfio/8, 9. */
+	pci("0000:00:13.0", "vfio-pci", 8);
+	cdev("0000:00:13.0", 3);
+	unlink("dev/vfio/8");
+	pci("0000:00:14.0", "vfio-pci", 9);
+	cdev("0000:00:14.0", 4);
+	unlink("dev/vfio/9");
+	/* Both: /dev/vfio/10 and the cdev vfio5. */
+	pci("0000:00:15.0", "vfio-pci", 10);
+	cdev("0000:00:15.0", 5);
+	put("dev/iommu", "");
 	snprintf(devfs, sizeof(devfs), "%s/dev", root);
 	if (setenv("P2PMR_DEVFS", devfs, 1))
 		return -1;
@@ -270,6 +485,20 @@ static struct p2pmr_dev *open_ok(const char *bdf,
 	return dev;
 }
 
+/* Nothing of the group path went to iommufd, nor the other way round. */
+static void assert_group_path_only(void)
+{
+	assert_int_equal(k.ioas_allocs + k.binds + k.attaches +
+			 k.ranges_calls + k.ioas_maps + k.ioas_unmaps, 0);
+}
+
+static void assert_cdev_path_only(void)
+{
+	assert_int_equal(k.set_container + k.set_iommu + k.get_device +
+			 k.get_info + k.maps + k.unmaps, 0);
+	assert_int_equal(k.wrong_fd, 0);
+}
+
 /* Two functions of one group, and one function twice: no EBUSY. */
 static void test_share_group(void **state)
 {
@@ -293,6 +522,8 @@ static void test_share_group(void **state)
 	assert_int_equal(k.container_fd, cfd);
 	assert_int_equal(k.set_iommu, 1);
 	assert_int_equal(k.get_device, 3);
+	assert_int_equal(p2pmr_dev_ioas_id(a), -1);
+	assert_group_path_only();
 
 	p2pmr_dev_close(a);
 	assert_false(is_open(afd));
@@ -456,6 +687,367 @@ static void test_open_failures(void **state)
 	assert_int_equal(nr_fds(), fds);
 }
 
+/*
+ * A device VFIO offers through its cdev only opens, by default: cdev
+ * bound to a new iommufd, attached to a new IOAS.
+ */
+static void test_cdev_only(void **state)
+{
+	struct p2pmr_range r = { 0, 0x10000 };
+	struct p2pmr_dev *dev;
+	int fds = nr_fds(), buf;
+
+	(void)state;
+	dev = open_ok("00:13.0", NULL);
+	assert_int_equal(p2pmr_dev_group_fd(dev), -1);
+	assert_true(fd_is(p2pmr_dev_fd(dev), "/dev/vfio/devices/vfio3"));
+	assert_true(fd_is(p2pmr_dev_container_fd(dev), "/dev/iommu"));
+	assert_int_equal(p2pmr_dev_ioas_id(dev), 7);
+	assert_int_equal(k.ioas_allocs, 1);
+	assert_int_equal(k.binds, 1);
+	/* Linux 6.12's struct, no token. */
+	assert_int_equal(k.last_bind.argsz, 16);
+	assert_int_equal(k.last_bind.flags, 0);
+	assert_int_equal(k.attaches, 1);
+	assert_int_equal(k.last_pt_id, 7);
+	/* Export works on the cdev's device fd as on the group's. */
+	buf = p2pmr_export(dev, 0, &r, 1, O_RDWR | O_CLOEXEC);
+	if (buf < 0)
+		fail_msg("%s", p2pmr_errmsg());
+	assert_true(fd_is(buf, "/dev/null"));
+	close(buf);
+	assert_string_equal(strrchr(k.feature_fd, '/'), "/vfio3");
+	assert_int_equal(p2pmr_dev_set_vf_token(dev, TOKEN), 0);
+	assert_string_equal(strrchr(k.feature_fd, '/'), "/vfio3");
+	assert_cdev_path_only();
+	/* The last device closes the iommufd, which drops the IOAS. */
+	p2pmr_dev_close(dev);
+	assert_int_equal(nr_fds(), fds);
+}
+
+/* Which path: groups first where both exist, unless asked. */
+static void test_cdev_choice(void **state)
+{
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_IOMMUFD };
+	struct p2pmr_dev *dev, *g, *none = NULL;
+	int fds = nr_fds();
+
+	(void)state;
+	/* 00:15.0 has /dev/vfio/10 and the cdev vfio5: the group. */
+	dev = open_ok("00:15.0", NULL);
+	assert_true(p2pmr_dev_group_fd(dev) >= 0);
+	assert_int_equal(p2pmr_dev_ioas_id(dev), -1);
+	assert_int_equal(k.set_container, 1);
+	assert_group_path_only();
+	p2pmr_dev_close(dev);
+	/* The attribute asks for the cdev. */
+	reset_kernel();
+	dev = open_ok("00:15.0", &attr);
+	assert_int_equal(p2pmr_dev_group_fd(dev), -1);
+	assert_true(fd_is(p2pmr_dev_fd(dev), "/dev/vfio/devices/vfio5"));
+	assert_int_equal(k.binds, 1);
+	assert_cdev_path_only();
+	p2pmr_dev_close(dev);
+	/* So does P2PMR_IOMMUFD=1, for opens without it; other values do not. */
+	reset_kernel();
+	assert_int_equal(setenv("P2PMR_IOMMUFD", "1", 1), 0);
+	dev = open_ok("00:15.0", NULL);
+	assert_int_equal(p2pmr_dev_ioas_id(dev), 7);
+	assert_cdev_path_only();
+	p2pmr_dev_close(dev);
+	assert_int_equal(setenv("P2PMR_IOMMUFD", "0", 1), 0);
+	dev = open_ok("00:15.0", NULL);
+	assert_int_equal(p2pmr_dev_ioas_id(dev), -1);
+	p2pmr_dev_close(dev);
+	/* ... and the environment does not move a device into an IOAS it cannot use. */
+	assert_int_equal(setenv("P2PMR_IOMMUFD", "1", 1), 0);
+	assert_fails_with(p2pmr_dev_open("00:11.0", &none), -EOPNOTSUPP,
+			  "0000:00:11.0 (bound to vfio-pci-p2p) has no VFIO cdev");
+	unsetenv("P2PMR_IOMMUFD");
+
+	/* Asked for on a device without a cdev: refused, said why. */
+	reset_kernel();
+	assert_fails_with(p2pmr_dev_open_ex("00:11.0", &attr, &none),
+			  -EOPNOTSUPP,
+			  "needs a VFIO driver and a kernel with CONFIG_VFIO_DEVICE_CDEV");
+	/* A device not VFIO's at all: ENODEV. */
+	assert_fails_with(p2pmr_dev_open_ex("00:10.2", &attr, &none), -ENODEV,
+			  "0000:00:10.2 (bound to pci-stub) has no VFIO cdev");
+	assert_null(none);
+	/* The attribute with a group's container is a contradiction. */
+	g = open_ok("00:11.0", NULL);
+	attr.comp_mask |= P2PMR_DEV_ATTR_CONTAINER;
+	attr.container = g;
+	assert_fails_with(p2pmr_dev_open_ex("00:15.0", &attr, &none), -EINVAL,
+			  "a device opened through its cdev joins an IOAS, not a VFIO container");
+	/* A cdev-only device cannot join a VFIO container. */
+	attr.comp_mask = P2PMR_DEV_ATTR_CONTAINER;
+	assert_fails_with(p2pmr_dev_open_ex("00:13.0", &attr, &none),
+			  -EOPNOTSUPP, "it cannot join a VFIO container");
+	/* A device with both joins it through its group. */
+	dev = open_ok("00:15.0", &attr);
+	assert_int_equal(p2pmr_dev_container_fd(dev),
+			 p2pmr_dev_container_fd(g));
+	p2pmr_dev_close(dev);
+	p2pmr_dev_close(g);
+	assert_int_equal(k.binds, 0);
+	assert_int_equal(nr_fds(), fds);
+}
+
+/* Several devices in one IOAS: the cdev path's container. */
+static void test_cdev_share(void **state)
+{
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_CONTAINER };
+	struct p2pmr_dev *a, *b, *a2, *c, *none = NULL;
+	int fds = nr_fds(), ifd;
+
+	(void)state;
+	a = open_ok("00:13.0", NULL);
+	attr.container = a;
+	b = open_ok("00:14.0", &attr);
+	ifd = p2pmr_dev_container_fd(a);
+	assert_int_equal(p2pmr_dev_container_fd(b), ifd);
+	assert_int_equal(p2pmr_dev_ioas_id(b), p2pmr_dev_ioas_id(a));
+	assert_true(fd_is(p2pmr_dev_fd(b), "/dev/vfio/devices/vfio4"));
+	/* One iommufd and IOAS, two binds to it and attaches to the IOAS. */
+	assert_int_equal(k.ioas_allocs, 1);
+	assert_int_equal(k.binds, 2);
+	assert_int_equal(k.attaches, 2);
+	assert_int_equal(k.last_pt_id, 7);
+	/* The same function again shares its open file: VFIO binds once. */
+	a2 = open_ok("00:13.0", NULL);
+	assert_int_not_equal(p2pmr_dev_fd(a2), p2pmr_dev_fd(a));
+	assert_true(fd_is(p2pmr_dev_fd(a2), "/dev/vfio/devices/vfio3"));
+	assert_int_equal(p2pmr_dev_container_fd(a2), ifd);
+	assert_int_equal(k.binds, 2);
+	/* A cdev device in another IOAS; a cannot move there. */
+	c = open_ok("00:15.0", &(struct p2pmr_dev_attr){
+			    .comp_mask = P2PMR_DEV_ATTR_IOMMUFD });
+	assert_int_equal(p2pmr_dev_ioas_id(c), 8);
+	assert_int_not_equal(p2pmr_dev_container_fd(c), ifd);
+	attr.container = c;
+	assert_fails_with(p2pmr_dev_open_ex("00:13.0", &attr, &none), -EBUSY,
+			  "0000:00:13.0 is already open through its VFIO cdev in another IOAS of this process");
+	/* A device without a cdev cannot join an IOAS. */
+	assert_fails_with(p2pmr_dev_open_ex("00:10.0", &attr, &none),
+			  -EOPNOTSUPP, "0000:00:10.0 (bound to mlx5_vfio_pci) has no VFIO cdev");
+	assert_null(none);
+	assert_cdev_path_only();
+
+	/* The IOAS outlives the device it was named by. */
+	p2pmr_dev_close(a);
+	assert_true(is_open(ifd));
+	assert_true(fd_is(p2pmr_dev_fd(a2), "/dev/vfio/devices/vfio3"));
+	p2pmr_dev_close(a2);
+	assert_true(is_open(ifd));
+	p2pmr_dev_close(b);
+	assert_false(is_open(ifd));
+	p2pmr_dev_close(c);
+	assert_int_equal(nr_fds(), fds);
+}
+
+/* What can go wrong on the way, each said, nothing left open. */
+static void test_cdev_failures(void **state)
+{
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_VF_TOKEN,
+				       .vf_token = TOKEN };
+	static const uint8_t bytes[16] = {
+		0xbd, 0x8d, 0x9d, 0x2b, 0x5a, 0x5f, 0x4f, 0x5a,
+		0xa2, 0x11, 0xf5, 0x91, 0x51, 0x4b, 0xa1, 0xf3,
+	};
+	struct p2pmr_dev *dev, *a, *none = NULL;
+	char path[PATH_MAX];
+	int fds = nr_fds();
+
+	(void)state;
+	/* No /dev/iommu: the kernel lacks iommufd. */
+	assert_int_equal(rename("dev/iommu", "dev/iommu.off"), 0);
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -EOPNOTSUPP,
+			  "/dev/iommu missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD; a container needs the node passed in) to open 0000:00:13.0 through its VFIO cdev vfio3");
+	assert_int_equal(errno, EOPNOTSUPP);
+	assert_int_equal(rename("dev/iommu.off", "dev/iommu"), 0);
+	/* No cdev node although sysfs has one. */
+	assert_int_equal(rename("dev/vfio/devices/vfio3", "dev/vfio3.off"), 0);
+	snprintf(path, sizeof(path), "there is no %s/dev/vfio/devices/vfio3",
+		 root);
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -ENODEV, path);
+	assert_int_equal(rename("dev/vfio3.off", "dev/vfio/devices/vfio3"), 0);
+	k.ioas_alloc_err = ENOMEM;
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -ENOMEM,
+			  "IOMMU_IOAS_ALLOC on");
+	k.ioas_alloc_err = 0;
+	/* The group is open (through /dev/vfio/N, by someone): EBUSY. */
+	k.bind_err = EBUSY;
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -EBUSY,
+			  "cannot bind 0000:00:13.0 to an iommufd: its IOMMU group 8 is open through");
+	assert_int_equal(errno, EBUSY);
+	/* Bound already, in another process: VFIO says EINVAL. */
+	k.bind_err = EINVAL;
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -EBUSY,
+			  "it is most likely open through its VFIO cdev in another process");
+	k.bind_err = ENOMEM;
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -ENOMEM,
+			  "VFIO_DEVICE_BIND_IOMMUFD of 0000:00:13.0: Cannot allocate memory");
+	k.bind_err = 0;
+	/* Attach fails: generic, and mappings in the way of the device. */
+	k.attach_err = ENODEV;
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -ENODEV,
+			  "VFIO_DEVICE_ATTACH_IOMMUFD_PT of 0000:00:13.0 to IOAS");
+	k.attach_err = EADDRINUSE;
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -EADDRINUSE,
+			  "open every device before mapping memory");
+	k.attach_err = 0;
+	assert_null(none);
+	assert_int_equal(nr_fds(), fds);
+
+	/* A failed join leaves the IOAS to the devices in it. */
+	a = open_ok("00:13.0", NULL);
+	k.attach_err = EINVAL;
+	assert_fails_with(p2pmr_dev_open_ex("00:14.0", &(struct p2pmr_dev_attr){
+			.comp_mask = P2PMR_DEV_ATTR_CONTAINER, .container = a },
+			&none), -EINVAL, "VFIO_DEVICE_ATTACH_IOMMUFD_PT of 0000:00:14.0");
+	k.attach_err = 0;
+	assert_true(is_open(p2pmr_dev_container_fd(a)));
+	p2pmr_dev_close(a);
+	assert_int_equal(nr_fds(), fds);
+
+	/* A VF token goes with the bind (Linux 7.3's struct). */
+	k.binds = 0;
+	dev = open_ok("00:13.0", &attr);
+	assert_int_equal(k.last_bind.argsz, 24);
+	assert_int_equal(k.last_bind.flags, 1);
+	assert_memory_equal(k.last_bind.token, bytes, 16);
+	p2pmr_dev_close(dev);
+	k.bind_err = EACCES;
+	assert_fails_with(p2pmr_dev_open("00:13.0", &none), -EACCES,
+			  "it needs a VF token");
+	assert_fails_with(p2pmr_dev_open_ex("00:13.0", &attr, &none), -EACCES,
+			  "the VF token is not the PF's");
+	/* 6.12 takes no token here, nor does a device neither VF nor PF. */
+	k.bind_err = EINVAL;
+	assert_fails_with(p2pmr_dev_open_ex("00:13.0", &attr, &none), -EINVAL,
+			  "or this kernel takes no VF token through the cdev");
+	k.bind_err = 0;
+	assert_null(none);
+	assert_int_equal(k.wrong_fd, 0);
+	assert_int_equal(nr_fds(), fds);
+}
+
+/* Host memory in an IOAS: IOMMU_IOAS_MAP at IOVAs inside its ranges. */
+static void test_cdev_dma(void **state)
+{
+	size_t page = p2pmr_page_size();
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_CONTAINER };
+	struct p2pmr_dev *a, *b;
+	uint64_t iova, iova2, iova3;
+	char *buf;
+
+	(void)state;
+	buf = aligned_alloc(page, 4 * page);
+	assert_non_null(buf);
+	k.narrow = 1;
+	a = open_ok("00:13.0", NULL);
+	assert_int_equal(p2pmr_dma_map(a, buf, 2 * page,
+				       P2PMR_DMA_READ | P2PMR_DMA_WRITE,
+				       &iova), 0);
+	/* Asked with no room, then with room (EMSGSIZE); never IOVA 0. */
+	assert_int_equal(k.ranges_calls, 2);
+	assert_int_equal(iova, page);
+	assert_int_equal(k.last_ioas_map.size, sizeof(k.last_ioas_map));
+	assert_int_equal(k.last_ioas_map.flags, IOMMU_IOAS_MAP_FIXED_IOVA |
+			 IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE);
+	assert_int_equal(k.last_ioas_map.ioas_id, 7);
+	assert_int_equal(k.last_ioas_map.user_va, (uintptr_t)buf);
+	assert_int_equal(k.last_ioas_map.length, 2 * page);
+	assert_int_equal(k.last_ioas_map.iova, page);
+	/* Read once while no device attaches... */
+	assert_int_equal(p2pmr_dma_map(a, buf + 2 * page, page,
+				       P2PMR_DMA_WRITE, &iova2), 0);
+	assert_int_equal(iova2, 3 * page);
+	assert_int_equal(k.last_ioas_map.flags, IOMMU_IOAS_MAP_FIXED_IOVA |
+			 IOMMU_IOAS_MAP_WRITEABLE);
+	assert_int_equal(k.ranges_calls, 2);
+	/* ... and again after one did: it reserves the low megabyte. */
+	attr.container = a;
+	b = open_ok("00:14.0", &attr);
+	assert_int_equal(p2pmr_dma_map(b, buf + 3 * page, page,
+				       P2PMR_DMA_READ, &iova3), 0);
+	assert_int_equal(k.ranges_calls, 4);
+	assert_int_equal(iova3, 0x100000);
+	assert_int_equal(k.last_ioas_map.flags, IOMMU_IOAS_MAP_FIXED_IOVA |
+			 IOMMU_IOAS_MAP_READABLE);
+
+	/* A failed map leaves no trace in the allocator. */
+	k.ioas_map_err = ENOMEM;
+	assert_fails_with(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova3),
+			  -ENOMEM, "IOMMU_IOAS_MAP of 4096 bytes at IOVA 0x101000 for 0000:00:13.0: Cannot allocate memory (pinned memory counts against ulimit -l)");
+	k.ioas_map_err = 0;
+	/* Unmap through either device, the mapping as it was made. */
+	assert_fails_with(p2pmr_dma_unmap(b, iova, page), -ENOENT,
+			  "no mapping of 4096 bytes at IOVA 0x1000");
+	k.ioas_unmap_err = EINVAL;
+	assert_fails_with(p2pmr_dma_unmap(b, iova, 2 * page), -EINVAL,
+			  "IOMMU_IOAS_UNMAP of 8192 bytes at IOVA 0x1000 for 0000:00:14.0");
+	k.ioas_unmap_err = 0;
+	assert_int_equal(p2pmr_dma_unmap(b, iova, 2 * page), 0);
+	assert_int_equal(k.last_ioas_unmap.size, sizeof(k.last_ioas_unmap));
+	assert_int_equal(k.last_ioas_unmap.ioas_id, 7);
+	assert_int_equal(k.last_ioas_unmap.iova, page);
+	assert_int_equal(k.last_ioas_unmap.length, 2 * page);
+	/* The freed IOVAs are outside the narrowed range now. */
+	assert_int_equal(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova),
+			 0);
+	assert_int_equal(iova, 0x101000);
+	/* Reservations work on an IOAS as on a container. */
+	assert_int_equal(p2pmr_iova_reserve(a, 0x102000, page), 0);
+	assert_int_equal(p2pmr_dma_map(b, buf, page, P2PMR_DMA_READ, &iova),
+			 0);
+	assert_int_equal(iova, 0x103000);
+	/* Larger than every usable range. */
+	assert_fails_with(p2pmr_dma_map(a, buf, (size_t)1 << 40,
+					P2PMR_DMA_READ, &iova), -ENOSPC,
+			  "no free IOVA range of 1099511627776 bytes");
+	assert_cdev_path_only();
+	p2pmr_dev_close(a);
+	p2pmr_dev_close(b);
+
+	/* IOMMU_IOAS_IOVA_RANGES fails, or has nothing: said so. */
+	reset_kernel();
+	a = open_ok("00:13.0", NULL);
+	k.ranges_err = EFAULT;
+	assert_fails_with(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova),
+			  -EFAULT, "IOMMU_IOAS_IOVA_RANGES of IOAS 7: Bad address");
+	k.ranges_err = 0;
+	k.nr_ranges = 0;
+	assert_fails_with(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova),
+			  -ENOSPC, "IOMMU_IOAS_IOVA_RANGES of IOAS 7: no usable IOVA range");
+	k.nr_ranges = 1;
+	k.ranges[0] = (struct iommu_iova_range){ 0x2000, 0x1000 };
+	assert_fails_with(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova),
+			  -EIO, "range 0 ends before it starts");
+	k.ranges[0] = (struct iommu_iova_range){ 0x10000, 0x1ffff };
+	assert_int_equal(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova),
+			 0);
+	assert_int_equal(iova, 0x10000);
+	assert_int_equal(k.ioas_maps, 1);
+	p2pmr_dev_close(a);
+
+	/* The count grows between the calls: asked again, with room. */
+	reset_kernel();
+	k.nr_ranges = 1;
+	k.ranges[0] = (struct iommu_iova_range){ 0x10000, 0x1ffff };
+	k.ranges[1] = (struct iommu_iova_range){ 0x4000, 0x4fff };
+	k.grow = 1;
+	a = open_ok("00:13.0", NULL);
+	assert_int_equal(p2pmr_dma_map(a, buf, page, P2PMR_DMA_READ, &iova),
+			 0);
+	assert_int_equal(k.ranges_calls, 3);
+	assert_int_equal(iova, 0x4000);		/* from the range that came */
+	p2pmr_dev_close(a);
+	free(buf);
+}
+
+
 static void test_dma_map(void **state)
 {
 	size_t page = p2pmr_page_size();
@@ -537,6 +1129,7 @@ static void test_dma_map(void **state)
 	assert_int_equal(p2pmr_dma_map(a, buf, (size_t)0xfee00000,
 				       P2PMR_DMA_READ, &iova2), 0);
 	assert_int_equal(iova2, 0xfef00000);
+	assert_group_path_only();
 
 	p2pmr_dev_close(a);
 	p2pmr_dev_close(b);
@@ -603,6 +1196,7 @@ static void test_iova_reserve(void **state)
 	assert_int_equal(p2pmr_dma_unmap(a, iova2, 2 * page), 0);
 	assert_int_equal(p2pmr_dma_unmap(a, iova, page), 0);
 	assert_int_equal(k.unmaps, 2);
+	assert_group_path_only();
 
 	/* Closing the container forgets reservations with the mappings. */
 	p2pmr_dev_close(a);
@@ -679,6 +1273,40 @@ static void test_dma_threads(void **state)
 	for (i = 1; i < c->nr_maps; i++)
 		assert_true(c->maps[i - 1].iova + c->maps[i - 1].length <=
 			    c->maps[i].iova);
+	p2pmr_dev_close(a);
+	p2pmr_dev_close(b);
+}
+
+/* Concurrent mappings through two devices of one IOAS. */
+static void test_cdev_dma_threads(void **state)
+{
+	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_CONTAINER };
+	struct p2pmr_dev *a, *b;
+	struct p2pmr_container *c;
+	pthread_t t[4];
+	void *ret;
+	size_t i;
+
+	(void)state;
+	a = open_ok("00:13.0", NULL);
+	attr.container = a;
+	b = open_ok("00:14.0", &attr);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, mapper,
+						i % 2 ? a : b), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+	}
+	c = a->container;
+	assert_ptr_equal(b->container, c);
+	assert_int_equal(c->nr_maps, 4 * PER_THREAD / 2);
+	for (i = 1; i < c->nr_maps; i++)
+		assert_true(c->maps[i - 1].iova + c->maps[i - 1].length <=
+			    c->maps[i].iova);
+	assert_int_equal(k.ioas_maps, 4 * PER_THREAD);
+	assert_int_equal(k.ioas_unmaps, 4 * PER_THREAD / 2);
+	assert_cdev_path_only();
 	p2pmr_dev_close(a);
 	p2pmr_dev_close(b);
 }
@@ -806,10 +1434,16 @@ int main(void)
 		cmocka_unit_test_setup(test_container_attr, each),
 		cmocka_unit_test_setup(test_open_failures, each),
 		cmocka_unit_test_setup(test_vf_token, each),
+		cmocka_unit_test_setup(test_cdev_only, each),
+		cmocka_unit_test_setup(test_cdev_choice, each),
+		cmocka_unit_test_setup(test_cdev_share, each),
+		cmocka_unit_test_setup(test_cdev_failures, each),
+		cmocka_unit_test_setup(test_cdev_dma, each),
 		cmocka_unit_test_setup(test_dma_map, each),
 		cmocka_unit_test_setup(test_iova_reserve, each),
 		cmocka_unit_test_setup(test_get_info_fails, each),
 		cmocka_unit_test_setup(test_dma_threads, each),
+		cmocka_unit_test_setup(test_cdev_dma_threads, each),
 		cmocka_unit_test(test_iova_ranges),
 		cmocka_unit_test(test_iova_alloc),
 	};

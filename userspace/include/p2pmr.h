@@ -57,23 +57,35 @@ int p2pmr_parse_bdf(const char *in, char *out, size_t outlen);
  */
 int p2pmr_dev_open(const char *bdf, struct p2pmr_dev **devp);
 
-/* struct p2pmr_dev_attr @comp_mask bits: which fields the caller set. */
+/*
+ * struct p2pmr_dev_attr @comp_mask bits: which fields the caller set, and
+ * P2PMR_DEV_ATTR_IOMMUFD, which names no field.
+ */
 enum {
 	P2PMR_DEV_ATTR_CONTAINER	= 1 << 0,	/* @container is set */
 	P2PMR_DEV_ATTR_VF_TOKEN		= 1 << 1,	/* @vf_token is set */
+	/* open through the VFIO cdev and iommufd, not the group */
+	P2PMR_DEV_ATTR_IOMMUFD		= 1 << 2,
 };
 
 /**
  * struct p2pmr_dev_attr - Options of p2pmr_dev_open_ex().
  * @comp_mask: P2PMR_DEV_ATTR_* bits naming the fields below that are set;
  *	fields whose bit is clear are ignored, so that later versions can add
- *	fields at the end without breaking callers built against this one
- * @container: with P2PMR_DEV_ATTR_CONTAINER, an open device whose VFIO
- *	container the new device joins (its IOMMU group is attached to that
- *	container), so that DMA mappings made through either device serve
- *	both.  Without it, a device whose group is already open in this process
- *	joins that group's container, and any other device gets a container
- *	of its own.
+ *	fields at the end without breaking callers built against this one.
+ *	P2PMR_DEV_ATTR_IOMMUFD names no field: it asks for the device to be
+ *	opened through its VFIO cdev and iommufd (see p2pmr_dev_open_ex()),
+ *	even where its group could be opened
+ * @container: with P2PMR_DEV_ATTR_CONTAINER, an open device whose
+ *	container the new device joins, so that DMA mappings made through
+ *	either device serve both: a VFIO container, which the new device's
+ *	IOMMU group is attached to, or, for a device opened through its cdev,
+ *	the iommufd IO address space (IOAS) it is attached to, which the new
+ *	device is then attached to as well (through its cdev).  Without it, a
+ *	device whose group is already open in this process joins that
+ *	group's container, a device already open through its cdev here
+ *	shares that open device's IOAS, and any other device gets a container
+ *	or IOAS of its own.
  * @vf_token: with P2PMR_DEV_ATTR_VF_TOKEN, a VF token: a UUID in its
  *	36-character text form.  VFIO opens a VF whose PF is bound to a VFIO
  *	driver only with the token the PF's owner set
@@ -99,22 +111,38 @@ struct p2pmr_dev_attr {
  * every device of the group that is opened; the last p2pmr_dev_close()
  * releases them.  A new container uses the type1v2 IOMMU.
  *
- * Only the group/container interface is implemented.  A device that VFIO
- * offers only through the iommufd cdev (/dev/vfio/devices/vfioN, on a
- * kernel without CONFIG_VFIO_GROUP) is refused with -EOPNOTSUPP and a
- * message saying so; p2pmr_dev_adopt() takes a device fd opened that way.
+ * The iommufd cdev path: a device whose group has no VFIO node but that
+ * has a VFIO cdev (sysfs <bdf>/vfio-dev/vfioN; kernels without
+ * CONFIG_VFIO_GROUP) is opened through it: /dev/vfio/devices/vfioN is
+ * opened, bound to an iommufd (/dev/iommu, VFIO_DEVICE_BIND_IOMMUFD) and
+ * attached to an IO address space (IOMMU_IOAS_ALLOC,
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT).  Where a device has both, the group
+ * comes first, unless P2PMR_DEV_ATTR_IOMMUFD is set, or the environment
+ * variable P2PMR_IOMMUFD is "1" (read with secure_getenv(); for opens
+ * that name no container), or @attr->container was opened through its
+ * cdev.  The IOAS plays the container's part: devices attached to it share
+ * its DMA mappings, and the last one closed releases it.  VFIO opens a
+ * device through its cdev once: opening it again in this process shares
+ * the open device's file (a dup() of its fd).
  *
  * Return: 0; -EINVAL bad address, @attr->container is an adopted
- * device, @attr->vf_token is not a UUID, or VFIO refused the token (the
- * device is neither a VF nor a PF); -EOPNOTSUPP @attr->comp_mask has a bit this library does not
- * know; -ENODEV no such device, or it is not bound to a VFIO driver (its
- * group has no VFIO node or VFIO does not know the device); -EBUSY group
- * not viable (other devices of the group bound to host drivers), open in
- * another process, or open here in a container other than
- * @attr->container; -EPERM permission denied; -EACCES permission denied,
- * or VFIO wants a VF token (none or the wrong one was given); -ENOTSUP no usable
- * IOMMU (including vfio-noiommu groups), or the device is VFIO's through
- * the iommufd cdev only; -ENOMEM.
+ * device, @attr->vf_token is not a UUID, VFIO refused the token (the
+ * device is neither a VF nor a PF, or the kernel takes no token through
+ * the cdev), or P2PMR_DEV_ATTR_IOMMUFD with a container opened through
+ * its group; -EOPNOTSUPP @attr->comp_mask has a bit this library does
+ * not know, the cdev path was asked for and the kernel has no VFIO cdev
+ * or no /dev/iommu, or a device with a cdev only is to join a VFIO
+ * container; -ENODEV no such device, or it is not bound to a VFIO
+ * driver (its group has no VFIO node or VFIO does not know the device);
+ * -EBUSY group not viable (other devices of the group bound to host
+ * drivers), open in another process, open here in a container other than
+ * @attr->container, or, on the cdev path, the device's group is open or
+ * the device is open through its cdev in another process; -EPERM
+ * permission denied; -EACCES permission denied, or VFIO wants a VF token
+ * (none or the wrong one was given); -ENOTSUP no usable IOMMU (including
+ * vfio-noiommu groups); -ENOMEM; or the errno of IOMMU_IOAS_ALLOC or
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT (-EADDRINUSE: the IOAS maps memory where
+ * the device reserves IOVAs).
  */
 int p2pmr_dev_open_ex(const char *bdf, const struct p2pmr_dev_attr *attr,
 		      struct p2pmr_dev **devp);
@@ -136,7 +164,7 @@ int p2pmr_dev_set_vf_token(struct p2pmr_dev *dev, const char *uuid);
 
 /**
  * p2pmr_dev_close() - Close a device; release its group and container
- *	when it was their last user.
+ *	(or its IOAS and iommufd) when it was their last user.
  * @dev: device from p2pmr_dev_open(), or NULL
  *
  * dma-bufs exported from the device are revoked by the kernel driver when
@@ -160,25 +188,43 @@ int p2pmr_dev_fd(const struct p2pmr_dev *dev);
  * @dev: an open device
  *
  * The fd is owned by the library and shared by the open devices of the
- * group; do not close it.
+ * group; do not close it.  A device opened through its cdev has no group
+ * fd: its VFIO_DEVICE_PCI_HOT_RESET takes none (an empty array).
  *
- * Return: the fd, or -1 for an adopted device fd.
+ * Return: the fd, or -1 for an adopted device fd or a device opened
+ * through its cdev.
  */
 int p2pmr_dev_group_fd(const struct p2pmr_dev *dev);
 
 /**
- * p2pmr_dev_container_fd() - The VFIO container fd.
+ * p2pmr_dev_container_fd() - The VFIO container fd, or the iommufd.
  * @dev: an open device
  *
- * The fd is owned by the library and shared by the devices of the
- * container; do not close it.  Callers may issue their own VFIO_IOMMU_*
- * ioctls on it, but mappings made that way are unknown to
- * p2pmr_dma_map()'s IOVA allocator: keep them outside the IOVAs it hands
- * out, or use p2pmr_dma_map() only.
+ * For a device opened through its group, the VFIO container
+ * (/dev/vfio/vfio); for one opened through its cdev, the iommufd
+ * (/dev/iommu) its IOAS (p2pmr_dev_ioas_id()) lives in.  The fd is owned
+ * by the library and shared by the devices of the container; do not close
+ * it.  Callers may issue their own VFIO_IOMMU_* (or IOMMU_IOAS_*) ioctls
+ * on it, but mappings made that way are unknown to p2pmr_dma_map()'s IOVA
+ * allocator: keep them outside the IOVAs it hands out, or use
+ * p2pmr_dma_map() only.
  *
  * Return: the fd, or -1 for an adopted device fd.
  */
 int p2pmr_dev_container_fd(const struct p2pmr_dev *dev);
+
+/**
+ * p2pmr_dev_ioas_id() - The iommufd IO address space of a device opened
+ *	through its VFIO cdev.
+ * @dev: an open device
+ *
+ * The IOAS the device is attached to, in the iommufd that
+ * p2pmr_dev_container_fd() returns: the @ioas_id of IOMMU_IOAS_* ioctls.
+ *
+ * Return: the IOAS ID (iommufd's object IDs fit in 31 bits), or -1 for a
+ * device opened through its group or adopted.
+ */
+int p2pmr_dev_ioas_id(const struct p2pmr_dev *dev);
 
 /* p2pmr_dma_map() @flags: what the device may do with the memory. */
 enum {
@@ -195,16 +241,20 @@ enum {
  * @iovap: receives the I/O virtual address the devices use for @vaddr
  *
  * Picks a free IOVA inside the ranges the kernel reports as usable
- * (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE; reserved regions such as the MSI
- * window lie outside them), never 0, and maps the memory there with
- * VFIO_IOMMU_MAP_DMA.  The memory is pinned (and counted against
- * RLIMIT_MEMLOCK) until p2pmr_dma_unmap() or until the container's last
- * device closes.  Concurrent calls on devices of one container are safe.
+ * (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE of a VFIO container, or
+ * IOMMU_IOAS_IOVA_RANGES of an IOAS, read again after each device
+ * attached to it; reserved regions such as the MSI window lie outside
+ * them), never 0, and maps the memory there with VFIO_IOMMU_MAP_DMA, or
+ * IOMMU_IOAS_MAP with IOMMU_IOAS_MAP_FIXED_IOVA.  The memory is pinned
+ * (and counted against RLIMIT_MEMLOCK) until p2pmr_dma_unmap() or until
+ * the container's last device closes.  Concurrent calls on devices of one
+ * container are safe.
  *
  * Return: 0; -EINVAL bad alignment, length or flags, or an adopted device;
  * -ENOSPC no free IOVA range is large enough; -ENOMEM out of memory, or
  * the kernel could not pin the memory (RLIMIT_MEMLOCK); or the errno of
- * VFIO_IOMMU_MAP_DMA.
+ * VFIO_IOMMU_GET_INFO, IOMMU_IOAS_IOVA_RANGES, VFIO_IOMMU_MAP_DMA or
+ * IOMMU_IOAS_MAP.
  */
 int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
 		  uint32_t flags, uint64_t *iovap);
@@ -217,7 +267,7 @@ int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
  *
  * Return: 0; -ENOENT no mapping of @length bytes at @iova was made with
  * p2pmr_dma_map() in this container; -EINVAL an adopted device; or the
- * errno of VFIO_IOMMU_UNMAP_DMA.
+ * errno of VFIO_IOMMU_UNMAP_DMA or IOMMU_IOAS_UNMAP.
  */
 int p2pmr_dma_unmap(struct p2pmr_dev *dev, uint64_t iova, size_t length);
 
@@ -300,8 +350,8 @@ int p2pmr_region_mmap(struct p2pmr_dev *dev, uint32_t index, void **addrp,
 
 /**
  * p2pmr_dev_adopt() - Wrap a VFIO device fd the caller already opened.
- * @fd: a VFIO device fd (from VFIO_GROUP_GET_DEVICE_FD, an iommufd cdev, or
- *	received from another process with p2pmr_recv_fd())
+ * @fd: a VFIO device fd (from VFIO_GROUP_GET_DEVICE_FD, a VFIO cdev bound
+ *	to an iommufd, or received from another process with p2pmr_recv_fd())
  * @bdf: the device's PCI address, used in messages and to look up its
  *	driver in sysfs; NULL if unknown
  * @devp: receives the device on success
@@ -339,7 +389,7 @@ const char *p2pmr_sysfs_root(void);
  *
  * Return: $P2PMR_DEVFS if set and non-empty (for tests), else "/dev";
  * read with secure_getenv().  p2pmr_dev_open() opens <root>/vfio/vfio and
- * <root>/vfio/N.
+ * <root>/vfio/N, or <root>/iommu and <root>/vfio/devices/vfioN.
  */
 const char *p2pmr_dev_root(void);
 

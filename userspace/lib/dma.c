@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Host memory for DMA by the devices of a container: VFIO_IOMMU_MAP_DMA at
- * IOVAs picked inside the ranges the kernel reports as usable.  The
+ * Host memory for DMA by the devices of a container: VFIO_IOMMU_MAP_DMA
+ * (a VFIO container) or IOMMU_IOAS_MAP at a fixed IOVA (an iommufd IOAS)
+ * at IOVAs picked inside the ranges the kernel reports as usable.  The
  * allocator is first fit over the container's sorted list of mappings and
  * reservations (windows a device decodes itself, such as an NVMe CMB);
  * containers hold a handful of large mappings, not thousands.
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #include "internal.h"
@@ -114,7 +116,80 @@ int p2pmr_iova_alloc(const struct p2pmr_iova_range *ranges, size_t nr,
 	return -ENOSPC;
 }
 
-/* Read the usable IOVA ranges once.  Called with c->lock held. */
+/*
+ * The usable IOVA ranges of an IOAS, sorted, into a new array.  Asked
+ * until the array is large enough: the kernel says how many there are
+ * (EMSGSIZE), and the number may change between two calls as devices
+ * attach.  The IOVA alignment it also reports is at most the page size
+ * (iommufd.h), which p2pmr_dma_map() aligns to anyway.
+ */
+static int ioas_ranges(struct p2pmr_container *c,
+		       struct p2pmr_iova_range **rangesp, size_t *np)
+{
+	struct iommu_ioas_iova_ranges q = { .size = sizeof(q),
+					    .ioas_id = c->ioas_id };
+	struct iommu_iova_range *kr = NULL, *grown;
+	struct p2pmr_iova_range *r;
+	uint32_t i, have = 0;
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		q.num_iovas = have;
+		q.allowed_iovas = (uintptr_t)kr;
+		if (!ioctl(c->fd, IOMMU_IOAS_IOVA_RANGES, &q))
+			break;
+		if (errno != EMSGSIZE || q.num_iovas <= have) {
+			int err = errno;
+
+			free(kr);
+			return p2pmr_fail(-err,
+					  "IOMMU_IOAS_IOVA_RANGES of IOAS %u: %s",
+					  c->ioas_id, strerror(err));
+		}
+		have = q.num_iovas;
+		grown = realloc(kr, have * sizeof(*kr));
+		if (!grown) {
+			free(kr);
+			return p2pmr_fail(-ENOMEM, "out of memory");
+		}
+		kr = grown;
+	}
+	if (tries == 8 || !q.num_iovas || q.num_iovas > have) {
+		free(kr);
+		return p2pmr_fail(tries == 8 ? -EAGAIN : q.num_iovas ? -EIO :
+				  -ENOSPC, "IOMMU_IOAS_IOVA_RANGES of IOAS %u: %s",
+				  c->ioas_id, tries == 8 ?
+				  "the number of ranges kept changing" :
+				  q.num_iovas ? "more ranges reported than filled in" :
+				  "no usable IOVA range");
+	}
+	r = calloc(q.num_iovas, sizeof(*r));
+	if (!r) {
+		free(kr);
+		return p2pmr_fail(-ENOMEM, "out of memory");
+	}
+	for (i = 0; i < q.num_iovas; i++) {
+		r[i].start = kr[i].start;
+		r[i].end = kr[i].last;
+		if (r[i].end < r[i].start) {
+			free(kr);
+			free(r);
+			return p2pmr_fail(-EIO,
+					  "IOMMU_IOAS_IOVA_RANGES of IOAS %u: range %u ends before it starts",
+					  c->ioas_id, i);
+		}
+	}
+	free(kr);
+	qsort(r, q.num_iovas, sizeof(*r), cmp_range);
+	*rangesp = r;
+	*np = q.num_iovas;
+	return 0;
+}
+
+/*
+ * Read the usable IOVA ranges, once for a VFIO container, after each
+ * device attached for an IOAS.  Called with c->lock held.
+ */
 static int container_ranges(struct p2pmr_container *c)
 {
 	struct vfio_iommu_type1_info *info, *grown;
@@ -123,6 +198,19 @@ static int container_ranges(struct p2pmr_container *c)
 
 	if (c->have_ranges)
 		return 0;
+	if (c->iommufd) {
+		struct p2pmr_iova_range *r = NULL;
+		size_t n = 0;
+
+		ret = ioas_ranges(c, &r, &n);
+		if (ret)
+			return ret;
+		free(c->ranges);
+		c->ranges = r;
+		c->nr_ranges = n;
+		c->have_ranges = 1;
+		return 0;
+	}
 	info = calloc(1, size);
 	if (!info)
 		return p2pmr_fail(-ENOMEM, "out of memory");
@@ -179,17 +267,62 @@ static int add_map(struct p2pmr_container *c, const struct p2pmr_mapping *m)
 	return 0;
 }
 
+/* Map @length bytes at @vaddr to @iova: 0 or a positive errno. */
+static int iommu_map(struct p2pmr_container *c, void *vaddr, uint64_t length,
+		     uint64_t iova, uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = (flags & P2PMR_DMA_READ ? VFIO_DMA_MAP_FLAG_READ : 0) |
+			 (flags & P2PMR_DMA_WRITE ? VFIO_DMA_MAP_FLAG_WRITE : 0),
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = length,
+	};
+	struct iommu_ioas_map ioas = {
+		.size = sizeof(ioas),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+			 (flags & P2PMR_DMA_READ ? IOMMU_IOAS_MAP_READABLE : 0) |
+			 (flags & P2PMR_DMA_WRITE ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+		.ioas_id = c->ioas_id,
+		.user_va = (uintptr_t)vaddr,
+		.length = length,
+		.iova = iova,
+	};
+
+	if (c->iommufd ? ioctl(c->fd, IOMMU_IOAS_MAP, &ioas) :
+			 ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &map))
+		return errno;
+	return 0;
+}
+
+static int iommu_unmap(struct p2pmr_container *c, uint64_t iova,
+		       uint64_t length)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = iova, .size = length,
+	};
+	struct iommu_ioas_unmap ioas = {
+		.size = sizeof(ioas), .ioas_id = c->ioas_id,
+		.iova = iova, .length = length,
+	};
+
+	if (c->iommufd ? ioctl(c->fd, IOMMU_IOAS_UNMAP, &ioas) :
+			 ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return errno;
+	return 0;
+}
+
 int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
 		  uint32_t flags, uint64_t *iovap)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	uint64_t page = p2pmr_page_size();
 	struct p2pmr_container *c;
 	struct p2pmr_mapping m;
-	int ret;
+	int ret, err;
 
 	p2pmr_clear_error();
-	if (!dev->group)
+	if (!dev->container)
 		return p2pmr_fail(-EINVAL,
 				  "p2pmr_dma_map: %s is an adopted device fd; the library knows no container of it",
 				  dev->bdf);
@@ -201,7 +334,7 @@ int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
 		return p2pmr_fail(-EINVAL,
 				  "p2pmr_dma_map: %p, %zu bytes: address and length must be non-zero multiples of the page size (%llu)",
 				  vaddr, length, (unsigned long long)page);
-	c = dev->group->container;
+	c = dev->container;
 	pthread_mutex_lock(&c->lock);
 	ret = container_ranges(c);
 	if (ret)
@@ -220,13 +353,8 @@ int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
 	ret = add_map(c, &m);
 	if (ret)
 		goto out;
-	map.vaddr = (uintptr_t)vaddr;
-	map.size = length;
-	map.iova = m.iova;
-	map.flags = (flags & P2PMR_DMA_READ ? VFIO_DMA_MAP_FLAG_READ : 0) |
-		    (flags & P2PMR_DMA_WRITE ? VFIO_DMA_MAP_FLAG_WRITE : 0);
-	if (ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &map)) {
-		int err = errno;
+	err = iommu_map(c, vaddr, length, m.iova, flags);
+	if (err) {
 		size_t i;
 
 		for (i = 0; c->maps[i].iova != m.iova; i++)
@@ -235,7 +363,8 @@ int p2pmr_dma_map(struct p2pmr_dev *dev, void *vaddr, size_t length,
 			(c->nr_maps - i - 1) * sizeof(c->maps[0]));
 		c->nr_maps--;
 		ret = p2pmr_fail(-err,
-				 "VFIO_IOMMU_MAP_DMA of %zu bytes at IOVA 0x%llx for %s: %s%s",
+				 "%s of %zu bytes at IOVA 0x%llx for %s: %s%s",
+				 c->iommufd ? "IOMMU_IOAS_MAP" : "VFIO_IOMMU_MAP_DMA",
 				 length, (unsigned long long)m.iova, dev->bdf,
 				 strerror(err),
 				 err == ENOMEM ? " (pinned memory counts against ulimit -l)" : "");
@@ -249,17 +378,16 @@ out:
 
 int p2pmr_dma_unmap(struct p2pmr_dev *dev, uint64_t iova, size_t length)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
 	struct p2pmr_container *c;
 	size_t i;
-	int ret = 0;
+	int ret = 0, err;
 
 	p2pmr_clear_error();
-	if (!dev->group)
+	if (!dev->container)
 		return p2pmr_fail(-EINVAL,
 				  "p2pmr_dma_unmap: %s is an adopted device fd; the library knows no container of it",
 				  dev->bdf);
-	c = dev->group->container;
+	c = dev->container;
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < c->nr_maps; i++)
 		if (c->maps[i].iova == iova && c->maps[i].length == length &&
@@ -271,13 +399,13 @@ int p2pmr_dma_unmap(struct p2pmr_dev *dev, uint64_t iova, size_t length)
 				 length, (unsigned long long)iova, dev->bdf);
 		goto out;
 	}
-	unmap.iova = iova;
-	unmap.size = length;
-	if (ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
-		ret = p2pmr_fail(-errno,
-				 "VFIO_IOMMU_UNMAP_DMA of %zu bytes at IOVA 0x%llx for %s: %s",
+	err = iommu_unmap(c, iova, length);
+	if (err) {
+		ret = p2pmr_fail(-err, "%s of %zu bytes at IOVA 0x%llx for %s: %s",
+				 c->iommufd ? "IOMMU_IOAS_UNMAP" :
+					      "VFIO_IOMMU_UNMAP_DMA",
 				 length, (unsigned long long)iova, dev->bdf,
-				 strerror(errno));
+				 strerror(err));
 		goto out;
 	}
 	memmove(&c->maps[i], &c->maps[i + 1],
@@ -297,7 +425,7 @@ int p2pmr_iova_reserve(struct p2pmr_dev *dev, uint64_t iova, uint64_t length)
 	int ret;
 
 	p2pmr_clear_error();
-	if (!dev->group)
+	if (!dev->container)
 		return p2pmr_fail(-EINVAL,
 				  "p2pmr_iova_reserve: %s is an adopted device fd; the library knows no container of it",
 				  dev->bdf);
@@ -308,7 +436,7 @@ int p2pmr_iova_reserve(struct p2pmr_dev *dev, uint64_t iova, uint64_t length)
 				  (unsigned long long)iova,
 				  (unsigned long long)length,
 				  (unsigned long long)page);
-	c = dev->group->container;
+	c = dev->container;
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < c->nr_maps; i++) {
 		const struct p2pmr_mapping *o = &c->maps[i];
@@ -340,11 +468,11 @@ int p2pmr_iova_unreserve(struct p2pmr_dev *dev, uint64_t iova,
 	int ret = 0;
 
 	p2pmr_clear_error();
-	if (!dev->group)
+	if (!dev->container)
 		return p2pmr_fail(-EINVAL,
 				  "p2pmr_iova_unreserve: %s is an adopted device fd; the library knows no container of it",
 				  dev->bdf);
-	c = dev->group->container;
+	c = dev->container;
 	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < c->nr_maps; i++)
 		if (c->maps[i].iova == iova && c->maps[i].length == length &&

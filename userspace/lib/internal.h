@@ -21,15 +21,24 @@ struct p2pmr_mapping {
 };
 
 /*
- * A VFIO container, shared by the groups attached to it.  @refs and the
- * group list are protected by the library's open/close lock; @lock protects
- * the IOVA allocator (@ranges, @maps).
+ * Where DMA mappings live for a set of devices: a VFIO container (type1v2
+ * IOMMU, @fd is /dev/vfio/vfio) shared by the groups attached to it, or an
+ * iommufd IO address space (@fd is /dev/iommu, @ioas_id the IOAS) shared
+ * by the devices opened through their cdev and attached to it.  @refs is
+ * protected by the library's open/close lock; @lock protects the IOVA
+ * allocator (@have_ranges, @ranges, @maps).
  */
 struct p2pmr_container {
 	int fd;
-	int refs;			/* groups attached */
+	int refs;			/* groups, or cdev devices, attached */
+	int iommufd;			/* 1: @fd is an iommufd, see @ioas_id */
+	uint32_t ioas_id;
 	pthread_mutex_t lock;
-	int have_ranges;		/* @ranges read from the kernel */
+	/*
+	 * @ranges read from the kernel.  An IOAS narrows its ranges as
+	 * devices attach, so attaching one clears it.
+	 */
+	int have_ranges;
 	struct p2pmr_iova_range *ranges;	/* sorted by start */
 	size_t nr_ranges;
 	struct p2pmr_mapping *maps;	/* sorted by iova */
@@ -46,10 +55,17 @@ struct p2pmr_group {
 	struct p2pmr_container *container;
 };
 
+/*
+ * An open device: through its group (@group and @container set), through
+ * its VFIO cdev (@container only; @next links the process's cdev-opened
+ * devices, under the open/close lock), or adopted (neither).
+ */
 struct p2pmr_dev {
 	char bdf[16];		/* "?" when adopted without an address */
 	char driver[64];	/* bound driver, "?" if unknown */
-	struct p2pmr_group *group;	/* NULL when adopted */
+	struct p2pmr_group *group;	/* NULL when adopted or cdev-opened */
+	struct p2pmr_container *container;	/* NULL when adopted */
+	struct p2pmr_dev *next;
 	int fd;
 };
 

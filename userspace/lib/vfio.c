@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Opening VFIO devices through the group/type1 container interface (the
- * Debian kernels have IOMMUFD disabled).  A group can be opened only once,
- * so the open groups and their containers are kept in a list and shared
- * by every device opened in them, with reference counts.
+ * Opening VFIO devices, two ways.  Through the group/type1 container
+ * interface (/dev/vfio/N, /dev/vfio/vfio; the Debian kernels have IOMMUFD
+ * disabled, so this is what the test bed runs): a group can be opened only
+ * once, so the open groups and their containers are kept in a list and
+ * shared by every device opened in them, with reference counts.  Through
+ * the device's VFIO cdev (/dev/vfio/devices/vfioN) bound to an iommufd
+ * (/dev/iommu) and attached to an IO address space, which plays the
+ * container's part: devices share it by reference count.  Groups come
+ * first where a device has both; the cdev serves devices that have no
+ * group node, and callers that ask for it.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -18,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <linux/iommufd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
@@ -65,9 +72,33 @@ bad:
 			  in);
 }
 
-/* The open groups; it and every refs count are under open_lock. */
+/*
+ * The open groups and the devices opened through their cdev; both lists
+ * and every refs count are under open_lock.
+ */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct p2pmr_group *groups;
+static struct p2pmr_dev *cdevs;
+
+/*
+ * struct vfio_device_bind_iommufd as Linux 7.3 has it: the 6.12
+ * <linux/vfio.h> of the build root ends at @out_devid and has no
+ * VFIO_DEVICE_BIND_FLAG_TOKEN.  @argsz tells the kernel which one it got.
+ */
+struct bind_iommufd {
+	uint32_t argsz;
+	uint32_t flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+	__aligned_u64 token_uuid_ptr;
+};
+
+#define BIND_FLAG_TOKEN		(1 << 0)
+#define BIND_SIZE_NO_TOKEN	(offsetof(struct bind_iommufd, out_devid) + \
+				 sizeof(uint32_t))
+_Static_assert(offsetof(struct bind_iommufd, out_devid) ==
+	       offsetof(struct vfio_device_bind_iommufd, out_devid),
+	       "struct bind_iommufd is VFIO's");
 
 static void container_put(struct p2pmr_container *c)
 {
@@ -106,6 +137,46 @@ static int container_new(const char *bdf, struct p2pmr_container **cp)
 				  "%s: VFIO type1v2 IOMMU not supported by this kernel",
 				  path);
 	}
+	pthread_mutex_init(&c->lock, NULL);
+	*cp = c;
+	return 0;
+}
+
+/* A new iommufd with an IOAS, for the devices opened through their cdev. */
+static int ioas_new(const struct p2pmr_dev *dev, const char *cdev,
+		    struct p2pmr_container **cp)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct p2pmr_container *c;
+	char path[PATH_MAX];
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return p2pmr_fail(-ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/iommu", p2pmr_dev_root());
+	c->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0) {
+		if (errno == ENOENT)
+			ret = p2pmr_fail(-EOPNOTSUPP,
+					 "%s missing: modprobe iommufd (the kernel needs CONFIG_IOMMUFD; a container needs the node passed in) to open %s through its VFIO cdev %s",
+					 path, dev->bdf, cdev);
+		else
+			ret = p2pmr_fail(-errno,
+					 "cannot open %s for %s: %s (are you root?)",
+					 path, dev->bdf, strerror(errno));
+		free(c);
+		return ret;
+	}
+	if (ioctl(c->fd, IOMMU_IOAS_ALLOC, &alloc)) {
+		ret = p2pmr_fail(-errno, "IOMMU_IOAS_ALLOC on %s for %s: %s",
+				 path, dev->bdf, strerror(errno));
+		close(c->fd);
+		free(c);
+		return ret;
+	}
+	c->iommufd = 1;
+	c->ioas_id = alloc.out_ioas_id;
 	pthread_mutex_init(&c->lock, NULL);
 	*cp = c;
 	return 0;
@@ -186,9 +257,10 @@ static int group_get(struct p2pmr_dev *dev, int num,
 	g->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (g->fd < 0) {
 		ret = -errno;
+		/* Only when joining a container: else the cdev is used. */
 		if (ret == -ENOENT && cdev_name(dev->bdf, cdev, sizeof(cdev))) {
 			ret = p2pmr_fail(-EOPNOTSUPP,
-					 "%s is VFIO's through the iommufd cdev only (%s/vfio/devices/%s, no %s): libp2pmr opens VFIO groups; open the cdev yourself and pass the fd to p2pmr_dev_adopt(), or use a kernel with CONFIG_VFIO_GROUP",
+					 "%s is VFIO's through the iommufd cdev only (%s/vfio/devices/%s, no %s): it cannot join a VFIO container; open it and the container's devices through their cdev (P2PMR_DEV_ATTR_IOMMUFD)",
 					 dev->bdf, p2pmr_dev_root(), cdev, path);
 			goto err_free;
 		}
@@ -260,7 +332,8 @@ err_free:
 	return ret;
 }
 
-#define ATTR_KNOWN (P2PMR_DEV_ATTR_CONTAINER | P2PMR_DEV_ATTR_VF_TOKEN)
+#define ATTR_KNOWN (P2PMR_DEV_ATTR_CONTAINER | P2PMR_DEV_ATTR_VF_TOKEN | \
+		    P2PMR_DEV_ATTR_IOMMUFD)
 #define UUID_LEN 36
 
 /*
@@ -292,6 +365,173 @@ static int parse_uuid(const char *s, uint8_t *out)
 	return 0;
 }
 
+/* The message and errno of a failed VFIO_DEVICE_BIND_IOMMUFD. */
+static int bind_fail(const struct p2pmr_dev *dev, int gnum, const char *token,
+		     int err)
+{
+	if (err == EBUSY)
+		return p2pmr_fail(-EBUSY,
+				  "cannot bind %s to an iommufd: its IOMMU group %d is open through %s/vfio/%d, in this process or another (a device is VFIO's through its group or through its cdev, not both at once)",
+				  dev->bdf, gnum, p2pmr_dev_root(), gnum);
+	if (err == EACCES)
+		return p2pmr_fail(-EACCES,
+				  "VFIO refused %s: %s (a VF of a PF that VFIO owns, or such a PF with VFs in use, opens only with the VF token its PF's owner set; see dmesg)",
+				  dev->bdf, token ? "the VF token is not the PF's" :
+						    "it needs a VF token");
+	if (err == EINVAL && token)
+		return p2pmr_fail(-EINVAL,
+				  "VFIO refused the VF token for %s: it is neither a VF nor a PF, or this kernel takes no VF token through the cdev (VFIO_DEVICE_BIND_FLAG_TOKEN: 7.3 has it, 6.12 not)",
+				  dev->bdf);
+	/*
+	 * A fresh cdev fd, a valid iommufd, no flags: VFIO's EINVAL is its
+	 * "device open already" (vfio_df_open()), unless the driver's own
+	 * open_device() said it.
+	 */
+	if (err == EINVAL)
+		return p2pmr_fail(-EBUSY,
+				  "VFIO refused to bind %s (EINVAL): it is most likely open through its VFIO cdev in another process (VFIO opens a device through its cdev once; else see dmesg)",
+				  dev->bdf);
+	return p2pmr_fail(-err, "VFIO_DEVICE_BIND_IOMMUFD of %s: %s", dev->bdf,
+			  strerror(err));
+}
+
+/*
+ * Open @dev through its VFIO cdev @cdev, bind it to the iommufd of @want
+ * (NULL: a new one) and attach it to its IOAS; or, when the process has
+ * the device open that way already, share that device's file (a cdev
+ * binds once).  Sets dev->fd and dev->container.  Called under open_lock.
+ */
+static int cdev_get(struct p2pmr_dev *dev, int gnum, const char *cdev,
+		    struct p2pmr_container *want, const char *token)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+	};
+	struct bind_iommufd bind = { .argsz = BIND_SIZE_NO_TOKEN };
+	struct p2pmr_container *c = want;
+	char path[PATH_MAX];
+	struct p2pmr_dev *o;
+	uint8_t uuid[16];
+	int ret;
+
+	for (o = cdevs; o; o = o->next)
+		if (!strcmp(o->bdf, dev->bdf))
+			break;
+	if (o) {
+		if (want && o->container != want)
+			return p2pmr_fail(-EBUSY,
+					  "%s is already open through its VFIO cdev in another IOAS of this process",
+					  dev->bdf);
+		dev->fd = fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
+		if (dev->fd < 0)
+			return p2pmr_fail(-errno, "cannot duplicate the fd of %s: %s",
+					  dev->bdf, strerror(errno));
+		c = o->container;
+		goto done;
+	}
+
+	if (!c) {
+		ret = ioas_new(dev, cdev, &c);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "%s/vfio/devices/%s", p2pmr_dev_root(),
+		 cdev);
+	dev->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (dev->fd < 0) {
+		if (errno == ENOENT)
+			ret = p2pmr_fail(-ENODEV,
+					 "%s has the VFIO cdev %s in sysfs, but there is no %s: is VFIO's /dev/vfio/devices visible here (a container needs the node passed in)?",
+					 dev->bdf, cdev, path);
+		else
+			ret = p2pmr_fail(-errno,
+					 "cannot open %s for %s: %s (are you root?)",
+					 path, dev->bdf, strerror(errno));
+		goto err_container;
+	}
+	bind.iommufd = c->fd;
+	if (token) {
+		parse_uuid(token, uuid);
+		bind.argsz = sizeof(bind);
+		bind.flags = BIND_FLAG_TOKEN;
+		bind.token_uuid_ptr = (uintptr_t)uuid;
+	}
+	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		ret = bind_fail(dev, gnum, token, errno);
+		goto err_close;
+	}
+	attach.pt_id = c->ioas_id;
+	if (ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
+		ret = p2pmr_fail(-errno,
+				 "VFIO_DEVICE_ATTACH_IOMMUFD_PT of %s to IOAS %u: %s%s",
+				 dev->bdf, c->ioas_id, strerror(errno),
+				 errno == EADDRINUSE ? " (DMA mappings of the IOAS overlap a region this device reserves, such as its MSI window: open every device before mapping memory)" : "");
+		goto err_close;
+	}
+	/* Each device attached may narrow the IOAS's usable IOVA ranges. */
+	pthread_mutex_lock(&c->lock);
+	c->have_ranges = 0;
+	pthread_mutex_unlock(&c->lock);
+done:
+	c->refs++;
+	dev->container = c;
+	dev->next = cdevs;
+	cdevs = dev;
+	return 0;
+
+err_close:
+	close(dev->fd);		/* unbinds the device */
+err_container:
+	if (!c->refs) {
+		c->refs = 1;
+		container_put(c);
+	}
+	return ret;
+}
+
+/* Undo cdev_get() once dev->fd is closed.  Called under open_lock. */
+static void cdev_put(struct p2pmr_dev *dev)
+{
+	struct p2pmr_dev **pp;
+
+	for (pp = &cdevs; *pp != dev; pp = &(*pp)->next)
+		;
+	*pp = dev->next;
+	container_put(dev->container);
+}
+
+/*
+ * Whether to open @dev through its cdev (its name into @cdev): asked for
+ * (the attribute, or P2PMR_IOMMUFD=1), implied by the container to join,
+ * or, by default, because its group @gnum has no node and it has a cdev.
+ * Return: 1 cdev, 0 group, or a negative errno with the message set.
+ */
+static int pick_cdev(const struct p2pmr_dev *dev,
+		     const struct p2pmr_dev_attr *attr, int gnum, char *cdev,
+		     size_t len)
+{
+	const char *env = secure_getenv("P2PMR_IOMMUFD");
+	int has = cdev_name(dev->bdf, cdev, len);
+	char path[PATH_MAX];
+
+	if (attr && (attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER)) {
+		if (!attr->container->container->iommufd)
+			return 0;
+	} else if (!(attr && (attr->comp_mask & P2PMR_DEV_ATTR_IOMMUFD)) &&
+		   !(env && !strcmp(env, "1"))) {
+		snprintf(path, sizeof(path), "%s/vfio/%d", p2pmr_dev_root(),
+			 gnum);
+		return has && access(path, F_OK) && errno == ENOENT;
+	}
+	if (!has)
+		return p2pmr_fail(p2pmr_is_vfio_bound(NULL, dev->bdf) ?
+				  -EOPNOTSUPP : -ENODEV,
+				  "%s (bound to %s) has no VFIO cdev (no %s/bus/pci/devices/%s/vfio-dev/vfioN): opening it through iommufd needs a VFIO driver and a kernel with CONFIG_VFIO_DEVICE_CDEV",
+				  dev->bdf, *dev->driver ? dev->driver : "(none)",
+				  p2pmr_sysfs_root(), dev->bdf);
+	return 1;
+}
+
 static int check_attr(const struct p2pmr_dev_attr *attr)
 {
 	if (!attr)
@@ -306,9 +546,15 @@ static int check_attr(const struct p2pmr_dev_attr *attr)
 				  "p2pmr_dev_open_ex: the VF token '%.40s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 				  attr->vf_token ? attr->vf_token : "(null)");
 	if ((attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER) &&
-	    (!attr->container || !attr->container->group))
+	    (!attr->container || !attr->container->container))
 		return p2pmr_fail(-EINVAL,
 				  "p2pmr_dev_open_ex: the container attribute needs a device opened by p2pmr_dev_open(), not an adopted one");
+	if ((attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER) &&
+	    (attr->comp_mask & P2PMR_DEV_ATTR_IOMMUFD) &&
+	    !attr->container->container->iommufd)
+		return p2pmr_fail(-EINVAL,
+				  "p2pmr_dev_open_ex: P2PMR_DEV_ATTR_IOMMUFD with a container attribute naming %s, which was opened through its group: a device opened through its cdev joins an IOAS, not a VFIO container",
+				  attr->container->bdf);
 	return 0;
 }
 
@@ -320,14 +566,15 @@ int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
 	const char *token = NULL;
 	struct p2pmr_dev *dev;
 	char name[sizeof(dev->bdf) + sizeof(" vf_token=") + UUID_LEN];
-	int gnum, noiommu, ret;
+	int gnum, noiommu, ret, use_cdev;
+	char cdev[64];
 
 	p2pmr_clear_error();
 	ret = check_attr(attr);
 	if (ret)
 		return ret;
 	if (attr && (attr->comp_mask & P2PMR_DEV_ATTR_CONTAINER))
-		want = attr->container->group->container;
+		want = attr->container->container;
 	if (attr && (attr->comp_mask & P2PMR_DEV_ATTR_VF_TOKEN))
 		token = attr->vf_token;
 	dev = calloc(1, sizeof(*dev));
@@ -353,8 +600,19 @@ int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
 				 dev->bdf);
 		goto err_free;
 	}
+	use_cdev = pick_cdev(dev, attr, gnum, cdev, sizeof(cdev));
+	if (use_cdev < 0) {
+		ret = use_cdev;
+		goto err_free;
+	}
 
 	pthread_mutex_lock(&open_lock);
+	if (use_cdev) {
+		ret = cdev_get(dev, gnum, cdev, want, token);
+		if (ret)
+			goto err_unlock;
+		goto done;
+	}
 	ret = group_get(dev, gnum, want, &dev->group);
 	if (ret)
 		goto err_unlock;
@@ -387,6 +645,8 @@ int p2pmr_dev_open_ex(const char *bdf_in, const struct p2pmr_dev_attr *attr,
 		group_put(dev->group);
 		goto err_unlock;
 	}
+	dev->container = dev->group->container;
+done:
 	pthread_mutex_unlock(&open_lock);
 	*devp = dev;
 	return 0;
@@ -438,9 +698,12 @@ void p2pmr_dev_close(struct p2pmr_dev *dev)
 	if (!dev)
 		return;
 	close(dev->fd);
-	if (dev->group) {
+	if (dev->container) {
 		pthread_mutex_lock(&open_lock);
-		group_put(dev->group);
+		if (dev->group)
+			group_put(dev->group);
+		else
+			cdev_put(dev);
 		pthread_mutex_unlock(&open_lock);
 	}
 	free(dev);
@@ -498,7 +761,13 @@ int p2pmr_dev_group_fd(const struct p2pmr_dev *dev)
 
 int p2pmr_dev_container_fd(const struct p2pmr_dev *dev)
 {
-	return dev->group ? dev->group->container->fd : -1;
+	return dev->container ? dev->container->fd : -1;
+}
+
+int p2pmr_dev_ioas_id(const struct p2pmr_dev *dev)
+{
+	return dev->container && dev->container->iommufd ?
+	       (int)dev->container->ioas_id : -1;
 }
 
 static int bar_flags(struct p2pmr_dev *dev, uint32_t index, uint32_t *flags)
