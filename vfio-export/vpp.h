@@ -93,7 +93,8 @@ struct vpp_range {
 /**
  * enum vpp_route - How an importer reaches the BAR.
  * @VPP_ROUTE_NONE: it cannot
- * @VPP_ROUTE_BUS: through a PCIe switch, by bus addresses
+ * @VPP_ROUTE_BUS: below a common upstream bridge (a PCIe switch), by bus
+ *	addresses
  * @VPP_ROUTE_HOST_BRIDGE: through the host bridge, by the importer's DMA
  *	API (and IOMMU)
  */

@@ -254,16 +254,22 @@ static void check_iommu(struct doctor *d, const char *role, const char *bdf,
 		       group, mode, type);
 }
 
-/* ACS on the ports from @bdf's parent up to (not including) @top. */
+/*
+ * ACS on the ports from @bdf's parent up to @top, @top itself included if
+ * @with_top (the kernel checks the common bridge once, on the provider's
+ * side).
+ */
 static int acs_redirects(struct doctor *d, char up[][16], int n,
-			 const char *top)
+			 const char *top, int with_top)
 {
 	unsigned char cfg[4096];
 	unsigned int pos, ctrl;
 	int i, redirects = 0;
 	size_t len;
 
-	for (i = 0; i < n && (!top || strcmp(up[i], top)); i++) {
+	for (i = 0; i < n; i++) {
+		if (top && !strcmp(up[i], top) && !with_top)
+			break;
 		len = read_config(up[i], cfg, sizeof(cfg));
 		if (len <= 0x100) {
 			report(d, "acs", len == 0x100 ? V_INFO : V_UNKNOWN,
@@ -287,6 +293,8 @@ static int acs_redirects(struct doctor *d, char up[][16], int n,
 			       "%s: ACS does not redirect (control 0x%04x)",
 			       up[i], ctrl);
 		}
+		if (top && !strcmp(up[i], top))
+			break;
 	}
 	return redirects;
 }
@@ -311,16 +319,49 @@ static void check_ats(struct doctor *d, const char *bdf)
 	       "ATS capability, disabled");
 }
 
-/* vfio-pci-p2p's list of host bridges known to forward peer-to-peer. */
-static int host_bridge_ok(const char *host, char *why, size_t len)
+/*
+ * The PCI ID of host bridge @host's function 00.0 into @bdf, @v and @dev;
+ * whether it is on vfio-pci-p2p's list of host bridges known to forward
+ * peer-to-peer (the kernel's P2PDMA list as of 6.12): 1 for any pair of
+ * devices, 2 only between devices below this one host bridge, else 0.
+ */
+static int host_bridge_listed(const char *host, char *bdf, unsigned int *v,
+			      unsigned int *dev)
 {
 	static const unsigned int intel[] = {
 		0x3c00, 0x3c01, 0x2f00, 0x2f01, 0x2030, 0x2031, 0x2032,
 		0x2033, 0x2020, 0x09a2,
 	};
-	char path[PATH_MAX], line[256], bdf[16];
-	int amd = 0, family = 0;
-	unsigned int v = 0, dev = 0, i;
+	char path[PATH_MAX], line[64];
+	unsigned int i;
+
+	*v = *dev = 0;
+	/* "pci0000:00" -> the host bridge function 0000:00:00.0 */
+	snprintf(bdf, 16, "%.7s:00.0", host + 3);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vendor",
+		 p2pmr_sysfs_root(), bdf);
+	if (!read_line(path, line, sizeof(line)))
+		*v = strtoul(line, NULL, 0);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/device",
+		 p2pmr_sysfs_root(), bdf);
+	if (!read_line(path, line, sizeof(line)))
+		*dev = strtoul(line, NULL, 0);
+	for (i = 0; *v == 0x8086 && i < sizeof(intel) / sizeof(intel[0]); i++)
+		if (*dev == intel[i])
+			return i < 4 ? 2 : 1;	/* the first four: same bridge */
+	return 0;
+}
+
+/*
+ * Do the host bridges @ehost and @ihost forward peer-to-peer between the two
+ * devices (route.c's vpp_host_bridges_ok())?  @why says why or why not.
+ */
+static int host_bridge_ok(const char *ehost, const char *ihost, char *why,
+			  size_t len)
+{
+	char path[PATH_MAX], line[256], ebdf[16], ibdf[16];
+	int amd = 0, family = 0, same = !strcmp(ehost, ihost), el, il;
+	unsigned int ev, edev, iv, idev;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/cpuinfo", env_or("P2PMR_PROCFS", "/proc"));
@@ -339,24 +380,25 @@ static int host_bridge_ok(const char *host, char *why, size_t len)
 		snprintf(why, len, "an AMD Zen or later CPU (family 0x%x)", family);
 		return 1;
 	}
-	/* "pci0000:00" -> the host bridge function 0000:00:00.0 */
-	snprintf(bdf, sizeof(bdf), "%.7s:00.0", host + 3);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vendor",
-		 p2pmr_sysfs_root(), bdf);
-	if (!read_line(path, line, sizeof(line)))
-		v = strtoul(line, NULL, 0);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/device",
-		 p2pmr_sysfs_root(), bdf);
-	if (!read_line(path, line, sizeof(line)))
-		dev = strtoul(line, NULL, 0);
-	for (i = 0; v == 0x8086 && i < sizeof(intel) / sizeof(intel[0]); i++)
-		if (dev == intel[i]) {
-			snprintf(why, len, "host bridge %s %04x:%04x is on the list",
-				 bdf, v, dev);
-			return 1;
-		}
-	snprintf(why, len, "host bridge %s (%04x:%04x) and the CPU (%s family 0x%x) are not known to forward peer-to-peer",
-		 bdf, v, dev, amd ? "AMD" : "not AMD", family);
+	el = host_bridge_listed(ehost, ebdf, &ev, &edev);
+	il = same ? el : host_bridge_listed(ihost, ibdf, &iv, &idev);
+	if (same && el) {
+		snprintf(why, len, "host bridge %s %04x:%04x is on the list",
+			 ebdf, ev, edev);
+		return 1;
+	}
+	if (!same && el == 1 && il == 1) {
+		snprintf(why, len, "host bridges %s %04x:%04x and %s %04x:%04x are on the list",
+			 ebdf, ev, edev, ibdf, iv, idev);
+		return 1;
+	}
+	if (same)
+		snprintf(why, len, "host bridge %s (%04x:%04x) and the CPU (%s family 0x%x) are not known to forward peer-to-peer",
+			 ebdf, ev, edev, amd ? "AMD" : "not AMD", family);
+	else
+		snprintf(why, len, "host bridges %s (%04x:%04x) and %s (%04x:%04x) and the CPU (%s family 0x%x) are not known to forward peer-to-peer between each other",
+			 ebdf, ev, edev, ibdf, iv, idev,
+			 amd ? "AMD" : "not AMD", family);
 	return 0;
 }
 
@@ -367,7 +409,7 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 	char why[256], path[PATH_MAX], cmdline[4096];
 	const char *common = NULL;
 	unsigned char cfg[256];
-	int ne, ni, i, k, redir, translated, type = -1;
+	int ne, ni, i, k, redir, translated, type = -1, sw;
 	size_t len;
 
 	check_ats(d, exp);
@@ -396,8 +438,9 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 	       common ? common : ehost,
 	       common ? (type == EXP_TYPE_UPSTREAM ? " (a PCIe switch's upstream port)" :
 			 type < 0 ? " (type not readable)" : " (not a switch)") : "");
-	redir = acs_redirects(d, eup, ne, common);
-	redir |= acs_redirects(d, iup, ni, common);
+	redir = acs_redirects(d, eup, ne, common, 1);
+	redir |= acs_redirects(d, iup, ni, common, 0);
+	sw = common && type == EXP_TYPE_UPSTREAM;
 
 	snprintf(path, sizeof(path), "%s/cmdline", env_or("P2PMR_PROCFS", "/proc"));
 	if (!read_line(path, cmdline, sizeof(cmdline)) &&
@@ -407,30 +450,22 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 		       "refused: the importer's DMA is forced through swiotlb");
 		return;
 	}
-	if (common && type == EXP_TYPE_UPSTREAM && !redir && !translated) {
+	if (common && !redir) {
 		report(d, "route", V_YES, NULL,
-		       "bus-address: common PCIe switch %s, no ACS redirect, importer untranslated",
-		       common);
+		       "bus-address: common %s %s, no ACS redirect%s",
+		       sw ? "PCIe switch" : "upstream bridge", common,
+		       translated ? " (the importer is translated, but its requests for the BAR turn at the bridge before they reach the IOMMU)" : "");
 		return;
 	}
-	if (strcmp(ehost, ihost)) {
-		report(d, "route", V_NO,
-		       "put both devices below one host bridge, ideally one PCIe switch",
-		       "refused: %s and %s are below different host bridges (%s, %s)",
-		       exp, imp, ehost, ihost);
-		return;
-	}
-	if (host_bridge_ok(ehost, why, sizeof(why))) {
+	if (host_bridge_ok(ehost, ihost, why, sizeof(why))) {
 		report(d, "route", V_YES, NULL,
-		       "host-bridge: %s; the importer's DMA API maps the BAR%s%s",
-		       why, common && type == EXP_TYPE_UPSTREAM ?
-		       " (no switch route: " : "",
-		       common && type == EXP_TYPE_UPSTREAM ?
-		       (redir ? "ACS redirects)" : "the importer is translated)") : "");
+		       "host-bridge: %s; the importer's DMA API maps the BAR%s",
+		       why, common ? " (no direct route: ACS redirects)" :
+		       strcmp(ehost, ihost) ? " (the devices are below different host bridges)" : "");
 		return;
 	}
 	report(d, "route", V_NO,
-	       "put both devices below one PCIe switch without ACS redirection and give the importer passthrough (iommu=pt), or use a platform whose host bridge forwards peer-to-peer (AMD Zen, the listed Intel Xeons)",
+	       "put both devices below one PCIe switch without ACS redirection, or use a platform whose host bridge forwards peer-to-peer (AMD Zen, the listed Intel Xeons)",
 	       "refused: %s", why);
 }
 
@@ -479,7 +514,7 @@ static void check_p2pdma(struct doctor *d)
 		       "%s has no CONFIG_PCI_P2PDMA line", paths[i - 1]);
 	else
 		report(d, "kernel p2pdma", V_INFO, NULL,
-		       found ? "CONFIG_PCI_P2PDMA=y (%s): the kernel's P2PDMA check also applies to host-bridge routes" :
+		       found ? "CONFIG_PCI_P2PDMA=y (%s): the kernel's P2PDMA decides whether a pair is served, vfio-pci-p2p picks the route by the same rules" :
 		       "CONFIG_PCI_P2PDMA is off (%s): vfio-pci-p2p decides routes alone",
 		       paths[i - 1]);
 }
