@@ -231,18 +231,20 @@ static inline void vpp_unmap_mmio(struct device *dev, dma_addr_t addr,
 #endif
 
 /*
- * The kernel's P2PDMA verdict on @provider's BARs and the importer @dev
+ * The kernel's P2PDMA verdict on @provider's BARs and the importer @client
  * (topology, ACS redirection, the host bridge allow-list), where the kernel
  * has P2PDMA; Debian's 6.12 is built without it.  Only the verdict is
  * exported to modules, not the route (pci_p2pdma_map_type() is not).
- * Return: true if the kernel allows the pair; false, with @known false, if
- * it cannot tell.
+ * Returns 0 if the kernel allows the pair, -EPERM if it refuses it, and
+ * -EOPNOTSUPP if it cannot tell.
  */
-static inline bool vpp_kernel_p2p_ok(struct pci_dev *provider,
-				     struct device *dev, bool *known)
+static inline int vpp_kernel_p2p(struct pci_dev *provider,
+				 struct pci_dev *client)
 {
-	*known = IS_ENABLED(CONFIG_PCI_P2PDMA);
-	return *known && pci_p2pdma_distance(provider, dev, false) >= 0;
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+		return -EOPNOTSUPP;
+	return pci_p2pdma_distance(provider, &client->dev, false) < 0 ?
+	       -EPERM : 0;
 }
 
 /* The typed allocator of newer kernels, for one object, where it is missing. */

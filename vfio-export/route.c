@@ -2,9 +2,11 @@
 /*
  * Choosing the peer-to-peer route from a BAR to an importing device.
  *
- * Where the kernel has the P2PDMA provider API (7.3), its verdict is the
- * route, as for upstream's vfio-pci exporter.  Elsewhere (Debian's 6.12 has
- * no CONFIG_PCI_P2PDMA) the same rules are applied here:
+ * Where the kernel has P2PDMA (Debian's 7.3), its verdict decides whether a
+ * pair is served at all, as for upstream's vfio-pci exporter; the route a
+ * served pair takes is worked out here by the kernel's rules, which the
+ * kernel does not export.  Without P2PDMA (Debian's 6.12) the same rules
+ * decide everything here:
  *
  * (a) Provider and importer below a common upstream bridge (a PCIe switch,
  *     or a root port above a multi-function device), no ACS P2P redirection
@@ -14,8 +16,8 @@
  *     traffic (AMD Zen and later, or a root complex on the allow-list): the
  *     importer's DMA API maps the BAR (through its IOMMU, with MMIO
  *     attributes).
- * (c) Anything else is refused, as is an importer whose DMA API would bounce
- *     through swiotlb (MMIO cannot be bounced).
+ * (c) Anything else is refused, as is the host-bridge route for an importer
+ *     whose DMA API would bounce through swiotlb (MMIO cannot be bounced).
  */
 #include <linux/pci.h>
 #include <linux/swiotlb.h>
@@ -35,16 +37,14 @@ const char *vpp_route_name(enum vpp_route route)
 	}
 }
 
-/* Is ACS set to redirect peer-to-peer requests upstream at @bridge? */
-static bool vpp_acs_redirects(struct pci_dev *bridge)
+/* Is ACS set to redirect peer-to-peer requests upstream at @dev? */
+static bool vpp_acs_redirects(struct pci_dev *dev)
 {
 	u16 ctrl;
-	int pos;
 
-	pos = pci_find_ext_capability(bridge, PCI_EXT_CAP_ID_ACS);
-	if (!pos)
+	if (!dev->acs_cap)
 		return false;
-	pci_read_config_word(bridge, pos + PCI_ACS_CTRL, &ctrl);
+	pci_read_config_word(dev, dev->acs_cap + PCI_ACS_CTRL, &ctrl);
 	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
 }
 
@@ -82,24 +82,45 @@ static bool vpp_bus_route(struct pci_dev *a, struct pci_dev *b)
 	return true;
 }
 
-#define VPP_SAME_HOST_BRIDGE	1	/* forwards only between its own ports */
+#define VPP_SAME_HOST_BRIDGE	BIT(0)	/* forwards only between its own ports */
 
 /*
  * Root complexes known to forward peer-to-peer requests, identified by the
- * first function of their root bus (the kernel's P2PDMA allow-list as of
- * 6.12, used where the kernel has none).
+ * first function of their root bus: the kernel's P2PDMA allow-list as of
+ * 7.3, used where the kernel has no P2PDMA.  Keep it in step with
+ * userspace/tools/doctor.c.
  */
 static const struct pci_device_id vpp_host_bridges[] = {
+	/* Xeon E5 / Core i7 (Sandy Bridge-EP), Xeon E5/E7 v3 (Haswell) */
 	{ PCI_VDEVICE(INTEL, 0x3c00), VPP_SAME_HOST_BRIDGE },
 	{ PCI_VDEVICE(INTEL, 0x3c01), VPP_SAME_HOST_BRIDGE },
 	{ PCI_VDEVICE(INTEL, 0x2f00), VPP_SAME_HOST_BRIDGE },
 	{ PCI_VDEVICE(INTEL, 0x2f01), VPP_SAME_HOST_BRIDGE },
+	/* Skylake-E root ports, Ice Lake-SP */
 	{ PCI_VDEVICE(INTEL, 0x2030) },
 	{ PCI_VDEVICE(INTEL, 0x2031) },
 	{ PCI_VDEVICE(INTEL, 0x2032) },
 	{ PCI_VDEVICE(INTEL, 0x2033) },
 	{ PCI_VDEVICE(INTEL, 0x2020) },
 	{ PCI_VDEVICE(INTEL, 0x09a2) },
+	/* DSA, IAX/IAA and QAT at 00.0 of Sapphire/Granite Rapids and later */
+	{ PCI_VDEVICE(INTEL, 0x0b25) },
+	{ PCI_VDEVICE(INTEL, 0x0cfe) },
+	{ PCI_VDEVICE(INTEL, 0x11fb) },
+	{ PCI_VDEVICE(INTEL, 0x1212) },
+	{ PCI_VDEVICE(INTEL, 0x1216) },
+	{ PCI_VDEVICE(INTEL, 0x4940) },
+	{ PCI_VDEVICE(INTEL, 0x4942) },
+	{ PCI_VDEVICE(INTEL, 0x4944) },
+	{ PCI_VDEVICE(INTEL, 0x4946) },
+	{ PCI_VDEVICE(INTEL, 0x4948) },
+	/* Google SoCs, any device */
+	{ PCI_DEVICE(0x1ae0, PCI_ANY_ID) },
+	/* NVIDIA Grace */
+	{ PCI_VDEVICE(NVIDIA, 0x2f95) },
+	{ PCI_VDEVICE(NVIDIA, 0x2f96) },
+	{ PCI_VDEVICE(NVIDIA, 0x2f97) },
+	{ PCI_VDEVICE(NVIDIA, 0x2f98) },
 	{}
 };
 
@@ -111,8 +132,12 @@ static bool vpp_host_bridge_listed(struct pci_host_bridge *host, bool same)
 
 	/*
 	 * A host bridge function at 00.0, or a root port where the platform
-	 * has none (Skylake).  The root bus's list is stable while a device
-	 * below it is held, as the caller's are.
+	 * has none (Skylake).  The root bus's list is read without
+	 * pci_bus_sem, as the kernel's P2PDMA code reads it: the first device
+	 * stays while a device below it is held, as the caller's are.  Taking
+	 * pci_bus_sem here (pci_get_slot()) would invert the order of the
+	 * error handlers, which run under it (pci_walk_bus()) and take the
+	 * dma-buf's resv lock, held here by the map.
 	 */
 	root = list_first_entry_or_null(&host->bus->devices, struct pci_dev,
 					bus_list);
@@ -139,9 +164,31 @@ static bool vpp_host_bridges_ok(struct pci_dev *a, struct pci_dev *b)
 	       vpp_host_bridge_listed(host_b, false);
 }
 
+/*
+ * The kernel's verdict on @p2p and @client, asked once per importing
+ * function, as the kernel caches its own (asking again would repeat the
+ * warning it prints, not ratelimited, for a refused pair with ACS
+ * redirection on the path, at each first map of an attachment).
+ */
+static int vpp_kernel_verdict(struct vpp_device *p2p, struct pci_dev *client)
+{
+	unsigned long idx = (unsigned long)pci_domain_nr(client->bus) << 16 |
+			    pci_dev_id(client);
+	void *entry = xa_load(&p2p->verdicts, idx);
+	int verdict;
+
+	if (entry)
+		return -(int)xa_to_value(entry);
+	verdict = vpp_kernel_p2p(p2p->core.pdev, client);
+	/* Not kept when memory is short: asked again next time. */
+	xa_store(&p2p->verdicts, idx, xa_mk_value(-verdict),
+		 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	return verdict;
+}
+
 /**
- * vpp_route() - Choose how @dev reaches the BARs of @provider.
- * @provider: the exporting PCI function
+ * vpp_route() - Choose how @dev reaches the BARs of @p2p's device.
+ * @p2p: the exporting device
  * @dev: the importing device
  * @reason: set to why the route was chosen or refused
  *
@@ -151,22 +198,20 @@ static bool vpp_host_bridges_ok(struct pci_dev *a, struct pci_dev *b)
  *
  * Return: the route; VPP_ROUTE_NONE if @dev cannot reach the BAR.
  */
-enum vpp_route vpp_route(struct pci_dev *provider, struct device *dev,
+enum vpp_route vpp_route(struct vpp_device *p2p, struct device *dev,
 			 const char **reason)
 {
+	struct pci_dev *provider = p2p->core.pdev;
 	struct pci_dev *client;
-	bool known;
+	int verdict;
 
 	if (!dev_is_pci(dev)) {
 		*reason = "importer is not a PCI device";
 		return VPP_ROUTE_NONE;
 	}
-	if (is_swiotlb_force_bounce(dev)) {
-		*reason = "importer's DMA is forced through swiotlb, which cannot bounce MMIO";
-		return VPP_ROUTE_NONE;
-	}
 	client = to_pci_dev(dev);
-	if (!vpp_kernel_p2p_ok(provider, dev, &known) && known) {
+	verdict = vpp_kernel_verdict(p2p, client);
+	if (verdict == -EPERM) {
 		*reason = "path crosses a host bridge not known to forward peer-to-peer (the kernel's P2PDMA)";
 		return VPP_ROUTE_NONE;
 	}
@@ -174,8 +219,13 @@ enum vpp_route vpp_route(struct pci_dev *provider, struct device *dev,
 		*reason = "common upstream bridge, no ACS redirect";
 		return VPP_ROUTE_BUS;
 	}
-	if (!known && !vpp_host_bridges_ok(provider, client)) {
+	if (verdict == -EOPNOTSUPP && !vpp_host_bridges_ok(provider, client)) {
 		*reason = "path crosses a host bridge not known to forward peer-to-peer";
+		return VPP_ROUTE_NONE;
+	}
+	/* dma-direct refuses DMA_ATTR_MMIO then; 6.12's map_resource does not */
+	if (is_swiotlb_force_bounce(dev)) {
+		*reason = "importer's DMA is forced through swiotlb, which cannot bounce MMIO";
 		return VPP_ROUTE_NONE;
 	}
 	*reason = "through the host bridge by the importer's DMA API";

@@ -256,6 +256,39 @@ expect 0 "doctor --json, two host bridges, Intel" -- --json doctor 03:00.0 --imp
 json doctor
 has out '"found":"0000:03:00.0 and 0000:41:00.0: different host bridges pci0000:00"'
 has out '{"check":"route","result":"no","found":"refused: host bridges 0000:00:00.0 (8086:29c0) and 0000:40:00.0 (1af4:1110) and the CPU (not AMD family 0x6) are not known to forward peer-to-peer between each other"'
+# The allow-list (the kernel's as of 7.3): the Xeon E5/E7 v3 entries
+# forward only between their own ports, the others between any two.
+ids() { # BDF VENDOR DEVICE: the function's PCI ID in sysfs
+	echo "$2" > $tmp/sys2/bus/pci/devices/$1/vendor
+	echo "$3" > $tmp/sys2/bus/pci/devices/$1/device
+}
+ids 0000:00:00.0 0x8086 0x2f00
+expect 0 "doctor --json, root ports, host bridge 8086:2f00" -- --json doctor 03:00.0 --importer 05:00.0
+json doctor
+has out '{"check":"route","result":"yes","found":"host-bridge: host bridge 0000:00:00.0 8086:2f00 is on the list; the importer'"'"'s DMA API maps the BAR"}'
+ids 0000:40:00.0 0x8086 0x2f00
+expect 0 "doctor --json, two host bridges 8086:2f00" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '{"check":"route","result":"no","found":"refused: host bridges 0000:00:00.0 (8086:2f00) and 0000:40:00.0 (8086:2f00)'
+ids 0000:00:00.0 0x8086 0x2030
+ids 0000:40:00.0 0x8086 0x2030
+expect 0 "doctor --json, two host bridges 8086:2030" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '{"check":"route","result":"yes","found":"host-bridge: host bridges 0000:00:00.0 8086:2030 and 0000:40:00.0 8086:2030 are on the list; the importer'"'"'s DMA API maps the BAR (the devices are below different host bridges)"}'
+ids 0000:40:00.0 0x1af4 0x1110
+expect 0 "doctor --json, two host bridges, one not listed" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '{"check":"route","result":"no","found":"refused: host bridges 0000:00:00.0 (8086:2030) and 0000:40:00.0 (1af4:1110)'
+ids 0000:00:00.0 0x8086 0x29c0
+# ACS at an endpoint counts too: the exporter's own, with its function 1.
+acs 0000:02:00.0 0
+acs 0000:03:00.0 0x0004
+expect 0 "doctor --json, ACS redirects at the exporter" -- --json doctor 03:00.0 --importer 03:00.1
+json doctor
+has out '"found":"0000:03:00.0: ACS redirects peer-to-peer requests upstream (control 0x0004): no direct switch route past it"'
+has out '{"check":"route","result":"no","found":"refused: host bridge 0000:00:00.0 (8086:29c0)'
+acs 0000:03:00.0 0
+acs 0000:02:00.0 0x0004
 printf 'vendor_id\t: AuthenticAMD\ncpu family\t: 25\n\n' > $tmp/proc/cpuinfo
 expect 0 "doctor --json, ACS redirects, AMD Zen" -- --json doctor 03:00.0 --importer 04:00.0
 json doctor

@@ -10,6 +10,7 @@
  * /boot/config-RELEASE) are for tests, as P2PMR_SYSFS is.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -98,9 +99,9 @@ static int is_bdf(const char *s)
 }
 
 /*
- * The PCI path of @bdf, from its parent bridge up to the last bridge below
- * the host bridge: @up[0] is the lowest.  @host receives the host bridge's
- * directory name ("pci0000:00").  Returns the number of bridges, or -1.
+ * The PCI path of @bdf, from @bdf itself up to the last bridge below the
+ * host bridge: @up[0] is @bdf.  @host receives the host bridge's directory
+ * name ("pci0000:00").  Returns the number of functions, or -1.
  */
 #define MAX_DEPTH 16
 static int pci_path(const char *bdf, char up[][16], char *host, size_t hlen)
@@ -113,6 +114,7 @@ static int pci_path(const char *bdf, char up[][16], char *host, size_t hlen)
 	if (!realpath(path, real))
 		return -1;
 	*host = 0;
+	snprintf(up[n++], 16, "%s", bdf);
 	while ((slash = strrchr(real, '/'))) {
 		*slash = 0;
 		slash = strrchr(real, '/');
@@ -320,24 +322,57 @@ static void check_ats(struct doctor *d, const char *bdf)
 }
 
 /*
- * The PCI ID of host bridge @host's function 00.0 into @bdf, @v and @dev;
- * whether it is on vfio-pci-p2p's list of host bridges known to forward
- * peer-to-peer (the kernel's P2PDMA list as of 6.12): 1 for any pair of
- * devices, 2 only between devices below this one host bridge, else 0.
+ * vfio-pci-p2p's list of host bridges known to forward peer-to-peer: the
+ * kernel's P2PDMA allow-list as of 7.3 (route.c keeps the same).
+ */
+static const struct {
+	unsigned int vendor, device;	/* device 0xffff: any */
+	int same;			/* only between its own ports */
+} host_bridges[] = {
+	{ 0x8086, 0x3c00, 1 }, { 0x8086, 0x3c01, 1 },
+	{ 0x8086, 0x2f00, 1 }, { 0x8086, 0x2f01, 1 },
+	{ 0x8086, 0x2030, 0 }, { 0x8086, 0x2031, 0 }, { 0x8086, 0x2032, 0 },
+	{ 0x8086, 0x2033, 0 }, { 0x8086, 0x2020, 0 }, { 0x8086, 0x09a2, 0 },
+	{ 0x8086, 0x0b25, 0 }, { 0x8086, 0x0cfe, 0 }, { 0x8086, 0x11fb, 0 },
+	{ 0x8086, 0x1212, 0 }, { 0x8086, 0x1216, 0 }, { 0x8086, 0x4940, 0 },
+	{ 0x8086, 0x4942, 0 }, { 0x8086, 0x4944, 0 }, { 0x8086, 0x4946, 0 },
+	{ 0x8086, 0x4948, 0 },
+	{ 0x1ae0, 0xffff, 0 },
+	{ 0x10de, 0x2f95, 0 }, { 0x10de, 0x2f96, 0 }, { 0x10de, 0x2f97, 0 },
+	{ 0x10de, 0x2f98, 0 },
+};
+
+/*
+ * The function that stands for host bridge @host, as the kernel picks it:
+ * the first device of its root bus, if that is 00.0 or a root port.  Its
+ * address into @bdf (@host if none), its ID into @v and @dev.  Returns 1 if
+ * it is on the list for any pair of devices, 2 only for devices below this
+ * one host bridge, else 0.
  */
 static int host_bridge_listed(const char *host, char *bdf, unsigned int *v,
 			      unsigned int *dev)
 {
-	static const unsigned int intel[] = {
-		0x3c00, 0x3c01, 0x2f00, 0x2f01, 0x2030, 0x2031, 0x2032,
-		0x2033, 0x2020, 0x09a2,
-	};
-	char path[PATH_MAX], line[64];
+	char path[PATH_MAX], line[64], first[16] = "";
+	unsigned char cfg[256];
+	struct dirent *de;
 	unsigned int i;
+	DIR *dir;
 
 	*v = *dev = 0;
-	/* "pci0000:00" -> the host bridge function 0000:00:00.0 */
-	snprintf(bdf, 16, "%.7s:00.0", host + 3);
+	*bdf = 0;
+	snprintf(path, sizeof(path), "%s/devices/%s", p2pmr_sysfs_root(), host);
+	dir = opendir(path);
+	while (dir && (de = readdir(dir)))
+		if (is_bdf(de->d_name) && (!*first || strcmp(de->d_name, first) < 0))
+			snprintf(first, sizeof(first), "%s", de->d_name);
+	if (dir)
+		closedir(dir);
+	if (!*first || (strcmp(first + 8, "00.0") &&
+			pcie_type(cfg, read_config(first, cfg, sizeof(cfg))) != 4)) {
+		snprintf(bdf, 16, "%s", host);	/* no function stands for it */
+		return 0;
+	}
+	snprintf(bdf, 16, "%s", first);
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vendor",
 		 p2pmr_sysfs_root(), bdf);
 	if (!read_line(path, line, sizeof(line)))
@@ -346,9 +381,11 @@ static int host_bridge_listed(const char *host, char *bdf, unsigned int *v,
 		 p2pmr_sysfs_root(), bdf);
 	if (!read_line(path, line, sizeof(line)))
 		*dev = strtoul(line, NULL, 0);
-	for (i = 0; *v == 0x8086 && i < sizeof(intel) / sizeof(intel[0]); i++)
-		if (*dev == intel[i])
-			return i < 4 ? 2 : 1;	/* the first four: same bridge */
+	for (i = 0; i < sizeof(host_bridges) / sizeof(host_bridges[0]); i++)
+		if (*v == host_bridges[i].vendor &&
+		    (host_bridges[i].device == 0xffff ||
+		     *dev == host_bridges[i].device))
+			return host_bridges[i].same ? 2 : 1;
 	return 0;
 }
 
@@ -442,19 +479,19 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 	redir |= acs_redirects(d, iup, ni, common, 0);
 	sw = common && type == EXP_TYPE_UPSTREAM;
 
+	if (common && !redir) {
+		report(d, "route", V_YES, NULL,
+		       "bus-address: common %s %s, no ACS redirect%s",
+		       sw ? "PCIe switch" : "upstream bridge", common,
+		       translated ? " (the importer is translated, but its requests for the BAR turn at the bridge before they reach the IOMMU)" : "");
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/cmdline", env_or("P2PMR_PROCFS", "/proc"));
 	if (!read_line(path, cmdline, sizeof(cmdline)) &&
 	    strstr(cmdline, "swiotlb=force")) {
 		report(d, "route", V_NO,
 		       "boot without swiotlb=force: MMIO cannot be bounced",
 		       "refused: the importer's DMA is forced through swiotlb");
-		return;
-	}
-	if (common && !redir) {
-		report(d, "route", V_YES, NULL,
-		       "bus-address: common %s %s, no ACS redirect%s",
-		       sw ? "PCIe switch" : "upstream bridge", common,
-		       translated ? " (the importer is translated, but its requests for the BAR turn at the bridge before they reach the IOMMU)" : "");
 		return;
 	}
 	if (host_bridge_ok(ehost, ihost, why, sizeof(why))) {
