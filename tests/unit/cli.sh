@@ -229,6 +229,19 @@ has out "BAR2: 64 MiB, prefetchable, 64-bit"
 has out "CONFIG_PCI_P2PDMA is off ($tmp/kconfig)"
 has out "lowest common bridge 0000:01:00.0 (a PCIe switch's upstream port)"
 has out "1 problem found"
+# A common bridge without ACS, a redirecting port above it: the walk stops
+# at the common bridge (it once went on past one without the capability).
+acscap() { # BDF on|off: the ACS capability of a port, there or not
+	python3 -c 'import sys, struct; f = open(sys.argv[1], "r+b"); f.seek(0x100); f.write(struct.pack("<I", 0x0d | 1 << 16 | 0x140 << 20 if sys.argv[2] == "on" else 0))' \
+		$tmp/sys2/bus/pci/devices/$1/config $2
+}
+acscap 0000:01:00.0 off
+acs 0000:00:1c.0 0x001d
+expect 0 "doctor, switch route, no ACS at the switch, redirect above it" -- doctor 03:00.0 --importer 04:00.0
+has out "bus-address: common PCIe switch 0000:01:00.0, no ACS redirect"
+has out "0000:01:00.0: no ACS capability"
+acscap 0000:01:00.0 on
+acs 0000:00:1c.0 0
 expect 0 "doctor --json, switch route" -- doctor 03:00.0 --importer 04:00.0 --json
 json doctor
 has out '{"check":"route","result":"yes","found":"bus-address: common PCIe switch 0000:01:00.0'

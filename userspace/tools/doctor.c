@@ -266,11 +266,12 @@ static int acs_redirects(struct doctor *d, char up[][16], int n,
 {
 	unsigned char cfg[4096];
 	unsigned int pos, ctrl;
-	int i, redirects = 0;
+	int i, last, redirects = 0;
 	size_t len;
 
-	for (i = 0; i < n; i++) {
-		if (top && !strcmp(up[i], top) && !with_top)
+	for (i = 0, last = 0; i < n && !last; i++) {
+		last = top && !strcmp(up[i], top);
+		if (last && !with_top)
 			break;
 		len = read_config(up[i], cfg, sizeof(cfg));
 		if (len <= 0x100) {
@@ -295,8 +296,6 @@ static int acs_redirects(struct doctor *d, char up[][16], int n,
 			       "%s: ACS does not redirect (control 0x%04x)",
 			       up[i], ctrl);
 		}
-		if (top && !strcmp(up[i], top))
-			break;
 	}
 	return redirects;
 }
