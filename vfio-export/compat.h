@@ -179,12 +179,6 @@ static inline void vpp_unmap_mmio(struct device *dev, dma_addr_t addr,
 	dma_unmap_resource(dev, addr, size, dir, 0);
 }
 
-static inline bool vpp_kernel_p2p_ok(struct pci_dev *provider,
-				     struct device *dev)
-{
-	return true;	/* CONFIG_PCI_P2PDMA=n in Debian's 6.12 */
-}
-
 #else /* >= 6.18 */
 
 struct vpp_iova {
@@ -234,14 +228,24 @@ static inline void vpp_unmap_mmio(struct device *dev, dma_addr_t addr,
 	dma_unmap_phys(dev, addr, size, dir, DMA_ATTR_MMIO);
 }
 
-/* The kernel's own P2P verdict (topology, ACS, host bridge allow-list). */
-static inline bool vpp_kernel_p2p_ok(struct pci_dev *provider,
-				     struct device *dev)
-{
-	return pci_p2pdma_distance_many(provider, &dev, 1, false) >= 0;
-}
-
 #endif
+
+/*
+ * The kernel's P2PDMA verdict on @provider's BARs and the importer @client
+ * (topology, ACS redirection, the host bridge allow-list), where the kernel
+ * has P2PDMA; Debian's 6.12 is built without it.  Only the verdict is
+ * exported to modules, not the route (pci_p2pdma_map_type() is not).
+ * Returns 0 if the kernel allows the pair, -EPERM if it refuses it, and
+ * -EOPNOTSUPP if it cannot tell.
+ */
+static inline int vpp_kernel_p2p(struct pci_dev *provider,
+				 struct pci_dev *client)
+{
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+		return -EOPNOTSUPP;
+	return pci_p2pdma_distance(provider, &client->dev, false) < 0 ?
+	       -EPERM : 0;
+}
 
 /* The typed allocator of newer kernels, for one object, where it is missing. */
 #ifndef kzalloc_obj

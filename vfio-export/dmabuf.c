@@ -248,7 +248,8 @@ static enum vpp_route vpp_attach_route(struct vpp_dmabuf *priv,
 
 	if (pa->routed)
 		return pa->route;
-	pa->route = vpp_route(priv->pdev, attach->dev, &reason);
+	/* Not revoked, under the resv: close has not cleared ->p2p. */
+	pa->route = vpp_route(priv->p2p, attach->dev, &reason);
 	if (pa->route == VPP_ROUTE_BUS &&
 	    !vpp_bus_reachable(priv, attach->dev)) {
 		/* Nothing translates the address: it must fit as it is. */

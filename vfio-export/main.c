@@ -209,6 +209,7 @@ static int vpp_init_dev(struct vfio_device *vdev)
 
 	mutex_init(&p2p->lock);
 	INIT_LIST_HEAD(&p2p->dmabufs);
+	xa_init(&p2p->verdicts);
 	return vfio_pci_core_init_dev(vdev);
 }
 
@@ -216,6 +217,7 @@ static void vpp_release_dev(struct vfio_device *vdev)
 {
 	struct vpp_device *p2p = to_p2p(vdev);
 
+	xa_destroy(&p2p->verdicts);
 	mutex_destroy(&p2p->lock);
 	vfio_pci_core_release_dev(vdev);
 }

@@ -64,6 +64,9 @@ enum vpp_err_state {
  *	the VF is blocked while it is not zero; under vpp_devices_lock.
  * @debugfs: the device's debugfs directory; set at probe, removed at remove
  *	(both under the PCI device lock).
+ * @verdicts: the kernel's P2PDMA verdict per importing function (route.c),
+ *	indexed as the kernel indexes its own; kept for the device's life;
+ *	under the xarray's own lock.
  */
 struct vpp_device {
 	struct vfio_pci_core_device core;
@@ -76,6 +79,7 @@ struct vpp_device {
 	struct list_head node;
 	unsigned int pf_reset;
 	struct dentry *debugfs;
+	struct xarray verdicts;
 };
 
 /**
@@ -93,7 +97,8 @@ struct vpp_range {
 /**
  * enum vpp_route - How an importer reaches the BAR.
  * @VPP_ROUTE_NONE: it cannot
- * @VPP_ROUTE_BUS: through a PCIe switch, by bus addresses
+ * @VPP_ROUTE_BUS: below a common upstream bridge (a PCIe switch), by bus
+ *	addresses
  * @VPP_ROUTE_HOST_BRIDGE: through the host bridge, by the importer's DMA
  *	API (and IOMMU)
  */
@@ -191,7 +196,7 @@ void vpp_dmabufs_update(struct vpp_device *p2p);
 void vpp_dmabufs_close(struct vpp_device *p2p);
 
 /* route.c */
-enum vpp_route vpp_route(struct pci_dev *provider, struct device *dev,
+enum vpp_route vpp_route(struct vpp_device *p2p, struct device *dev,
 			 const char **reason);
 const char *vpp_route_name(enum vpp_route route);
 

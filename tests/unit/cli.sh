@@ -201,8 +201,10 @@ expect 5 "status --json without vfio-pci-p2p" -- status --json
 json status
 
 # doctor on a fake PCIe switch (tests/unit/fake_pci.py): exporter 03:00.0
-# and importer 04:00.0 below one switch, importer 05:00.0 on another root
-# port, host bridge 8086:29c0 (not on the list), an Intel CPU.
+# and importer 04:00.0 below one switch, importer 03:00.1 the exporter's
+# function 1, importer 05:00.0 on another root port, importer 41:00.0 below
+# a second host bridge, host bridge 8086:29c0 (not on the list), an Intel
+# CPU.
 expect 2 "doctor without a device" -- doctor
 expect 2 "doctor --ranges" -- doctor 00:10.0 --ranges 0:4K
 has err "doctor: option --ranges is not valid for this command"
@@ -222,11 +224,24 @@ acs() { # BDF CONTROL: the ACS control register of a port
 }
 expect 5 "doctor of a missing device" -- doctor 00:1f.0
 expect 0 "doctor, switch route" -- doctor 03:00.0 --importer 04:00.0
-has out "bus-address: common PCIe switch 0000:01:00.0, no ACS redirect, importer untranslated"
+has out "bus-address: common PCIe switch 0000:01:00.0, no ACS redirect"
 has out "BAR2: 64 MiB, prefetchable, 64-bit"
 has out "CONFIG_PCI_P2PDMA is off ($tmp/kconfig)"
 has out "lowest common bridge 0000:01:00.0 (a PCIe switch's upstream port)"
 has out "1 problem found"
+# A common bridge without ACS, a redirecting port above it: the walk stops
+# at the common bridge (it once went on past one without the capability).
+acscap() { # BDF on|off: the ACS capability of a port, there or not
+	python3 -c 'import sys, struct; f = open(sys.argv[1], "r+b"); f.seek(0x100); f.write(struct.pack("<I", 0x0d | 1 << 16 | 0x140 << 20 if sys.argv[2] == "on" else 0))' \
+		$tmp/sys2/bus/pci/devices/$1/config $2
+}
+acscap 0000:01:00.0 off
+acs 0000:00:1c.0 0x001d
+expect 0 "doctor, switch route, no ACS at the switch, redirect above it" -- doctor 03:00.0 --importer 04:00.0
+has out "bus-address: common PCIe switch 0000:01:00.0, no ACS redirect"
+has out "0000:01:00.0: no ACS capability"
+acscap 0000:01:00.0 on
+acs 0000:00:1c.0 0
 expect 0 "doctor --json, switch route" -- doctor 03:00.0 --importer 04:00.0 --json
 json doctor
 has out '{"check":"route","result":"yes","found":"bus-address: common PCIe switch 0000:01:00.0'
@@ -236,10 +251,64 @@ expect 0 "doctor --json, ACS redirects, Intel host bridge" -- --json doctor 03:0
 json doctor
 has out '"found":"0000:02:00.0: ACS redirects peer-to-peer requests upstream (control 0x0004): no direct switch route past it"'
 has out '{"check":"route","result":"no","found":"refused: host bridge 0000:00:00.0 (8086:29c0) and the CPU (not AMD family 0x6) are not known to forward peer-to-peer","fix":"put both devices below one PCIe switch'
+# Two functions below one downstream port: the port is the common bridge
+# (the kernel's P2PDMA routes by bus address there, not only at a switch's
+# upstream port), and its own ACS counts.
+acs 0000:02:00.0 0
+expect 0 "doctor --json, exporter's function 1" -- --json doctor 03:00.0 --importer 03:00.1
+json doctor
+has out '"found":"0000:03:00.0 and 0000:03:00.1: lowest common bridge 0000:02:00.0 (not a switch)"'
+has out '{"check":"route","result":"yes","found":"bus-address: common upstream bridge 0000:02:00.0, no ACS redirect"}'
+acs 0000:02:00.0 0x0004
+expect 0 "doctor --json, exporter's function 1, ACS redirects at the port" -- --json doctor 03:00.0 --importer 03:00.1
+json doctor
+has out '{"check":"route","result":"no","found":"refused: host bridge 0000:00:00.0 (8086:29c0)'
+# Below two host bridges: refused with an Intel CPU, the host-bridge route
+# with AMD Zen (any two host bridges forward there, as the kernel has it).
+expect 0 "doctor --json, two host bridges, Intel" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '"found":"0000:03:00.0 and 0000:41:00.0: different host bridges pci0000:00"'
+has out '{"check":"route","result":"no","found":"refused: host bridges 0000:00:00.0 (8086:29c0) and 0000:40:00.0 (1af4:1110) and the CPU (not AMD family 0x6) are not known to forward peer-to-peer between each other"'
+# The allow-list (the kernel's as of 7.3): the Xeon E5/E7 v3 entries
+# forward only between their own ports, the others between any two.
+ids() { # BDF VENDOR DEVICE: the function's PCI ID in sysfs
+	echo "$2" > $tmp/sys2/bus/pci/devices/$1/vendor
+	echo "$3" > $tmp/sys2/bus/pci/devices/$1/device
+}
+ids 0000:00:00.0 0x8086 0x2f00
+expect 0 "doctor --json, root ports, host bridge 8086:2f00" -- --json doctor 03:00.0 --importer 05:00.0
+json doctor
+has out '{"check":"route","result":"yes","found":"host-bridge: host bridge 0000:00:00.0 8086:2f00 is on the list; the importer'"'"'s DMA API maps the BAR"}'
+ids 0000:40:00.0 0x8086 0x2f00
+expect 0 "doctor --json, two host bridges 8086:2f00" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '{"check":"route","result":"no","found":"refused: host bridges 0000:00:00.0 (8086:2f00) and 0000:40:00.0 (8086:2f00)'
+ids 0000:00:00.0 0x8086 0x2030
+ids 0000:40:00.0 0x8086 0x2030
+expect 0 "doctor --json, two host bridges 8086:2030" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '{"check":"route","result":"yes","found":"host-bridge: host bridges 0000:00:00.0 8086:2030 and 0000:40:00.0 8086:2030 are on the list; the importer'"'"'s DMA API maps the BAR (the devices are below different host bridges)"}'
+ids 0000:40:00.0 0x1af4 0x1110
+expect 0 "doctor --json, two host bridges, one not listed" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '{"check":"route","result":"no","found":"refused: host bridges 0000:00:00.0 (8086:2030) and 0000:40:00.0 (1af4:1110)'
+ids 0000:00:00.0 0x8086 0x29c0
+# ACS at an endpoint counts too: the exporter's own, with its function 1.
+acs 0000:02:00.0 0
+acs 0000:03:00.0 0x0004
+expect 0 "doctor --json, ACS redirects at the exporter" -- --json doctor 03:00.0 --importer 03:00.1
+json doctor
+has out '"found":"0000:03:00.0: ACS redirects peer-to-peer requests upstream (control 0x0004): no direct switch route past it"'
+has out '{"check":"route","result":"no","found":"refused: host bridge 0000:00:00.0 (8086:29c0)'
+acs 0000:03:00.0 0
+acs 0000:02:00.0 0x0004
 printf 'vendor_id\t: AuthenticAMD\ncpu family\t: 25\n\n' > $tmp/proc/cpuinfo
 expect 0 "doctor --json, ACS redirects, AMD Zen" -- --json doctor 03:00.0 --importer 04:00.0
 json doctor
-has out '{"check":"route","result":"yes","found":"host-bridge: an AMD Zen or later CPU (family 0x19); the importer'"'"'s DMA API maps the BAR (no switch route: ACS redirects)"}'
+has out '{"check":"route","result":"yes","found":"host-bridge: an AMD Zen or later CPU (family 0x19); the importer'"'"'s DMA API maps the BAR (no direct route: ACS redirects)"}'
+expect 0 "doctor --json, two host bridges, AMD Zen" -- --json doctor 03:00.0 --importer 41:00.0
+json doctor
+has out '{"check":"route","result":"yes","found":"host-bridge: an AMD Zen or later CPU (family 0x19); the importer'"'"'s DMA API maps the BAR (the devices are below different host bridges)"}'
 acs 0000:02:00.0 0
 expect 0 "doctor --json, root ports, translated importer, AMD" -- --json doctor 03:00.0 --importer 05:00.0
 json doctor

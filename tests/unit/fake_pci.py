@@ -7,8 +7,11 @@ p2pmr doctor (tests/unit/cli.sh).
     pci0000:00/0000:00:1c.0                  root port
       0000:01:00.0                           switch upstream port
         0000:02:00.0 -> 0000:03:00.0         exporter, vfio-pci-p2p, group 7
+                     -> 0000:03:00.1         importer, its function 1, group 7
         0000:02:01.0 -> 0000:04:00.0         importer, group 8 (identity)
     pci0000:00/0000:00:1d.0 -> 0000:05:00.0  importer, group 9 (DMA)
+    pci0000:40/0000:40:00.0 -> 0000:41:00.0  importer below a second host
+                                             bridge, group 10 (DMA)
 
 Config spaces are 4096 bytes with a PCIe capability (the port's type) and,
 on the ports and endpoints, ACS (control 0) and ATS (disabled)."""
@@ -27,7 +30,10 @@ DEV = {
     '0000:02:01.0': ('0000:01:00.0', 6, 'pcieport', None, None, False),
     '0000:03:00.0': ('0000:02:00.0', 0, 'vfio-pci-p2p', 7, 'identity', True),
     '0000:04:00.0': ('0000:02:01.0', 0, 'edu', 8, 'identity', False),
+    '0000:03:00.1': ('0000:02:00.0', 0, 'edu', 7, 'identity', False),
     '0000:05:00.0': ('0000:00:1d.0', 0, 'edu', 9, 'DMA-FQ', False),
+    '0000:40:00.0': (None, 4, 'pcieport', None, None, False),
+    '0000:41:00.0': ('0000:40:00.0', 0, 'edu', 10, 'DMA-FQ', False),
 }
 
 
@@ -52,7 +58,7 @@ def path(bdf):
     while bdf:
         p.insert(0, bdf)
         bdf = DEV[bdf][0]
-    return os.path.join(root, 'devices', 'pci0000:00', *p)
+    return os.path.join(root, 'devices', 'pci' + p[0][:7], *p)
 
 
 z = '0x0000000000000000 0x0000000000000000 0x0000000000000000\n'

@@ -10,6 +10,7 @@
  * /boot/config-RELEASE) are for tests, as P2PMR_SYSFS is.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -98,9 +99,9 @@ static int is_bdf(const char *s)
 }
 
 /*
- * The PCI path of @bdf, from its parent bridge up to the last bridge below
- * the host bridge: @up[0] is the lowest.  @host receives the host bridge's
- * directory name ("pci0000:00").  Returns the number of bridges, or -1.
+ * The PCI path of @bdf, from @bdf itself up to the last bridge below the
+ * host bridge: @up[0] is @bdf.  @host receives the host bridge's directory
+ * name ("pci0000:00").  Returns the number of functions, or -1.
  */
 #define MAX_DEPTH 16
 static int pci_path(const char *bdf, char up[][16], char *host, size_t hlen)
@@ -113,6 +114,7 @@ static int pci_path(const char *bdf, char up[][16], char *host, size_t hlen)
 	if (!realpath(path, real))
 		return -1;
 	*host = 0;
+	snprintf(up[n++], 16, "%s", bdf);
 	while ((slash = strrchr(real, '/'))) {
 		*slash = 0;
 		slash = strrchr(real, '/');
@@ -254,16 +256,23 @@ static void check_iommu(struct doctor *d, const char *role, const char *bdf,
 		       group, mode, type);
 }
 
-/* ACS on the ports from @bdf's parent up to (not including) @top. */
+/*
+ * ACS on the ports from @bdf's parent up to @top, @top itself included if
+ * @with_top (the kernel checks the common bridge once, on the provider's
+ * side).
+ */
 static int acs_redirects(struct doctor *d, char up[][16], int n,
-			 const char *top)
+			 const char *top, int with_top)
 {
 	unsigned char cfg[4096];
 	unsigned int pos, ctrl;
-	int i, redirects = 0;
+	int i, last, redirects = 0;
 	size_t len;
 
-	for (i = 0; i < n && (!top || strcmp(up[i], top)); i++) {
+	for (i = 0, last = 0; i < n && !last; i++) {
+		last = top && !strcmp(up[i], top);
+		if (last && !with_top)
+			break;
 		len = read_config(up[i], cfg, sizeof(cfg));
 		if (len <= 0x100) {
 			report(d, "acs", len == 0x100 ? V_INFO : V_UNKNOWN,
@@ -311,16 +320,84 @@ static void check_ats(struct doctor *d, const char *bdf)
 	       "ATS capability, disabled");
 }
 
-/* vfio-pci-p2p's list of host bridges known to forward peer-to-peer. */
-static int host_bridge_ok(const char *host, char *why, size_t len)
+/*
+ * vfio-pci-p2p's list of host bridges known to forward peer-to-peer: the
+ * kernel's P2PDMA allow-list as of 7.3 (route.c keeps the same).
+ */
+static const struct {
+	unsigned int vendor, device;	/* device 0xffff: any */
+	int same;			/* only between its own ports */
+} host_bridges[] = {
+	{ 0x8086, 0x3c00, 1 }, { 0x8086, 0x3c01, 1 },
+	{ 0x8086, 0x2f00, 1 }, { 0x8086, 0x2f01, 1 },
+	{ 0x8086, 0x2030, 0 }, { 0x8086, 0x2031, 0 }, { 0x8086, 0x2032, 0 },
+	{ 0x8086, 0x2033, 0 }, { 0x8086, 0x2020, 0 }, { 0x8086, 0x09a2, 0 },
+	{ 0x8086, 0x0b25, 0 }, { 0x8086, 0x0cfe, 0 }, { 0x8086, 0x11fb, 0 },
+	{ 0x8086, 0x1212, 0 }, { 0x8086, 0x1216, 0 }, { 0x8086, 0x4940, 0 },
+	{ 0x8086, 0x4942, 0 }, { 0x8086, 0x4944, 0 }, { 0x8086, 0x4946, 0 },
+	{ 0x8086, 0x4948, 0 },
+	{ 0x1ae0, 0xffff, 0 },
+	{ 0x10de, 0x2f95, 0 }, { 0x10de, 0x2f96, 0 }, { 0x10de, 0x2f97, 0 },
+	{ 0x10de, 0x2f98, 0 },
+};
+
+/*
+ * The function that stands for host bridge @host, as the kernel picks it:
+ * the first device of its root bus, if that is 00.0 or a root port.  Its
+ * address into @bdf (@host if none), its ID into @v and @dev.  Returns 1 if
+ * it is on the list for any pair of devices, 2 only for devices below this
+ * one host bridge, else 0.
+ */
+static int host_bridge_listed(const char *host, char *bdf, unsigned int *v,
+			      unsigned int *dev)
 {
-	static const unsigned int intel[] = {
-		0x3c00, 0x3c01, 0x2f00, 0x2f01, 0x2030, 0x2031, 0x2032,
-		0x2033, 0x2020, 0x09a2,
-	};
-	char path[PATH_MAX], line[256], bdf[16];
-	int amd = 0, family = 0;
-	unsigned int v = 0, dev = 0, i;
+	char path[PATH_MAX], line[64], first[16] = "";
+	unsigned char cfg[256];
+	struct dirent *de;
+	unsigned int i;
+	DIR *dir;
+
+	*v = *dev = 0;
+	*bdf = 0;
+	snprintf(path, sizeof(path), "%s/devices/%s", p2pmr_sysfs_root(), host);
+	dir = opendir(path);
+	while (dir && (de = readdir(dir)))
+		if (is_bdf(de->d_name) && (!*first || strcmp(de->d_name, first) < 0))
+			snprintf(first, sizeof(first), "%s", de->d_name);
+	if (dir)
+		closedir(dir);
+	if (!*first || (strcmp(first + 8, "00.0") &&
+			pcie_type(cfg, read_config(first, cfg, sizeof(cfg))) != 4)) {
+		snprintf(bdf, 16, "%s", host);	/* no function stands for it */
+		return 0;
+	}
+	snprintf(bdf, 16, "%s", first);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vendor",
+		 p2pmr_sysfs_root(), bdf);
+	if (!read_line(path, line, sizeof(line)))
+		*v = strtoul(line, NULL, 0);
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/device",
+		 p2pmr_sysfs_root(), bdf);
+	if (!read_line(path, line, sizeof(line)))
+		*dev = strtoul(line, NULL, 0);
+	for (i = 0; i < sizeof(host_bridges) / sizeof(host_bridges[0]); i++)
+		if (*v == host_bridges[i].vendor &&
+		    (host_bridges[i].device == 0xffff ||
+		     *dev == host_bridges[i].device))
+			return host_bridges[i].same ? 2 : 1;
+	return 0;
+}
+
+/*
+ * Do the host bridges @ehost and @ihost forward peer-to-peer between the two
+ * devices (route.c's vpp_host_bridges_ok())?  @why says why or why not.
+ */
+static int host_bridge_ok(const char *ehost, const char *ihost, char *why,
+			  size_t len)
+{
+	char path[PATH_MAX], line[256], ebdf[16], ibdf[16];
+	int amd = 0, family = 0, same = !strcmp(ehost, ihost), el, il;
+	unsigned int ev, edev, iv, idev;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/cpuinfo", env_or("P2PMR_PROCFS", "/proc"));
@@ -339,24 +416,25 @@ static int host_bridge_ok(const char *host, char *why, size_t len)
 		snprintf(why, len, "an AMD Zen or later CPU (family 0x%x)", family);
 		return 1;
 	}
-	/* "pci0000:00" -> the host bridge function 0000:00:00.0 */
-	snprintf(bdf, sizeof(bdf), "%.7s:00.0", host + 3);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vendor",
-		 p2pmr_sysfs_root(), bdf);
-	if (!read_line(path, line, sizeof(line)))
-		v = strtoul(line, NULL, 0);
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/device",
-		 p2pmr_sysfs_root(), bdf);
-	if (!read_line(path, line, sizeof(line)))
-		dev = strtoul(line, NULL, 0);
-	for (i = 0; v == 0x8086 && i < sizeof(intel) / sizeof(intel[0]); i++)
-		if (dev == intel[i]) {
-			snprintf(why, len, "host bridge %s %04x:%04x is on the list",
-				 bdf, v, dev);
-			return 1;
-		}
-	snprintf(why, len, "host bridge %s (%04x:%04x) and the CPU (%s family 0x%x) are not known to forward peer-to-peer",
-		 bdf, v, dev, amd ? "AMD" : "not AMD", family);
+	el = host_bridge_listed(ehost, ebdf, &ev, &edev);
+	il = same ? el : host_bridge_listed(ihost, ibdf, &iv, &idev);
+	if (same && el) {
+		snprintf(why, len, "host bridge %s %04x:%04x is on the list",
+			 ebdf, ev, edev);
+		return 1;
+	}
+	if (!same && el == 1 && il == 1) {
+		snprintf(why, len, "host bridges %s %04x:%04x and %s %04x:%04x are on the list",
+			 ebdf, ev, edev, ibdf, iv, idev);
+		return 1;
+	}
+	if (same)
+		snprintf(why, len, "host bridge %s (%04x:%04x) and the CPU (%s family 0x%x) are not known to forward peer-to-peer",
+			 ebdf, ev, edev, amd ? "AMD" : "not AMD", family);
+	else
+		snprintf(why, len, "host bridges %s (%04x:%04x) and %s (%04x:%04x) and the CPU (%s family 0x%x) are not known to forward peer-to-peer between each other",
+			 ebdf, ev, edev, ibdf, iv, idev,
+			 amd ? "AMD" : "not AMD", family);
 	return 0;
 }
 
@@ -367,7 +445,7 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 	char why[256], path[PATH_MAX], cmdline[4096];
 	const char *common = NULL;
 	unsigned char cfg[256];
-	int ne, ni, i, k, redir, translated, type = -1;
+	int ne, ni, i, k, redir, translated, type = -1, sw;
 	size_t len;
 
 	check_ats(d, exp);
@@ -396,9 +474,17 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 	       common ? common : ehost,
 	       common ? (type == EXP_TYPE_UPSTREAM ? " (a PCIe switch's upstream port)" :
 			 type < 0 ? " (type not readable)" : " (not a switch)") : "");
-	redir = acs_redirects(d, eup, ne, common);
-	redir |= acs_redirects(d, iup, ni, common);
+	redir = acs_redirects(d, eup, ne, common, 1);
+	redir |= acs_redirects(d, iup, ni, common, 0);
+	sw = common && type == EXP_TYPE_UPSTREAM;
 
+	if (common && !redir) {
+		report(d, "route", V_YES, NULL,
+		       "bus-address: common %s %s, no ACS redirect%s",
+		       sw ? "PCIe switch" : "upstream bridge", common,
+		       translated ? " (the importer is translated, but its requests for the BAR turn at the bridge before they reach the IOMMU)" : "");
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/cmdline", env_or("P2PMR_PROCFS", "/proc"));
 	if (!read_line(path, cmdline, sizeof(cmdline)) &&
 	    strstr(cmdline, "swiotlb=force")) {
@@ -407,30 +493,15 @@ static void check_route(struct doctor *d, const char *exp, const char *imp)
 		       "refused: the importer's DMA is forced through swiotlb");
 		return;
 	}
-	if (common && type == EXP_TYPE_UPSTREAM && !redir && !translated) {
+	if (host_bridge_ok(ehost, ihost, why, sizeof(why))) {
 		report(d, "route", V_YES, NULL,
-		       "bus-address: common PCIe switch %s, no ACS redirect, importer untranslated",
-		       common);
-		return;
-	}
-	if (strcmp(ehost, ihost)) {
-		report(d, "route", V_NO,
-		       "put both devices below one host bridge, ideally one PCIe switch",
-		       "refused: %s and %s are below different host bridges (%s, %s)",
-		       exp, imp, ehost, ihost);
-		return;
-	}
-	if (host_bridge_ok(ehost, why, sizeof(why))) {
-		report(d, "route", V_YES, NULL,
-		       "host-bridge: %s; the importer's DMA API maps the BAR%s%s",
-		       why, common && type == EXP_TYPE_UPSTREAM ?
-		       " (no switch route: " : "",
-		       common && type == EXP_TYPE_UPSTREAM ?
-		       (redir ? "ACS redirects)" : "the importer is translated)") : "");
+		       "host-bridge: %s; the importer's DMA API maps the BAR%s",
+		       why, common ? " (no direct route: ACS redirects)" :
+		       strcmp(ehost, ihost) ? " (the devices are below different host bridges)" : "");
 		return;
 	}
 	report(d, "route", V_NO,
-	       "put both devices below one PCIe switch without ACS redirection and give the importer passthrough (iommu=pt), or use a platform whose host bridge forwards peer-to-peer (AMD Zen, the listed Intel Xeons)",
+	       "put both devices below one PCIe switch without ACS redirection, or use a platform whose host bridge forwards peer-to-peer (AMD Zen, the listed Intel Xeons)",
 	       "refused: %s", why);
 }
 
@@ -479,7 +550,7 @@ static void check_p2pdma(struct doctor *d)
 		       "%s has no CONFIG_PCI_P2PDMA line", paths[i - 1]);
 	else
 		report(d, "kernel p2pdma", V_INFO, NULL,
-		       found ? "CONFIG_PCI_P2PDMA=y (%s): the kernel's P2PDMA check also applies to host-bridge routes" :
+		       found ? "CONFIG_PCI_P2PDMA=y (%s): the kernel's P2PDMA decides whether a pair is served, vfio-pci-p2p picks the route by the same rules" :
 		       "CONFIG_PCI_P2PDMA is off (%s): vfio-pci-p2p decides routes alone",
 		       paths[i - 1]);
 }
