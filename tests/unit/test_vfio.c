@@ -1246,33 +1246,52 @@ static void *mapper(void *arg)
 	return NULL;
 }
 
-/* Concurrent mappings through two devices of one container. */
-static void test_dma_threads(void **state)
+/*
+ * Four threads mapping through the devices @bdf_a and @bdf_b of one
+ * container (or IOAS): the library's view of the mappings afterwards is
+ * sorted, disjoint, half of them left.  Returns the first device's
+ * container, the devices in @a and @b.
+ */
+static struct p2pmr_container *dma_threads(const char *bdf_a,
+					   const char *bdf_b,
+					   struct p2pmr_dev **a,
+					   struct p2pmr_dev **b)
 {
 	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_CONTAINER };
-	struct p2pmr_dev *a, *b;
 	struct p2pmr_container *c;
 	pthread_t t[4];
 	void *ret;
 	size_t i;
 
-	(void)state;
-	a = open_ok("00:10.0", NULL);
-	attr.container = a;
-	b = open_ok("00:11.0", &attr);
+	*a = open_ok(bdf_a, NULL);
+	attr.container = *a;
+	*b = open_ok(bdf_b, &attr);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, mapper,
-						i % 2 ? a : b), 0);
+						i % 2 ? *a : *b), 0);
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(pthread_join(t[i], &ret), 0);
 		assert_null(ret);
 	}
-	/* The library's view: sorted, disjoint, half of them left. */
-	c = a->group->container;
+	/* A group's devices reach the container through their group. */
+	c = (*a)->group ? (*a)->group->container : (*a)->container;
+	assert_ptr_equal((*b)->group ? (*b)->group->container :
+				       (*b)->container, c);
 	assert_int_equal(c->nr_maps, 4 * PER_THREAD / 2);
 	for (i = 1; i < c->nr_maps; i++)
 		assert_true(c->maps[i - 1].iova + c->maps[i - 1].length <=
 			    c->maps[i].iova);
+	return c;
+}
+
+/* Concurrent mappings through two devices of one container. */
+static void test_dma_threads(void **state)
+{
+	struct p2pmr_dev *a, *b;
+
+	(void)state;
+	dma_threads("00:10.0", "00:11.0", &a, &b);
+	assert_non_null(a->group);
 	p2pmr_dev_close(a);
 	p2pmr_dev_close(b);
 }
@@ -1280,30 +1299,10 @@ static void test_dma_threads(void **state)
 /* Concurrent mappings through two devices of one IOAS. */
 static void test_cdev_dma_threads(void **state)
 {
-	struct p2pmr_dev_attr attr = { .comp_mask = P2PMR_DEV_ATTR_CONTAINER };
 	struct p2pmr_dev *a, *b;
-	struct p2pmr_container *c;
-	pthread_t t[4];
-	void *ret;
-	size_t i;
 
 	(void)state;
-	a = open_ok("00:13.0", NULL);
-	attr.container = a;
-	b = open_ok("00:14.0", &attr);
-	for (i = 0; i < 4; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, mapper,
-						i % 2 ? a : b), 0);
-	for (i = 0; i < 4; i++) {
-		assert_int_equal(pthread_join(t[i], &ret), 0);
-		assert_null(ret);
-	}
-	c = a->container;
-	assert_ptr_equal(b->container, c);
-	assert_int_equal(c->nr_maps, 4 * PER_THREAD / 2);
-	for (i = 1; i < c->nr_maps; i++)
-		assert_true(c->maps[i - 1].iova + c->maps[i - 1].length <=
-			    c->maps[i].iova);
+	dma_threads("00:13.0", "00:14.0", &a, &b);
 	assert_int_equal(k.ioas_maps, 4 * PER_THREAD);
 	assert_int_equal(k.ioas_unmaps, 4 * PER_THREAD / 2);
 	assert_cdev_path_only();
