@@ -7,7 +7,9 @@
 NQN=nqn.2026-12.org.p2pmr:cmb
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:0c2bd1a4-6a39-4cf3-9d6e-4b6f4ab5d9e1
 HOSTID=0c2bd1a4-6a39-4cf3-9d6e-4b6f4ab5d9e1
-TGT=/p2pmr/build/user/bin/p2pmr-nvmf
+# P2PMR_NVMF_TGT: another build of the target (to show a case fails
+# without a change: tests/vm/run ... -- env P2PMR_NVMF_TGT=... bash CASE).
+TGT=${P2PMR_NVMF_TGT:-/p2pmr/build/user/bin/p2pmr-nvmf}
 T=$BIN/nvme_driver_test
 STATS=/tmp/nvmf.stats
 ok=0
@@ -95,9 +97,11 @@ get() {
 	sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<< "$s"
 }
 
+# connect HOSTNQN: keep alive 30 s, controller loss timeout 20 s, or
+# the options in $CONNECT_OPTS.
 connect() {
 	nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
-		-q "$1" -I $HOSTID -k 30 -l 20
+		-q "$1" -I $HOSTID ${CONNECT_OPTS:--k 30 -l 20}
 }
 
 # connect_dev: connect the allowed host; $DEV is its namespace.

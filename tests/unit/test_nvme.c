@@ -112,6 +112,7 @@ static struct p2pmr_nvme *fake_ctrl(size_t arena_pages)
 
 	assert_non_null(n);
 	memset(bar0, 0, sizeof(bar0));
+	bar0[0x1c / 4] = 1;			/* CSTS.RDY */
 	n->dev = &fake_dev;
 	n->regs = (volatile uint8_t *)bar0;
 	n->dstrd = 4;
@@ -234,6 +235,55 @@ static void test_queue(void **state)
 	free_ctrl(n);
 }
 
+/* CSTS values: serving only with RDY, without CFS, not all ones. */
+static void test_csts_ok(void **state)
+{
+	(void)state;
+	assert_int_equal(p2pmr_nvme_csts_ok(0x1), 1);
+	/* Shutdown in progress or done: still ready for the driver. */
+	assert_int_equal(p2pmr_nvme_csts_ok(0x5), 1);
+	assert_int_equal(p2pmr_nvme_csts_ok(0x9), 1);
+	/* After a reset (CC.EN clear), a fatal status, a read that did
+	 * not reach the device (memory decode off, being reset, gone).
+	 */
+	assert_int_equal(p2pmr_nvme_csts_ok(0x0), 0);
+	assert_int_equal(p2pmr_nvme_csts_ok(0x3), 0);
+	assert_int_equal(p2pmr_nvme_csts_ok(0x2), 0);
+	assert_int_equal(p2pmr_nvme_csts_ok(0xffffffff), 0);
+}
+
+/*
+ * A controller that stops serving while a command is waited for (a
+ * reset under the driver clears CSTS.RDY) completes nothing: the wait
+ * ends at the next CSTS look (100 ms), not at the timeout, with -EIO.
+ */
+static void test_stopped(void **state)
+{
+	struct p2pmr_nvme *n = fake_ctrl(64);
+	struct p2pmr_nvme_qp qp = { .ctrl = n, .qid = 1, .depth = 4 };
+	struct p2pmr_nvme_sqe sqe = { .opc = P2PMR_NVME_CMD_FLUSH };
+	struct p2pmr_nvme_cqe cqe;
+	uint64_t t0;
+
+	(void)state;
+	n->timeout_ms = 10000;
+	assert_int_equal(nvme_qp_alloc(n, &qp), 0);
+	assert_int_equal(p2pmr_nvme_ready(n), 1);
+	bar0[0x1c / 4] = 0;
+	assert_int_equal(p2pmr_nvme_ready(n), 0);
+	t0 = nvme_now_ms();
+	assert_fails_with(p2pmr_nvme_exec(&qp, &sqe, NULL, NULL), -EIO,
+			  "the controller stopped (CSTS 0x0");
+	assert_true(nvme_now_ms() - t0 < 2000);
+	assert_int_equal(p2pmr_nvme_poll(&qp, &cqe, 1, 5000), 0);
+	assert_true(nvme_now_ms() - t0 < 4000);
+	/* All ones, as a read of a BAR that does not decode. */
+	bar0[0x1c / 4] = ~0u;
+	assert_int_equal(p2pmr_nvme_ready(n), 0);
+	nvme_qp_free(n, &qp);
+	free_ctrl(n);
+}
+
 /* P2PMR_NVME_FAULT=prp-list swaps the first two list entries. */
 static void test_fault_prp(void **state)
 {
@@ -282,6 +332,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prp_build),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_csts_ok),
+		cmocka_unit_test(test_stopped),
 		cmocka_unit_test(test_fault_prp),
 		cmocka_unit_test(test_dma_alloc),
 	};

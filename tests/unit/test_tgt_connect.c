@@ -20,13 +20,27 @@
 /* What the stubs below saw. */
 static const uint8_t *connect_data;	/* tgt_rdma_read() copies it */
 static int responses;
+static int rdma_fail = -1;		/* tgt_rdma_read() fails with it */
+static int recoveries;			/* tgt_recover() calls */
 
 int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
-	(void)q; (void)lkey; (void)sgl;
-	memcpy((void *)(uintptr_t)laddr, connect_data, len);
+	(void)lkey; (void)sgl;
+	q->wc_status = rdma_fail;
+	if (rdma_fail >= 0) {
+		q->broken = 1;
+		return -EIO;
+	}
+	if (connect_data)
+		memcpy((void *)(uintptr_t)laddr, connect_data, len);
 	return 0;
+}
+
+void tgt_recover(struct tgt *t, const char *why)
+{
+	(void)t; (void)why;
+	recoveries++;
 }
 
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
@@ -280,9 +294,76 @@ static void test_connect_io_twice(void **state)
 	test_free(io2.ctl);
 }
 
+/* A one-block Write of LBA @slba on I/O queue @q: do_io()'s return. */
+static int write_block(struct tgt_queue *q, uint64_t slba)
+{
+	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
+	struct p2pmr_nvmf_cmd cmd;
+	uint8_t c[64] = { 0 };
+
+	c[0] = P2PMR_NVME_CMD_WRITE;
+	c[1] = 0x40;
+	put32(c + 4, TGT_NSID);
+	put32(c + 24, 0x1000);
+	put32(c + 24 + 8, 512);
+	put32(c + 24 + 11, 0xabcd);
+	c[24 + 15] = 0x40;
+	put32(c + 40, (uint32_t)slba);
+	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
+	return do_io(q, &cmd);
+}
+
+/*
+ * The data MR revoked under the target (a controller reset): the RDMA
+ * READ of a host write fails with a local protection error, which starts
+ * the recovery; the queue is broken, so no answer.  Another RDMA failure
+ * starts none.  A backing queue that is gone (a recovery that could not
+ * finish) fails the write with Internal Error and no DNR: the host
+ * retries it.
+ */
+static void test_revoked(void **state)
+{
+	struct tgt_queue io;
+	struct tgt t;
+	int n = responses;
+	uint16_t st;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.data_mr = &fake_mr;
+	t.ns.nsze = 1000;
+	t.ns.lba_size = 512;
+	t.max_data = 128 * 1024;
+	queue_init(&io, &t, 1);
+
+	rdma_fail = IBV_WC_LOC_PROT_ERR;
+	assert_int_equal(write_block(&io, 7), -EIO);
+	assert_int_equal(recoveries, 1);
+	assert_int_equal(t.st.revokes, 1);
+	assert_int_equal(responses, n);
+	rdma_fail = IBV_WC_RETRY_EXC_ERR;
+	assert_int_equal(write_block(&io, 7), -EIO);
+	assert_int_equal(recoveries, 1);
+	assert_int_equal(t.st.revokes, 1);
+	assert_int_equal(responses, n);
+
+	rdma_fail = -1;
+	connect_data = NULL;
+	io.broken = 0;
+	assert_int_equal(write_block(&io, 7), 0);
+	assert_int_equal(responses, n + 1);
+	st = (uint16_t)(io.rsp[14] | io.rsp[15] << 8);
+	assert_int_equal(st, P2PMR_NVMF_SC_INTERNAL << 1);
+	assert_int_equal(st & 0x8000, 0);		/* no DNR */
+	assert_int_equal(t.st.writes, 0);
+	assert_int_equal(t.st.errors, 1);
+	test_free(io.ctl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_connect_io_twice),
 		cmocka_unit_test(test_discovery),
 	};

@@ -290,7 +290,9 @@ static int cmb_enable(struct p2pmr_nvme *n)
 		return p2pmr_fail(-EIO, "%s: the controller refused CBA 0x%llx (CMBSTS.CBAI)",
 				  p2pmr_dev_bdf(n->dev), (unsigned long long)cba);
 	n->cmb.addr = cba;
-	if (!p2pmr_region_mmap(n->dev, n->cmb.bar, &p, &n->cmb_bar_len)) {
+	/* Mapped once: p2pmr_nvme_restart() enables the CMB again. */
+	if (!n->cmb_bar_map &&
+	    !p2pmr_region_mmap(n->dev, n->cmb.bar, &p, &n->cmb_bar_len)) {
 		n->cmb_bar_map = p;
 		n->cmb.map = (uint8_t *)p + n->cmb.bar_offset;
 	}
@@ -327,6 +329,53 @@ int p2pmr_nvme_enable(struct p2pmr_nvme *n)
 	/* Completions are polled: mask the pin interrupt of the admin CQ. */
 	if (!ret)
 		nvme_wr32(n, NVME_REG_INTMS, ~0u);
+	return p2pmr_ret(ret);
+}
+
+int p2pmr_nvme_csts_ok(uint32_t csts)
+{
+	return csts != ~0u && (csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS);
+}
+
+int p2pmr_nvme_ready(struct p2pmr_nvme *n)
+{
+	return p2pmr_nvme_csts_ok(nvme_rd32(n, NVME_REG_CSTS));
+}
+
+/*
+ * After a reset under the driver (a function reset through sysfs, say)
+ * the controller has forgotten its queues, its CMB set-up and its enable;
+ * a fatal status needs the same.  The config write is also the barrier:
+ * the PCI core blocks config accesses until its reset is done.
+ */
+int p2pmr_nvme_restart(struct p2pmr_nvme *n)
+{
+	uint64_t cap;
+	int ret;
+
+	p2pmr_clear_error();
+	while (n->ioqs) {
+		struct p2pmr_nvme_qp *qp = n->ioqs;
+
+		n->ioqs = qp->next;
+		nvme_qp_free(n, qp);
+		free(qp);
+	}
+	ret = pci_command(n, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			  PCI_COMMAND_INTX_DISABLE, 0);
+	if (ret)
+		return ret;
+	cap = rd64(n, NVME_REG_CAP);
+	if (cap != n->cap)
+		return p2pmr_fail(-EAGAIN, "%s: CAP reads 0x%llx, was 0x%llx: the device is not back",
+				  p2pmr_dev_bdf(n->dev),
+				  (unsigned long long)cap,
+				  (unsigned long long)n->cap);
+	ret = p2pmr_nvme_disable(n);
+	if (!ret && n->cmb.size)
+		ret = cmb_enable(n);
+	if (!ret)
+		ret = p2pmr_nvme_enable(n);
 	return p2pmr_ret(ret);
 }
 

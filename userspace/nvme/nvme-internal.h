@@ -31,6 +31,8 @@
 
 #define NVME_PAGE		4096u
 #define NVME_ADMIN_QID		0
+/* While a command is waited for, CSTS is read this often (ms). */
+#define NVME_CSTS_LOOK_MS	100
 
 struct p2pmr_nvme_qp {
 	struct p2pmr_nvme *ctrl;

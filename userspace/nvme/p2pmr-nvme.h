@@ -181,6 +181,50 @@ int p2pmr_nvme_disable(struct p2pmr_nvme *n);
 int p2pmr_nvme_enable(struct p2pmr_nvme *n);
 
 /**
+ * p2pmr_nvme_csts_ok() - Whether a CSTS value says the controller serves.
+ * @csts: the CSTS register as read
+ *
+ * Pure.  All ones is what a read gets from a device that is gone, being
+ * reset or not decoding memory.
+ *
+ * Return: 1 when CSTS.RDY is set, CSTS.CFS clear and @csts not all ones;
+ * else 0.
+ */
+int p2pmr_nvme_csts_ok(uint32_t csts);
+
+/**
+ * p2pmr_nvme_ready() - Read CSTS and say whether the controller serves.
+ * @n: controller
+ *
+ * One register read.  0 after a reset under the driver (CC.EN is clear
+ * then), a controller fatal status, or memory decode off.
+ *
+ * Return: as p2pmr_nvme_csts_ok().
+ */
+int p2pmr_nvme_ready(struct p2pmr_nvme *n);
+
+/**
+ * p2pmr_nvme_restart() - Bring the controller back after a reset or a
+ *	failure under the driver.
+ * @n: controller
+ *
+ * Every I/O queue pair of @n is freed without Delete commands (the
+ * controller lost them: pointers to them are invalid afterwards); memory
+ * decode and bus mastering are set again through VFIO (a config write,
+ * which the PCI core holds back until a reset in progress is done; the
+ * exporter revokes the device's dma-bufs on it); then CAP must read as at
+ * open, the controller is disabled, the CMB enabled again at the same
+ * address if it was, the admin queue set up afresh and the controller
+ * enabled.  The Identify data read at open is kept.  The CMB's contents
+ * are whatever the reset left.
+ *
+ * Return: 0; -EAGAIN CAP does not read as before (the device is not
+ * back yet: try again later); the errors of p2pmr_nvme_disable(),
+ * p2pmr_nvme_enable() and of the CMB set-up (p2pmr_nvme_open()).
+ */
+int p2pmr_nvme_restart(struct p2pmr_nvme *n);
+
+/**
  * p2pmr_nvme_reg32() - Read a 32-bit controller register.
  * @n: controller
  * @off: offset in BAR0 (e.g. 0x1c for CSTS)
@@ -327,6 +371,9 @@ int p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
  * @max: room in @cqes
  * @timeout_ms: wait at most this long for the first one (0: do not wait)
  *
+ * The wait also ends when the controller stops serving (CSTS read every
+ * 100 ms, as p2pmr_nvme_ready()).
+ *
  * Return: the number of completions (0 when none came in time).
  */
 int p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_cqe *cqes,
@@ -339,8 +386,14 @@ int p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_cqe *cqes,
  * @buf: as p2pmr_nvme_submit()
  * @cqe: receives the completion, or NULL
  *
+ * While it waits, CSTS is read every 100 ms: a controller that stopped
+ * serving (p2pmr_nvme_ready() 0: reset, failed, memory decode off) will
+ * not complete the command, so the wait ends then.
+ *
  * Return: 0; the NVMe status (> 0) of a failed command; -EBUSY commands
- * outstanding; -EINVAL as p2pmr_nvme_submit(); -ETIMEDOUT.
+ * outstanding; -EINVAL as p2pmr_nvme_submit(); -EIO the controller
+ * stopped serving (the command stays outstanding: p2pmr_nvme_restart());
+ * -ETIMEDOUT.
  */
 int p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 		    const struct p2pmr_nvme_buf *buf,

@@ -168,7 +168,7 @@ int p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 int p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_cqe *cqes,
 		    int max, uint32_t timeout_ms)
 {
-	uint64_t end = 0;
+	uint64_t end = 0, look = 0, now;
 	int got = 0;
 
 	p2pmr_clear_error();
@@ -179,10 +179,19 @@ int p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_cqe *cqes,
 		if ((e->status & 1) != qp->phase) {
 			if (got)
 				break;
-			if (!end)
-				end = nvme_now_ms() + timeout_ms;
-			if (nvme_now_ms() >= end)
+			now = nvme_now_ms();
+			if (!end) {
+				end = now + timeout_ms;
+				look = now + NVME_CSTS_LOOK_MS;
+			}
+			if (now >= end)
 				break;
+			/* A controller reset or failed completes nothing. */
+			if (now >= look) {
+				if (!p2pmr_nvme_ready(qp->ctrl))
+					break;
+				look = now + NVME_CSTS_LOOK_MS;
+			}
 			sched_yield();
 			continue;
 		}
@@ -222,11 +231,19 @@ int p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 	cid = p2pmr_nvme_submit(qp, sqe, buf);
 	if (cid < 0)
 		return cid;
-	if (p2pmr_nvme_poll(qp, &c, 1, n->timeout_ms) != 1)
+	if (p2pmr_nvme_poll(qp, &c, 1, n->timeout_ms) != 1) {
+		uint32_t csts = nvme_rd32(n, NVME_REG_CSTS);
+
+		if (!p2pmr_nvme_csts_ok(csts))
+			return p2pmr_fail(-EIO,
+					  "%s: queue %u: opcode 0x%x (cid %d) not completed: the controller stopped (CSTS 0x%x: reset, failed or memory decode off)",
+					  p2pmr_dev_bdf(n->dev), qp->qid,
+					  sqe->opc, cid, csts);
 		return p2pmr_fail(-ETIMEDOUT,
 				  "%s: queue %u: no completion of opcode 0x%x (cid %d) within %u ms (CSTS 0x%x)",
 				  p2pmr_dev_bdf(n->dev), qp->qid, sqe->opc, cid,
-				  n->timeout_ms, nvme_rd32(n, NVME_REG_CSTS));
+				  n->timeout_ms, csts);
+	}
 	if (c.cid != cid)
 		return p2pmr_fail(-EIO, "%s: queue %u: completion for cid %u, want %d",
 				  p2pmr_dev_bdf(n->dev), qp->qid, c.cid, cid);

@@ -10,8 +10,10 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "p2pmr.h"
 #include "tgt.h"
@@ -329,11 +331,59 @@ static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 	if (!ret)
 		return 0;
 	/* The library's message is the reason only if the library failed. */
-	fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
-		sqe->opc, ret, why ? why : p2pmr_errmsg());
-	if (ret != -EINVAL)
+	if (sqe->opc == P2PMR_NVME_CMD_WRITE || sqe->opc == P2PMR_NVME_CMD_READ)
+		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu failed (%d): %s\n",
+			sqe->opc,
+			(unsigned long long)sqe->cdw11 << 32 | sqe->cdw10,
+			ret, why ? why : p2pmr_errmsg());
+	else
+		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
+			sqe->opc, ret, why ? why : p2pmr_errmsg());
+	/*
+	 * A controller that stopped serving (reset, failed) lost the whole
+	 * queue set-up; otherwise only this queue pair is in doubt.  Either
+	 * way the command's data can no longer reach the media when the
+	 * host hears of the failure.
+	 */
+	if (!p2pmr_nvme_ready(t->n))
+		tgt_recover(t, "a backing command stopped");
+	else if (ret != -EINVAL)
 		nvme_recover(t);
 	return P2PMR_NVMF_SC_INTERNAL;
+}
+
+/*
+ * Before a command uses the backing controller or the data MR: a
+ * controller reset since the last command (CSTS.RDY clear) has revoked
+ * the MR too, so both are set up again first, and the command is then
+ * served as if nothing happened.  Return: whether the target can serve.
+ */
+static int backing_ready(struct tgt *t)
+{
+	if (t->n && !t->fatal && !p2pmr_nvme_ready(t->n))
+		tgt_recover(t, "the controller is not ready");
+	return !t->fatal;
+}
+
+/*
+ * An RDMA operation on the data MR failed: a local protection error is
+ * what rxe gives for an lkey whose dma-buf the exporter revoked
+ * (docs/importer.md).  The queue is broken (its QP in the error state),
+ * so the command gets no answer; the host requeues it when it has
+ * reconnected.
+ */
+static int data_rdma_failed(struct tgt_queue *q, const char *op)
+{
+	char why[128];
+
+	if (q->wc_status == IBV_WC_LOC_PROT_ERR) {
+		q->t->st.revokes++;
+		snprintf(why, sizeof(why),
+			 "%s on the data MR: local protection error, the dma-buf was revoked",
+			 op);
+		tgt_recover(q->t, why);
+	}
+	return -EIO;
 }
 
 /* Read or Write on the backing namespace. */
@@ -374,7 +424,8 @@ static void ctrl_shutdown(struct tgt_queue *q)
 		       ctrl->cntlid);
 		return;
 	}
-	ret = nvme_io(q->t, &flush, NULL);
+	ret = backing_ready(q->t) ? nvme_io(q->t, &flush, NULL) :
+				    P2PMR_NVMF_SC_INTERNAL;
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (status 0x%x), SHST stays occurring\n",
 			ctrl->cntlid, ret);
@@ -573,6 +624,30 @@ static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
+/*
+ * Test hook (P2PMR_NVMF_FAULT=reset-every=N): a function reset of the
+ * controller through sysfs, as an administrator's would be, but at a
+ * chosen point of a command.  The write returns when the reset is done:
+ * the exporter revoked the dma-buf in its reset_prepare, the controller
+ * is disabled.
+ */
+static void fault_reset(struct tgt *t, const char *before)
+{
+	char path[96];
+	int fd, ret;
+
+	fprintf(stderr, "p2pmr-nvmf: FAULT: function reset of %s before %s\n",
+		t->o.bdf, before);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", t->o.bdf);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ret = fd < 0 ? -1 : write(fd, "1", 1);
+	if (ret != 1)
+		fprintf(stderr, "p2pmr-nvmf: FAULT: %s: %s\n", path,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* CDW12 of Read and Write: Force Unit Access. */
 #define RW_FUA		(1u << 30)
 
@@ -585,7 +660,7 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	struct p2pmr_nvme_buf b = { .addr = t->data_nvme };
 	struct p2pmr_nvmf_rw rw;
 	uint64_t *through;
-	int st;
+	int st, reset = 0;
 
 	st = p2pmr_nvmf_rw_parse(cmd, t->ns.nsze, t->ns.lba_size, &rw);
 	if (st)
@@ -595,13 +670,22 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	through = t->cmb.size && b.addr >= t->cmb.addr &&
 		  b.addr + b.len <= t->cmb.addr + t->cmb.size ?
 		  &t->st.cmb_bytes : &t->st.host_bytes;
+	if (!backing_ready(t))
+		return status_only(q, cmd, P2PMR_NVMF_SC_INTERNAL, 0);
+	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
+	if (write && t->fault_reset && !(++t->fault_writes % t->fault_reset))
+		reset = 2 - (t->fault_writes / t->fault_reset) % 2;
 	if (write) {
+		if (reset == 1)
+			fault_reset(t, "the RDMA READ of a host write");
 		if (!t->fault_skip_read) {
 			if (tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey,
 					  &cmd->sgl, rw.bytes))
-				return -EIO;
+				return data_rdma_failed(q, "RDMA READ");
 			t->st.rdma_in += rw.bytes;
 		}
+		if (reset == 2)
+			fault_reset(t, "the backing Write of a host write");
 		st = nvme_rw(t, P2PMR_NVME_CMD_WRITE, &rw, &b);
 		/*
 		 * Force Unit Access: the host completes journal commits and
@@ -627,7 +711,7 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	t->st.read_bytes += rw.bytes;
 	*through += rw.bytes;
 	if (complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
-		return -EIO;
+		return data_rdma_failed(q, "RDMA WRITE");
 	t->st.rdma_out += rw.bytes;
 	return 0;
 }
@@ -650,7 +734,8 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	case P2PMR_NVME_CMD_FLUSH:
 		if (cmd->nsid != TGT_NSID && cmd->nsid != 0xffffffff)
 			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_NS, 0);
-		st = nvme_io(q->t, &sqe, NULL);
+		st = backing_ready(q->t) ? nvme_io(q->t, &sqe, NULL) :
+					   P2PMR_NVMF_SC_INTERNAL;
 		if (!st)
 			q->t->st.flushes++;
 		return status_only(q, cmd, st, 0);

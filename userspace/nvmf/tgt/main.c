@@ -164,12 +164,14 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	int i;
 
 	n = snprintf(line, len,
-		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
+		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
 		 (unsigned long long)s->flushes, (unsigned long long)s->fua,
 		 (unsigned long long)s->shutdowns,
 		 (unsigned long long)s->recoveries,
+		 (unsigned long long)s->resets,
+		 (unsigned long long)s->revokes,
 		 (unsigned long long)s->errors,
 		 (unsigned long long)s->write_bytes,
 		 (unsigned long long)s->read_bytes,
@@ -187,7 +189,7 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
  */
 void tgt_stats_write(const struct tgt *t)
 {
-	char line[512], tmp[PATH_MAX];
+	char line[1024], tmp[PATH_MAX];
 	FILE *f;
 
 	stats_line(t, line, sizeof(line));
@@ -234,7 +236,7 @@ int tgt_log_refusal(struct tgt *t)
 
 static void stats_print(const struct tgt *t)
 {
-	char line[512];
+	char line[1024];
 
 	stats_line(t, line, sizeof(line));
 	printf("p2pmr-nvmf: stats %s\n", line);
@@ -279,6 +281,31 @@ static int nvme_setup(struct tgt *t)
 	return 0;
 }
 
+/* The CMB exported as a dma-buf and registered as the data MR. */
+static int cmb_mr(struct tgt *t)
+{
+	struct p2pmr_range r = { t->cmb.bar_offset, t->cmb.size };
+	int ret;
+
+	t->dmabuf_fd = p2pmr_export(p2pmr_nvme_dev(t->n), t->cmb.bar, &r, 1,
+				    O_RDWR | O_CLOEXEC);
+	if (t->dmabuf_fd < 0) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't export the CMB: %s\n",
+			p2pmr_errmsg());
+		return t->dmabuf_fd;
+	}
+	ret = p2pmr_reg_mr(t->pd, 0, t->cmb.size, MR_IOVA, t->dmabuf_fd,
+			   IBV_ACCESS_LOCAL_WRITE, &t->data_mr);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't register the CMB: %s\n",
+			p2pmr_errmsg());
+		close(t->dmabuf_fd);
+		t->dmabuf_fd = -1;
+		t->data_mr = NULL;
+	}
+	return ret;
+}
+
 /*
  * The data buffer: the CMB as a dma-buf MR, or host memory.  The target
  * only initiates RDMA (READ from and WRITE to the host's buffers), so the MR
@@ -288,7 +315,6 @@ static int nvme_setup(struct tgt *t)
 static int buf_setup(struct tgt *t)
 {
 	int acc = IBV_ACCESS_LOCAL_WRITE;
-	struct p2pmr_range r;
 	int ret;
 
 	t->pd = ibv_alloc_pd(t->listen->verbs);
@@ -322,21 +348,9 @@ static int buf_setup(struct tgt *t)
 		fprintf(stderr, "p2pmr-nvmf: no usable CMB\n");
 		return ret ? ret : -ENOSPC;
 	}
-	r = (struct p2pmr_range){ t->cmb.bar_offset, t->cmb.size };
-	t->dmabuf_fd = p2pmr_export(p2pmr_nvme_dev(t->n), t->cmb.bar, &r, 1,
-				    O_RDWR | O_CLOEXEC);
-	if (t->dmabuf_fd < 0) {
-		fprintf(stderr, "p2pmr-nvmf: Couldn't export the CMB: %s\n",
-			p2pmr_errmsg());
-		return t->dmabuf_fd;
-	}
-	ret = p2pmr_reg_mr(t->pd, 0, t->cmb.size, MR_IOVA, t->dmabuf_fd, acc,
-			   &t->data_mr);
-	if (ret) {
-		fprintf(stderr, "p2pmr-nvmf: Couldn't register the CMB: %s\n",
-			p2pmr_errmsg());
+	ret = cmb_mr(t);
+	if (ret)
 		return ret;
-	}
 	t->data_rdma = MR_IOVA;
 	t->data_nvme = t->cmb.addr;
 	printf("p2pmr-nvmf: data buffer in the CMB (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
@@ -344,6 +358,91 @@ static int buf_setup(struct tgt *t)
 	       (unsigned long long)t->cmb.addr,
 	       ibv_get_device_name(t->listen->verbs->device));
 	return 0;
+}
+
+/*
+ * One attempt at serving again: the controller re-initialised (CC.EN
+ * cycle, admin queue, CMB), a backing I/O queue, and in CMB mode the CMB
+ * exported again and registered as a new data MR (new lkey).
+ */
+static int restart_once(struct tgt *t)
+{
+	int ret;
+
+	/* Freed by p2pmr_nvme_restart(), also one an attempt before made. */
+	t->nqp = NULL;
+	ret = p2pmr_nvme_restart(t->n);
+	if (ret) {
+		printf("p2pmr-nvmf: recovery: controller not enabled: %s\n",
+		       p2pmr_errmsg());
+		return ret;
+	}
+	printf("p2pmr-nvmf: recovery: controller enabled again (CSTS 0x%x)%s\n",
+	       p2pmr_nvme_reg32(t->n, 0x1c),
+	       t->cmb.size ? ", CMB on at the same address" : "");
+	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
+	if (ret) {
+		printf("p2pmr-nvmf: recovery: no backing I/O queue (%d)\n", ret);
+		t->nqp = NULL;
+		return ret < 0 ? ret : -EIO;
+	}
+	printf("p2pmr-nvmf: recovery: backing I/O queue %u created\n",
+	       p2pmr_nvme_qp_id(t->nqp));
+	if (t->o.buf != TGT_BUF_CMB)
+		return 0;
+	ret = cmb_mr(t);
+	if (ret)
+		return ret;
+	printf("p2pmr-nvmf: recovery: CMB exported again, data MR registered (lkey 0x%x)\n",
+	       t->data_mr->lkey);
+	return 0;
+}
+
+#define RESTART_TRIES	50	/* attempts, RESTART_MS apart */
+#define RESTART_MS	200
+
+/*
+ * The backing controller was reset, failed or stopped decoding memory
+ * under the target: found by CSTS before a command, by a backing command
+ * that stopped (the driver reads CSTS while it waits), or by an RDMA
+ * operation on the data MR that failed with a local protection error
+ * (the exporter revoked the dma-buf: a reset's reset_prepare).  The MR
+ * is dead for good (docs/importer.md), the controller forgot its queues
+ * and its CMB set-up.  So: the MR deregistered and its dma-buf closed,
+ * the controller restarted (p2pmr_nvme_restart() disables it first:
+ * nothing it held reaches the media afterwards), a new I/O queue, the
+ * CMB exported and registered again; tried again while the device is
+ * not back yet, and if it never comes back the target stops.  The caller
+ * answers the command it was serving, if it can, with a status the host
+ * retries; other commands are not taken meanwhile (one thread).
+ */
+void tgt_recover(struct tgt *t, const char *why)
+{
+	int i;
+
+	printf("p2pmr-nvmf: backing controller lost (%s; CSTS 0x%x): recovering\n",
+	       why, p2pmr_nvme_reg32(t->n, 0x1c));
+	if (t->data_mr && t->o.buf == TGT_BUF_CMB) {
+		printf("p2pmr-nvmf: recovery: data MR (lkey 0x%x) deregistered, its dma-buf closed\n",
+		       t->data_mr->lkey);
+		ibv_dereg_mr(t->data_mr);
+		t->data_mr = NULL;
+		close(t->dmabuf_fd);
+		t->dmabuf_fd = -1;
+	}
+	for (i = 1; restart_once(t); i++) {
+		if (i == RESTART_TRIES) {
+			fprintf(stderr, "p2pmr-nvmf: recovery: the controller did not come back in %d attempts: stopping\n",
+				i);
+			t->fatal = 1;
+			return;
+		}
+		usleep(RESTART_MS * 1000);
+	}
+	t->st.resets++;
+	printf("p2pmr-nvmf: recovered: serving again (reset %llu, after %d attempt%s)\n",
+	       (unsigned long long)t->st.resets, i, i > 1 ? "s" : "");
+	tgt_stats_write(t);
 }
 
 static int serve(struct tgt *t)
@@ -394,6 +493,10 @@ int main(int argc, char **argv)
 				   &t.fault_timeout) == 1) {
 		fprintf(stderr, "p2pmr-nvmf: FAULT: backing NVMe command %u is left to time out\n",
 			t.fault_timeout);
+	} else if (fault && sscanf(fault, "reset-every=%u",
+				   &t.fault_reset) == 1 && t.fault_reset) {
+		fprintf(stderr, "p2pmr-nvmf: FAULT: every %uth host write resets the controller, before its RDMA READ or its backing Write in turn\n",
+			t.fault_reset);
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -403,10 +403,11 @@ fatal:
 	q->t->fatal = 1;
 }
 
-/* Wait for @n signaled completions on the send CQ; any error breaks the
- * queue (the QP is in the error state then, and a timeout puts it there).
+/* Wait for @n signaled completions on the send CQ of @what; any error
+ * breaks the queue (the QP is in the error state then, and a timeout
+ * puts it there).
  */
-static int wait_send(struct tgt_queue *q, int n)
+static int wait_send(struct tgt_queue *q, int n, const char *what)
 {
 	struct timespec t0;
 	struct ibv_wc wc;
@@ -419,10 +420,10 @@ static int wait_send(struct tgt_queue *q, int n)
 			goto broken;
 		if (ret == 1) {
 			if (wc.status != IBV_WC_SUCCESS) {
+				/* An error completion's opcode is undefined. */
+				q->wc_status = wc.status;
 				fprintf(stderr, "p2pmr-nvmf: queue %u: %s failed: %s\n",
-					q->qid, wc.opcode == IBV_WC_RDMA_READ ?
-					"RDMA READ" : wc.opcode == IBV_WC_RDMA_WRITE ?
-					"RDMA WRITE" : "SEND",
+					q->qid, what,
 					ibv_wc_status_str(wc.status));
 				goto broken;
 			}
@@ -448,6 +449,7 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 	struct ibv_sge sge = { .addr = laddr, .length = len, .lkey = lkey };
 	struct ibv_send_wr wr = { 0 }, *bad;
 
+	q->wc_status = -1;
 	wr.opcode = IBV_WR_RDMA_READ;
 	wr.sg_list = &sge;
 	wr.num_sge = 1;
@@ -458,7 +460,7 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		q->broken = 1;
 		return -EIO;
 	}
-	return wait_send(q, 1);
+	return wait_send(q, 1, "RDMA READ");
 }
 
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
@@ -470,6 +472,7 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 				.lkey = q->rsp_mr->lkey };
 	struct ibv_send_wr data = { 0 }, rsp = { 0 }, *bad;
 
+	q->wc_status = -1;
 	rsp.opcode = IBV_WR_SEND;
 	rsp.sg_list = &rsge;
 	rsp.num_sge = 1;
@@ -489,7 +492,7 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		q->broken = 1;
 		return -EIO;
 	}
-	return wait_send(q, 1);
+	return wait_send(q, 1, len ? "RDMA WRITE or SEND" : "SEND");
 }
 
 /* Take every capsule that arrived on @q, one at a time. */

@@ -56,6 +56,8 @@ struct tgt_stats {
 	uint64_t fua;			/* FUA writes, flushed before completion */
 	uint64_t shutdowns;		/* CC.SHN completed after a flush */
 	uint64_t recoveries;		/* backing I/O queue recreated */
+	uint64_t resets;		/* controller, dma-buf, MR set up again */
+	uint64_t revokes;		/* RDMA on the data MR: revoked */
 	uint64_t write_bytes;		/* host -> media */
 	uint64_t read_bytes;		/* media -> host */
 	uint64_t cmb_bytes;		/* data bytes through the CMB */
@@ -99,6 +101,7 @@ struct tgt_queue {
 	struct ibv_mr *rsp_mr;
 	int established;
 	int broken;			/* an RDMA error: disconnect */
+	int wc_status;			/* of the failed completion, or -1 */
 	int disconnecting;
 	struct tgt_queue *next;
 };
@@ -131,6 +134,8 @@ struct tgt {
 	struct p2pmr_nvmf_ratelimit refusals;	/* their log lines */
 	int fault_skip_read;		/* P2PMR_NVMF_FAULT=skip-rdma-read */
 	unsigned int fault_timeout;	/* P2PMR_NVMF_FAULT=nvme-timeout=N */
+	unsigned int fault_reset;	/* P2PMR_NVMF_FAULT=reset-every=N */
+	uint64_t fault_writes;		/* host writes, for fault_reset */
 	int fatal;			/* cannot serve safely: stop */
 };
 
@@ -157,5 +162,6 @@ void tgt_check_kato(struct tgt *t);
 void tgt_stats_write(const struct tgt *t);
 int tgt_log_refusal(struct tgt *t);
 uint64_t tgt_now_ms(void);
+void tgt_recover(struct tgt *t, const char *why);
 
 #endif
