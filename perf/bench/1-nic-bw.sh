@@ -131,8 +131,13 @@ for s in "${@:-7.3}"; do
 		sort_ic()
 		icl = ""
 		for (j = 1; j <= nic; j++) icl = icl (j > 1 ? " / " : "") "run " j
-		printf "Linux %s: BAR/host per pair (a host run and a BAR run back to back), median of the pairs; wall clock: %d pairs, MiB/s are medians of those runs; icount (deterministic, single-threaded TCG): %d pairs%s\n\n",
-			s, np["wall"], np[icn[1]], (nic > 1 ? " per run, " nic " runs" : "")
+		printf "Linux %s: BAR/host per pair (a host run and a BAR run back to back), median of the pairs", s
+		if (np["wall"])
+			printf "; wall clock: %d pairs, MiB/s are medians of those runs", np["wall"]
+		if (nic)
+			printf "; icount (single-threaded TCG, the guest clocks count instructions): %d pairs%s",
+				np[icn[1]], (nic > 1 ? " per run, " nic " runs" : "")
+		printf "\n\n"
 		hdr = ""; sep = ""
 		for (k = 0; k < 2; k++) {
 			w = k ? "READ" : "WRITE"
