@@ -188,9 +188,15 @@ for s in "${@:-7.3}"; do
 				}
 			printf "- icount, run to run: the median ratios of the %d runs differ by up to %.2f%% (%s, %s)\n", nic, d * 100, dk, h(dz)
 		}
-		for (j = 1; j <= nic; j++)
-			printf "- icount%s: host-memory runs of one size (>= 64 KiB) differ by up to %.1f%% (max/min)\n",
-				(nic > 1 ? " run " j : ""), (spread[icn[j]] - 1) * 100
+		for (j = 1; j <= nic; j++) {
+			lw = 99; hw = 0
+			for (i = 1; i <= nz; i++) for (k = 0; k < 2; k++) if (sizes[i] >= 65536 && ((icn[j] SUBSEP t[k] SUBSEP sizes[i]) in lo)) {
+				if (lo[icn[j], t[k], sizes[i]] < lw) lw = lo[icn[j], t[k], sizes[i]]
+				if (hi[icn[j], t[k], sizes[i]] > hw) hw = hi[icn[j], t[k], sizes[i]]
+			}
+			printf "- icount%s: single pair ratios at >= 64 KiB range %.3f-%.3f; host-memory runs of one size differ by up to %.1f%% (max/min)\n",
+				(nic > 1 ? " run " j : ""), lw, hw, (spread[icn[j]] - 1) * 100
+		}
 		if (nofig)
 			printf "- %d runs gave no figure (perftest could not calibrate its clock): their pairs are left out\n", nofig
 		print ""
