@@ -98,10 +98,16 @@ for s in "${@:-7.3}"; do
 	# medians (MiB/s), the median of the wall-clock pair ratios with their
 	# range, and the median of the icount pair ratios (of each icount run).
 	# Input: every stats file, the first field of each line naming it.
+	# Per mode and run also one line "TAG pooled N MEDIAN GEOMEAN": all
+	# pairs at >= 64 KiB, WRITE and READ, taken together.
 	for t in "${tags[@]}"; do
 		f=$out/stats-$s${t/#wall/}.txt
 		sed "s/^/$t /" "$f"
+		awk '$2 >= 65536 { print $6 }' "$out/pairs-$s${t/#wall/}.txt" | sort -g |
+			awk -v t="$t" '{ v[NR] = $1; l += log($1) }
+			END { if (NR) print t, "pooled", NR, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, exp(l / NR) }'
 	done | awk -v s="$s" -v nofig="$(cat "$out"/results-"$s"*.txt | awk '$5 + 0 <= 0' | wc -l)" '
+	$2 == "pooled" { pn[$1] = $3; pmed[$1] = $4; pgm[$1] = $5; next }
 	{ m = $1; z = $3; k = $2
 	  if (!(z in seen)) { seen[z] = 1; sizes[++nz] = z }
 	  if (m ~ /icount/ && !(m in ic)) { ic[m] = 1; icn[++nic] = m }
@@ -178,6 +184,12 @@ for s in "${@:-7.3}"; do
 			printf "- wall clock: %s; single pair ratios at those sizes range %.3f-%.3f, host-memory runs of one size differ by up to %.0f%% (max/min): under TCG on a shared host this cannot decide the target\n",
 				verdict("wall"), lw, hw, (spread["wall"] - 1) * 100
 		}
+		printf "- all pairs at >= 64 KiB (WRITE and READ) taken together, median and geometric mean of their ratios:"
+		if (pn["wall"])
+			printf " wall clock %.3f, %.3f (%d pairs);", pmed["wall"], pgm["wall"], pn["wall"]
+		for (j = 1; j <= nic; j++)
+			printf " icount%s %.3f, %.3f (%d pairs)%s", (nic > 1 ? " run " j : ""), pmed[icn[j]], pgm[icn[j]], pn[icn[j]], (j < nic ? ";" : "")
+		print ""
 		if (nic > 1) {
 			d = 0
 			for (i = 1; i <= nz; i++) for (k = 0; k < 2; k++) for (j = 2; j <= nic; j++)
@@ -186,7 +198,13 @@ for s in "${@:-7.3}"; do
 					x = x > 1 ? x - 1 : 1 / x - 1
 					if (x > d) { d = x; dz = sizes[i]; dk = t[k] }
 				}
-			printf "- icount, run to run: the median ratios of the %d runs differ by up to %.2f%% (%s, %s)\n", nic, d * 100, dk, h(dz)
+			dm = dg = 0
+			for (j = 2; j <= nic; j++) {
+				x = pmed[icn[j]] / pmed[icn[1]]; x = x > 1 ? x - 1 : 1 / x - 1; if (x > dm) dm = x
+				x = pgm[icn[j]] / pgm[icn[1]]; x = x > 1 ? x - 1 : 1 / x - 1; if (x > dg) dg = x
+			}
+			printf "- icount, run to run: the per-size medians of the %d runs differ by up to %.2f%% (%s, %s); the medians of all pairs at >= 64 KiB by %.2f%%, their geometric means by %.2f%%\n",
+				nic, d * 100, dk, h(dz), dm * 100, dg * 100
 		}
 		for (j = 1; j <= nic; j++) {
 			lw = 99; hw = 0
