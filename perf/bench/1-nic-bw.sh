@@ -184,12 +184,12 @@ for s in "${@:-7.3}"; do
 			printf "- wall clock: %s; single pair ratios at those sizes range %.3f-%.3f, host-memory runs of one size differ by up to %.0f%% (max/min): under TCG on a shared host this cannot decide the target\n",
 				verdict("wall"), lw, hw, (spread["wall"] - 1) * 100
 		}
-		printf "- all pairs at >= 64 KiB (WRITE and READ) taken together, median and geometric mean of their ratios:"
+		c = ""
 		if (pn["wall"])
-			printf " wall clock %.3f, %.3f (%d pairs);", pmed["wall"], pgm["wall"], pn["wall"]
+			c = sprintf("wall clock %.3f, %.3f (%d pairs)", pmed["wall"], pgm["wall"], pn["wall"])
 		for (j = 1; j <= nic; j++)
-			printf " icount%s %.3f, %.3f (%d pairs)%s", (nic > 1 ? " run " j : ""), pmed[icn[j]], pgm[icn[j]], pn[icn[j]], (j < nic ? ";" : "")
-		print ""
+			c = c (c == "" ? "" : "; ") sprintf("icount%s %.3f, %.3f (%d pairs)", (nic > 1 ? " run " j : ""), pmed[icn[j]], pgm[icn[j]], pn[icn[j]])
+		print "- all pairs at >= 64 KiB (WRITE and READ) taken together, median and geometric mean of their ratios: " c
 		if (nic > 1) {
 			d = 0
 			for (i = 1; i <= nz; i++) for (k = 0; k < 2; k++) for (j = 2; j <= nic; j++)
