@@ -71,6 +71,8 @@ pairstats() {
 
 for s in "${@:-7.3}"; do
 	if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
+		# Only this run's results go into the report.
+		rm -f "$out/results-$s.txt" "$out"/results-"$s"-icount*.txt
 		for m in $modes; do
 			case $m in
 			wall) run_mode "$s" "" "${BENCH_REPS:-5}" ;;
@@ -84,9 +86,10 @@ for s in "${@:-7.3}"; do
 	fi
 
 	# Per mode and run: the pairs and their statistics.
-	tags=()
+	tags=() files=()
 	for f in "$out/results-$s.txt" "$out"/results-"$s"-icount*.txt; do
 		[ -e "$f" ] || continue
+		files+=("$f")
 		t=${f#"$out/results-$s"}; t=${t%.txt}
 		pairs "$f" > "$out/pairs-$s$t.txt"
 		pairstats < "$out/pairs-$s$t.txt" > "$out/stats-$s$t.txt"
@@ -106,7 +109,7 @@ for s in "${@:-7.3}"; do
 		awk '$2 >= 65536 { print $6 }' "$out/pairs-$s${t/#wall/}.txt" | sort -g |
 			awk -v t="$t" '{ v[NR] = $1; l += log($1) }
 			END { if (NR) print t, "pooled", NR, NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, exp(l / NR) }'
-	done | awk -v s="$s" -v nofig="$(cat "$out"/results-"$s"*.txt | awk '$5 + 0 <= 0' | wc -l)" '
+	done | awk -v s="$s" -v nofig="$(cat "${files[@]}" | awk '$5 + 0 <= 0' | wc -l)" '
 	$2 == "pooled" { pn[$1] = $3; pmed[$1] = $4; pgm[$1] = $5; next }
 	{ m = $1; z = $3; k = $2
 	  if (!(z in seen)) { seen[z] = 1; sizes[++nz] = z }
