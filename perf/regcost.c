@@ -6,11 +6,14 @@
  *   regcost [--ibdev NAME] [--bar N] [--max SIZE] [--reps N] BDF
  *
  * For each size from 4 KiB up to the BAR size (or --max), in steps of x4:
- * export BAR range [0, size) as a dma-buf with libp2pmr (timed once), then
- * time ibv_reg_dmabuf_mr() and ibv_dereg_mr() of it, and ibv_reg_mr() and
+ * export BAR range [0, size) as a dma-buf with libp2pmr, then time
+ * ibv_reg_dmabuf_mr() and ibv_dereg_mr() of it, and ibv_reg_mr() and
  * ibv_dereg_mr() of a host buffer of the same size whose pages are already
  * faulted in (so page allocation is not counted).  Each figure is the median
- * of --reps runs (default 9; 3 above 64 MiB).
+ * of --reps repetitions (default 9, at every size), and the repetitions are
+ * interleaved: each one times an export (of a dma-buf closed at once), a
+ * dma-buf registration and a host one, the two registrations in turns
+ * first, so that drift hits all alike.
  *
  * Then the cost of a revoke with MRs registered: the time of the config
  * write that clears the device's memory decode (which revokes every
@@ -53,40 +56,79 @@ static const char *human(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* Median register and deregister times (us) of @reps registrations. */
-static int time_reg(struct ibv_pd *pd, int fd, void *host, uint64_t size,
-		    int reps, double *reg, double *dereg)
+/* One registration and deregistration, timed (us); fd < 0: host memory. */
+static int time_reg1(struct ibv_pd *pd, int fd, void *host, uint64_t size,
+		     double *reg, double *dereg)
 {
-	double r[MAX_REPS], d[MAX_REPS], t0;
 	struct ibv_mr *mr;
-	int i, ret;
+	double t0;
+	int ret;
+
+	t0 = now_us();
+	if (fd >= 0) {
+		ret = p2pmr_reg_mr(pd, 0, size, 0, fd, ACCESS, &mr);
+		if (ret) {
+			fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+			return ret;
+		}
+	} else {
+		mr = ibv_reg_mr(pd, host, size, ACCESS);
+		if (!mr) {
+			fprintf(stderr, "regcost: ibv_reg_mr of %llu bytes: %s\n",
+				(unsigned long long)size, strerror(errno));
+			return -errno;
+		}
+	}
+	*reg = now_us() - t0;
+	t0 = now_us();
+	if (ibv_dereg_mr(mr)) {
+		fprintf(stderr, "regcost: ibv_dereg_mr: %s\n", strerror(errno));
+		return -errno;
+	}
+	*dereg = now_us() - t0;
+	return 0;
+}
+
+struct regcost {
+	double exp, dreg, ddereg, hreg, hdereg;	/* medians, us */
+};
+
+/*
+ * @reps interleaved repetitions on BAR range [0, size): each exports a
+ * dma-buf (timed, closed again), then registers and deregisters dma-buf
+ * @fd and host memory @host, dma-buf first in even repetitions and host
+ * memory first in odd ones.
+ */
+static int time_size(struct p2pmr_dev *dev, int bar, struct ibv_pd *pd,
+		     int fd, void *host, uint64_t size, int reps,
+		     struct regcost *c)
+{
+	double e[MAX_REPS], dr[MAX_REPS], dd[MAX_REPS], hr[MAX_REPS],
+	       hd[MAX_REPS], t0;
+	struct p2pmr_range range = { 0, size };
+	int i, x;
 
 	for (i = 0; i < reps; i++) {
 		t0 = now_us();
-		if (fd >= 0) {
-			ret = p2pmr_reg_mr(pd, 0, size, 0, fd, ACCESS, &mr);
-			if (ret) {
-				fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
-				return ret;
-			}
-		} else {
-			mr = ibv_reg_mr(pd, host, size, ACCESS);
-			if (!mr) {
-				fprintf(stderr, "regcost: ibv_reg_mr of %llu bytes: %s\n",
-					(unsigned long long)size, strerror(errno));
-				return -errno;
-			}
+		x = p2pmr_export(dev, bar, &range, 1, O_RDWR | O_CLOEXEC);
+		e[i] = now_us() - t0;
+		if (x < 0) {
+			fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
+			return -1;
 		}
-		r[i] = now_us() - t0;
-		t0 = now_us();
-		if (ibv_dereg_mr(mr)) {
-			fprintf(stderr, "regcost: ibv_dereg_mr: %s\n", strerror(errno));
-			return -errno;
-		}
-		d[i] = now_us() - t0;
+		close(x);
+		if (i % 2 ?
+		    time_reg1(pd, -1, host, size, &hr[i], &hd[i]) ||
+		    time_reg1(pd, fd, NULL, size, &dr[i], &dd[i]) :
+		    time_reg1(pd, fd, NULL, size, &dr[i], &dd[i]) ||
+		    time_reg1(pd, -1, host, size, &hr[i], &hd[i]))
+			return -1;
 	}
-	*reg = median(r, reps);
-	*dereg = median(d, reps);
+	c->exp = median(e, reps);
+	c->dreg = median(dr, reps);
+	c->ddereg = median(dd, reps);
+	c->hreg = median(hr, reps);
+	c->hdereg = median(hd, reps);
 	return 0;
 }
 
@@ -271,20 +313,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	printf("# regcost: BAR%d of %s (%s) on %s, median of %d (3 above 64 MiB)\n",
+	printf("# regcost: BAR%d of %s (%s) on %s, median of %d interleaved repetitions at every size\n",
 	       bar, bdf, human(reg.size, b, sizeof(b)), ibv_get_device_name(list[i]), reps);
 	printf("| size | export (us) | dma-buf reg (us) | host reg (us) | host/dma-buf | dma-buf dereg (us) | host dereg (us) |\n");
 	printf("|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size = 4096; size <= max; size *= 4) {
 		struct p2pmr_range range = { 0, size };
-		double t_exp, dr, dd, hr, hd;
-		int r = size > (64 << 20) ? 3 : reps;
+		struct regcost c;
 		void *host;
 		int fd;
 
-		t_exp = now_us();
 		fd = p2pmr_export(dev, bar, &range, 1, O_RDWR | O_CLOEXEC);
-		t_exp = now_us() - t_exp;
 		if (fd < 0) {
 			fprintf(stderr, "regcost: %s\n", p2pmr_errmsg());
 			return 1;
@@ -297,15 +336,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		memset(host, 0x5a, size);
-		ret = time_reg(pd, fd, NULL, size, r, &dr, &dd);
-		if (!ret)
-			ret = time_reg(pd, -1, host, size, r, &hr, &hd);
+		ret = time_size(dev, bar, pd, fd, host, size, reps, &c);
 		munmap(host, size);
 		close(fd);
 		if (ret)
 			return 1;
 		printf("| %s | %.0f | %.0f | %.0f | %.1f | %.0f | %.0f |\n",
-		       human(size, b, sizeof(b)), t_exp, dr, hr, hr / dr, dd, hd);
+		       human(size, b, sizeof(b)), c.exp, c.dreg, c.hreg,
+		       c.hreg / c.dreg, c.ddereg, c.hdereg);
 		fflush(stdout);
 	}
 	if (revoke_table(dev, bar, pd, reps))
