@@ -104,18 +104,31 @@ connect() {
 		-q "$1" -I $HOSTID ${CONNECT_OPTS:--k 30 -l 20}
 }
 
+# nqn_dev: the block device of namespace 1 of subsystem $NQN through a live
+# RDMA controller (the multipath head where the host has native multipath,
+# else the controller's own), found by the subsystem's NQN, not by a name
+# the kernel may give again; nothing if there is none yet.
+nqn_dev() {
+	local s c
+
+	for s in /sys/class/nvme-subsystem/nvme-subsys*; do
+		[ "$(cat $s/subsysnqn 2>/dev/null)" = "$NQN" ] || continue
+		for c in $s/nvme[0-9]*; do
+			[ -e $c/transport ] &&
+			[ "$(cat $c/transport)" = rdma ] &&
+			[ "$(cat $c/state 2>/dev/null)" = live ] || continue
+			ls $s $c | grep -E '^nvme[0-9]+n1$' | head -n 1
+			return
+		done
+	done
+}
+
 # connect_dev: connect the allowed host; $DEV is its namespace.
 connect_dev() {
-	local old
-
-	# A namespace of a local controller (the benchmark's nvmet backend)
-	# is not the one sought.
-	old=$(ls /sys/block | grep -E '^nvme[0-9]+n1$' || true)
 	connect $HOSTNQN || { cat /tmp/tgt.log; dmesg | tail -n 30; die "nvme connect"; }
 	DEV=
 	for i in $(seq 30); do
-		DEV=$(ls /sys/block | grep -E '^nvme[0-9]+n1$' |
-			grep -vxF "$old" | head -n 1)
+		DEV=$(nqn_dev)
 		[ -n "$DEV" ] && [ -b /dev/$DEV ] && break
 		sleep 1
 	done
@@ -124,8 +137,11 @@ connect_dev() {
 	say "connected: $DEV, $(cat /sys/block/${DEV#/dev/}/size) sectors"
 }
 
-# write SEED LBA NLB: pattern SEED written with O_DIRECT at LBA.
+# write SEED LBA NLB: pattern SEED written with O_DIRECT at LBA.  Fails
+# when $DEV is no block device (a controller that went: dd would create a
+# file in /dev's tmpfs, which takes O_DIRECT, and the check would pass).
 write() {
+	[ -b "$DEV" ] || { echo "# $DEV is not a block device"; return 1; }
 	truncate -s $(($3 * 512)) /tmp/w.$1
 	$T fill /tmp/w.$1 0 "$3" "$1" &&
 		dd if=/tmp/w.$1 of=$DEV bs=128k oflag=direct,seek_bytes \
@@ -134,6 +150,7 @@ write() {
 
 # readback SEED LBA NLB: read with O_DIRECT, compare with pattern SEED.
 readback() {
+	[ -b "$DEV" ] || { echo "# $DEV is not a block device"; return 1; }
 	dd if=$DEV of=/tmp/r.$1 bs=$(($3 * 512)) count=1 \
 		iflag=direct,skip_bytes skip=$(($2 * 512)) status=none &&
 		$T checkrange /tmp/r.$1 0 "$3" "$1"
