@@ -405,6 +405,15 @@ static void test_cqe_status(void **state)
 {
 	(void)state;
 	assert_int_equal(p2pmr_nvmf_cqe_status(0), 0);
+	/*
+	 * A backing controller's status passes with its DNR: Unrecovered
+	 * Read Error (media, SCT 2) retried unless the drive said not to.
+	 */
+	assert_int_equal(p2pmr_nvmf_cqe_status(0x281), 0x0502);
+	assert_int_equal(p2pmr_nvmf_cqe_status(0x281 | P2PMR_NVMF_STATUS_DNR),
+			 0x8502);
+	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INTERNAL |
+					       P2PMR_NVMF_STATUS_DNR), 0x800c);
 	/* The command itself is wrong, or refused for good: DNR. */
 	assert_int_equal(p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_INVALID_OPCODE),
 			 0x8002);

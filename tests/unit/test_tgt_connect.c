@@ -61,6 +61,25 @@ void tgt_stats_write(const struct tgt *t)
 	(void)t;
 }
 
+/* The backing controller: every command completes with this status. */
+static uint16_t exec_status;
+static int exec_dnr;
+
+int __wrap_p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
+			   const struct p2pmr_nvme_buf *buf,
+			   struct p2pmr_nvme_cqe *cqe);
+int __wrap_p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
+			   const struct p2pmr_nvme_buf *buf,
+			   struct p2pmr_nvme_cqe *cqe)
+{
+	(void)qp; (void)sqe; (void)buf;
+	if (cqe) {
+		memset(cqe, 0, sizeof(*cqe));
+		cqe->status = (uint16_t)(exec_status << 1 | exec_dnr << 15);
+	}
+	return exec_status;
+}
+
 uint64_t tgt_now_ms(void)
 {
 	return 0;
@@ -360,10 +379,49 @@ static void test_revoked(void **state)
 	test_free(io.ctl);
 }
 
+/*
+ * A backing command that fails: its status reaches the host, with the
+ * backing controller's Do Not Retry where it set one (an Unrecovered Read
+ * Error, SCT 2 SC 0x81, retried by the host only if the drive allows it).
+ */
+static void test_backing_dnr(void **state)
+{
+	struct tgt_queue io;
+	struct tgt t;
+	uint16_t st;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.data_mr = &fake_mr;
+	t.nqp = (struct p2pmr_nvme_qp *)&t;	/* never looked into */
+	t.ns.nsze = 1000;
+	t.ns.lba_size = 512;
+	t.max_data = 128 * 1024;
+	queue_init(&io, &t, 1);
+	rdma_fail = -1;
+	connect_data = NULL;
+
+	exec_status = 0x281;
+	exec_dnr = 0;
+	assert_int_equal(write_block(&io, 7), 0);
+	st = (uint16_t)(io.rsp[14] | io.rsp[15] << 8);
+	assert_int_equal(st, 0x0502);
+	exec_dnr = 1;
+	assert_int_equal(write_block(&io, 7), 0);
+	st = (uint16_t)(io.rsp[14] | io.rsp[15] << 8);
+	assert_int_equal(st, 0x8502);
+	assert_int_equal(t.st.writes, 0);
+	assert_int_equal(t.st.errors, 2);
+	exec_status = 0;
+	exec_dnr = 0;
+	test_free(io.ctl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_revoked),
+		cmocka_unit_test(test_backing_dnr),
 		cmocka_unit_test(test_connect_io_twice),
 		cmocka_unit_test(test_discovery),
 	};

@@ -353,9 +353,12 @@ static int status_dnr(uint16_t status)
 
 uint16_t p2pmr_nvmf_cqe_status(uint16_t status)
 {
-	if (!status)
+	uint16_t sc = status & 0x7ff;
+
+	if (!sc)
 		return 0;
-	return (uint16_t)(status << 1 | (status_dnr(status) ? CQE_DNR : 0));
+	return (uint16_t)(sc << 1 | ((status & P2PMR_NVMF_STATUS_DNR) ||
+				     status_dnr(sc) ? CQE_DNR : 0));
 }
 
 int p2pmr_nvmf_kato_expired(uint32_t kato_ms, uint64_t last_ms,

@@ -586,6 +586,13 @@ struct p2pmr_nvmf_rw {
 int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 			uint32_t lba_size, struct p2pmr_nvmf_rw *rw);
 
+/*
+ * Or'ed into a status given to p2pmr_nvmf_cqe_status(): the backing
+ * controller set Do Not Retry on the command this status came from, and
+ * the completion keeps it.  Not a status code (codes fit in 11 bits).
+ */
+#define P2PMR_NVMF_STATUS_DNR	0x4000
+
 /**
  * p2pmr_nvmf_cqe_status() - The Status Field of a completion.
  * @status: SCT << 8 | SC; 0 for success
@@ -596,7 +603,8 @@ int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
  * the command specific statuses but Connect Controller Busy.  Transient
  * and internal errors (internal error, command aborted, data transfer
  * error, transient transport error, namespace not ready, any other code)
- * leave it clear, so that the host retries.
+ * leave it clear, so that the host retries, unless the status carries
+ * P2PMR_NVMF_STATUS_DNR: a backing controller's DNR is passed through.
  *
  * Return: bits 15:0 of the completion's dword 3 but the phase tag (which
  * fabrics leave 0): @status in bits 14:1, DNR in bit 15.

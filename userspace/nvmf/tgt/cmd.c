@@ -80,10 +80,12 @@ static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	if (status) {
 		q->t->st.errors++;
 		if (tgt_log_refusal(q->t))
-			printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x\n",
+			printf("p2pmr-nvmf: queue %u: opcode 0x%02x%s refused: status 0x%03x%s\n",
 			       q->qid, cmd->opc,
 			       cmd->opc == P2PMR_NVMF_OPC_FABRICS ?
-			       " (fabrics)" : "", status);
+			       " (fabrics)" : "", status & 0x7ff,
+			       status & P2PMR_NVMF_STATUS_DNR ?
+			       ", DNR from the drive" : "");
 	}
 	return tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
 }
@@ -311,6 +313,7 @@ static void nvme_recover(struct tgt *t)
 static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 			const struct p2pmr_nvme_buf *b)
 {
+	struct p2pmr_nvme_cqe cqe = { 0 };
 	const char *why = NULL;
 	int ret;
 
@@ -324,10 +327,11 @@ static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 			why = "not waited for (P2PMR_NVMF_FAULT=nvme-timeout)";
 		}
 	} else {
-		ret = p2pmr_nvme_exec(t->nqp, sqe, b, NULL);
+		ret = p2pmr_nvme_exec(t->nqp, sqe, b, &cqe);
 	}
+	/* The controller's own status, its Do Not Retry with it. */
 	if (ret > 0)
-		return ret;
+		return ret | (P2PMR_NVME_DNR(&cqe) ? P2PMR_NVMF_STATUS_DNR : 0);
 	if (!ret)
 		return 0;
 	/* The library's message is the reason only if the library failed. */

@@ -348,6 +348,16 @@ static int buf_setup(struct tgt *t)
 		fprintf(stderr, "p2pmr-nvmf: no usable CMB\n");
 		return ret ? ret : -ENOSPC;
 	}
+	/* Many CMBs hold submission queues only: data needs RDS and WDS. */
+	if (!(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_RDS) ||
+	    !(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_WDS)) {
+		fprintf(stderr, "p2pmr-nvmf: the CMB of %s holds no %s data (CMBSZ 0x%x: RDS %u, WDS %u): use --buf host\n",
+			t->o.bdf, t->cmb.cmbsz & P2PMR_NVME_CMBSZ_RDS ?
+			"write" : "read", t->cmb.cmbsz,
+			!!(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_RDS),
+			!!(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_WDS));
+		return -EOPNOTSUPP;
+	}
 	ret = cmb_mr(t);
 	if (ret)
 		return ret;
