@@ -42,7 +42,9 @@ fs_check() {
 }
 
 # fio_verify: fio with verify in the raw tail, one job on each CPU, so
-# each of the host's two I/O queues carries its own writes and reads.
+# each of the host's two I/O queues carries its own writes and reads, 16
+# at a time: more than p2pmr-nvmf's data buffers, so it serves them in
+# full batches.
 fio_verify() {
 	# The hardware queues of the namespace's block device, or of its
 	# path device under a multipath node (nvmet reports a multi-
@@ -50,7 +52,7 @@ fio_verify() {
 	check test "$(ls -d /sys/block/${DEV#/dev/}/mq/* \
 		/sys/block/nvme*c*n1/mq/* 2> /dev/null | wc -l)" = 2
 	check fio --name=verify --filename=$DEV --direct=1 --ioengine=libaio \
-		--rw=randwrite --bs=4k --iodepth=4 --numjobs=2 --size=1M \
+		--rw=randwrite --bs=4k --iodepth=16 --numjobs=2 --size=1M \
 		--offset=$((FS_MIB + 4))M --offset_increment=4M \
 		--verify=crc32c --verify_fatal=1 --verify_state_save=0 \
 		--cpus_allowed=0-1 \
@@ -108,6 +110,9 @@ say "stats: $s"
 check test "$(get host_bytes)" = 0
 check test "$(get write_bytes)" -ge $((4 * 1024 * 1024 + 2 * 1024 * 1024))
 check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
+# fio's commands were served together (several data buffers in use at
+# once), not one at a time.
+check test "$(get batch_max)" -ge 2
 
 # kill -9 of the target while the host writes: the host fails the writes
 # and removes the controller within its loss timeout (connect's -l 20),

@@ -11,11 +11,18 @@
  * one naming the I/O subsystem; its Keep Alive Timeout is two minutes
  * when the host sets none, its shutdown touches no backing drive, and
  * discovery controllers take at most half of the controllers.
+ *
+ * And the data path (userspace/nvmf/tgt/io.c, built in too): Reads and
+ * Writes served in batches, one data buffer each, the backing commands'
+ * completions matched to their commands in any order, a broken queue's
+ * commands left unanswered while the others are answered, the batch run
+ * before any other command and when it is full.
  */
 #include <errno.h>
 
 #include "unit.h"
 #include "../../userspace/nvmf/tgt/cmd.c"
+#include "../../userspace/nvmf/tgt/io.c"
 
 /* What the stubs below saw. */
 static const uint8_t *connect_data;	/* tgt_rdma_read() copies it */
@@ -43,11 +50,67 @@ void tgt_recover(struct tgt *t, const char *why)
 	recoveries++;
 }
 
+/* The responses sent, in order: queue ID, CID, status field, data. */
+struct sent {
+	uint16_t qid, cid, status;
+	uint64_t laddr;
+	uint32_t len;
+};
+static struct sent sent[64];
+static int nr_sent;
+
+static void record(const uint8_t *rsp, uint64_t laddr, uint32_t len)
+{
+	struct sent *r = &sent[nr_sent++ % 64];
+
+	r->qid = (uint16_t)(rsp[10] | rsp[11] << 8);
+	r->cid = (uint16_t)(rsp[12] | rsp[13] << 8);
+	r->status = (uint16_t)(rsp[14] | rsp[15] << 8);
+	r->laddr = laddr;
+	r->len = len;
+	responses++;
+}
+
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
-	(void)q; (void)laddr; (void)lkey; (void)sgl; (void)len;
-	responses++;
+	(void)lkey; (void)sgl;
+	record(q->rsp, laddr, len);
+	return 0;
+}
+
+/* The batch's RDMA: READs land at once; a queue in @fail_qid fails. */
+static int reads_posted;
+static int fail_qid = -1;
+
+int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+{
+	(void)laddr; (void)lkey; (void)sgl; (void)len;
+	q->wc_status = -1;
+	reads_posted++;
+	return 0;
+}
+
+int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
+		 uint64_t laddr, uint32_t lkey,
+		 const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+{
+	(void)rsp_lkey; (void)lkey; (void)sgl;
+	q->wc_status = -1;
+	record(rsp, laddr, len);
+	return len ? 2 : 1;
+}
+
+int tgt_wait_sends(struct tgt_queue *q, int n, const char *what)
+{
+	(void)what;
+	assert_true(n > 0);
+	if (rdma_fail >= 0 || q->qid == fail_qid) {
+		q->wc_status = rdma_fail >= 0 ? rdma_fail : IBV_WC_RETRY_EXC_ERR;
+		q->broken = 1;
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -78,6 +141,63 @@ int __wrap_p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 		cqe->status = (uint16_t)(exec_status << 1 | exec_dnr << 15);
 	}
 	return exec_status;
+}
+
+/*
+ * The backing I/O queue of the batch: submissions recorded, completed by
+ * p2pmr_nvme_poll() all at once in reverse order, each with the status
+ * @lba_status gives its LBA (else exec_status, exec_dnr).
+ */
+struct submitted {
+	uint8_t opc;
+	uint64_t slba;
+	uint64_t addr;
+	uint16_t cid;
+};
+static struct submitted subs[64];
+static int nr_subs, nr_done;
+static uint64_t fail_lba = ~0ULL;	/* completes with 0x281, DNR */
+
+int __wrap_p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp,
+			     struct p2pmr_nvme_sqe *sqe,
+			     const struct p2pmr_nvme_buf *buf);
+int __wrap_p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp,
+			     struct p2pmr_nvme_sqe *sqe,
+			     const struct p2pmr_nvme_buf *buf)
+{
+	struct submitted *s = &subs[nr_subs % 64];
+
+	(void)qp;
+	s->opc = sqe->opc;
+	s->slba = (uint64_t)sqe->cdw11 << 32 | sqe->cdw10;
+	s->addr = buf ? buf->addr : 0;
+	/* CIDs far from the batch's indices. */
+	s->cid = (uint16_t)(100 + nr_subs++);
+	return s->cid;
+}
+
+int __wrap_p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp,
+			   struct p2pmr_nvme_cqe *cqes, int max,
+			   uint32_t timeout_ms);
+int __wrap_p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp,
+			   struct p2pmr_nvme_cqe *cqes, int max,
+			   uint32_t timeout_ms)
+{
+	int got = 0, st, dnr;
+
+	(void)qp; (void)timeout_ms;
+	while (nr_done < nr_subs && got < max) {
+		const struct submitted *s = &subs[(nr_subs - 1 - got) % 64];
+
+		st = s->slba == fail_lba ? 0x281 : exec_status;
+		dnr = s->slba == fail_lba ? 1 : exec_dnr;
+		memset(&cqes[got], 0, sizeof(cqes[got]));
+		cqes[got].cid = s->cid;
+		cqes[got].status = (uint16_t)(st << 1 | dnr << 15);
+		got++;
+		nr_done++;
+	}
+	return got;
 }
 
 uint64_t tgt_now_ms(void)
@@ -313,15 +433,17 @@ static void test_connect_io_twice(void **state)
 	test_free(io2.ctl);
 }
 
-/* A one-block Write of LBA @slba on I/O queue @q: do_io()'s return. */
-static int write_block(struct tgt_queue *q, uint64_t slba)
+/* A one-block @opc of LBA @slba, CID @cid, on I/O queue @q: joins the batch. */
+static void rw_block(struct tgt_queue *q, uint8_t opc, uint16_t cid,
+		     uint64_t slba)
 {
 	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
 	struct p2pmr_nvmf_cmd cmd;
 	uint8_t c[64] = { 0 };
 
-	c[0] = P2PMR_NVME_CMD_WRITE;
+	c[0] = opc;
 	c[1] = 0x40;
+	put16(c + 2, cid);
 	put32(c + 4, TGT_NSID);
 	put32(c + 24, 0x1000);
 	put32(c + 24 + 8, 512);
@@ -329,7 +451,32 @@ static int write_block(struct tgt_queue *q, uint64_t slba)
 	c[24 + 15] = 0x40;
 	put32(c + 40, (uint32_t)slba);
 	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
-	return do_io(q, &cmd);
+	assert_int_equal(do_io(q, &cmd), 0);
+}
+
+/* A one-block Write of LBA @slba on I/O queue @q, served at once. */
+static void write_block(struct tgt_queue *q, uint64_t slba)
+{
+	rw_block(q, P2PMR_NVME_CMD_WRITE, 1, slba);
+	tgt_io_run(q->t);
+}
+
+static struct tgt_io batch[TGT_MAX_BUFS];
+
+/* A target with @bufs data buffers of 128 KiB and a 1000-block namespace. */
+static void tgt_init(struct tgt *t, uint32_t bufs)
+{
+	memset(t, 0, sizeof(*t));
+	t->data_mr = &fake_mr;
+	t->ns.nsze = 1000;
+	t->ns.lba_size = 512;
+	t->max_data = 128 * 1024;
+	t->data_rdma = 0x40000000;
+	t->data_nvme = 0x80000000;
+	t->nr_bufs = bufs;
+	t->io = batch;
+	nr_sent = nr_subs = nr_done = 0;
+	reads_posted = 0;
 }
 
 /*
@@ -348,30 +495,29 @@ static void test_revoked(void **state)
 	uint16_t st;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
-	t.data_mr = &fake_mr;
-	t.ns.nsze = 1000;
-	t.ns.lba_size = 512;
-	t.max_data = 128 * 1024;
+	tgt_init(&t, 1);
+	n = responses;
 	queue_init(&io, &t, 1);
 
 	rdma_fail = IBV_WC_LOC_PROT_ERR;
-	assert_int_equal(write_block(&io, 7), -EIO);
+	write_block(&io, 7);
 	assert_int_equal(recoveries, 1);
 	assert_int_equal(t.st.revokes, 1);
 	assert_int_equal(responses, n);
+	assert_int_equal(nr_subs, 0);
 	rdma_fail = IBV_WC_RETRY_EXC_ERR;
-	assert_int_equal(write_block(&io, 7), -EIO);
+	write_block(&io, 7);
 	assert_int_equal(recoveries, 1);
 	assert_int_equal(t.st.revokes, 1);
 	assert_int_equal(responses, n);
+	assert_int_equal(nr_subs, 0);
 
 	rdma_fail = -1;
 	connect_data = NULL;
 	io.broken = 0;
-	assert_int_equal(write_block(&io, 7), 0);
+	write_block(&io, 7);
 	assert_int_equal(responses, n + 1);
-	st = (uint16_t)(io.rsp[14] | io.rsp[15] << 8);
+	st = sent[0].status;
 	assert_int_equal(st, P2PMR_NVMF_SC_INTERNAL << 1);
 	assert_int_equal(st & 0x8000, 0);		/* no DNR */
 	assert_int_equal(t.st.writes, 0);
@@ -391,24 +537,20 @@ static void test_backing_dnr(void **state)
 	uint16_t st;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
-	t.data_mr = &fake_mr;
+	tgt_init(&t, 1);
 	t.nqp = (struct p2pmr_nvme_qp *)&t;	/* never looked into */
-	t.ns.nsze = 1000;
-	t.ns.lba_size = 512;
-	t.max_data = 128 * 1024;
 	queue_init(&io, &t, 1);
 	rdma_fail = -1;
 	connect_data = NULL;
 
 	exec_status = 0x281;
 	exec_dnr = 0;
-	assert_int_equal(write_block(&io, 7), 0);
-	st = (uint16_t)(io.rsp[14] | io.rsp[15] << 8);
+	write_block(&io, 7);
+	st = sent[0].status;
 	assert_int_equal(st, 0x0502);
 	exec_dnr = 1;
-	assert_int_equal(write_block(&io, 7), 0);
-	st = (uint16_t)(io.rsp[14] | io.rsp[15] << 8);
+	write_block(&io, 7);
+	st = sent[1].status;
 	assert_int_equal(st, 0x8502);
 	assert_int_equal(t.st.writes, 0);
 	assert_int_equal(t.st.errors, 2);
@@ -417,9 +559,158 @@ static void test_backing_dnr(void **state)
 	test_free(io.ctl);
 }
 
+/* The response to CID @cid on queue @qid, or NULL. */
+static const struct sent *sent_to(uint16_t qid, uint16_t cid)
+{
+	int i;
+
+	for (i = 0; i < nr_sent; i++)
+		if (sent[i].qid == qid && sent[i].cid == cid)
+			return &sent[i];
+	return NULL;
+}
+
+/*
+ * Five commands on two queues in one batch: three writes on queue 1, two
+ * reads on queue 2.  Each has its own data buffer; the backing commands
+ * complete in reverse order and each answer carries its own command's
+ * status; a read's data goes out of its own buffer.
+ */
+static void test_batch(void **state)
+{
+	struct tgt_queue q1, q2;
+	const struct sent *r;
+	struct tgt t;
+	int i;
+
+	(void)state;
+	tgt_init(&t, 8);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;	/* never looked into */
+	queue_init(&q1, &t, 1);
+	queue_init(&q2, &t, 2);
+	rdma_fail = -1;
+	fail_lba = 12;
+
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 2, 11);
+	rw_block(&q2, P2PMR_NVME_CMD_READ, 3, 20);
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 4, 12);
+	rw_block(&q2, P2PMR_NVME_CMD_READ, 5, 21);
+	/* Nothing ran yet: the batch waits for more. */
+	assert_int_equal(nr_subs, 0);
+	assert_int_equal(nr_sent, 0);
+	assert_int_equal(t.nr_io, 5);
+	tgt_io_run(&t);
+	assert_int_equal(t.nr_io, 0);
+	assert_int_equal(reads_posted, 3);
+	assert_int_equal(nr_subs, 5);
+	/* Buffer i for the batch's command i. */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(subs[i].addr, t.data_nvme + i * t.max_data);
+	assert_int_equal(nr_sent, 5);
+	assert_non_null(r = sent_to(1, 1));
+	assert_int_equal(r->status, 0);
+	assert_non_null(r = sent_to(1, 2));
+	assert_int_equal(r->status, 0);
+	assert_non_null(r = sent_to(1, 4));
+	assert_int_equal(r->status, 0x8502);	/* LBA 12: its DNR error */
+	assert_int_equal(r->len, 0);
+	assert_non_null(r = sent_to(2, 3));
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->len, 512);
+	assert_int_equal(r->laddr, t.data_rdma + 2 * t.max_data);
+	assert_non_null(r = sent_to(2, 5));
+	assert_int_equal(r->laddr, t.data_rdma + 4 * t.max_data);
+	assert_int_equal(t.st.writes, 2);
+	assert_int_equal(t.st.reads, 2);
+	assert_int_equal(t.st.batch_max, 5);
+	fail_lba = ~0ULL;
+	test_free(q1.ctl);
+	test_free(q2.ctl);
+}
+
+/*
+ * A queue whose RDMA fails (not a revoke) breaks: its commands get no
+ * answer and no backing command; the other queue's are served.
+ */
+static void test_batch_broken_queue(void **state)
+{
+	struct tgt_queue q1, q2;
+	struct tgt t;
+	int n;
+
+	(void)state;
+	tgt_init(&t, 8);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	queue_init(&q2, &t, 2);
+	rdma_fail = -1;
+	n = recoveries;
+	fail_qid = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
+	rw_block(&q2, P2PMR_NVME_CMD_WRITE, 2, 20);
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 3, 30);
+	tgt_io_run(&t);
+	fail_qid = -1;
+	assert_true(q1.broken);
+	assert_false(q2.broken);
+	assert_int_equal(nr_subs, 1);
+	assert_int_equal(subs[0].slba, 20);
+	assert_int_equal(nr_sent, 1);
+	assert_non_null(sent_to(2, 2));
+	assert_int_equal(recoveries, n);
+	assert_int_equal(t.st.writes, 1);
+	test_free(q1.ctl);
+	test_free(q2.ctl);
+}
+
+/*
+ * The batch runs when every buffer has a command, and before any other
+ * command: a Flush is answered after the writes that came before it.
+ */
+static void test_batch_order(void **state)
+{
+	uint8_t c[64] = { 0 };
+	struct tgt_queue q1;
+	struct tgt t;
+
+	(void)state;
+	tgt_init(&t, 2);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	q1.ctrl = &t.ctrls[0];
+	t.ctrls[0].used = 1;
+	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	rdma_fail = -1;
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 2, 11);
+	assert_int_equal(nr_subs, 0);
+	/* The third finds both buffers taken: the two are served first. */
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 3, 12);
+	assert_int_equal(nr_subs, 2);
+	assert_int_equal(nr_sent, 2);
+	assert_int_equal(t.nr_io, 1);
+	/* A Flush (through tgt_cmd) runs the batch before it. */
+	c[0] = P2PMR_NVME_CMD_FLUSH;
+	c[1] = 0x40;			/* SGL: a keyed one of no data */
+	put16(c + 2, 9);
+	put32(c + 4, TGT_NSID);
+	c[24 + 15] = 0x40;
+	assert_int_equal(tgt_cmd(&q1, c, sizeof(c)), 0);
+	assert_int_equal(nr_sent, 4);
+	assert_int_equal(sent[2].cid, 3);
+	assert_int_equal(sent[3].cid, 9);
+	assert_int_equal(sent[3].status, 0);
+	assert_int_equal(t.st.flushes, 1);
+	test_free(q1.ctl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_broken_queue),
+		cmocka_unit_test(test_batch_order),
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_backing_dnr),
 		cmocka_unit_test(test_connect_io_twice),

@@ -26,12 +26,14 @@ $(UNIT_DIR)/test_nvmf: $(UNIT_DIR)/libp2pmr-nvmf-san.a
 $(UNIT_DIR)/test_nvmf: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvmf-san.a
 $(UNIT_DIR)/test_nvmf_admin: $(UNIT_DIR)/libp2pmr-nvmf-san.a
 $(UNIT_DIR)/test_nvmf_admin: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvmf-san.a
-# The target's Connect handling (nvmf/tgt/cmd.c, built into the test).
+# The target's Connect handling and data path (nvmf/tgt/cmd.c and io.c,
+# built into the test).
 $(UNIT_DIR)/test_tgt_connect: ../tests/unit/test_tgt_connect.c nvmf/tgt/cmd.c \
-		nvmf/tgt/tgt.h $(UNIT_DIR)/libp2pmr-nvmf-san.a \
+		nvmf/tgt/io.c nvmf/tgt/tgt.h $(UNIT_DIR)/libp2pmr-nvmf-san.a \
 		$(UNIT_DIR)/libp2pmr-nvme-san.a
 $(UNIT_DIR)/test_tgt_connect: UNIT_LDFLAGS = -Invmf -Invme \
-	-Wl,--wrap=p2pmr_nvme_exec \
+	-Wl,--wrap=p2pmr_nvme_exec -Wl,--wrap=p2pmr_nvme_submit \
+	-Wl,--wrap=p2pmr_nvme_poll \
 	$(UNIT_DIR)/libp2pmr-nvmf-san.a $(UNIT_DIR)/libp2pmr-nvme-san.a \
 	$(UNIT_DIR)/libp2pmr-san.a
 

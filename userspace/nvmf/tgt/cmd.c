@@ -3,17 +3,13 @@
  * Command execution of p2pmr-nvmf: fabrics commands (Connect, Property
  * Get/Set), the admin commands the Linux host sends (Identify, Get Log
  * Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort)
- * and the NVM commands Read, Write and Flush.  Host WRITE: RDMA READ from
- * the host's keyed SGL into the data buffer, then NVMe Write from it; host
- * READ: NVMe Read into the data buffer, then RDMA WRITE from it and the
- * response SEND.
+ * and the NVM commands Read, Write and Flush.  Reads and Writes are
+ * checked here and served in batches by io.c.
  */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "p2pmr.h"
 #include "tgt.h"
@@ -57,26 +53,27 @@ static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 	       (uint32_t)p[3] << 24;
 }
 
-/* The completion (NVMe-oF 1.1 figure 24), then the SEND; with @len data
- * bytes at @laddr first RDMA-written to the command's SGL.
+/*
+ * The completion queue entry of @cmd on @q (NVMe-oF 1.1 figure 24) in
+ * @rsp; a failure is counted and logged (rate limited).
  */
-static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-		    uint16_t status, uint64_t result, uint64_t laddr,
-		    uint32_t lkey, uint32_t len)
+void tgt_rsp_fill(struct tgt_queue *q, uint8_t *rsp,
+		  const struct p2pmr_nvmf_cmd *cmd, uint16_t status,
+		  uint64_t result)
 {
 	uint16_t sts = p2pmr_nvmf_cqe_status(status);
 	int i;
 
 	for (i = 0; i < 8; i++)
-		q->rsp[i] = result >> (8 * i);
-	q->rsp[8] = q->sqhd;
-	q->rsp[9] = q->sqhd >> 8;
-	q->rsp[10] = q->qid;
-	q->rsp[11] = q->qid >> 8;
-	q->rsp[12] = cmd->cid;
-	q->rsp[13] = cmd->cid >> 8;
-	q->rsp[14] = sts;
-	q->rsp[15] = sts >> 8;
+		rsp[i] = result >> (8 * i);
+	rsp[8] = q->sqhd;
+	rsp[9] = q->sqhd >> 8;
+	rsp[10] = q->qid;
+	rsp[11] = q->qid >> 8;
+	rsp[12] = cmd->cid;
+	rsp[13] = cmd->cid >> 8;
+	rsp[14] = sts;
+	rsp[15] = sts >> 8;
 	if (status) {
 		q->t->st.errors++;
 		if (tgt_log_refusal(q->t))
@@ -87,6 +84,16 @@ static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 			       status & P2PMR_NVMF_STATUS_DNR ?
 			       ", DNR from the drive" : "");
 	}
+}
+
+/* The completion, then the SEND; with @len data bytes at @laddr first
+ * RDMA-written to the command's SGL.
+ */
+static int complete(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		    uint16_t status, uint64_t result, uint64_t laddr,
+		    uint32_t lkey, uint32_t len)
+{
+	tgt_rsp_fill(q, q->rsp, cmd, status, result);
 	return tgt_respond(q, laddr, lkey, &cmd->sgl, status ? 0 : len);
 }
 
@@ -274,137 +281,6 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 }
 
 /*
- * The backing I/O queue pair again, after a command on it did not
- * complete: the queue is deleted (the controller completes or aborts
- * every command it holds before the Delete I/O SQ completes, so nothing
- * moves data into the buffer afterwards) and a new pair created.  If that
- * fails the target cannot serve I/O safely: it stops.
- */
-static void nvme_recover(struct tgt *t)
-{
-	int ret;
-
-	ret = p2pmr_nvme_qp_destroy(t->nqp);
-	t->nqp = NULL;
-	if (ret) {
-		fprintf(stderr, "p2pmr-nvmf: Couldn't delete the backing I/O queue (%d): stopping\n",
-			ret);
-		t->fatal = 1;
-		return;
-	}
-	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
-	if (ret) {
-		fprintf(stderr, "p2pmr-nvmf: Couldn't create a backing I/O queue (%d): stopping\n",
-			ret);
-		t->nqp = NULL;
-		t->fatal = 1;
-		return;
-	}
-	t->st.recoveries++;
-	printf("p2pmr-nvmf: backing I/O queue recovered (now queue %u)\n",
-	       p2pmr_nvme_qp_id(t->nqp));
-}
-
-/*
- * A command on the real controller's I/O queue: 0, or the status.  One
- * that timed out (or a queue left busy) fails with Internal Error, which
- * carries no DNR: the host retries it on the recovered queue.
- */
-static uint16_t nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
-			const struct p2pmr_nvme_buf *b)
-{
-	struct p2pmr_nvme_cqe cqe = { 0 };
-	const char *why = NULL;
-	int ret;
-
-	if (!t->nqp)
-		return P2PMR_NVMF_SC_INTERNAL;
-	if (t->fault_timeout && !--t->fault_timeout) {
-		/* Test hook: submitted, never waited for, as if lost. */
-		ret = p2pmr_nvme_submit(t->nqp, sqe, b);
-		if (ret >= 0) {
-			ret = -ETIMEDOUT;
-			why = "not waited for (P2PMR_NVMF_FAULT=nvme-timeout)";
-		}
-	} else {
-		ret = p2pmr_nvme_exec(t->nqp, sqe, b, &cqe);
-	}
-	/* The controller's own status, its Do Not Retry with it. */
-	if (ret > 0)
-		return ret | (P2PMR_NVME_DNR(&cqe) ? P2PMR_NVMF_STATUS_DNR : 0);
-	if (!ret)
-		return 0;
-	/* The library's message is the reason only if the library failed. */
-	if (sqe->opc == P2PMR_NVME_CMD_WRITE || sqe->opc == P2PMR_NVME_CMD_READ)
-		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu failed (%d): %s\n",
-			sqe->opc,
-			(unsigned long long)sqe->cdw11 << 32 | sqe->cdw10,
-			ret, why ? why : p2pmr_errmsg());
-	else
-		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
-			sqe->opc, ret, why ? why : p2pmr_errmsg());
-	/*
-	 * A controller that stopped serving (reset, failed) lost the whole
-	 * queue set-up; otherwise only this queue pair is in doubt.  Either
-	 * way the command's data can no longer reach the media when the
-	 * host hears of the failure.
-	 */
-	if (!p2pmr_nvme_ready(t->n))
-		tgt_recover(t, "a backing command stopped");
-	else if (ret != -EINVAL)
-		nvme_recover(t);
-	return P2PMR_NVMF_SC_INTERNAL;
-}
-
-/*
- * Before a command uses the backing controller or the data MR: a
- * controller reset since the last command (CSTS.RDY clear) has revoked
- * the MR too, so both are set up again first, and the command is then
- * served as if nothing happened.  Return: whether the target can serve.
- */
-static int backing_ready(struct tgt *t)
-{
-	if (t->n && !t->fatal && !p2pmr_nvme_ready(t->n))
-		tgt_recover(t, "the controller is not ready");
-	return !t->fatal;
-}
-
-/*
- * An RDMA operation on the data MR failed: a local protection error is
- * what rxe gives for an lkey whose dma-buf the exporter revoked
- * (docs/importer.md).  The queue is broken (its QP in the error state),
- * so the command gets no answer; the host requeues it when it has
- * reconnected.
- */
-static int data_rdma_failed(struct tgt_queue *q, const char *op)
-{
-	char why[128];
-
-	if (q->wc_status == IBV_WC_LOC_PROT_ERR) {
-		q->t->st.revokes++;
-		snprintf(why, sizeof(why),
-			 "%s on the data MR: local protection error, the dma-buf was revoked",
-			 op);
-		tgt_recover(q->t, why);
-	}
-	return -EIO;
-}
-
-/* Read or Write on the backing namespace. */
-static uint16_t nvme_rw(struct tgt *t, uint8_t opc,
-			const struct p2pmr_nvmf_rw *rw,
-			const struct p2pmr_nvme_buf *b)
-{
-	struct p2pmr_nvme_sqe sqe = {
-		.opc = opc, .nsid = TGT_NSID,
-		.cdw10 = (uint32_t)rw->slba, .cdw11 = rw->slba >> 32,
-		.cdw12 = rw->nlb - 1,		/* 0's based */
-	};
-
-	return nvme_io(t, &sqe, b);
-}
-
-/*
  * A shutdown notification (CC.SHN) the host waits on before it lets go of
  * the controller: what it wrote must be on the media first, so the
  * backing controller's volatile write cache is flushed before CSTS.SHST
@@ -428,8 +304,8 @@ static void ctrl_shutdown(struct tgt_queue *q)
 		       ctrl->cntlid);
 		return;
 	}
-	ret = backing_ready(q->t) ? nvme_io(q->t, &flush, NULL) :
-				    P2PMR_NVMF_SC_INTERNAL;
+	ret = tgt_backing_ready(q->t) ? tgt_nvme_io(q->t, &flush, NULL) :
+					P2PMR_NVMF_SC_INTERNAL;
 	if (ret) {
 		fprintf(stderr, "p2pmr-nvmf: controller %u: shutdown: flush failed (status 0x%x), SHST stays occurring\n",
 			ctrl->cntlid, ret);
@@ -628,95 +504,16 @@ static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
-/*
- * Test hook (P2PMR_NVMF_FAULT=reset-every=N): a function reset of the
- * controller through sysfs, as an administrator's would be, but at a
- * chosen point of a command.  The write returns when the reset is done:
- * the exporter revoked the dma-buf in its reset_prepare, the controller
- * is disabled.
- */
-static void fault_reset(struct tgt *t, const char *before)
-{
-	char path[96];
-	int fd, ret;
-
-	fprintf(stderr, "p2pmr-nvmf: FAULT: function reset of %s before %s\n",
-		t->o.bdf, before);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", t->o.bdf);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	ret = fd < 0 ? -1 : write(fd, "1", 1);
-	if (ret != 1)
-		fprintf(stderr, "p2pmr-nvmf: FAULT: %s: %s\n", path,
-			strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-/* CDW12 of Read and Write: Force Unit Access. */
-#define RW_FUA		(1u << 30)
-
+/* A Read or Write, checked, joins the batch: answered when it runs. */
 static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
-	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
-					.nsid = TGT_NSID };
-	struct tgt *t = q->t;
-	int write = cmd->opc == P2PMR_NVME_CMD_WRITE;
-	struct p2pmr_nvme_buf b = { .addr = t->data_nvme };
 	struct p2pmr_nvmf_rw rw;
-	uint64_t *through;
-	int st, reset = 0;
+	int st;
 
-	st = p2pmr_nvmf_rw_parse(cmd, t->ns.nsze, t->ns.lba_size, &rw);
+	st = p2pmr_nvmf_rw_parse(cmd, q->t->ns.nsze, q->t->ns.lba_size, &rw);
 	if (st)
 		return status_only(q, cmd, st, 0);
-	b.len = rw.bytes;
-	/* Counted by where the PRPs point, not by the option asked for. */
-	through = t->cmb.size && b.addr >= t->cmb.addr &&
-		  b.addr + b.len <= t->cmb.addr + t->cmb.size ?
-		  &t->st.cmb_bytes : &t->st.host_bytes;
-	if (!backing_ready(t))
-		return status_only(q, cmd, P2PMR_NVMF_SC_INTERNAL, 0);
-	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
-	if (write && t->fault_reset && !(++t->fault_writes % t->fault_reset))
-		reset = 2 - (t->fault_writes / t->fault_reset) % 2;
-	if (write) {
-		if (reset == 1)
-			fault_reset(t, "the RDMA READ of a host write");
-		if (!t->fault_skip_read) {
-			if (tgt_rdma_read(q, t->data_rdma, t->data_mr->lkey,
-					  &cmd->sgl, rw.bytes))
-				return data_rdma_failed(q, "RDMA READ");
-			t->st.rdma_in += rw.bytes;
-		}
-		if (reset == 2)
-			fault_reset(t, "the backing Write of a host write");
-		st = nvme_rw(t, P2PMR_NVME_CMD_WRITE, &rw, &b);
-		/*
-		 * Force Unit Access: the host completes journal commits and
-		 * O_DSYNC writes on it, so the data must be on the media, not
-		 * in the controller's volatile cache: a Flush gives that.
-		 */
-		if (!st && (cdw(cmd, 12) & RW_FUA)) {
-			st = nvme_io(t, &flush, NULL);
-			if (!st)
-				t->st.fua++;
-		}
-		if (!st) {
-			t->st.writes++;
-			t->st.write_bytes += rw.bytes;
-			*through += rw.bytes;
-		}
-		return status_only(q, cmd, st, 0);
-	}
-	st = nvme_rw(t, P2PMR_NVME_CMD_READ, &rw, &b);
-	if (st)
-		return status_only(q, cmd, st, 0);
-	t->st.reads++;
-	t->st.read_bytes += rw.bytes;
-	*through += rw.bytes;
-	if (complete(q, cmd, 0, 0, t->data_rdma, t->data_mr->lkey, rw.bytes))
-		return data_rdma_failed(q, "RDMA WRITE");
-	t->st.rdma_out += rw.bytes;
+	tgt_io_add(q, cmd, &rw);
 	return 0;
 }
 
@@ -738,8 +535,8 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	case P2PMR_NVME_CMD_FLUSH:
 		if (cmd->nsid != TGT_NSID && cmd->nsid != 0xffffffff)
 			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_NS, 0);
-		st = backing_ready(q->t) ? nvme_io(q->t, &sqe, NULL) :
-					   P2PMR_NVMF_SC_INTERNAL;
+		st = tgt_backing_ready(q->t) ? tgt_nvme_io(q->t, &sqe, NULL) :
+					       P2PMR_NVMF_SC_INTERNAL;
 		if (!st)
 			q->t->st.flushes++;
 		return status_only(q, cmd, st, 0);
@@ -766,6 +563,13 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	/* Any command keeps its controller alive (traffic based). */
 	if (q->ctrl)
 		q->ctrl->last_ms = tgt_now_ms();
+	/*
+	 * Commands run in the order they came: the batch of Reads and
+	 * Writes before them is served first.
+	 */
+	if (st || !q->qid || (cmd.opc != P2PMR_NVME_CMD_READ &&
+			      cmd.opc != P2PMR_NVME_CMD_WRITE))
+		tgt_io_run(q->t);
 	if (st)
 		return status_only(q, &cmd, st, 0);
 	if (cmd.opc == P2PMR_NVMF_OPC_FABRICS)

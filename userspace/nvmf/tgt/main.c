@@ -6,7 +6,7 @@
  *   p2pmr-nvmf --bdf BDF --addr IP [--port 4420] --nqn SUBNQN
  *              (--allow-host HOSTNQN ... | --allow-any-host)
  *              [--buf cmb|host] [--ibdev DEV] [--mdts KIB] [--stats FILE]
- *              [--max-connections N]
+ *              [--max-connections N] [--buffers N]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
  * I/O queue pair created, and only then the CMB exported as a dma-buf (a
@@ -56,8 +56,10 @@ static void usage(FILE *f)
 		"  --buf cmb|host       where data buffers live [cmb]\n"
 		"  --mdts KIB           largest transfer of one command [128]\n"
 		"  --max-connections N  RDMA connections (queues) at once [%d]\n"
+		"  --buffers N          data buffers: Reads and Writes served at once\n"
+		"                       (1..%d) [as many as fit, at most %d]\n"
 		"  --stats FILE         write the data counters there\n",
-		TGT_MAX_HOSTS, TGT_MAX_CONNS);
+		TGT_MAX_HOSTS, TGT_MAX_CONNS, TGT_MAX_BUFS, TGT_MAX_BUFS);
 }
 
 static int parse_opts(int argc, char **argv, struct tgt_opts *o)
@@ -74,6 +76,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 		{ "mdts", required_argument, NULL, 'm' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "max-connections", required_argument, NULL, 'C' },
+		{ "buffers", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -139,6 +142,15 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 			}
 			o->max_conns = v;
 			break;
+		case 'N':
+			if (p2pmr_parse_size(optarg, &v) || !v ||
+			    v > TGT_MAX_BUFS) {
+				fprintf(stderr, "p2pmr-nvmf: --buffers: 1..%d\n",
+					TGT_MAX_BUFS);
+				return -1;
+			}
+			o->bufs = v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -164,8 +176,8 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	int i;
 
 	n = snprintf(line, len,
-		 "buf=%s writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu",
-		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host",
+		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu batches=%llu batch_max=%llu",
+		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host", t->nr_bufs,
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
 		 (unsigned long long)s->flushes, (unsigned long long)s->fua,
 		 (unsigned long long)s->shutdowns,
@@ -177,7 +189,9 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 		 (unsigned long long)s->read_bytes,
 		 (unsigned long long)s->cmb_bytes,
 		 (unsigned long long)s->host_bytes,
-		 (unsigned long long)s->rdma_in, (unsigned long long)s->rdma_out);
+		 (unsigned long long)s->rdma_in, (unsigned long long)s->rdma_out,
+		 (unsigned long long)s->batches,
+		 (unsigned long long)s->batch_max);
 	for (i = 0; i < TGT_MAX_IO_QUEUES && n < len; i++)
 		n += snprintf(line + n, len - n, " q%d_cmds=%llu", i + 1,
 			      (unsigned long long)s->queue_cmds[i]);
@@ -247,8 +261,9 @@ static void stats_print(const struct tgt *t)
 static int nvme_setup(struct tgt *t)
 {
 	struct p2pmr_nvme_opts no = { .cmb = t->o.buf == TGT_BUF_CMB,
-				      .timeout_ms = 30000,
-				      .dma_size = 8 << 20 };
+				      .timeout_ms = TGT_NVME_TIMEOUT_MS,
+				      .dma_size = (8 << 20) +
+						  TGT_HOST_BUFS_SIZE };
 	int ret;
 
 	ret = p2pmr_nvme_open(t->o.bdf, &no, &t->n);
@@ -307,14 +322,35 @@ static int cmb_mr(struct tgt *t)
 }
 
 /*
- * The data buffer: the CMB as a dma-buf MR, or host memory.  The target
- * only initiates RDMA (READ from and WRITE to the host's buffers), so the MR
- * grants no remote access: a peer that merely connected cannot touch the
- * buffer that holds other hosts' data.
+ * How many data buffers of max_data bytes: --buffers, else as many as
+ * @room holds, at most TGT_MAX_BUFS.  0 (said why) if --buffers asks for
+ * more than fit.
+ */
+static uint32_t bufs_fit(const struct tgt *t, uint64_t room, const char *where)
+{
+	uint64_t n = room / t->max_data;
+
+	if (n > TGT_MAX_BUFS)
+		n = TGT_MAX_BUFS;
+	if (t->o.bufs > n) {
+		fprintf(stderr, "p2pmr-nvmf: --buffers %u: %llu of %u bytes fit in %s\n",
+			t->o.bufs, (unsigned long long)n, t->max_data, where);
+		return 0;
+	}
+	return t->o.bufs ? t->o.bufs : n;
+}
+
+/*
+ * The data buffers: the CMB as a dma-buf MR, or host memory; and the
+ * batch, whose entries hold the responses.  The target only initiates
+ * RDMA (READ from and WRITE to the host's buffers), so the MR grants no
+ * remote access: a peer that merely connected cannot touch the buffers
+ * that hold other hosts' data.
  */
 static int buf_setup(struct tgt *t)
 {
 	int acc = IBV_ACCESS_LOCAL_WRITE;
+	size_t io_size;
 	int ret;
 
 	t->pd = ibv_alloc_pd(t->listen->verbs);
@@ -325,29 +361,43 @@ static int buf_setup(struct tgt *t)
 	}
 	if (fcntl(t->cc->fd, F_SETFL, fcntl(t->cc->fd, F_GETFL) | O_NONBLOCK))
 		return -errno;
-	/* The CMB window, where there is one: cmd.c counts by it. */
+	io_size = TGT_MAX_BUFS * sizeof(*t->io);
+	t->io = aligned_alloc(64, io_size);
+	t->io_mr = t->io ? ibv_reg_mr(t->pd, t->io, io_size, acc) : NULL;
+	if (!t->io_mr) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't register the response buffers\n");
+		return -ENOMEM;
+	}
+	/* The CMB window, where there is one: io.c counts by it. */
 	ret = p2pmr_nvme_cmb_info(t->n, &t->cmb);
 	if (ret)
 		memset(&t->cmb, 0, sizeof(t->cmb));
 	if (t->o.buf == TGT_BUF_HOST) {
-		ret = p2pmr_nvme_dma_alloc(t->n, t->max_data, &t->host_buf,
-					   &t->data_nvme);
+		t->nr_bufs = bufs_fit(t, TGT_HOST_BUFS_SIZE, "host memory");
+		if (!t->nr_bufs)
+			return -ENOSPC;
+		ret = p2pmr_nvme_dma_alloc(t->n, (size_t)t->nr_bufs * t->max_data,
+					   &t->host_buf, &t->data_nvme);
 		if (ret)
 			return ret;
-		t->data_mr = ibv_reg_mr(t->pd, t->host_buf, t->max_data, acc);
+		t->data_mr = ibv_reg_mr(t->pd, t->host_buf,
+					(size_t)t->nr_bufs * t->max_data, acc);
 		if (!t->data_mr) {
 			fprintf(stderr, "p2pmr-nvmf: Couldn't register host memory\n");
 			return -errno;
 		}
 		t->data_rdma = (uintptr_t)t->host_buf;
-		printf("p2pmr-nvmf: data buffer in host memory, %u bytes\n",
-		       t->max_data);
+		printf("p2pmr-nvmf: %u data buffers in host memory, %u bytes each\n",
+		       t->nr_bufs, t->max_data);
 		return 0;
 	}
 	if (ret || t->cmb.size < t->max_data) {
 		fprintf(stderr, "p2pmr-nvmf: no usable CMB\n");
 		return ret ? ret : -ENOSPC;
 	}
+	t->nr_bufs = bufs_fit(t, t->cmb.size, "the CMB");
+	if (!t->nr_bufs)
+		return -ENOSPC;
 	/* Many CMBs hold submission queues only: data needs RDS and WDS. */
 	if (!(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_RDS) ||
 	    !(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_WDS)) {
@@ -363,8 +413,9 @@ static int buf_setup(struct tgt *t)
 		return ret;
 	t->data_rdma = MR_IOVA;
 	t->data_nvme = t->cmb.addr;
-	printf("p2pmr-nvmf: data buffer in the CMB (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
-	       t->cmb.bar, (unsigned long long)t->cmb.size,
+	printf("p2pmr-nvmf: %u data buffers of %u bytes in the CMB (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
+	       t->nr_bufs, t->max_data, t->cmb.bar,
+	       (unsigned long long)t->cmb.size,
 	       (unsigned long long)t->cmb.addr,
 	       ibv_get_device_name(t->listen->verbs->device));
 	return 0;
@@ -523,6 +574,9 @@ int main(int argc, char **argv)
 out_buf:
 	if (t.data_mr)
 		ibv_dereg_mr(t.data_mr);
+	if (t.io_mr)
+		ibv_dereg_mr(t.io_mr);
+	free(t.io);
 	if (t.dmabuf_fd >= 0)
 		close(t.dmabuf_fd);
 	if (t.cc)

@@ -2,8 +2,8 @@
 /*
  * The RDMA side of p2pmr-nvmf: the RDMA CM listener, one RC queue pair per
  * NVMe-oF queue (NVMe-oF 1.1 section 7.3, the RDMA transport binding), the
- * receive ring of command capsules, and the synchronous RDMA READ, RDMA
- * WRITE and response SEND of a command.
+ * receive ring of command capsules, and the RDMA READ, RDMA WRITE and
+ * response SEND of commands: posted, then waited for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,6 +43,7 @@ _Static_assert(sizeof(struct cm_req) == 32, "cm_req is 32 bytes");
 _Static_assert(sizeof(struct cm_rep) == 32, "cm_rep is 32 bytes");
 
 #define WAIT_MS		10000	/* an RDMA operation on the bed's rxe pair */
+#define SEND_WRS	(2 * TGT_MAX_BUFS + 2)	/* a queue's sends at once */
 
 /* The listener on --addr:--port (t->listen, also when it fails). */
 static int listen_on(struct tgt *t)
@@ -186,14 +187,15 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
 				q->depth * P2PMR_NVMF_CAPSULE_SIZE, acc);
 	q->ctl_mr = ibv_reg_mr(t->pd, q->ctl, TGT_CTL_SIZE, acc);
 	q->rsp_mr = ibv_reg_mr(t->pd, q->rsp, sizeof(q->rsp), acc);
-	q->scq = ibv_create_cq(t->listen->verbs, 16, q, NULL, 0);
+	/* A batch's sends, each signaled: a read's RDMA WRITE and SEND. */
+	q->scq = ibv_create_cq(t->listen->verbs, SEND_WRS, q, NULL, 0);
 	q->rcq = ibv_create_cq(t->listen->verbs, q->depth, q, t->cc, 0);
 	if (!q->cmds_mr || !q->ctl_mr || !q->rsp_mr || !q->scq || !q->rcq)
 		return -ENOMEM;
 	qa.send_cq = q->scq;
 	qa.recv_cq = q->rcq;
 	qa.qp_type = IBV_QPT_RC;
-	qa.cap.max_send_wr = 8;
+	qa.cap.max_send_wr = SEND_WRS;
 	qa.cap.max_recv_wr = q->depth;
 	qa.cap.max_send_sge = 1;
 	qa.cap.max_recv_sge = 1;
@@ -370,11 +372,11 @@ static long since_ms(const struct timespec *t0)
 }
 
 /*
- * @n signaled work requests did not complete in time: one may still move
- * data into or out of the data buffer, which the next command reuses.  The
- * QP is moved to the error state, which flushes what it holds, and their
- * completions consumed.  If they do not come, the buffer cannot be
- * trusted: the target stops.
+ * @n posted work requests did not complete, after an error or in time:
+ * one may still move data into or out of a data buffer, which a later
+ * command reuses.  The QP is moved to the error state, which flushes
+ * what it holds, and their completions consumed.  If they do not come,
+ * the buffers cannot be trusted: the target stops.
  */
 static void drain_send(struct tgt_queue *q, int n)
 {
@@ -392,22 +394,27 @@ static void drain_send(struct tgt_queue *q, int n)
 			goto fatal;
 		n -= ret;
 	}
-	if (!n) {
-		fprintf(stderr, "p2pmr-nvmf: queue %u: late RDMA operations flushed\n",
-			q->qid);
+	if (!n)
 		return;
-	}
 fatal:
-	fprintf(stderr, "p2pmr-nvmf: queue %u: RDMA operations not drained, the data buffer may still change: stopping\n",
+	fprintf(stderr, "p2pmr-nvmf: queue %u: RDMA operations not drained, the data buffers may still change: stopping\n",
 		q->qid);
 	q->t->fatal = 1;
 }
 
-/* Wait for @n signaled completions on the send CQ of @what; any error
- * breaks the queue (the QP is in the error state then, and a timeout
- * puts it there).
+/**
+ * tgt_wait_sends() - Wait for the completions of posted sends.
+ * @q: the queue
+ * @n: work requests posted on it (every one signaled)
+ * @what: for the log
+ *
+ * Any error breaks the queue: its QP is put in the error state and the
+ * rest of the @n consumed, so that none can touch a buffer afterwards.
+ * A timeout does the same.  The first error's status is in q->wc_status.
+ *
+ * Return: 0, or -EIO when the queue broke.
  */
-static int wait_send(struct tgt_queue *q, int n, const char *what)
+int tgt_wait_sends(struct tgt_queue *q, int n, const char *what)
 {
 	struct timespec t0;
 	struct ibv_wc wc;
@@ -417,33 +424,41 @@ static int wait_send(struct tgt_queue *q, int n, const char *what)
 	while (n > 0) {
 		ret = ibv_poll_cq(q->scq, 1, &wc);
 		if (ret < 0)
-			goto broken;
+			break;
 		if (ret == 1) {
-			if (wc.status != IBV_WC_SUCCESS) {
-				/* An error completion's opcode is undefined. */
-				q->wc_status = wc.status;
-				fprintf(stderr, "p2pmr-nvmf: queue %u: %s failed: %s\n",
-					q->qid, what,
-					ibv_wc_status_str(wc.status));
-				goto broken;
-			}
 			n--;
-			continue;
+			if (wc.status == IBV_WC_SUCCESS)
+				continue;
+			/* An error completion's opcode is undefined. */
+			q->wc_status = wc.status;
+			fprintf(stderr, "p2pmr-nvmf: queue %u: %s failed: %s\n",
+				q->qid, what, ibv_wc_status_str(wc.status));
+			break;
 		}
 		if (since_ms(&t0) > WAIT_MS) {
 			fprintf(stderr, "p2pmr-nvmf: queue %u: no completion in %d ms\n",
 				q->qid, WAIT_MS);
-			drain_send(q, n);
-			goto broken;
+			break;
 		}
 	}
-	return 0;
-broken:
+	if (!n && q->wc_status < 0)
+		return 0;
+	drain_send(q, n);
 	q->broken = 1;
 	return -EIO;
 }
 
-int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+/**
+ * tgt_post_read() - Post an RDMA READ from the host's keyed SGL.
+ * @q: the queue
+ * @laddr: where the data goes, in the MR of @lkey
+ * @lkey: that MR's
+ * @sgl: the command's keyed SGL
+ * @len: bytes
+ *
+ * Return: 0 (one signaled work request posted), or -EIO (@q broken).
+ */
+int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
 	struct ibv_sge sge = { .addr = laddr, .length = len, .lkey = lkey };
@@ -460,39 +475,72 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		q->broken = 1;
 		return -EIO;
 	}
-	return wait_send(q, 1, "RDMA READ");
+	return 0;
+}
+
+int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+{
+	if (tgt_post_read(q, laddr, lkey, sgl, len))
+		return -EIO;
+	return tgt_wait_sends(q, 1, "RDMA READ");
+}
+
+/**
+ * tgt_post_rsp() - Post a command's answer: its data, then its response.
+ * @q: the queue
+ * @rsp: the 16-byte completion queue entry, in the MR of @rsp_lkey
+ * @rsp_lkey: that MR's
+ * @laddr: with @len, the data to RDMA WRITE to the command's SGL first
+ * @lkey: the MR of @laddr
+ * @sgl: the command's keyed SGL
+ * @len: data bytes, or 0
+ *
+ * Return: the signaled work requests posted (2 with data, else 1), or
+ * -EIO (@q broken).
+ */
+int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
+		 uint64_t laddr, uint32_t lkey,
+		 const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+{
+	struct ibv_sge dsge = { .addr = laddr, .length = len, .lkey = lkey };
+	struct ibv_sge rsge = { .addr = (uintptr_t)rsp, .length = 16,
+				.lkey = rsp_lkey };
+	struct ibv_send_wr data = { 0 }, send = { 0 }, *bad;
+
+	q->wc_status = -1;
+	send.opcode = IBV_WR_SEND;
+	send.sg_list = &rsge;
+	send.num_sge = 1;
+	send.send_flags = IBV_SEND_SIGNALED;
+	if (len) {
+		/* The data first; the QP keeps the order (an RC QP's SEND
+		 * is not started before the RDMA WRITE posted ahead of it).
+		 * Both signaled: each has a completion to wait for.
+		 */
+		data.opcode = IBV_WR_RDMA_WRITE;
+		data.sg_list = &dsge;
+		data.num_sge = 1;
+		data.send_flags = IBV_SEND_SIGNALED;
+		data.wr.rdma.remote_addr = sgl->addr;
+		data.wr.rdma.rkey = sgl->key;
+		data.next = &send;
+	}
+	if (ibv_post_send(q->id->qp, len ? &data : &send, &bad)) {
+		q->broken = 1;
+		return -EIO;
+	}
+	return len ? 2 : 1;
 }
 
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
-	struct ibv_sge dsge = { .addr = laddr, .length = len, .lkey = lkey };
-	struct ibv_sge rsge = { .addr = (uintptr_t)q->rsp,
-				.length = sizeof(q->rsp),
-				.lkey = q->rsp_mr->lkey };
-	struct ibv_send_wr data = { 0 }, rsp = { 0 }, *bad;
+	int n = tgt_post_rsp(q, q->rsp, q->rsp_mr->lkey, laddr, lkey, sgl, len);
 
-	q->wc_status = -1;
-	rsp.opcode = IBV_WR_SEND;
-	rsp.sg_list = &rsge;
-	rsp.num_sge = 1;
-	rsp.send_flags = IBV_SEND_SIGNALED;
-	if (len) {
-		/* The data first; the QP keeps the order (an RC QP's SEND
-		 * is not started before the RDMA WRITE posted ahead of it).
-		 */
-		data.opcode = IBV_WR_RDMA_WRITE;
-		data.sg_list = &dsge;
-		data.num_sge = 1;
-		data.wr.rdma.remote_addr = sgl->addr;
-		data.wr.rdma.rkey = sgl->key;
-		data.next = &rsp;
-	}
-	if (ibv_post_send(q->id->qp, len ? &data : &rsp, &bad)) {
-		q->broken = 1;
-		return -EIO;
-	}
-	return wait_send(q, 1, len ? "RDMA WRITE or SEND" : "SEND");
+	if (n < 0)
+		return n;
+	return tgt_wait_sends(q, n, len ? "RDMA WRITE or SEND" : "SEND");
 }
 
 /* Take every capsule that arrived on @q, one at a time. */
@@ -531,9 +579,12 @@ void tgt_poll_queues(struct tgt *t)
 		ibv_ack_cq_events(cq, 1);
 		ibv_req_notify_cq(cq, 0);
 	}
+	for (q = t->queues; q; q = q->next)
+		queue_poll(q);
+	/* What is left of the batch: nothing more came. */
+	tgt_io_run(t);
 	for (q = t->queues; q; q = next) {
 		next = q->next;
-		queue_poll(q);
 		/* The DISCONNECTED event frees it. */
 		if (q->broken && !q->disconnecting) {
 			q->disconnecting = 1;

@@ -3,11 +3,13 @@
  * p2pmr-nvmf: an NVMe-oF/RDMA target whose data buffers live in the CMB of
  * an NVMe controller owned through VFIO.
  *
- * One thread.  Every command runs to completion before the next is taken:
- * its RDMA READ, the NVMe command, its RDMA WRITE and the response SEND are
- * each waited for.  So one data buffer (in the CMB, or in host memory with
- * --buf=host) serves every queue, and a buffer is never reused while an
- * RDMA operation may still touch it.
+ * One thread.  Reads and Writes are served in batches (io.c), one data
+ * buffer (in the CMB, or in host memory with --buf=host) a command: each
+ * step of a batch (the RDMA READs, the NVMe commands, the RDMA WRITEs and
+ * response SENDs) is posted for all its commands and then waited for, so
+ * the commands overlap, and a buffer is reused only by a later batch,
+ * when no RDMA operation can still touch it.  Every other command runs to
+ * completion alone, after the batch before it.
  */
 #ifndef P2PMR_NVMF_TGT_H
 #define P2PMR_NVMF_TGT_H
@@ -28,6 +30,9 @@
 #define TGT_MAX_CONNS		(TGT_MAX_CTRLS * (1 + TGT_MAX_IO_QUEUES))
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
 #define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
+#define TGT_NVME_TIMEOUT_MS	30000	/* a backing command, at most */
+#define TGT_MAX_BUFS		16	/* data buffers: a batch's commands */
+#define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -48,6 +53,7 @@ struct tgt_opts {
 	const char *stats;
 	uint32_t mdts_kib;		/* largest transfer, KiB */
 	uint32_t max_conns;		/* RDMA connections (queues) at once */
+	uint32_t bufs;			/* --buffers: 0, as many as fit */
 };
 
 /* What went through the data buffers, for the stats line and file. */
@@ -64,6 +70,8 @@ struct tgt_stats {
 	uint64_t host_bytes;		/* data bytes through host memory */
 	uint64_t rdma_in;		/* RDMA READ into the data buffer */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
+	uint64_t batches;		/* batches of Reads and Writes served */
+	uint64_t batch_max;		/* the most commands in one */
 	/* NVM commands by the I/O queue they came on (index: QID - 1) */
 	uint64_t queue_cmds[TGT_MAX_IO_QUEUES];
 };
@@ -103,7 +111,26 @@ struct tgt_queue {
 	int broken;			/* an RDMA error: disconnect */
 	int wc_status;			/* of the failed completion, or -1 */
 	int disconnecting;
+	int posted;			/* signaled sends of the running batch */
 	struct tgt_queue *next;
+};
+
+/*
+ * A Read or Write in the batch (io.c).  Entry N of the batch uses data
+ * buffer N, and its response is SENT from @rsp (in t->io_mr).  Only the
+ * one thread touches it; it lives from do_rw() to the end of the batch.
+ */
+struct tgt_io {
+	struct tgt_queue *q;
+	struct p2pmr_nvmf_cmd cmd;
+	struct p2pmr_nvmf_rw rw;
+	int write;
+	int fua;			/* Force Unit Access: flushed before done */
+	int reset;			/* test hook: 1, 2 (see fault_reset()) */
+	int cid;			/* its backing command in flight, or -1 */
+	int dropped;			/* its queue broke: it gets no answer */
+	uint16_t status;		/* NVMe status; 0: success so far */
+	uint8_t rsp[16];		/* its completion queue entry */
 };
 
 struct tgt {
@@ -121,10 +148,14 @@ struct tgt {
 	struct rdma_cm_id *listen;
 	struct ibv_pd *pd;
 	struct ibv_comp_channel *cc;
-	struct ibv_mr *data_mr;		/* the data buffer */
-	uint64_t data_rdma;		/* its address in data_mr */
+	struct ibv_mr *data_mr;		/* the data buffers, one after another */
+	uint64_t data_rdma;		/* the first one's address in data_mr */
 	uint64_t data_nvme;		/* its controller address */
 	void *host_buf;			/* --buf=host: its CPU address */
+	uint32_t nr_bufs;		/* data buffers of max_data bytes */
+	struct tgt_io *io;		/* the batch: nr_bufs entries */
+	struct ibv_mr *io_mr;		/* ... registered for their responses */
+	uint32_t nr_io;			/* entries in the batch now */
 
 	struct tgt_ctrl ctrls[TGT_MAX_CTRLS];
 	uint16_t next_cntlid;
@@ -149,6 +180,12 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
+int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
+		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
+int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
+		 uint64_t laddr, uint32_t lkey,
+		 const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
+int tgt_wait_sends(struct tgt_queue *q, int n, const char *what);
 
 /* cmd.c */
 /* Each command handler returns 0, or -EIO when its response could not be
@@ -157,6 +194,17 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len);
 void tgt_ctrl_put(struct tgt_queue *q);
 void tgt_check_kato(struct tgt *t);
+void tgt_rsp_fill(struct tgt_queue *q, uint8_t *rsp,
+		  const struct p2pmr_nvmf_cmd *cmd, uint16_t status,
+		  uint64_t result);
+
+/* io.c */
+void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		const struct p2pmr_nvmf_rw *rw);
+void tgt_io_run(struct tgt *t);
+uint16_t tgt_nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
+		     const struct p2pmr_nvme_buf *b);
+int tgt_backing_ready(struct tgt *t);
 
 /* main.c */
 void tgt_stats_write(const struct tgt *t);

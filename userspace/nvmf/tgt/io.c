@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data path of p2pmr-nvmf: Reads and Writes served in batches, and
+ * the commands of the backing controller.
+ *
+ * do_rw() (cmd.c) checks a command and adds it to the batch.  The batch
+ * runs when every data buffer has a command, before any other command is
+ * served, and when no capsule is left to take.  It runs in three steps,
+ * each posted for all its commands and then waited for:
+ *
+ *  1. the RDMA READs of its writes, from the hosts' buffers into the data
+ *     buffers;
+ *  2. its NVMe Reads and Writes, all submitted to the backing I/O queue,
+ *     then their completions polled (one Flush after them for FUA);
+ *  3. the answers: a read's RDMA WRITE and then its response SEND, the
+ *     response SEND of every other command.
+ *
+ * So the commands of a batch overlap in each step, and a data buffer is
+ * used again only by a later batch, when no RDMA operation and no NVMe
+ * command can still touch it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "p2pmr.h"
+#include "tgt.h"
+
+/* CDW12 of Read and Write: Force Unit Access. */
+#define RW_FUA		(1u << 30)
+
+static uint32_t cdw12(const struct p2pmr_nvmf_cmd *cmd)
+{
+	const uint8_t *p = cmd->raw + 48;
+
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Data buffer @i: its address in data_mr, and the controller's. */
+static uint64_t buf_rdma(const struct tgt *t, uint32_t i)
+{
+	return t->data_rdma + (uint64_t)i * t->max_data;
+}
+
+static uint64_t buf_nvme(const struct tgt *t, uint32_t i)
+{
+	return t->data_nvme + (uint64_t)i * t->max_data;
+}
+
+/*
+ * The backing I/O queue pair again, after a command on it did not
+ * complete: the queue is deleted (the controller completes or aborts
+ * every command it holds before the Delete I/O SQ completes, so nothing
+ * moves data into a buffer afterwards) and a new pair created.  If that
+ * fails the target cannot serve I/O safely: it stops.
+ */
+static void nvme_recover(struct tgt *t)
+{
+	int ret;
+
+	ret = p2pmr_nvme_qp_destroy(t->nqp);
+	t->nqp = NULL;
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't delete the backing I/O queue (%d): stopping\n",
+			ret);
+		t->fatal = 1;
+		return;
+	}
+	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
+	if (ret) {
+		fprintf(stderr, "p2pmr-nvmf: Couldn't create a backing I/O queue (%d): stopping\n",
+			ret);
+		t->nqp = NULL;
+		t->fatal = 1;
+		return;
+	}
+	t->st.recoveries++;
+	printf("p2pmr-nvmf: backing I/O queue recovered (now queue %u)\n",
+	       p2pmr_nvme_qp_id(t->nqp));
+}
+
+/*
+ * Backing commands that did not complete, @why (or the library's
+ * message): a controller that stopped serving (reset, failed) lost the
+ * whole queue set-up; otherwise only the queue pair is in doubt.  Either
+ * way their data can no longer reach the media when the host hears of
+ * the failure.
+ */
+static void nvme_lost(struct tgt *t, const struct p2pmr_nvme_sqe *sqe, int ret,
+		      const char *why)
+{
+	if (sqe->opc == P2PMR_NVME_CMD_WRITE || sqe->opc == P2PMR_NVME_CMD_READ)
+		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu failed (%d): %s\n",
+			sqe->opc,
+			(unsigned long long)sqe->cdw11 << 32 | sqe->cdw10,
+			ret, why ? why : p2pmr_errmsg());
+	else
+		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
+			sqe->opc, ret, why ? why : p2pmr_errmsg());
+	if (!p2pmr_nvme_ready(t->n))
+		tgt_recover(t, "a backing command stopped");
+	else if (ret != -EINVAL)
+		nvme_recover(t);
+}
+
+/**
+ * tgt_nvme_io() - One command on the backing I/O queue, alone.
+ * @t: the target; no batch command is in flight
+ * @sqe: the command
+ * @b: its data, or NULL
+ *
+ * Return: 0, or the status: the controller's own, with its Do Not Retry;
+ * Internal Error (no DNR: the host retries it on the recovered queue) for
+ * one that timed out or found no queue.
+ */
+uint16_t tgt_nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
+		     const struct p2pmr_nvme_buf *b)
+{
+	struct p2pmr_nvme_cqe cqe = { 0 };
+	const char *why = NULL;
+	int ret;
+
+	if (!t->nqp)
+		return P2PMR_NVMF_SC_INTERNAL;
+	if (t->fault_timeout && !--t->fault_timeout) {
+		/* Test hook: submitted, never waited for, as if lost. */
+		ret = p2pmr_nvme_submit(t->nqp, sqe, b);
+		if (ret >= 0) {
+			ret = -ETIMEDOUT;
+			why = "not waited for (P2PMR_NVMF_FAULT=nvme-timeout)";
+		}
+	} else {
+		ret = p2pmr_nvme_exec(t->nqp, sqe, b, &cqe);
+	}
+	if (ret > 0)
+		return ret | (P2PMR_NVME_DNR(&cqe) ? P2PMR_NVMF_STATUS_DNR : 0);
+	if (!ret)
+		return 0;
+	nvme_lost(t, sqe, ret, why);
+	return P2PMR_NVMF_SC_INTERNAL;
+}
+
+/**
+ * tgt_backing_ready() - Before a command uses the controller or data MR.
+ * @t: the target
+ *
+ * A controller reset since the last command (CSTS.RDY clear) has revoked
+ * the MR too, so both are set up again first, and the command is then
+ * served as if nothing happened.
+ *
+ * Return: whether the target can serve.
+ */
+int tgt_backing_ready(struct tgt *t)
+{
+	if (t->n && !t->fatal && !p2pmr_nvme_ready(t->n))
+		tgt_recover(t, "the controller is not ready");
+	return !t->fatal;
+}
+
+/*
+ * Test hook (P2PMR_NVMF_FAULT=reset-every=N): a function reset of the
+ * controller through sysfs, as an administrator's would be, but at a
+ * chosen point of a command.  The write returns when the reset is done:
+ * the exporter revoked the dma-buf in its reset_prepare, the controller
+ * is disabled.
+ */
+static void fault_reset(struct tgt *t, const char *before)
+{
+	char path[96];
+	int fd, ret;
+
+	fprintf(stderr, "p2pmr-nvmf: FAULT: function reset of %s before %s\n",
+		t->o.bdf, before);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", t->o.bdf);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ret = fd < 0 ? -1 : write(fd, "1", 1);
+	if (ret != 1)
+		fprintf(stderr, "p2pmr-nvmf: FAULT: %s: %s\n", path,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/**
+ * tgt_io_add() - A checked Read or Write joins the batch.
+ * @q: the I/O queue it came on
+ * @cmd: the command
+ * @rw: its range
+ *
+ * A full batch runs first.  The command is answered when its batch runs.
+ */
+void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+		const struct p2pmr_nvmf_rw *rw)
+{
+	struct tgt *t = q->t;
+	struct tgt_io *io;
+
+	if (t->nr_io == t->nr_bufs)
+		tgt_io_run(t);
+	io = &t->io[t->nr_io++];
+	memset(io, 0, sizeof(*io));
+	io->q = q;
+	io->cmd = *cmd;
+	io->rw = *rw;
+	io->cid = -1;
+	io->write = cmd->opc == P2PMR_NVME_CMD_WRITE;
+	io->fua = io->write && (cdw12(cmd) & RW_FUA);
+	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
+	if (io->write && t->fault_reset &&
+	    !(++t->fault_writes % t->fault_reset))
+		io->reset = 2 - (t->fault_writes / t->fault_reset) % 2;
+}
+
+/* Whether @io is still to be served: its queue works, no status yet. */
+static int live(const struct tgt_io *io)
+{
+	return !io->dropped && !io->status;
+}
+
+/* Every command still live gets @status (a command that failed). */
+static void fail_all(struct tgt *t, uint16_t status)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_io; i++)
+		if (live(&t->io[i]))
+			t->io[i].status = status;
+}
+
+/*
+ * Wait for the sends each queue of the batch posted (q->posted).  A queue
+ * whose operations failed is broken: its commands get no answer (the host
+ * requeues them after reconnecting).  Return: whether one failed with a
+ * local protection error, what rxe gives for an lkey whose dma-buf the
+ * exporter revoked (docs/importer.md).
+ */
+static int wait_posted(struct tgt *t, const char *what)
+{
+	struct tgt_queue *q;
+	int revoked = 0;
+	uint32_t i;
+
+	for (i = 0; i < t->nr_io; i++) {
+		q = t->io[i].q;
+		if (q->posted && tgt_wait_sends(q, q->posted, what) &&
+		    q->wc_status == IBV_WC_LOC_PROT_ERR)
+			revoked = 1;
+		q->posted = 0;
+	}
+	for (i = 0; i < t->nr_io; i++)
+		if (t->io[i].q->broken)
+			t->io[i].dropped = 1;
+	return revoked;
+}
+
+/* The data MR was revoked under an RDMA operation: all set up again. */
+static void revoked(struct tgt *t, const char *op)
+{
+	char why[128];
+
+	t->st.revokes++;
+	snprintf(why, sizeof(why),
+		 "%s on the data MR: local protection error, the dma-buf was revoked",
+		 op);
+	tgt_recover(t, why);
+}
+
+/* Step 1: the RDMA READs of the batch's writes into their buffers. */
+static void batch_rdma_read(struct tgt *t)
+{
+	struct tgt_io *io;
+	uint32_t i;
+
+	for (i = 0; i < t->nr_io; i++) {
+		io = &t->io[i];
+		if (!io->write || !live(io) || io->q->broken)
+			continue;
+		if (io->reset == 1)
+			fault_reset(t, "the RDMA READ of a host write");
+		if (t->fault_skip_read)
+			continue;
+		if (!tgt_post_read(io->q, buf_rdma(t, i), t->data_mr->lkey,
+				   &io->cmd.sgl, io->rw.bytes))
+			io->q->posted++;
+	}
+	if (wait_posted(t, "RDMA READ")) {
+		/* What the READs brought in went with the reset. */
+		revoked(t, "RDMA READ");
+		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
+		return;
+	}
+	for (i = 0; i < t->nr_io; i++) {
+		io = &t->io[i];
+		if (io->write && live(io) && !t->fault_skip_read)
+			t->st.rdma_in += io->rw.bytes;
+	}
+}
+
+/* The batch entry of backing command @cid, or NULL. */
+static struct tgt_io *io_of_cid(struct tgt *t, uint16_t cid)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_io; i++)
+		if (t->io[i].cid == cid)
+			return &t->io[i];
+	return NULL;
+}
+
+/* The backing Read or Write of @io. */
+static void io_sqe(const struct tgt_io *io, struct p2pmr_nvme_sqe *sqe)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opc = io->write ? P2PMR_NVME_CMD_WRITE : P2PMR_NVME_CMD_READ;
+	sqe->nsid = TGT_NSID;
+	sqe->cdw10 = (uint32_t)io->rw.slba;
+	sqe->cdw11 = io->rw.slba >> 32;
+	sqe->cdw12 = io->rw.nlb - 1;		/* 0's based */
+}
+
+/*
+ * Step 2: the batch's Reads and Writes on the backing I/O queue, all
+ * submitted, then polled for.  Commands that do not complete (the queue
+ * or the controller stopped) fail with Internal Error, which carries no
+ * DNR: the host retries them.
+ */
+static void batch_nvme(struct tgt *t)
+{
+	struct p2pmr_nvme_cqe cqes[TGT_MAX_BUFS];
+	struct tgt_io *io, *lost = NULL;
+	struct p2pmr_nvme_sqe sqe;
+	const char *why = NULL;
+	int pending = 0, ret, got, j;
+	struct p2pmr_nvme_buf b;
+	uint32_t i;
+
+	if (!t->nqp) {
+		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
+		return;
+	}
+	for (i = 0; i < t->nr_io && !why; i++) {
+		io = &t->io[i];
+		if (!live(io))
+			continue;
+		if (io->reset == 2)
+			fault_reset(t, "the backing Write of a host write");
+		io_sqe(io, &sqe);
+		b = (struct p2pmr_nvme_buf){ .addr = buf_nvme(t, i),
+					     .len = io->rw.bytes };
+		ret = p2pmr_nvme_submit(t->nqp, &sqe, &b);
+		if (ret < 0) {
+			/* Refused by the driver: nothing was submitted. */
+			fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu not submitted (%d): %s\n",
+				sqe.opc, (unsigned long long)io->rw.slba, ret,
+				p2pmr_errmsg());
+			io->status = P2PMR_NVMF_SC_INTERNAL;
+			continue;
+		}
+		io->cid = ret;
+		pending++;
+		/* Test hook: submitted, never waited for, as if lost. */
+		if (t->fault_timeout && !--t->fault_timeout) {
+			why = "not waited for (P2PMR_NVMF_FAULT=nvme-timeout)";
+			lost = io;
+		}
+	}
+	while (pending && !why) {
+		got = p2pmr_nvme_poll(t->nqp, cqes, TGT_MAX_BUFS,
+				      TGT_NVME_TIMEOUT_MS);
+		if (got <= 0)
+			break;
+		for (j = 0; j < got; j++) {
+			io = io_of_cid(t, cqes[j].cid);
+			if (!io)
+				continue;
+			io->cid = -1;
+			io->status = P2PMR_NVME_STATUS(&cqes[j]);
+			if (io->status && P2PMR_NVME_DNR(&cqes[j]))
+				io->status |= P2PMR_NVMF_STATUS_DNR;
+			pending--;
+		}
+	}
+	if (!pending)
+		return;
+	/* Named: the lost one, or the first that did not complete. */
+	for (i = 0; i < t->nr_io && !lost; i++)
+		if (t->io[i].cid >= 0)
+			lost = &t->io[i];
+	io_sqe(lost, &sqe);
+	for (i = 0; i < t->nr_io; i++) {
+		io = &t->io[i];
+		if (io->cid >= 0) {
+			io->cid = -1;
+			io->status = P2PMR_NVMF_SC_INTERNAL;
+		}
+	}
+	/* Commands not yet submitted after a lost one: none ran. */
+	fail_all(t, P2PMR_NVMF_SC_INTERNAL);
+	fprintf(stderr, "p2pmr-nvmf: %d backing command%s of the batch not completed (CSTS 0x%x)\n",
+		pending, pending > 1 ? "s" : "", p2pmr_nvme_reg32(t->n, 0x1c));
+	if (!why)
+		why = p2pmr_nvme_ready(t->n) ?
+		      "no completion within the timeout" :
+		      "the controller stopped (reset, failed or memory decode off)";
+	nvme_lost(t, &sqe, p2pmr_nvme_ready(t->n) ? -ETIMEDOUT : -EIO, why);
+}
+
+/*
+ * Force Unit Access: the host completes journal commits and O_DSYNC
+ * writes on it, so the data must be on the media, not in the
+ * controller's volatile cache: one Flush after the batch's writes gives
+ * that to every FUA write of it.
+ */
+static void batch_fua(struct tgt *t)
+{
+	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
+					.nsid = TGT_NSID };
+	uint16_t st = 0;
+	int done = 0;
+	uint32_t i;
+
+	for (i = 0; i < t->nr_io; i++) {
+		struct tgt_io *io = &t->io[i];
+
+		if (!io->fua || !live(io))
+			continue;
+		if (!done) {
+			st = tgt_nvme_io(t, &flush, NULL);
+			done = 1;
+		}
+		io->status = st;
+		if (!st)
+			t->st.fua++;
+	}
+}
+
+/* What went through, counted by where the PRPs point. */
+static void batch_count(struct tgt *t)
+{
+	uint64_t *through;
+	struct tgt_io *io;
+	uint32_t i;
+
+	through = t->cmb.size && t->data_nvme >= t->cmb.addr &&
+		  buf_nvme(t, t->nr_bufs) <= t->cmb.addr + t->cmb.size ?
+		  &t->st.cmb_bytes : &t->st.host_bytes;
+	for (i = 0; i < t->nr_io; i++) {
+		io = &t->io[i];
+		if (!live(io))
+			continue;
+		if (io->write) {
+			t->st.writes++;
+			t->st.write_bytes += io->rw.bytes;
+		} else {
+			t->st.reads++;
+			t->st.read_bytes += io->rw.bytes;
+		}
+		*through += io->rw.bytes;
+	}
+}
+
+/* Step 3: a read's data by RDMA WRITE, every command's response SEND. */
+static void batch_respond(struct tgt *t)
+{
+	struct tgt_io *io;
+	uint32_t i, len;
+	uint64_t out = 0;
+	int n;
+
+	for (i = 0; i < t->nr_io; i++) {
+		io = &t->io[i];
+		if (io->dropped || io->q->broken)
+			continue;
+		tgt_rsp_fill(io->q, io->rsp, &io->cmd, io->status, 0);
+		len = io->write || io->status ? 0 : io->rw.bytes;
+		n = tgt_post_rsp(io->q, io->rsp, t->io_mr ? t->io_mr->lkey : 0,
+				 buf_rdma(t, i), t->data_mr->lkey,
+				 &io->cmd.sgl, len);
+		if (n > 0)
+			io->q->posted += n;
+	}
+	if (wait_posted(t, "RDMA WRITE or SEND"))
+		revoked(t, "RDMA WRITE");
+	for (i = 0; i < t->nr_io; i++) {
+		io = &t->io[i];
+		if (!io->dropped && !io->write && !io->status)
+			out += io->rw.bytes;
+	}
+	t->st.rdma_out += out;
+}
+
+/**
+ * tgt_io_run() - Serve the batch, and empty it.
+ * @t: the target
+ *
+ * Every command of the batch is answered, unless its queue broke.
+ */
+void tgt_io_run(struct tgt *t)
+{
+	if (!t->nr_io)
+		return;
+	t->st.batches++;
+	if (t->nr_io > t->st.batch_max)
+		t->st.batch_max = t->nr_io;
+	if (!tgt_backing_ready(t)) {
+		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
+	} else {
+		batch_rdma_read(t);
+		if (!t->fatal)
+			batch_nvme(t);
+		if (!t->fatal)
+			batch_fua(t);
+		batch_count(t);
+	}
+	/* After a recovery that failed there is no data MR to answer from. */
+	if (t->data_mr)
+		batch_respond(t);
+	t->nr_io = 0;
+}
