@@ -3,7 +3,7 @@
 # Benchmark 5, the storage target through nvme-rdma: fio on the kernel's
 # nvme-rdma host against the kernel's nvmet-rdma (the baseline, the QEMU
 # NVMe controller on the stock nvme driver) and p2pmr-nvmf with its data
-# buffer in host memory and in the controller's CMB, same VM, same rxe
+# buffers in host memory, in the controller's CMB and in its PMR, same VM, same rxe
 # pair, same namespace; the targets interleaved in random order each
 # round (perf/guest/nvmf.sh).  Medians of the rounds, and each as a ratio
 # to nvmet-rdma's median.
@@ -17,7 +17,7 @@ mkdir -p "$out"
 for s in "${@:-7.3}"; do
 	vm=$out/vm-$s
 	if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
-		bench_vm 5-nvmf "$s" --nvme 64 --nvme-cmb 16 -- \
+		bench_vm 5-nvmf "$s" --nvme 64 --nvme-cmb 16 --nvme-pmr 16 -- \
 			env ROUNDS="${ROUNDS:-3}" RUNTIME="${RUNTIME:-5}" \
 			${JOBS:+JOBS="$JOBS"} bash perf/guest/nvmf.sh
 		cp "$vm/out/results.txt" "$out/results-$s.txt"
@@ -26,8 +26,8 @@ for s in "${@:-7.3}"; do
 		rounds=$(awk '{ print $1 }' "$out/results-$s.txt" | sort -u | wc -l)
 		echo "Linux $s: fio through nvme-rdma, median of $rounds rounds; IOPS for 4 KiB, MiB/s for 128 KiB; (ratio to nvmet-rdma)"
 		echo
-		echo "| job | nvmet-rdma | p2pmr-nvmf, host buffer | p2pmr-nvmf, CMB buffer |"
-		echo "|---|---|---|---|"
+		echo "| job | nvmet-rdma | p2pmr-nvmf, host buffers | p2pmr-nvmf, CMB buffers | p2pmr-nvmf, PMR buffers |"
+		echo "|---|---|---|---|---|"
 		awk '
 		function median(k,   n, i, j, t, a) {
 			n = split(v[k], a, " ")
@@ -47,12 +47,12 @@ for s in "${@:-7.3}"; do
 				b = median(j SUBSEP "nvmet")
 				h = median(j SUBSEP "host")
 				c = median(j SUBSEP "cmb")
-				printf "| %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) |\n", j,
-					b, h, (b > 0 ? h / b : 0), c, (b > 0 ? c / b : 0)
+				p = median(j SUBSEP "pmr")
+				printf "| %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) | %.1f (%.2fx) |\n", j,
+					b, h, (b > 0 ? h / b : 0), c, (b > 0 ? c / b : 0),
+					p, (b > 0 ? p / b : 0)
 			}
 		}' "$out/results-$s.txt"
-		echo
-		echo "PMR buffers: not measured (p2pmr-nvmf has no --buf=pmr yet)."
 		echo
 	} | tee "$out/table-$s.md"
 done

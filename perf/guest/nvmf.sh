@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Guest half of benchmark 5 (perf/bench/5-nvmf.sh): fio through the
-# kernel's nvme-rdma host on rxe0, against three targets on rxe1 serving
+# kernel's nvme-rdma host on rxe0, against four targets on rxe1 serving
 # the same QEMU NVMe controller's namespace:
 #   nvmet    the kernel's nvmet-rdma, the controller on the stock nvme
 #            driver (a block-device namespace): the baseline
 #   host     p2pmr-nvmf --buf host (the controller on vfio-pci-p2p)
 #   cmb      p2pmr-nvmf --buf cmb, data through the controller's CMB
+#   pmr      p2pmr-nvmf --buf pmr, data through its persistent memory region
 # Jobs: 4 KiB random read and write at queue depth 1 and 16, 128 KiB
 # sequential read and write at depth 4; RUNTIME seconds each, one job at
 # a time on CPU 0.  ROUNDS rounds, the targets in a new random order each
@@ -60,7 +61,7 @@ target_up() {
 		nvme_local
 		nvmet_up /dev/$LOCAL 0
 		;;
-	host | cmb)
+	host | cmb | pmr)
 		bind_driver "$NVME" vfio-pci-p2p
 		start_target "$1"
 		;;
@@ -74,7 +75,7 @@ target_down() {
 		nvme disconnect -n $NQN > /dev/null
 		nvmet_down
 		;;
-	host | cmb)
+	host | cmb | pmr)
 		stop_target > /dev/null
 		;;
 	esac
@@ -92,7 +93,7 @@ dd if=/dev/urandom of=/dev/$LOCAL bs=1M count=32 oflag=direct status=none ||
 say "fio $(fio --version), $ROUNDS rounds of $RUNTIME s per job"
 : > /vmout/results.txt
 for r in $(seq "$ROUNDS"); do
-	for t in $(printf '%s\n' nvmet host cmb | shuf); do
+	for t in $(printf '%s\n' nvmet host cmb pmr | shuf); do
 		target_up "$t"
 		for j in $JOBS; do
 			res=$(run_job "$j") || die "fio $j on $t"

@@ -61,6 +61,13 @@ fio_verify() {
 
 nvmf_bed
 mkdir -p $MNT
+
+# This controller has no PMR: --buf pmr is refused, saying so.
+out=$($TGT --bdf "$NVME" --addr $RXE1_IP --nqn $NQN --allow-any-host \
+	--buf pmr 2>&1) && rc=0 || rc=$?
+echo "$out"
+check test $rc = 1
+check grep -q "no PMR (CAP.PMRS clear)" <<< "$out"
 truncate -s 4M /tmp/data.bin
 $T fill /tmp/data.bin 0 8192 321
 

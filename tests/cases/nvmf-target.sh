@@ -8,14 +8,16 @@
 # unknown opcode) and a refused host NQN; nvme discover (the subsystem
 # listed to the allowed host only) and connect-all; disconnect; then the target's
 # counters must show every data byte went through the CMB and none through
-# host memory.  Then once more with --buf=host: the counters flip.  After
-# the VM the host checks the written LBAs in the image.
+# host memory.  Then once more with --buf=host: the counters flip; and
+# with --buf=pmr, the data buffers in the controller's persistent memory
+# region (BAR4).  After the VM the host checks the written LBAs in the
+# image.
 # P2PMR_NVMF_FAULT in the guest's environment is passed on to the target
 # (skip-rdma-read: the case must fail; tests/vm/run ... -- env
 # P2PMR_NVMF_FAULT=skip-rdma-read bash tests/cases/nvmf-target.sh).
-# vm: --nvme 64 --nvme-cmb 16 --nvme-init 'build/user/tests/nvme_driver_test fill $VMDIR/nvme.img 20000 256 302'
+# vm: --nvme 64 --nvme-cmb 16 --nvme-pmr 16 --nvme-init 'build/user/tests/nvme_driver_test fill $VMDIR/nvme.img 20000 256 302'
 # timeout: 900
-# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 8192 2048 311 && $t checkrange $VMDIR/nvme.img 40000 8 312 && $t checkrange $VMDIR/nvme.img 50001 256 313 && $t checkrange $VMDIR/nvme.img 60000 64 314
+# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 8192 2048 311 && $t checkrange $VMDIR/nvme.img 40000 8 312 && $t checkrange $VMDIR/nvme.img 50001 256 313 && $t checkrange $VMDIR/nvme.img 60000 64 314 && $t checkrange $VMDIR/nvme.img 70000 256 315
 . tests/lib/guest.sh
 . tests/lib/nvmf.sh
 
@@ -149,6 +151,23 @@ check grep -q "failed (-110): not waited for (P2PMR_NVMF_FAULT=nvme-timeout)" /t
 check test "$(get recoveries)" = 1
 check test "$(get cmb_bytes)" = 0
 check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
+
+# The persistent memory region: the data buffers in BAR4, exported and
+# registered like the CMB; every data byte counted there, none in the
+# CMB or host memory.  The host checks LBA 70000 in the image after the
+# VM.
+start_target pmr
+check grep -q "data buffers of [0-9]* bytes in the PMR (BAR4" /tmp/tgt.log
+connect_dev
+check write 315 70000 256
+check readback 315 70000 256
+check readback 311 8192 2048
+stop_target
+check test "$(get cmb_bytes)" = 0
+check test "$(get host_bytes)" = 0
+check test "$(get pmr_bytes)" -ge $(((256 + 256 + 2048) * 512))
+check test "$(get pmr_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
+check test "$(get rdma_in)" = "$(get write_bytes)"
 
 # Keep alive: a host whose packets stop reaching the target (all of
 # veth0's egress dropped) for longer than its KATO (5 s) loses its

@@ -235,6 +235,30 @@ void p2pmr_nvme_dma_free(struct p2pmr_nvme *n, void *vaddr, size_t len)
 	memset(n->dma_used + i, 0, pages);
 }
 
+/* The bus address and size of BAR @bar of the controller. */
+static int bar_addr(struct p2pmr_nvme *n, uint32_t bar, uint64_t *start,
+		    uint64_t *size)
+{
+	struct p2pmr_pci_info *list = NULL;
+	size_t nr = 0, i;
+	int ret;
+
+	*start = *size = 0;
+	ret = p2pmr_list_devices(NULL, P2PMR_LIST_ALL, &list, &nr);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++)
+		if (!strcmp(list[i].bdf, p2pmr_dev_bdf(n->dev))) {
+			*start = list[i].bar[bar].start;
+			*size = list[i].bar[bar].size;
+		}
+	p2pmr_free_devices(list);
+	if (!*start || !*size)
+		return p2pmr_fail(-ENODEV, "%s: BAR%u has no address",
+				  p2pmr_dev_bdf(n->dev), bar);
+	return 0;
+}
+
 /*
  * The CMB (NVMe 1.4 scheme, 3.1.12-3.1.14): CMBMSC.CRE makes CMBLOC and
  * CMBSZ readable; CMSE with CBA turns the controller memory space on at
@@ -245,10 +269,8 @@ void p2pmr_nvme_dma_free(struct p2pmr_nvme *n, void *vaddr, size_t len)
  */
 static int cmb_enable(struct p2pmr_nvme *n)
 {
-	struct p2pmr_pci_info *list = NULL;
+	uint64_t unit, bar_start, bar_size, cba;
 	uint32_t loc, sz, sts;
-	uint64_t unit, bar_start = 0, cba;
-	size_t nr = 0, i;
 	void *p;
 	int ret;
 
@@ -269,16 +291,9 @@ static int cmb_enable(struct p2pmr_nvme *n)
 	n->cmb.bar_offset = (uint64_t)(loc >> 12) * unit;
 	n->cmb.cmbsz = sz;
 
-	ret = p2pmr_list_devices(NULL, P2PMR_LIST_ALL, &list, &nr);
+	ret = bar_addr(n, n->cmb.bar, &bar_start, &bar_size);
 	if (ret)
 		return ret;
-	for (i = 0; i < nr; i++)
-		if (!strcmp(list[i].bdf, p2pmr_dev_bdf(n->dev)))
-			bar_start = list[i].bar[n->cmb.bar].start;
-	p2pmr_free_devices(list);
-	if (!bar_start)
-		return p2pmr_fail(-ENODEV, "%s: BAR%u of the CMB has no address",
-				  p2pmr_dev_bdf(n->dev), n->cmb.bar);
 	cba = bar_start + n->cmb.bar_offset;
 	if (cba & (NVME_PAGE - 1))
 		return p2pmr_fail(-EIO, "%s: CMB address 0x%llx is not 4 KiB aligned",
@@ -337,6 +352,62 @@ int p2pmr_nvme_csts_ok(uint32_t csts)
 	return csts != ~0u && (csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS);
 }
 
+/*
+ * The PMR (NVMe 1.4, 3.1.15-3.1.21): PMRCTL.EN turns it on and PMRSTS.NRDY
+ * clears when it is ready, within PMRCAP.PMRTO; PMRMSC.CMSE with CBA lets
+ * commands' PRPs point into it at CBA, the bus address of its BAR, as for
+ * the CMB.  The PMR is the whole BAR.  The high dword of PMRMSC first:
+ * QEMU acts on the low one.
+ */
+static int pmr_enable(struct p2pmr_nvme *n)
+{
+	uint32_t cap, sts, bar;
+	uint64_t start, size, end;
+	int ret;
+
+	if (!((n->cap >> 56) & 1))
+		return p2pmr_fail(-EOPNOTSUPP,
+				  "%s: the controller has no PMR (CAP.PMRS clear)",
+				  p2pmr_dev_bdf(n->dev));
+	cap = nvme_rd32(n, NVME_REG_PMRCAP);
+	bar = (cap >> 5) & 7;
+	if (!(cap & P2PMR_NVME_PMRCAP_CMSS))
+		return p2pmr_fail(-EOPNOTSUPP,
+				  "%s: PMRCAP 0x%x: the PMR has no controller memory space (CMSS): commands cannot move data through it",
+				  p2pmr_dev_bdf(n->dev), cap);
+	if (bar > 5)
+		return p2pmr_fail(-EIO, "%s: PMRCAP 0x%x: BIR %u is no BAR",
+				  p2pmr_dev_bdf(n->dev), cap, bar);
+	ret = bar_addr(n, bar, &start, &size);
+	if (ret)
+		return ret;
+	if (start & (NVME_PAGE - 1))
+		return p2pmr_fail(-EIO, "%s: PMR address 0x%llx is not 4 KiB aligned",
+				  p2pmr_dev_bdf(n->dev), (unsigned long long)start);
+	nvme_wr32(n, NVME_REG_PMRCTL, 1);		/* EN */
+	/* PMRTO: units of 500 ms, or of minutes (PMRTU 1). */
+	end = nvme_now_ms() + ((cap >> 16) & 0xff) *
+			      (((cap >> 8) & 3) == 1 ? 60000 : 500) + 500;
+	while ((sts = nvme_rd32(n, NVME_REG_PMRSTS)) & (1u << 8)) {
+		if (nvme_now_ms() > end)
+			return p2pmr_fail(-ETIMEDOUT, "%s: the PMR is not ready (PMRSTS 0x%x)",
+					  p2pmr_dev_bdf(n->dev), sts);
+		usleep(1000);
+	}
+	nvme_wr32(n, NVME_REG_PMRMSCU, start >> 32);
+	nvme_wr32(n, NVME_REG_PMRMSCL, (uint32_t)start | 2);	/* CMSE */
+	sts = nvme_rd32(n, NVME_REG_PMRSTS);
+	if (sts & (1u << 12))
+		return p2pmr_fail(-EIO, "%s: the controller refused CBA 0x%llx for its PMR (PMRSTS.CBAI)",
+				  p2pmr_dev_bdf(n->dev), (unsigned long long)start);
+	n->pmr.size = size;
+	n->pmr.addr = start;
+	n->pmr.bar = bar;
+	n->pmr.pmrcap = cap;
+	p2pmr_clear_error();
+	return 0;
+}
+
 int p2pmr_nvme_ready(struct p2pmr_nvme *n)
 {
 	return p2pmr_nvme_csts_ok(nvme_rd32(n, NVME_REG_CSTS));
@@ -374,6 +445,8 @@ int p2pmr_nvme_restart(struct p2pmr_nvme *n)
 	ret = p2pmr_nvme_disable(n);
 	if (!ret && n->cmb.size)
 		ret = cmb_enable(n);
+	if (!ret && n->pmr.size)
+		ret = pmr_enable(n);
 	if (!ret)
 		ret = p2pmr_nvme_enable(n);
 	return p2pmr_ret(ret);
@@ -423,6 +496,11 @@ static int ctrl_init(struct p2pmr_nvme *n, const struct p2pmr_nvme_opts *o)
 	}
 	if (o->cmb) {
 		ret = cmb_enable(n);
+		if (ret)
+			return ret;
+	}
+	if (o->pmr) {
+		ret = pmr_enable(n);
 		if (ret)
 			return ret;
 	}
@@ -510,6 +588,10 @@ void p2pmr_nvme_close(struct p2pmr_nvme *n)
 		}
 		if (n->cmb.size)
 			nvme_wr32(n, NVME_REG_CMBMSC, 0);
+		if (n->pmr.size) {
+			nvme_wr32(n, NVME_REG_PMRMSCL, 0);
+			nvme_wr32(n, NVME_REG_PMRCTL, 0);
+		}
 	}
 	if (n->cmb_bar_map)
 		munmap(n->cmb_bar_map, n->cmb_bar_len);
@@ -593,6 +675,16 @@ int p2pmr_nvme_ns_info(struct p2pmr_nvme *n, uint32_t nsid,
 out:
 	free(id);
 	return ret;
+}
+
+int p2pmr_nvme_pmr_info(struct p2pmr_nvme *n, struct p2pmr_nvme_pmr *pmr)
+{
+	p2pmr_clear_error();
+	if (!n->pmr.size)
+		return p2pmr_fail(-ENODEV, "%s: no PMR enabled",
+				  p2pmr_dev_bdf(n->dev));
+	*pmr = n->pmr;
+	return 0;
 }
 
 int p2pmr_nvme_cmb_info(struct p2pmr_nvme *n, struct p2pmr_nvme_cmb *cmb)

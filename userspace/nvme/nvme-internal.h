@@ -18,6 +18,11 @@
 #define NVME_REG_CMBSZ	0x3c
 #define NVME_REG_CMBMSC	0x50
 #define NVME_REG_CMBSTS	0x58
+#define NVME_REG_PMRCAP	0xe00
+#define NVME_REG_PMRCTL	0xe04
+#define NVME_REG_PMRSTS	0xe08
+#define NVME_REG_PMRMSCL	0xe14
+#define NVME_REG_PMRMSCU	0xe18
 #define NVME_REG_DBS	0x1000
 
 #define NVME_CC_EN		(1u << 0)
@@ -85,6 +90,7 @@ struct p2pmr_nvme {
 	struct p2pmr_nvme_cmb cmb;
 	void *cmb_bar_map;		/* the whole BAR, for munmap */
 	size_t cmb_bar_len;
+	struct p2pmr_nvme_pmr pmr;
 };
 
 uint32_t nvme_rd32(struct p2pmr_nvme *n, uint32_t off);

@@ -111,12 +111,16 @@ enum {
  *	-ETIMEDOUT [30000]
  * @cmb: non-zero: enable the controller memory buffer if the controller
  *	has one (CAP.CMBS); p2pmr_nvme_open() fails with -EOPNOTSUPP if not
+ * @pmr: non-zero: enable the persistent memory region, with its controller
+ *	memory space (PMRMSC), if the controller has one (CAP.PMRS) that
+ *	commands may use (PMRCAP.CMSS); -EOPNOTSUPP if not
  */
 struct p2pmr_nvme_opts {
 	uint32_t admin_depth;
 	size_t dma_size;
 	uint32_t timeout_ms;
 	int cmb;
+	int pmr;
 };
 
 /**
@@ -135,7 +139,8 @@ struct p2pmr_nvme_opts {
  *
  * Return: 0; -EINVAL bad @bdf or options; -EOPNOTSUPP the host page size is
  * not 4 KiB, the controller does not support 4 KiB pages or the NVM command
- * set, or @opts->cmb without a CMB; -ETIMEDOUT the controller did not
+ * set, or @opts->cmb without a CMB, @opts->pmr without a PMR commands can
+ * use; -ETIMEDOUT the controller (or its PMR) did not
  * become ready within CAP.TO; -EIO it reported a fatal status, or Identify
  * failed; or the errors of p2pmr_dev_open(), p2pmr_dma_map().
  */
@@ -463,6 +468,40 @@ struct p2pmr_nvme_cmb {
 	uint32_t cmbsz;
 	volatile void *map;
 };
+
+/* PMRCAP bits (struct p2pmr_nvme_pmr @pmrcap). */
+enum {
+	P2PMR_NVME_PMRCAP_RDS	= 1 << 3,	/* read data */
+	P2PMR_NVME_PMRCAP_WDS	= 1 << 4,	/* write data */
+	P2PMR_NVME_PMRCAP_CMSS	= 1 << 24,	/* controller memory space */
+};
+
+/**
+ * struct p2pmr_nvme_pmr - The enabled persistent memory region.
+ * @size: bytes: the whole BAR (0: no PMR enabled)
+ * @addr: its controller address (PMRMSC.CBA, the BAR's bus address):
+ *	what PRPs carry to point into it
+ * @bar: the BAR it is (PMRCAP.BIR)
+ * @pmrcap: the PMRCAP register (P2PMR_NVME_PMRCAP_* bits)
+ */
+struct p2pmr_nvme_pmr {
+	uint64_t size;
+	uint64_t addr;
+	uint32_t bar;
+	uint32_t pmrcap;
+};
+
+/**
+ * p2pmr_nvme_pmr_info() - Where the PMR is.
+ * @n: controller
+ * @pmr: receives the description
+ *
+ * The PMR is on after p2pmr_nvme_open() with @opts->pmr, and again after
+ * p2pmr_nvme_restart(); its contents persist (that is what it is for).
+ *
+ * Return: 0; -ENODEV no PMR was enabled.
+ */
+int p2pmr_nvme_pmr_info(struct p2pmr_nvme *n, struct p2pmr_nvme_pmr *pmr);
 
 /**
  * p2pmr_nvme_cmb_info() - Where the CMB is.

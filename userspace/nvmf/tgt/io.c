@@ -444,9 +444,14 @@ static void batch_count(struct tgt *t)
 	struct tgt_io *io;
 	uint32_t i;
 
-	through = t->cmb.size && t->data_nvme >= t->cmb.addr &&
-		  buf_nvme(t, t->nr_bufs) <= t->cmb.addr + t->cmb.size ?
-		  &t->st.cmb_bytes : &t->st.host_bytes;
+	if (t->cmb.size && t->data_nvme >= t->cmb.addr &&
+	    buf_nvme(t, t->nr_bufs) <= t->cmb.addr + t->cmb.size)
+		through = &t->st.cmb_bytes;
+	else if (t->pmr.size && t->data_nvme >= t->pmr.addr &&
+		 buf_nvme(t, t->nr_bufs) <= t->pmr.addr + t->pmr.size)
+		through = &t->st.pmr_bytes;
+	else
+		through = &t->st.host_bytes;
 	for (i = 0; i < t->nr_io; i++) {
 		io = &t->io[i];
 		if (!live(io))

@@ -5,7 +5,7 @@
  *
  *   p2pmr-nvmf --bdf BDF --addr IP [--port 4420] --nqn SUBNQN
  *              (--allow-host HOSTNQN ... | --allow-any-host)
- *              [--buf cmb|host] [--ibdev DEV] [--mdts KIB] [--stats FILE]
+ *              [--buf cmb|host|pmr] [--ibdev DEV] [--mdts KIB] [--stats FILE]
  *              [--max-connections N] [--buffers N]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"  --nqn SUBNQN         the subsystem's NQN\n"
 		"  --allow-host NQN     a host allowed to connect (repeatable, at most %d)\n"
 		"  --allow-any-host     any host may connect\n"
-		"  --buf cmb|host       where data buffers live [cmb]\n"
+		"  --buf cmb|host|pmr   where data buffers live [cmb]\n"
 		"  --mdts KIB           largest transfer of one command [128]\n"
 		"  --max-connections N  RDMA connections (queues) at once [%d]\n"
 		"  --buffers N          data buffers: Reads and Writes served at once\n"
@@ -122,8 +122,10 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 				o->buf = TGT_BUF_CMB;
 			} else if (!strcmp(optarg, "host")) {
 				o->buf = TGT_BUF_HOST;
+			} else if (!strcmp(optarg, "pmr")) {
+				o->buf = TGT_BUF_PMR;
 			} else {
-				fprintf(stderr, "p2pmr-nvmf: --buf cmb or host\n");
+				fprintf(stderr, "p2pmr-nvmf: --buf cmb, host or pmr\n");
 				return -1;
 			}
 			break;
@@ -176,8 +178,9 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	int i;
 
 	n = snprintf(line, len,
-		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu batches=%llu batch_max=%llu",
-		 t->o.buf == TGT_BUF_CMB ? "cmb" : "host", t->nr_bufs,
+		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu batches=%llu batch_max=%llu",
+		 t->o.buf == TGT_BUF_CMB ? "cmb" :
+		 t->o.buf == TGT_BUF_PMR ? "pmr" : "host", t->nr_bufs,
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
 		 (unsigned long long)s->flushes, (unsigned long long)s->fua,
 		 (unsigned long long)s->shutdowns,
@@ -188,6 +191,7 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 		 (unsigned long long)s->write_bytes,
 		 (unsigned long long)s->read_bytes,
 		 (unsigned long long)s->cmb_bytes,
+		 (unsigned long long)s->pmr_bytes,
 		 (unsigned long long)s->host_bytes,
 		 (unsigned long long)s->rdma_in, (unsigned long long)s->rdma_out,
 		 (unsigned long long)s->batches,
@@ -261,6 +265,7 @@ static void stats_print(const struct tgt *t)
 static int nvme_setup(struct tgt *t)
 {
 	struct p2pmr_nvme_opts no = { .cmb = t->o.buf == TGT_BUF_CMB,
+				      .pmr = t->o.buf == TGT_BUF_PMR,
 				      .timeout_ms = TGT_NVME_TIMEOUT_MS,
 				      .dma_size = (8 << 20) +
 						  TGT_HOST_BUFS_SIZE };
@@ -296,24 +301,24 @@ static int nvme_setup(struct tgt *t)
 	return 0;
 }
 
-/* The CMB exported as a dma-buf and registered as the data MR. */
-static int cmb_mr(struct tgt *t)
+/* The CMB or PMR exported as a dma-buf and registered as the data MR. */
+static int dev_mr(struct tgt *t)
 {
-	struct p2pmr_range r = { t->cmb.bar_offset, t->cmb.size };
+	struct p2pmr_range r = { t->dev_offset, t->dev_size };
 	int ret;
 
-	t->dmabuf_fd = p2pmr_export(p2pmr_nvme_dev(t->n), t->cmb.bar, &r, 1,
+	t->dmabuf_fd = p2pmr_export(p2pmr_nvme_dev(t->n), t->dev_bar, &r, 1,
 				    O_RDWR | O_CLOEXEC);
 	if (t->dmabuf_fd < 0) {
-		fprintf(stderr, "p2pmr-nvmf: Couldn't export the CMB: %s\n",
-			p2pmr_errmsg());
+		fprintf(stderr, "p2pmr-nvmf: Couldn't export the %s: %s\n",
+			t->dev_name, p2pmr_errmsg());
 		return t->dmabuf_fd;
 	}
-	ret = p2pmr_reg_mr(t->pd, 0, t->cmb.size, MR_IOVA, t->dmabuf_fd,
+	ret = p2pmr_reg_mr(t->pd, 0, t->dev_size, MR_IOVA, t->dmabuf_fd,
 			   IBV_ACCESS_LOCAL_WRITE, &t->data_mr);
 	if (ret) {
-		fprintf(stderr, "p2pmr-nvmf: Couldn't register the CMB: %s\n",
-			p2pmr_errmsg());
+		fprintf(stderr, "p2pmr-nvmf: Couldn't register the %s: %s\n",
+			t->dev_name, p2pmr_errmsg());
 		close(t->dmabuf_fd);
 		t->dmabuf_fd = -1;
 		t->data_mr = NULL;
@@ -338,6 +343,48 @@ static uint32_t bufs_fit(const struct tgt *t, uint64_t room, const char *where)
 		return 0;
 	}
 	return t->o.bufs ? t->o.bufs : n;
+}
+
+/*
+ * --buf pmr: the data buffers in the persistent memory region, which
+ * p2pmr_nvme_open() enabled with its controller memory space; exported
+ * and registered whole.
+ */
+static int pmr_setup(struct tgt *t)
+{
+	int ret;
+
+	if (!t->pmr.size) {
+		fprintf(stderr, "p2pmr-nvmf: no PMR enabled\n");
+		return -ENODEV;
+	}
+	if (!(t->pmr.pmrcap & P2PMR_NVME_PMRCAP_RDS) ||
+	    !(t->pmr.pmrcap & P2PMR_NVME_PMRCAP_WDS)) {
+		fprintf(stderr, "p2pmr-nvmf: the PMR of %s holds no %s data (PMRCAP 0x%x: RDS %u, WDS %u): use --buf host\n",
+			t->o.bdf, t->pmr.pmrcap & P2PMR_NVME_PMRCAP_RDS ?
+			"write" : "read", t->pmr.pmrcap,
+			!!(t->pmr.pmrcap & P2PMR_NVME_PMRCAP_RDS),
+			!!(t->pmr.pmrcap & P2PMR_NVME_PMRCAP_WDS));
+		return -EOPNOTSUPP;
+	}
+	t->nr_bufs = bufs_fit(t, t->pmr.size, "the PMR");
+	if (!t->nr_bufs)
+		return -ENOSPC;
+	t->dev_name = "PMR";
+	t->dev_bar = t->pmr.bar;
+	t->dev_offset = 0;
+	t->dev_size = t->pmr.size;
+	ret = dev_mr(t);
+	if (ret)
+		return ret;
+	t->data_rdma = MR_IOVA;
+	t->data_nvme = t->pmr.addr;
+	printf("p2pmr-nvmf: %u data buffers of %u bytes in the PMR (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
+	       t->nr_bufs, t->max_data, t->pmr.bar,
+	       (unsigned long long)t->pmr.size,
+	       (unsigned long long)t->pmr.addr,
+	       ibv_get_device_name(t->listen->verbs->device));
+	return 0;
 }
 
 /*
@@ -368,10 +415,14 @@ static int buf_setup(struct tgt *t)
 		fprintf(stderr, "p2pmr-nvmf: Couldn't register the response buffers\n");
 		return -ENOMEM;
 	}
-	/* The CMB window, where there is one: io.c counts by it. */
+	/* The CMB and PMR windows, where enabled: io.c counts by them. */
+	if (p2pmr_nvme_pmr_info(t->n, &t->pmr))
+		memset(&t->pmr, 0, sizeof(t->pmr));
 	ret = p2pmr_nvme_cmb_info(t->n, &t->cmb);
 	if (ret)
 		memset(&t->cmb, 0, sizeof(t->cmb));
+	if (t->o.buf == TGT_BUF_PMR)
+		return pmr_setup(t);
 	if (t->o.buf == TGT_BUF_HOST) {
 		t->nr_bufs = bufs_fit(t, TGT_HOST_BUFS_SIZE, "host memory");
 		if (!t->nr_bufs)
@@ -408,7 +459,11 @@ static int buf_setup(struct tgt *t)
 			!!(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_WDS));
 		return -EOPNOTSUPP;
 	}
-	ret = cmb_mr(t);
+	t->dev_name = "CMB";
+	t->dev_bar = t->cmb.bar;
+	t->dev_offset = t->cmb.bar_offset;
+	t->dev_size = t->cmb.size;
+	ret = dev_mr(t);
 	if (ret)
 		return ret;
 	t->data_rdma = MR_IOVA;
@@ -438,9 +493,10 @@ static int restart_once(struct tgt *t)
 		       p2pmr_errmsg());
 		return ret;
 	}
-	printf("p2pmr-nvmf: recovery: controller enabled again (CSTS 0x%x)%s\n",
+	printf("p2pmr-nvmf: recovery: controller enabled again (CSTS 0x%x)%s%s\n",
 	       p2pmr_nvme_reg32(t->n, 0x1c),
-	       t->cmb.size ? ", CMB on at the same address" : "");
+	       t->cmb.size ? ", CMB on at the same address" : "",
+	       t->pmr.size ? ", PMR on at the same address" : "");
 	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
 	if (ret) {
 		printf("p2pmr-nvmf: recovery: no backing I/O queue (%d)\n", ret);
@@ -449,13 +505,13 @@ static int restart_once(struct tgt *t)
 	}
 	printf("p2pmr-nvmf: recovery: backing I/O queue %u created\n",
 	       p2pmr_nvme_qp_id(t->nqp));
-	if (t->o.buf != TGT_BUF_CMB)
+	if (t->o.buf == TGT_BUF_HOST)
 		return 0;
-	ret = cmb_mr(t);
+	ret = dev_mr(t);
 	if (ret)
 		return ret;
-	printf("p2pmr-nvmf: recovery: CMB exported again, data MR registered (lkey 0x%x)\n",
-	       t->data_mr->lkey);
+	printf("p2pmr-nvmf: recovery: %s exported again, data MR registered (lkey 0x%x)\n",
+	       t->dev_name, t->data_mr->lkey);
 	return 0;
 }
 
@@ -483,7 +539,7 @@ void tgt_recover(struct tgt *t, const char *why)
 
 	printf("p2pmr-nvmf: backing controller lost (%s; CSTS 0x%x): recovering\n",
 	       why, p2pmr_nvme_reg32(t->n, 0x1c));
-	if (t->data_mr && t->o.buf == TGT_BUF_CMB) {
+	if (t->data_mr && t->o.buf != TGT_BUF_HOST) {
 		printf("p2pmr-nvmf: recovery: data MR (lkey 0x%x) deregistered, its dma-buf closed\n",
 		       t->data_mr->lkey);
 		ibv_dereg_mr(t->data_mr);

@@ -38,7 +38,7 @@
 
 #define fallthrough	__attribute__((__fallthrough__))
 
-enum tgt_buf_mode { TGT_BUF_CMB, TGT_BUF_HOST };
+enum tgt_buf_mode { TGT_BUF_CMB, TGT_BUF_HOST, TGT_BUF_PMR };
 
 struct tgt_opts {
 	const char *bdf;
@@ -67,6 +67,7 @@ struct tgt_stats {
 	uint64_t write_bytes;		/* host -> media */
 	uint64_t read_bytes;		/* media -> host */
 	uint64_t cmb_bytes;		/* data bytes through the CMB */
+	uint64_t pmr_bytes;		/* data bytes through the PMR */
 	uint64_t host_bytes;		/* data bytes through host memory */
 	uint64_t rdma_in;		/* RDMA READ into the data buffer */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
@@ -141,6 +142,12 @@ struct tgt {
 	uint8_t ns_id[P2PMR_NVMF_ID_SIZE];	/* the real Identify Namespace */
 	uint8_t ns_desc[P2PMR_NVMF_ID_SIZE];	/* its descriptor list */
 	struct p2pmr_nvme_cmb cmb;
+	struct p2pmr_nvme_pmr pmr;
+	/* --buf cmb or pmr: the device memory exported as the data MR */
+	const char *dev_name;		/* "CMB", "PMR" */
+	uint32_t dev_bar;
+	uint64_t dev_offset;		/* in the BAR */
+	uint64_t dev_size;
 	int dmabuf_fd;
 	uint32_t max_data;		/* bytes */
 
