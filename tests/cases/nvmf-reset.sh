@@ -17,10 +17,16 @@
 # was read right after the failure (A, or B when an earlier attempt
 # reached the media before the failure was reported: never anything that
 # arrives later), through the target and, after the VM, in the disk
-# image.  Then a new write and read, and the target's counters.
+# image.  Then a new write and read, and the target's counters.  Then a
+# third phase (max_retries 0) where memory decode is turned off instead:
+# through VFIO by the target itself at set points of a write
+# (P2PMR_NVMF_FAULT=memoff-every), which revokes the dma-buf as a reset
+# does, while the controller keeps its state; the target must notice,
+# turn decode on again, restart, export, register and serve on, with the
+# same checks of every block.
 # vm: --nvme 64 --nvme-cmb 16
 # timeout: 900
-# post: for p in 1 2; do b=$(cat $VMDIR/out/reset-base$p) && cmp <(dd if=$VMDIR/nvme.img bs=512 skip=$b count=$(($(stat -c %s $VMDIR/out/reset-expect$p) / 512)) status=none) $VMDIR/out/reset-expect$p && echo "ok: image: phase $p's blocks as the host last saw them" || exit 1; done
+# post: for p in 1 2 3; do b=$(cat $VMDIR/out/reset-base$p) && cmp <(dd if=$VMDIR/nvme.img bs=512 skip=$b count=$(($(stat -c %s $VMDIR/out/reset-expect$p) / 512)) status=none) $VMDIR/out/reset-expect$p && echo "ok: image: phase $p's blocks as the host last saw them" || exit 1; done
 . tests/lib/guest.sh
 . tests/lib/nvmf.sh
 
@@ -71,7 +77,7 @@ phase() {
 	cp $b $x
 	failed=0
 	for i in $(seq 0 $((N - 1))); do
-		if [[ " $RESET_AT " == *" $i "* ]]; then
+		if [ -n "$RESET_AT" ] && [[ " $RESET_AT " == *" $i "* ]]; then
 			say "phase $p: reset $((++nresets)) of $NVME before write $i"
 			(echo 1 > $RESET || echo "not ok: reset of $NVME") &
 			resets+=" $!"
@@ -160,5 +166,34 @@ check test "$(grep -c 'backing controller lost (the controller is not ready' /tm
 # saw the target's two resets fail a write each.
 check test $failed1 = 0
 check test $failed2 -ge 2
+check test "$(get host_bytes)" = 0
+
+# Phase 3: memory decode off through VFIO, by the target at its host
+# writes 10, 20, 30... in turn before the RDMA READ (the revoked MR fails
+# it: the queue breaks) and before the backing Write (the doorbell is
+# dropped, the registers read all-ones: the command stops).  No resets
+# from outside; the host's retries off.
+RESET_AT=""
+start_target cmb memoff-every=10
+CONNECT_OPTS="-k 30 -c 1 -l 60" connect_dev
+echo 0 > /sys/module/nvme_core/parameters/max_retries
+phase 3 121000
+echo $retries > /sys/module/nvme_core/parameters/max_retries
+check test -b $DEV
+check write 5001 122000 64
+check readback 5001 122000 64
+base=$(cat /vmout/reset-base3)
+dd if=$DEV of=/tmp/final3 bs=$((N * 512)) count=1 \
+	iflag=direct,skip_bytes skip=$((base * 512)) status=none || { echo "not ok: read of phase 3"; ok=1; }
+check cmp /tmp/final3 /vmout/reset-expect3
+stop_target
+offs=$(grep -c 'FAULT: memory decode of .* off before' /tmp/tgt.log)
+say "phase 3: $offs times memory decode off, $failed3 of $N writes failed, $(get revokes) revoked RDMA operations, $(get resets) recoveries"
+check test $offs -ge 6
+# Each decode-off found one way or the other, and the target served on.
+check test "$(get revokes)" -ge 2
+check test "$(grep -c 'backing controller lost (a backing command stopped' /tmp/tgt.log)" -ge 2
+check test "$(get resets)" -ge $((offs - 1))
+check test "$(grep -c 'recovered: serving again' /tmp/tgt.log)" = "$(get resets)"
 check test "$(get host_bytes)" = 0
 [ $ok = 0 ] || die "some checks failed"

@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <sys/ioctl.h>
 
 #include "p2pmr.h"
 #include "tgt.h"
@@ -161,17 +164,50 @@ int tgt_backing_ready(struct tgt *t)
 }
 
 /*
+ * Test hook (P2PMR_NVMF_FAULT=memoff-every=N): memory decode turned off
+ * through the device's VFIO config region, as a guest or a buggy tool
+ * holding the device could.  vfio-pci-p2p revokes the dma-buf when the
+ * write turns decode off; the controller keeps its state but its
+ * registers and doorbells read all-ones and drop writes until the
+ * target's recovery turns decode on again.
+ */
+static void fault_memoff(struct tgt *t, const char *before)
+{
+	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
+					.index = VFIO_PCI_CONFIG_REGION_INDEX };
+	int fd = p2pmr_dev_fd(p2pmr_nvme_dev(t->n));
+	uint16_t cmd;
+
+	fprintf(stderr, "p2pmr-nvmf: FAULT: memory decode of %s off before %s\n",
+		t->o.bdf, before);
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
+	    pread(fd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2) {
+		fprintf(stderr, "p2pmr-nvmf: FAULT: cannot read PCI_COMMAND: %s\n",
+			strerror(errno));
+		return;
+	}
+	cmd &= ~PCI_COMMAND_MEMORY;
+	if (pwrite(fd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
+		fprintf(stderr, "p2pmr-nvmf: FAULT: cannot write PCI_COMMAND: %s\n",
+			strerror(errno));
+}
+
+/*
  * Test hook (P2PMR_NVMF_FAULT=reset-every=N): a function reset of the
  * controller through sysfs, as an administrator's would be, but at a
  * chosen point of a command.  The write returns when the reset is done:
  * the exporter revoked the dma-buf in its reset_prepare, the controller
- * is disabled.
+ * is disabled.  With memoff-every=N, memory decode off instead.
  */
 static void fault_reset(struct tgt *t, const char *before)
 {
 	char path[96];
 	int fd, ret;
 
+	if (t->fault_memoff) {
+		fault_memoff(t, before);
+		return;
+	}
 	fprintf(stderr, "p2pmr-nvmf: FAULT: function reset of %s before %s\n",
 		t->o.bdf, before);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", t->o.bdf);

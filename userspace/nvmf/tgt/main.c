@@ -614,6 +614,11 @@ int main(int argc, char **argv)
 				   &t.fault_reset) == 1 && t.fault_reset) {
 		fprintf(stderr, "p2pmr-nvmf: FAULT: every %uth host write resets the controller, before its RDMA READ or its backing Write in turn\n",
 			t.fault_reset);
+	} else if (fault && sscanf(fault, "memoff-every=%u",
+				   &t.fault_reset) == 1 && t.fault_reset) {
+		t.fault_memoff = 1;
+		fprintf(stderr, "p2pmr-nvmf: FAULT: every %uth host write turns the controller's memory decode off, before its RDMA READ or its backing Write in turn\n",
+			t.fault_reset);
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -173,6 +173,7 @@ struct tgt {
 	int fault_skip_read;		/* P2PMR_NVMF_FAULT=skip-rdma-read */
 	unsigned int fault_timeout;	/* P2PMR_NVMF_FAULT=nvme-timeout=N */
 	unsigned int fault_reset;	/* P2PMR_NVMF_FAULT=reset-every=N */
+	int fault_memoff;		/* ... memoff-every=N: decode off instead */
 	uint64_t fault_writes;		/* host writes, for fault_reset */
 	int fatal;			/* cannot serve safely: stop */
 };
