@@ -17,7 +17,7 @@
 # P2PMR_NVMF_FAULT=skip-rdma-read bash tests/cases/nvmf-target.sh).
 # vm: --nvme 64 --nvme-cmb 16 --nvme-pmr 16 --nvme-init 'build/user/tests/nvme_driver_test fill $VMDIR/nvme.img 20000 256 302'
 # timeout: 900
-# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 8192 2048 311 && $t checkrange $VMDIR/nvme.img 40000 8 312 && $t checkrange $VMDIR/nvme.img 50001 256 313 && $t checkrange $VMDIR/nvme.img 60000 64 314 && $t checkrange $VMDIR/nvme.img 70000 256 315
+# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 8192 2048 311 && $t checkrange $VMDIR/nvme.img 40000 8 312 && $t checkrange $VMDIR/nvme.img 50001 256 313 && $t checkrange $VMDIR/nvme.img 60000 64 314 && $t checkrange $VMDIR/nvme.img 70000 256 315 && $t checkrange $VMDIR/nvme.img 60100 8 316
 . tests/lib/guest.sh
 . tests/lib/nvmf.sh
 
@@ -144,6 +144,10 @@ connect_dev
 check write 314 60000 64
 check readback 314 60000 64
 check readback 311 8192 2048
+# A 4 KiB write fits in the capsule, which host buffers take: the host
+# sends its data there, not for an RDMA READ.
+check write 316 60100 8
+check readback 316 60100 8
 stop_target
 check grep -q "backing I/O queue recovered" /tmp/tgt.log
 # Its message gives the reason (it used to print an empty one).
@@ -151,6 +155,8 @@ check grep -q "failed (-110): not waited for (P2PMR_NVMF_FAULT=nvme-timeout)" /t
 check test "$(get recoveries)" = 1
 check test "$(get cmb_bytes)" = 0
 check test "$(get host_bytes)" -ge $(((64 + 64 + 2048) * 512))
+check test "$(get inline_in)" -ge 4096
+check test "$(get inline_in)" = $(($(get write_bytes) - $(get rdma_in)))
 
 # The persistent memory region: the data buffers in BAR4, exported and
 # registered like the CMB; every data byte counted there, none in the

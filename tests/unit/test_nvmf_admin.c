@@ -63,6 +63,13 @@ static void test_id_ctrl(void **state)
 	assert_int_equal(get32(out + P2PMR_NVMF_ID_IORCSZ), 1);
 	assert_int_equal(get16(out + P2PMR_NVMF_ID_ICDOFF), 0);
 	assert_int_equal(out[P2PMR_NVMF_ID_MSDBD], 1);
+	/* 4 KiB of in-capsule data: 64 + 4096 bytes, and offsets (SAOS). */
+	p.inline_size = 4096;
+	assert_int_equal(p2pmr_nvmf_id_ctrl(out, &p), 0);
+	assert_int_equal(get32(out + P2PMR_NVMF_ID_SGLS), 0x100005);
+	assert_int_equal(get32(out + P2PMR_NVMF_ID_IOCCSZ), 260);
+	assert_int_equal(get16(out + P2PMR_NVMF_ID_ICDOFF), 0);
+	p.inline_size = 0;
 	/* Without a real controller: no vendor, the target's model, SN,
 	 * MN and FR padded with spaces as the spec's ASCII fields are.
 	 */
@@ -384,15 +391,27 @@ static void test_rw(void **state)
 	cmd(&c, 0x02, 0xffffffff, 0xffffffff, 0xffff, 0, 65536 * 512);
 	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
 			 P2PMR_NVMF_SC_LBA_RANGE);
-	/* SGL shorter or longer than the blocks, or not keyed. */
+	/* SGL shorter or longer than the blocks. */
 	cmd(&c, 0x01, 0, 0, 7, 0, 4095);
 	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
 			 P2PMR_NVMF_SC_SGL_INVALID_DATA);
 	cmd(&c, 0x01, 0, 0, 7, 0, 8192);
 	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
 			 P2PMR_NVMF_SC_SGL_INVALID_DATA);
+	/* In-capsule data: a Write's, of the blocks' length; not a Read's. */
 	cmd(&c, 0x01, 0, 0, 7, 0, 4096);
 	c.sgl.type = P2PMR_NVMF_SGL_DATA;
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw), 0);
+	c.sgl.length = 2048;
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_SGL_INVALID_DATA);
+	cmd(&c, 0x02, 0, 0, 7, 0, 4096);
+	c.sgl.type = P2PMR_NVMF_SGL_DATA;
+	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
+			 P2PMR_NVMF_SC_INVALID_FIELD);
+	/* Neither keyed nor a data block. */
+	cmd(&c, 0x01, 0, 0, 7, 0, 4096);
+	c.sgl.type = 0x3;
 	assert_int_equal(p2pmr_nvmf_rw_parse(&c, 131072, 512, &rw),
 			 P2PMR_NVMF_SC_SGL_INVALID_DATA);
 	/* 4 KiB blocks. */

@@ -705,9 +705,62 @@ static void test_batch_order(void **state)
 	test_free(q1.ctl);
 }
 
+/*
+ * In-capsule data (--buf=host): a Write whose data came in the capsule is
+ * copied into its own buffer, no RDMA READ for it, counted as inline_in;
+ * a keyed Write beside it is read by RDMA as before.
+ */
+static void test_batch_incapsule(void **state)
+{
+	static const struct p2pmr_nvmf_limits lim = { .max_data = 8192,
+						      .inline_size = 4096 };
+	static uint8_t host[2 * 8192];
+	uint8_t c[64 + 512] = { 0 };
+	struct p2pmr_nvmf_cmd cmd;
+	struct tgt_queue q1;
+	struct tgt t;
+
+	(void)state;
+	tgt_init(&t, 2);
+	t.max_data = 8192;
+	t.inline_size = 4096;
+	t.host_buf = host;
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	rdma_fail = -1;
+
+	/* The keyed one takes buffer 0. */
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
+	/* One block at LBA 11, its data after the SQE (offset 0). */
+	c[0] = P2PMR_NVME_CMD_WRITE;
+	c[1] = 0x40;
+	put16(c + 2, 2);
+	put32(c + 4, TGT_NSID);
+	put32(c + 24 + 8, 512);
+	c[24 + 15] = 0x01;		/* data block, offset */
+	put32(c + 40, 11);
+	memset(c + 64, 0x5a, 512);
+	assert_int_equal(p2pmr_nvmf_capsule_parse(c, sizeof(c), &lim, &cmd), 0);
+	q1.cur = c;
+	assert_int_equal(do_io(&q1, &cmd), 0);
+	tgt_io_run(&t);
+	assert_int_equal(reads_posted, 1);
+	assert_int_equal(nr_subs, 2);
+	assert_int_equal(subs[1].slba, 11);
+	assert_int_equal(subs[1].addr, t.data_nvme + 8192);
+	assert_int_equal(host[8192], 0x5a);
+	assert_int_equal(host[8192 + 511], 0x5a);
+	assert_int_equal(t.st.inline_in, 512);
+	assert_int_equal(t.st.rdma_in, 512);
+	assert_non_null(sent_to(1, 2));
+	assert_int_equal(sent_to(1, 2)->status, 0);
+	test_free(q1.ctl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_incapsule),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_broken_queue),
 		cmocka_unit_test(test_batch_order),

@@ -39,6 +39,8 @@ static uint32_t cdw(const struct p2pmr_nvmf_cmd *cmd, int n)
 #define ID_IEEE		73
 #define ID_SGLS_KEYED	(1u << 2)	/* keyed SGL data block */
 #define ID_SGLS_SUPP	0x1		/* SGLs, no alignment rule */
+#define ID_SGLS_SAOS	(1u << 20)	/* address as offset: in-capsule */
+#define NVM_WRITE	0x01		/* the Write opcode */
 
 int p2pmr_nvmf_id_ctrl(uint8_t *out, const struct p2pmr_nvmf_id_params *p)
 {
@@ -66,9 +68,11 @@ int p2pmr_nvmf_id_ctrl(uint8_t *out, const struct p2pmr_nvmf_id_params *p)
 	put16(out + P2PMR_NVMF_ID_MAXCMD, p->maxcmd);
 	put32(out + P2PMR_NVMF_ID_NN, p->nn);
 	out[P2PMR_NVMF_ID_VWC] = 1;
-	put32(out + P2PMR_NVMF_ID_SGLS, ID_SGLS_SUPP | ID_SGLS_KEYED);
+	put32(out + P2PMR_NVMF_ID_SGLS, ID_SGLS_SUPP | ID_SGLS_KEYED |
+	      (p->inline_size ? ID_SGLS_SAOS : 0));
 	memcpy(out + P2PMR_NVMF_ID_SUBNQN, p->subnqn, len);
-	put32(out + P2PMR_NVMF_ID_IOCCSZ, P2PMR_NVMF_CAPSULE_SIZE / 16);
+	put32(out + P2PMR_NVMF_ID_IOCCSZ,
+	      (P2PMR_NVMF_CAPSULE_SIZE + p->inline_size) / 16);
 	put32(out + P2PMR_NVMF_ID_IORCSZ, 1);	/* 16-byte completions */
 	out[P2PMR_NVMF_ID_MSDBD] = 1;
 	if (p->discovery) {
@@ -313,7 +317,11 @@ int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 	rw->bytes = (uint64_t)rw->nlb * lba_size;
 	if (rw->slba >= nsze || rw->nlb > nsze - rw->slba)
 		return P2PMR_NVMF_SC_LBA_RANGE;
-	if (cmd->sgl.type != P2PMR_NVMF_SGL_KEYED ||
+	if (cmd->sgl.type == P2PMR_NVMF_SGL_DATA &&
+	    cmd->opc != NVM_WRITE)
+		return P2PMR_NVMF_SC_INVALID_FIELD;
+	if ((cmd->sgl.type != P2PMR_NVMF_SGL_KEYED &&
+	     cmd->sgl.type != P2PMR_NVMF_SGL_DATA) ||
 	    cmd->sgl.length != rw->bytes)
 		return P2PMR_NVMF_SC_SGL_INVALID_DATA;
 	return 0;

@@ -334,6 +334,10 @@ int p2pmr_nvmf_prop_parse(const struct p2pmr_nvmf_cmd *cmd,
  * @aerl: Asynchronous Event Requests outstanding, 0's based
  * @discovery: a discovery controller's data (CNTRLTYPE 2, no namespaces,
  *	no volatile write cache, Get Log Page offsets supported)
+ * @inline_size: in-capsule data bytes an I/O queue's capsule may carry (a
+ *	multiple of 16): IOCCSZ then counts them, and SGLS says offsets are
+ *	supported (SAOS), which is what makes the Linux host send writes
+ *	that fit in-capsule; 0: none
  */
 struct p2pmr_nvmf_id_params {
 	const uint8_t *backing;
@@ -345,6 +349,7 @@ struct p2pmr_nvmf_id_params {
 	uint16_t kas;
 	uint8_t aerl;
 	int discovery;
+	uint32_t inline_size;
 };
 
 /* Identify Controller offsets the target fills and its tests read
@@ -383,9 +388,9 @@ enum {
  * @p: what to serve
  *
  * What the Linux host checks on fabrics: cntlid as Connect returned it,
- * subnqn, kas non-zero, ioccsz 4 (64-byte capsules, no in-capsule data),
- * iorcsz 1, icdoff 0, SGLs with keyed data blocks (no in-capsule offset
- * support), msdbd 1; also cntrltype 1 (I/O), version 1.3, sqes/cqes,
+ * subnqn, kas non-zero, ioccsz 4 (64-byte capsules, no in-capsule data;
+ * more with @p->inline_size), iorcsz 1, icdoff 0, SGLs with keyed data
+ * blocks (and offsets with @p->inline_size), msdbd 1; also cntrltype 1 (I/O), version 1.3, sqes/cqes,
  * vwc 1 (so the host sends Flush), oncs 0 (no Compare, DSM, Write
  * Zeroes), lpa 0 (no command effects log), cmic 0.
  *
@@ -580,8 +585,9 @@ struct p2pmr_nvmf_rw {
  * @rw: receives the command
  *
  * Return: 0; P2PMR_NVMF_SC_LBA_RANGE the range ends past @nsze;
- * P2PMR_NVMF_SC_SGL_INVALID_DATA the SGL is not a keyed data block of
- * exactly @nlb blocks.
+ * P2PMR_NVMF_SC_SGL_INVALID_DATA the SGL is not a keyed data block, or
+ * for a Write in-capsule data, of exactly @nlb blocks;
+ * P2PMR_NVMF_SC_INVALID_FIELD a Read with in-capsule data (as nvmet).
  */
 int p2pmr_nvmf_rw_parse(const struct p2pmr_nvmf_cmd *cmd, uint64_t nsze,
 			uint32_t lba_size, struct p2pmr_nvmf_rw *rw);

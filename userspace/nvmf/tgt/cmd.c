@@ -235,12 +235,21 @@ static int do_connect(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 
 	if (q->ctrl)
 		return status_only(q, cmd, P2PMR_NVMF_SC_CMD_SEQ_ERROR, 0);
-	/* The data comes by RDMA READ (no in-capsule data is taken). */
+	/*
+	 * The data comes by RDMA READ, or in the capsule (an I/O queue's,
+	 * where the target takes in-capsule data: the capsule's parser
+	 * checked that it arrived).
+	 */
 	if (cmd->sgl.type == P2PMR_NVMF_SGL_KEYED &&
 	    cmd->sgl.length == P2PMR_NVMF_CONNECT_DATA) {
 		if (tgt_rdma_read(q, (uintptr_t)q->ctl, q->ctl_mr->lkey,
 				  &cmd->sgl, P2PMR_NVMF_CONNECT_DATA))
 			return -EIO;
+		len = P2PMR_NVMF_CONNECT_DATA;
+	} else if (cmd->sgl.type == P2PMR_NVMF_SGL_DATA &&
+		   cmd->sgl.length == P2PMR_NVMF_CONNECT_DATA) {
+		memcpy(q->ctl, q->cur + P2PMR_NVMF_CAPSULE_SIZE + cmd->sgl.addr,
+		       P2PMR_NVMF_CONNECT_DATA);
 		len = P2PMR_NVMF_CONNECT_DATA;
 	}
 	st = p2pmr_nvmf_connect_parse(cmd, q->ctl, len, &c, &res);
@@ -348,6 +357,7 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		.subnqn = t->o.nqn,
 		.cntlid = q->ctrl->cntlid, .mdts = 0, .maxcmd = TGT_IO_DEPTH,
 		.nn = TGT_NSID, .kas = 1, .aerl = AERL,
+		.inline_size = t->inline_size,
 	};
 	uint32_t cns = cdw(cmd, 10) & 0xff, max;
 	int st = 0;
@@ -364,6 +374,7 @@ static int do_identify(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 		p.backing = NULL;
 		p.discovery = 1;
 		p.nn = 0;
+		p.inline_size = 0;
 	}
 	for (max = 4096; max < t->max_data; max <<= 1)
 		p.mdts++;
@@ -504,7 +515,10 @@ static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
-/* A Read or Write, checked, joins the batch: answered when it runs. */
+/*
+ * A Read or Write, checked, joins the batch: answered when it runs.  A
+ * Write's in-capsule data is inside the capsule (its parser checked).
+ */
 static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
 	struct p2pmr_nvmf_rw rw;
@@ -513,7 +527,8 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	st = p2pmr_nvmf_rw_parse(cmd, q->t->ns.nsze, q->t->ns.lba_size, &rw);
 	if (st)
 		return status_only(q, cmd, st, 0);
-	tgt_io_add(q, cmd, &rw);
+	tgt_io_add(q, cmd, &rw, cmd->sgl.type == P2PMR_NVMF_SGL_DATA ?
+		   q->cur + P2PMR_NVMF_CAPSULE_SIZE + cmd->sgl.addr : NULL);
 	return 0;
 }
 
@@ -548,10 +563,12 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 {
 	struct p2pmr_nvmf_limits lim = {
 		.max_data = q->qid ? q->t->max_data : TGT_CTL_SIZE,
+		.inline_size = q->qid ? q->t->inline_size : 0,
 	};
 	struct p2pmr_nvmf_cmd cmd;
 	int st;
 
+	q->cur = capsule;
 	q->sqhd = (q->sqhd + 1) % q->depth;
 	st = p2pmr_nvmf_capsule_parse(capsule, len, &lim, &cmd);
 	if (st < 0) {

@@ -225,11 +225,15 @@ static void fault_reset(struct tgt *t, const char *before)
  * @q: the I/O queue it came on
  * @cmd: the command
  * @rw: its range
+ * @data: a Write's in-capsule data (rw->bytes of it), or NULL
  *
  * A full batch runs first.  The command is answered when its batch runs.
+ * In-capsule data is copied into the command's buffer now (the capsule's
+ * receive buffer is posted again after this): it is host memory, which
+ * only --buf=host offers to take.
  */
 void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-		const struct p2pmr_nvmf_rw *rw)
+		const struct p2pmr_nvmf_rw *rw, const uint8_t *data)
 {
 	struct tgt *t = q->t;
 	struct tgt_io *io;
@@ -244,6 +248,13 @@ void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	io->cid = -1;
 	io->write = cmd->opc == P2PMR_NVME_CMD_WRITE;
 	io->fua = io->write && (cdw12(cmd) & RW_FUA);
+	if (data && io->write && t->host_buf) {
+		memcpy((uint8_t *)t->host_buf +
+		       (uint64_t)(t->nr_io - 1) * t->max_data, data, rw->bytes);
+		io->incapsule = 1;
+	} else if (data) {
+		io->status = P2PMR_NVMF_SC_INTERNAL;	/* not offered */
+	}
 	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
 	if (io->write && t->fault_reset &&
 	    !(++t->fault_writes % t->fault_reset))
@@ -316,7 +327,7 @@ static void batch_rdma_read(struct tgt *t)
 			continue;
 		if (io->reset == 1)
 			fault_reset(t, "the RDMA READ of a host write");
-		if (t->fault_skip_read)
+		if (t->fault_skip_read || io->incapsule)
 			continue;
 		if (!tgt_post_read(io->q, buf_rdma(t, i), t->data_mr->lkey,
 				   &io->cmd.sgl, io->rw.bytes))
@@ -330,7 +341,11 @@ static void batch_rdma_read(struct tgt *t)
 	}
 	for (i = 0; i < t->nr_io; i++) {
 		io = &t->io[i];
-		if (io->write && live(io) && !t->fault_skip_read)
+		if (!io->write || !live(io))
+			continue;
+		if (io->incapsule)
+			t->st.inline_in += io->rw.bytes;
+		else if (!t->fault_skip_read)
 			t->st.rdma_in += io->rw.bytes;
 	}
 }

@@ -178,7 +178,7 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	int i;
 
 	n = snprintf(line, len,
-		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu rdma_out=%llu batches=%llu batch_max=%llu",
+		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu inline_in=%llu rdma_out=%llu batches=%llu batch_max=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" :
 		 t->o.buf == TGT_BUF_PMR ? "pmr" : "host", t->nr_bufs,
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
@@ -193,7 +193,9 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 		 (unsigned long long)s->cmb_bytes,
 		 (unsigned long long)s->pmr_bytes,
 		 (unsigned long long)s->host_bytes,
-		 (unsigned long long)s->rdma_in, (unsigned long long)s->rdma_out,
+		 (unsigned long long)s->rdma_in,
+		 (unsigned long long)s->inline_in,
+		 (unsigned long long)s->rdma_out,
 		 (unsigned long long)s->batches,
 		 (unsigned long long)s->batch_max);
 	for (i = 0; i < TGT_MAX_IO_QUEUES && n < len; i++)
@@ -438,8 +440,10 @@ static int buf_setup(struct tgt *t)
 			return -errno;
 		}
 		t->data_rdma = (uintptr_t)t->host_buf;
-		printf("p2pmr-nvmf: %u data buffers in host memory, %u bytes each\n",
-		       t->nr_bufs, t->max_data);
+		/* Host memory anyway: writes that fit come in the capsule. */
+		t->inline_size = TGT_INLINE_SIZE;
+		printf("p2pmr-nvmf: %u data buffers in host memory, %u bytes each; in-capsule data up to %u bytes\n",
+		       t->nr_bufs, t->max_data, t->inline_size);
 		return 0;
 	}
 	if (ret || t->cmb.size < t->max_data) {

@@ -117,8 +117,8 @@ static void relisten(struct tgt *t)
 static int post_recv(struct tgt_queue *q, uint32_t slot)
 {
 	struct ibv_sge sge = {
-		.addr = (uintptr_t)(q->cmds + slot * P2PMR_NVMF_CAPSULE_SIZE),
-		.length = P2PMR_NVMF_CAPSULE_SIZE,
+		.addr = (uintptr_t)(q->cmds + slot * q->slot_size),
+		.length = q->slot_size,
 		.lkey = q->cmds_mr->lkey,
 	};
 	struct ibv_recv_wr wr = { .wr_id = slot, .sg_list = &sge,
@@ -179,12 +179,14 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
 	uint32_t i;
 	int acc = IBV_ACCESS_LOCAL_WRITE;
 
-	q->cmds = calloc(q->depth, P2PMR_NVMF_CAPSULE_SIZE);
+	/* I/O queues take in-capsule data where the target offers it. */
+	q->slot_size = P2PMR_NVMF_CAPSULE_SIZE + (q->qid ? t->inline_size : 0);
+	q->cmds = calloc(q->depth, q->slot_size);
 	q->ctl = aligned_alloc(4096, TGT_CTL_SIZE);
 	if (!q->cmds || !q->ctl)
 		return -ENOMEM;
 	q->cmds_mr = ibv_reg_mr(t->pd, q->cmds,
-				q->depth * P2PMR_NVMF_CAPSULE_SIZE, acc);
+				(size_t)q->depth * q->slot_size, acc);
 	q->ctl_mr = ibv_reg_mr(t->pd, q->ctl, TGT_CTL_SIZE, acc);
 	q->rsp_mr = ibv_reg_mr(t->pd, q->rsp, sizeof(q->rsp), acc);
 	/* A batch's sends, each signaled: a read's RDMA WRITE and SEND. */
@@ -543,12 +545,14 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 	return tgt_wait_sends(q, n, len ? "RDMA WRITE or SEND" : "SEND");
 }
 
-/* Take every capsule that arrived on @q, one at a time. */
+/*
+ * Take every capsule that arrived on @q, one at a time, served from its
+ * receive buffer (in-capsule data is copied out of it by then), which is
+ * posted again afterwards.
+ */
 static void queue_poll(struct tgt_queue *q)
 {
-	uint8_t capsule[P2PMR_NVMF_CAPSULE_SIZE];
 	struct ibv_wc wc;
-	size_t len;
 
 	while (!q->broken && ibv_poll_cq(q->rcq, 1, &wc) == 1) {
 		if (wc.status != IBV_WC_SUCCESS) {
@@ -558,13 +562,12 @@ static void queue_poll(struct tgt_queue *q)
 			q->broken = 1;
 			break;
 		}
-		len = wc.byte_len < sizeof(capsule) ? wc.byte_len : sizeof(capsule);
-		memcpy(capsule, q->cmds + wc.wr_id * P2PMR_NVMF_CAPSULE_SIZE, len);
+		tgt_cmd(q, q->cmds + wc.wr_id * q->slot_size,
+			wc.byte_len < q->slot_size ? wc.byte_len : q->slot_size);
 		if (post_recv(q, wc.wr_id)) {
 			q->broken = 1;
 			break;
 		}
-		tgt_cmd(q, capsule, len);
 	}
 }
 

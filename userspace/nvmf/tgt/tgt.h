@@ -33,6 +33,7 @@
 #define TGT_NVME_TIMEOUT_MS	30000	/* a backing command, at most */
 #define TGT_MAX_BUFS		16	/* data buffers: a batch's commands */
 #define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
+#define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -70,6 +71,7 @@ struct tgt_stats {
 	uint64_t pmr_bytes;		/* data bytes through the PMR */
 	uint64_t host_bytes;		/* data bytes through host memory */
 	uint64_t rdma_in;		/* RDMA READ into the data buffer */
+	uint64_t inline_in;		/* in-capsule write data copied in */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
 	uint64_t batches;		/* batches of Reads and Writes served */
 	uint64_t batch_max;		/* the most commands in one */
@@ -103,6 +105,8 @@ struct tgt_queue {
 	uint16_t sqhd;
 	struct tgt_ctrl *ctrl;		/* after Connect */
 	uint8_t *cmds;			/* depth capsules, receive buffers */
+	uint32_t slot_size;		/* of each: 64 bytes + in-capsule data */
+	const uint8_t *cur;		/* the capsule being served (tgt_cmd()) */
 	struct ibv_mr *cmds_mr;
 	uint8_t *ctl;			/* control data, TGT_CTL_SIZE */
 	struct ibv_mr *ctl_mr;
@@ -127,6 +131,7 @@ struct tgt_io {
 	struct p2pmr_nvmf_rw rw;
 	int write;
 	int fua;			/* Force Unit Access: flushed before done */
+	int incapsule;			/* its data came in the capsule */
 	int reset;			/* test hook: 1, 2 (see fault_reset()) */
 	int cid;			/* its backing command in flight, or -1 */
 	int dropped;			/* its queue broke: it gets no answer */
@@ -150,6 +155,7 @@ struct tgt {
 	uint64_t dev_size;
 	int dmabuf_fd;
 	uint32_t max_data;		/* bytes */
+	uint32_t inline_size;		/* in-capsule data an I/O capsule carries */
 
 	struct rdma_event_channel *ec;
 	struct rdma_cm_id *listen;
@@ -208,7 +214,7 @@ void tgt_rsp_fill(struct tgt_queue *q, uint8_t *rsp,
 
 /* io.c */
 void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-		const struct p2pmr_nvmf_rw *rw);
+		const struct p2pmr_nvmf_rw *rw, const uint8_t *data);
 void tgt_io_run(struct tgt *t);
 uint16_t tgt_nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 		     const struct p2pmr_nvme_buf *b);
