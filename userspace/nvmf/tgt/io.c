@@ -165,20 +165,20 @@ int tgt_backing_ready(struct tgt *t)
 
 /*
  * Test hook (P2PMR_NVMF_FAULT=memoff-every=N): memory decode turned off
- * through the device's VFIO config region, as a guest or a buggy tool
- * holding the device could.  vfio-pci-p2p revokes the dma-buf when the
- * write turns decode off; the controller keeps its state but its
- * registers and doorbells read all-ones and drop writes until the
- * target's recovery turns decode on again.
+ * and on again through the device's VFIO config region, as a VMM's guest
+ * sizing a BAR would.  vfio-pci-p2p revokes the dma-buf when decode goes
+ * off (vfio-pci zaps the BAR mappings then, and a CPU access meanwhile
+ * would get SIGBUS: so it is back on at once); the controller keeps its
+ * state and the CMB its contents, but the data MR is dead for good.
  */
 static void fault_memoff(struct tgt *t, const char *before)
 {
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
 					.index = VFIO_PCI_CONFIG_REGION_INDEX };
 	int fd = p2pmr_dev_fd(p2pmr_nvme_dev(t->n));
-	uint16_t cmd;
+	uint16_t cmd, off;
 
-	fprintf(stderr, "p2pmr-nvmf: FAULT: memory decode of %s off before %s\n",
+	fprintf(stderr, "p2pmr-nvmf: FAULT: memory decode of %s off and on before %s\n",
 		t->o.bdf, before);
 	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
 	    pread(fd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2) {
@@ -186,8 +186,9 @@ static void fault_memoff(struct tgt *t, const char *before)
 			strerror(errno));
 		return;
 	}
-	cmd &= ~PCI_COMMAND_MEMORY;
-	if (pwrite(fd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
+	off = cmd & ~PCI_COMMAND_MEMORY;
+	if (pwrite(fd, &off, 2, cfg.offset + PCI_COMMAND) != 2 ||
+	    pwrite(fd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
 		fprintf(stderr, "p2pmr-nvmf: FAULT: cannot write PCI_COMMAND: %s\n",
 			strerror(errno));
 }
@@ -197,7 +198,7 @@ static void fault_memoff(struct tgt *t, const char *before)
  * controller through sysfs, as an administrator's would be, but at a
  * chosen point of a command.  The write returns when the reset is done:
  * the exporter revoked the dma-buf in its reset_prepare, the controller
- * is disabled.  With memoff-every=N, memory decode off instead.
+ * is disabled.  With memoff-every=N, memory decode off and on instead.
  */
 static void fault_reset(struct tgt *t, const char *before)
 {

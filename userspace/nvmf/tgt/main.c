@@ -621,7 +621,7 @@ int main(int argc, char **argv)
 	} else if (fault && sscanf(fault, "memoff-every=%u",
 				   &t.fault_reset) == 1 && t.fault_reset) {
 		t.fault_memoff = 1;
-		fprintf(stderr, "p2pmr-nvmf: FAULT: every %uth host write turns the controller's memory decode off, before its RDMA READ or its backing Write in turn\n",
+		fprintf(stderr, "p2pmr-nvmf: FAULT: every %uth host write turns the controller's memory decode off and on, before its RDMA READ or its backing Write in turn\n",
 			t.fault_reset);
 	}
 	sigaction(SIGTERM, &sa, NULL);
