@@ -44,10 +44,12 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 	return 0;
 }
 
+/* A recovery: counted, and as the target's succeeds, a reset more. */
 void tgt_recover(struct tgt *t, const char *why)
 {
-	(void)t; (void)why;
+	(void)why;
 	recoveries++;
+	t->st.resets++;
 }
 
 /* The responses sent, in order: queue ID, CID, status field, data. */
@@ -79,9 +81,15 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 	return 0;
 }
 
-/* The batch's RDMA: READs land at once; a queue in @fail_qid fails. */
-static int reads_posted;
-static int fail_qid = -1;
+/*
+ * The batch's RDMA: READs land at once; a queue in @fail_qid fails (and
+ * with @fail_fatal its drain too: the target must stop).  Work requests
+ * posted and not yet waited for, over all queues: each wait takes its
+ * queue's, so a test ends with none.
+ */
+static int reads_posted, waits;
+static int fail_qid = -1, fail_fatal;
+static int wr_outstanding;
 
 int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
@@ -89,6 +97,7 @@ int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 	(void)laddr; (void)lkey; (void)sgl; (void)len;
 	q->wc_status = -1;
 	reads_posted++;
+	wr_outstanding++;
 	return 0;
 }
 
@@ -99,6 +108,7 @@ int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
 	(void)rsp_lkey; (void)lkey; (void)sgl;
 	q->wc_status = -1;
 	record(rsp, laddr, len);
+	wr_outstanding += len ? 2 : 1;
 	return len ? 2 : 1;
 }
 
@@ -106,9 +116,14 @@ int tgt_wait_sends(struct tgt_queue *q, int n, const char *what)
 {
 	(void)what;
 	assert_true(n > 0);
+	assert_true(n <= wr_outstanding);
+	wr_outstanding -= n;
+	waits++;
 	if (rdma_fail >= 0 || q->qid == fail_qid) {
 		q->wc_status = rdma_fail >= 0 ? rdma_fail : IBV_WC_RETRY_EXC_ERR;
 		q->broken = 1;
+		if (fail_fatal)
+			q->t->fatal = 1;
 		return -EIO;
 	}
 	return 0;
@@ -124,9 +139,20 @@ void tgt_stats_write(const struct tgt *t)
 	(void)t;
 }
 
-/* The backing controller: every command completes with this status. */
+/*
+ * The backing controller: every command completes with this status; with
+ * @exec_ret < 0 p2pmr_nvme_exec() fails so, and p2pmr_nvme_ready() says
+ * @ready (a controller that stopped: the target recovers).
+ */
 static uint16_t exec_status;
-static int exec_dnr;
+static int exec_dnr, exec_ret, ready = 1;
+
+int __wrap_p2pmr_nvme_ready(struct p2pmr_nvme *n);
+int __wrap_p2pmr_nvme_ready(struct p2pmr_nvme *n)
+{
+	(void)n;
+	return ready;
+}
 
 int __wrap_p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 			   const struct p2pmr_nvme_buf *buf,
@@ -136,6 +162,8 @@ int __wrap_p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 			   struct p2pmr_nvme_cqe *cqe)
 {
 	(void)qp; (void)sqe; (void)buf;
+	if (exec_ret < 0)
+		return exec_ret;
 	if (cqe) {
 		memset(cqe, 0, sizeof(*cqe));
 		cqe->status = (uint16_t)(exec_status << 1 | exec_dnr << 15);
@@ -468,6 +496,7 @@ static void tgt_init(struct tgt *t, uint32_t bufs)
 {
 	memset(t, 0, sizeof(*t));
 	t->data_mr = &fake_mr;
+	t->io_mr = &fake_mr;
 	t->ns.nsze = 1000;
 	t->ns.lba_size = 512;
 	t->max_data = 128 * 1024;
@@ -476,7 +505,12 @@ static void tgt_init(struct tgt *t, uint32_t bufs)
 	t->nr_bufs = bufs;
 	t->io = batch;
 	nr_sent = nr_subs = nr_done = 0;
-	reads_posted = 0;
+	reads_posted = waits = wr_outstanding = 0;
+	exec_status = exec_dnr = exec_ret = 0;
+	ready = 1;
+	fail_qid = -1;
+	fail_fatal = 0;
+	rdma_fail = -1;
 }
 
 /*
@@ -491,7 +525,7 @@ static void test_revoked(void **state)
 {
 	struct tgt_queue io;
 	struct tgt t;
-	int n = responses;
+	int n, w, r0 = recoveries;
 	uint16_t st;
 
 	(void)state;
@@ -501,16 +535,20 @@ static void test_revoked(void **state)
 
 	rdma_fail = IBV_WC_LOC_PROT_ERR;
 	write_block(&io, 7);
-	assert_int_equal(recoveries, 1);
+	assert_int_equal(recoveries, r0 + 1);
 	assert_int_equal(t.st.revokes, 1);
 	assert_int_equal(responses, n);
 	assert_int_equal(nr_subs, 0);
 	rdma_fail = IBV_WC_RETRY_EXC_ERR;
+	io.broken = 0;
+	w = waits;
 	write_block(&io, 7);
-	assert_int_equal(recoveries, 1);
+	assert_int_equal(waits, w + 1);		/* the READ was waited for */
+	assert_int_equal(recoveries, r0 + 1);
 	assert_int_equal(t.st.revokes, 1);
 	assert_int_equal(responses, n);
 	assert_int_equal(nr_subs, 0);
+	assert_int_equal(wr_outstanding, 0);
 
 	rdma_fail = -1;
 	connect_data = NULL;
@@ -624,6 +662,9 @@ static void test_batch(void **state)
 	assert_int_equal(t.st.writes, 2);
 	assert_int_equal(t.st.reads, 2);
 	assert_int_equal(t.st.batch_max, 5);
+	/* 3 READs, 3 SENDs, 2 RDMA WRITEs and SENDs: all waited for. */
+	assert_int_equal(wr_outstanding, 0);
+	assert_int_equal(waits, 3);
 	fail_lba = ~0ULL;
 	test_free(q1.ctl);
 	test_free(q2.ctl);
@@ -729,6 +770,9 @@ static void test_batch_incapsule(void **state)
 	queue_init(&q1, &t, 1);
 	rdma_fail = -1;
 
+	q1.ctrl = &t.ctrls[0];
+	t.ctrls[0].used = 1;
+	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
 	/* The keyed one takes buffer 0. */
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
 	/* One block at LBA 11, its data after the SQE (offset 0). */
@@ -741,8 +785,8 @@ static void test_batch_incapsule(void **state)
 	put32(c + 40, 11);
 	memset(c + 64, 0x5a, 512);
 	assert_int_equal(p2pmr_nvmf_capsule_parse(c, sizeof(c), &lim, &cmd), 0);
-	q1.cur = c;
-	assert_int_equal(do_io(&q1, &cmd), 0);
+	/* As queue_poll() serves it: the capsule, then the batch. */
+	assert_int_equal(tgt_cmd(&q1, c, sizeof(c)), 0);
 	tgt_io_run(&t);
 	assert_int_equal(reads_posted, 1);
 	assert_int_equal(nr_subs, 2);
@@ -754,6 +798,89 @@ static void test_batch_incapsule(void **state)
 	assert_int_equal(t.st.rdma_in, 512);
 	assert_non_null(sent_to(1, 2));
 	assert_int_equal(sent_to(1, 2)->status, 0);
+	/* Without in-capsule data offered, the same capsule is refused. */
+	t.inline_size = 0;
+	assert_int_equal(tgt_cmd(&q1, c, sizeof(c)), 0);
+	assert_int_equal(sent[nr_sent - 1].status & 0x7fe,
+			 P2PMR_NVMF_SC_INVALID_FIELD << 1);
+	assert_int_equal(nr_subs, 2);
+	test_free(q1.ctl);
+}
+
+/*
+ * A target that must stop during a batch (a queue's RDMA failed and its
+ * drain did not finish): the other queue's commands did not run, and
+ * none may be answered with success.
+ */
+static void test_batch_fatal(void **state)
+{
+	struct tgt_queue q1, q2;
+	struct tgt t;
+	int i;
+
+	(void)state;
+	tgt_init(&t, 8);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	queue_init(&q2, &t, 2);
+	fail_qid = 1;
+	fail_fatal = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
+	rw_block(&q2, P2PMR_NVME_CMD_WRITE, 2, 20);
+	rw_block(&q2, P2PMR_NVME_CMD_READ, 3, 30);
+	tgt_io_run(&t);
+	assert_true(t.fatal);
+	assert_int_equal(nr_subs, 0);
+	for (i = 0; i < nr_sent; i++)
+		assert_int_not_equal(sent[i].status, 0);
+	assert_int_equal(t.st.writes + t.st.reads, 0);
+	assert_int_equal(wr_outstanding, 0);
+	test_free(q1.ctl);
+	test_free(q2.ctl);
+}
+
+/*
+ * A reset found by the Flush of a batch's FUA write: the recovery took
+ * the device memory, so the batch's read, done before it, must not be
+ * answered from it; both fail with a status the host retries.
+ */
+static void test_batch_fua_reset(void **state)
+{
+	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
+	struct p2pmr_nvmf_cmd cmd;
+	uint8_t c[64] = { 0 };
+	struct tgt_queue q1;
+	struct tgt t;
+	int r0 = recoveries;
+
+	(void)state;
+	tgt_init(&t, 8);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	/* A FUA write of LBA 10 (CDW12 bit 30), and a read of LBA 20. */
+	c[0] = P2PMR_NVME_CMD_WRITE;
+	c[1] = 0x40;
+	put16(c + 2, 1);
+	put32(c + 4, TGT_NSID);
+	put32(c + 24 + 8, 512);
+	put32(c + 24 + 11, 0xabcd);
+	c[24 + 15] = 0x40;
+	put32(c + 40, 10);
+	put32(c + 48, 1u << 30);
+	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
+	assert_int_equal(do_io(&q1, &cmd), 0);
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 2, 20);
+	/* The Flush finds the controller stopped. */
+	exec_ret = -EIO;
+	ready = 0;
+	tgt_io_run(&t);
+	assert_int_equal(recoveries, r0 + 1);
+	assert_int_equal(nr_subs, 2);
+	assert_int_equal(nr_sent, 2);
+	assert_int_equal(sent_to(1, 1)->status, P2PMR_NVMF_SC_INTERNAL << 1);
+	assert_int_equal(sent_to(1, 2)->status, P2PMR_NVMF_SC_INTERNAL << 1);
+	assert_int_equal(sent_to(1, 2)->len, 0);
+	assert_int_equal(t.st.reads + t.st.writes + t.st.fua, 0);
 	test_free(q1.ctl);
 }
 
@@ -761,6 +888,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_incapsule),
+		cmocka_unit_test(test_batch_fatal),
+		cmocka_unit_test(test_batch_fua_reset),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_broken_queue),
 		cmocka_unit_test(test_batch_order),

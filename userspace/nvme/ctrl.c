@@ -375,8 +375,9 @@ static int pmr_enable(struct p2pmr_nvme *n)
 		return p2pmr_fail(-EOPNOTSUPP,
 				  "%s: PMRCAP 0x%x: the PMR has no controller memory space (CMSS): commands cannot move data through it",
 				  p2pmr_dev_bdf(n->dev), cap);
-	if (bar > 5)
-		return p2pmr_fail(-EIO, "%s: PMRCAP 0x%x: BIR %u is no BAR",
+	/* BIR 0 and 1 are reserved: BAR0/1 holds the registers. */
+	if (bar < 2 || bar > 5)
+		return p2pmr_fail(-EIO, "%s: PMRCAP 0x%x: BIR %u is no PMR BAR",
 				  p2pmr_dev_bdf(n->dev), cap, bar);
 	ret = bar_addr(n, bar, &start, &size);
 	if (ret)
@@ -389,23 +390,37 @@ static int pmr_enable(struct p2pmr_nvme *n)
 	end = nvme_now_ms() + ((cap >> 16) & 0xff) *
 			      (((cap >> 8) & 3) == 1 ? 60000 : 500) + 500;
 	while ((sts = nvme_rd32(n, NVME_REG_PMRSTS)) & (1u << 8)) {
-		if (nvme_now_ms() > end)
-			return p2pmr_fail(-ETIMEDOUT, "%s: the PMR is not ready (PMRSTS 0x%x)",
-					  p2pmr_dev_bdf(n->dev), sts);
+		if (nvme_now_ms() > end) {
+			ret = p2pmr_fail(-ETIMEDOUT, "%s: the PMR is not ready (PMRSTS 0x%x)",
+					 p2pmr_dev_bdf(n->dev), sts);
+			goto off;
+		}
 		usleep(1000);
+	}
+	/* Health status (HSTS): 0 is normal operation. */
+	if ((sts >> 9) & 7) {
+		ret = p2pmr_fail(-EIO, "%s: PMRSTS 0x%x: the PMR's health status is %u, not normal",
+				 p2pmr_dev_bdf(n->dev), sts, (sts >> 9) & 7);
+		goto off;
 	}
 	nvme_wr32(n, NVME_REG_PMRMSCU, start >> 32);
 	nvme_wr32(n, NVME_REG_PMRMSCL, (uint32_t)start | 2);	/* CMSE */
 	sts = nvme_rd32(n, NVME_REG_PMRSTS);
-	if (sts & (1u << 12))
-		return p2pmr_fail(-EIO, "%s: the controller refused CBA 0x%llx for its PMR (PMRSTS.CBAI)",
-				  p2pmr_dev_bdf(n->dev), (unsigned long long)start);
+	if (sts & (1u << 12)) {
+		ret = p2pmr_fail(-EIO, "%s: the controller refused CBA 0x%llx for its PMR (PMRSTS.CBAI)",
+				 p2pmr_dev_bdf(n->dev), (unsigned long long)start);
+		goto off;
+	}
 	n->pmr.size = size;
 	n->pmr.addr = start;
 	n->pmr.bar = bar;
 	n->pmr.pmrcap = cap;
 	p2pmr_clear_error();
 	return 0;
+off:
+	nvme_wr32(n, NVME_REG_PMRMSCL, 0);
+	nvme_wr32(n, NVME_REG_PMRCTL, 0);
+	return ret;
 }
 
 int p2pmr_nvme_ready(struct p2pmr_nvme *n)

@@ -585,8 +585,12 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	 * Writes before them is served first.
 	 */
 	if (st || !q->qid || (cmd.opc != P2PMR_NVME_CMD_READ &&
-			      cmd.opc != P2PMR_NVME_CMD_WRITE))
+			      cmd.opc != P2PMR_NVME_CMD_WRITE)) {
 		tgt_io_run(q->t);
+		/* The batch broke this queue: nothing can be answered. */
+		if (q->broken)
+			return -EIO;
+	}
 	if (st)
 		return status_only(q, &cmd, st, 0);
 	if (cmd.opc == P2PMR_NVMF_OPC_FABRICS)

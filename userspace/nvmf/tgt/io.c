@@ -254,7 +254,8 @@ void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		       (uint64_t)(t->nr_io - 1) * t->max_data, data, rw->bytes);
 		io->incapsule = 1;
 	} else if (data) {
-		io->status = P2PMR_NVMF_SC_INTERNAL;	/* not offered */
+		/* Not offered (the capsule's parser refuses it before). */
+		io->status = P2PMR_NVMF_SC_INVALID_FIELD;
 	}
 	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
 	if (io->write && t->fault_reset &&
@@ -449,7 +450,10 @@ static void batch_nvme(struct tgt *t)
 			io->status = P2PMR_NVMF_SC_INTERNAL;
 		}
 	}
-	/* Commands not yet submitted after a lost one: none ran. */
+	/*
+	 * The rest fail too: those not submitted after a lost one, and
+	 * those that completed, whose buffers the recovery below may take.
+	 */
 	fail_all(t, P2PMR_NVMF_SC_INTERNAL);
 	fprintf(stderr, "p2pmr-nvmf: %d backing command%s of the batch not completed (CSTS 0x%x)\n",
 		pending, pending > 1 ? "s" : "", p2pmr_nvme_reg32(t->n, 0x1c));
@@ -533,7 +537,7 @@ static void batch_respond(struct tgt *t)
 			continue;
 		tgt_rsp_fill(io->q, io->rsp, &io->cmd, io->status, 0);
 		len = io->write || io->status ? 0 : io->rw.bytes;
-		n = tgt_post_rsp(io->q, io->rsp, t->io_mr ? t->io_mr->lkey : 0,
+		n = tgt_post_rsp(io->q, io->rsp, t->io_mr->lkey,
 				 buf_rdma(t, i), t->data_mr->lkey,
 				 &io->cmd.sgl, len);
 		if (n > 0)
@@ -565,11 +569,21 @@ void tgt_io_run(struct tgt *t)
 	if (!tgt_backing_ready(t)) {
 		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
 	} else {
+		uint64_t resets = t->st.resets;
+
 		batch_rdma_read(t);
 		if (!t->fatal)
 			batch_nvme(t);
 		if (!t->fatal)
 			batch_fua(t);
+		/*
+		 * A target that must stop did not run every step; a recovery
+		 * (a reset found during a step) took what the device memory
+		 * held: a read would send it, a write was not done.  No
+		 * command of the batch succeeds then; the host retries.
+		 */
+		if (t->fatal || t->st.resets != resets)
+			fail_all(t, P2PMR_NVMF_SC_INTERNAL);
 		batch_count(t);
 	}
 	/* After a recovery that failed there is no data MR to answer from. */

@@ -410,7 +410,8 @@ static int buf_setup(struct tgt *t)
 	}
 	if (fcntl(t->cc->fd, F_SETFL, fcntl(t->cc->fd, F_GETFL) | O_NONBLOCK))
 		return -errno;
-	io_size = TGT_MAX_BUFS * sizeof(*t->io);
+	/* aligned_alloc() wants a multiple of the alignment. */
+	io_size = (TGT_MAX_BUFS * sizeof(*t->io) + 63) & ~(size_t)63;
 	t->io = aligned_alloc(64, io_size);
 	t->io_mr = t->io ? ibv_reg_mr(t->pd, t->io, io_size, acc) : NULL;
 	if (!t->io_mr) {

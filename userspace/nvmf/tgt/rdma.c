@@ -529,6 +529,12 @@ int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
 		data.next = &send;
 	}
 	if (ibv_post_send(q->id->qp, len ? &data : &send, &bad)) {
+		/*
+		 * The RDMA WRITE may have been taken without its SEND: it
+		 * could still read the buffer a later command reuses.
+		 */
+		if (len && bad == &send)
+			drain_send(q, 1);
 		q->broken = 1;
 		return -EIO;
 	}
@@ -546,13 +552,16 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 }
 
 /*
- * Take every capsule that arrived on @q, one at a time, served from its
- * receive buffer (in-capsule data is copied out of it by then), which is
- * posted again afterwards.
+ * Take every capsule that arrived on @q, one at a time: copied out of its
+ * receive buffer (with its in-capsule data), the receive posted again,
+ * then served, so that the host finds a receive for the command it sends
+ * after reading this one's answer.
  */
 static void queue_poll(struct tgt_queue *q)
 {
+	uint8_t capsule[P2PMR_NVMF_CAPSULE_SIZE + TGT_INLINE_SIZE];
 	struct ibv_wc wc;
+	size_t len;
 
 	while (!q->broken && ibv_poll_cq(q->rcq, 1, &wc) == 1) {
 		if (wc.status != IBV_WC_SUCCESS) {
@@ -562,12 +571,13 @@ static void queue_poll(struct tgt_queue *q)
 			q->broken = 1;
 			break;
 		}
-		tgt_cmd(q, q->cmds + wc.wr_id * q->slot_size,
-			wc.byte_len < q->slot_size ? wc.byte_len : q->slot_size);
+		len = wc.byte_len < q->slot_size ? wc.byte_len : q->slot_size;
+		memcpy(capsule, q->cmds + wc.wr_id * q->slot_size, len);
 		if (post_recv(q, wc.wr_id)) {
 			q->broken = 1;
 			break;
 		}
+		tgt_cmd(q, capsule, len);
 	}
 }
 
