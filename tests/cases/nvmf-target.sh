@@ -17,7 +17,7 @@
 # P2PMR_NVMF_FAULT=skip-rdma-read bash tests/cases/nvmf-target.sh).
 # vm: --nvme 64 --nvme-cmb 16 --nvme-pmr 16 --nvme-init 'build/user/tests/nvme_driver_test fill $VMDIR/nvme.img 20000 256 302'
 # timeout: 900
-# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 8192 2048 311 && $t checkrange $VMDIR/nvme.img 40000 8 312 && $t checkrange $VMDIR/nvme.img 50001 256 313 && $t checkrange $VMDIR/nvme.img 60000 64 314 && $t checkrange $VMDIR/nvme.img 70000 256 315 && $t checkrange $VMDIR/nvme.img 60100 8 316
+# post: t=build/user/tests/nvme_driver_test; $t checkrange $VMDIR/nvme.img 8192 2048 311 && $t checkrange $VMDIR/nvme.img 40000 8 312 && $t checkrange $VMDIR/nvme.img 50001 256 313 && $t checkrange $VMDIR/nvme.img 60000 64 314 && $t checkrange $VMDIR/nvme.img 70000 256 315 && $t checkrange $VMDIR/nvme.img 60104 8 316
 . tests/lib/guest.sh
 . tests/lib/nvmf.sh
 
@@ -145,9 +145,13 @@ check write 314 60000 64
 check readback 314 60000 64
 check readback 311 8192 2048
 # A 4 KiB write fits in the capsule, which host buffers take: the host
-# sends its data there, not for an RDMA READ.
-check write 316 60100 8
-check readback 316 60100 8
+# sends its data there, not for an RDMA READ.  O_DIRECT, aligned, one
+# block of 4 KiB (the write helper's dd would go through the page cache
+# for a file shorter than its block size).
+truncate -s 4096 /tmp/w.316
+$T fill /tmp/w.316 0 8 316 || die "pattern 316"
+check dd if=/tmp/w.316 of=$DEV bs=4096 seek=$((60104 / 8)) oflag=direct status=none
+check readback 316 60104 8
 stop_target
 check grep -q "backing I/O queue recovered" /tmp/tgt.log
 # Its message gives the reason (it used to print an empty one).
