@@ -137,15 +137,18 @@ connect_dev() {
 	say "connected: $DEV, $(cat /sys/block/${DEV#/dev/}/size) sectors"
 }
 
-# write SEED LBA NLB: pattern SEED written with O_DIRECT at LBA.  Fails
-# when $DEV is no block device (a controller that went: dd would create a
-# file in /dev's tmpfs, which takes O_DIRECT, and the check would pass).
+# write SEED LBA NLB: pattern SEED written with O_DIRECT at LBA, in one
+# block of dd (dd writes a short final block through the page cache).
+# Fails when $DEV is no block device (a controller that went: dd would
+# create a file in /dev's tmpfs, which takes O_DIRECT, and the check
+# would pass).
 write() {
 	[ -b "$DEV" ] || { echo "# $DEV is not a block device"; return 1; }
 	truncate -s $(($3 * 512)) /tmp/w.$1
 	$T fill /tmp/w.$1 0 "$3" "$1" &&
-		dd if=/tmp/w.$1 of=$DEV bs=128k oflag=direct,seek_bytes \
-			seek=$(($2 * 512)) conv=fsync status=none
+		dd if=/tmp/w.$1 of=$DEV bs=$(($3 * 512)) count=1 \
+			oflag=direct,seek_bytes seek=$(($2 * 512)) conv=fsync \
+			status=none
 }
 
 # readback SEED LBA NLB: read with O_DIRECT, compare with pattern SEED.
