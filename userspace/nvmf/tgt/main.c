@@ -340,11 +340,40 @@ static uint32_t bufs_fit(const struct tgt *t, uint64_t room, const char *where)
 	if (n > TGT_MAX_BUFS)
 		n = TGT_MAX_BUFS;
 	if (t->o.bufs > n) {
-		fprintf(stderr, "p2pmr-nvmf: --buffers %u: %llu of %u bytes fit in %s\n",
+		fprintf(stderr, "p2pmr-nvmf: --buffers %u: %llu of %u bytes fit in the %s\n",
 			t->o.bufs, (unsigned long long)n, t->max_data, where);
 		return 0;
 	}
 	return t->o.bufs ? t->o.bufs : n;
+}
+
+/*
+ * Data buffers in device memory, the CMB or the PMR (@name): @size bytes
+ * at @offset in BAR @bar, at controller address @addr, exported and
+ * registered whole as the data MR.
+ */
+static int dev_bufs(struct tgt *t, const char *name, uint32_t bar,
+		    uint64_t offset, uint64_t size, uint64_t addr)
+{
+	int ret;
+
+	t->nr_bufs = bufs_fit(t, size, name);
+	if (!t->nr_bufs)
+		return -ENOSPC;
+	t->dev_name = name;
+	t->dev_bar = bar;
+	t->dev_offset = offset;
+	t->dev_size = size;
+	ret = dev_mr(t);
+	if (ret)
+		return ret;
+	t->data_rdma = MR_IOVA;
+	t->data_nvme = addr;
+	printf("p2pmr-nvmf: %u data buffers of %u bytes in the %s (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
+	       t->nr_bufs, t->max_data, name, bar, (unsigned long long)size,
+	       (unsigned long long)addr,
+	       ibv_get_device_name(t->listen->verbs->device));
+	return 0;
 }
 
 /*
@@ -354,8 +383,6 @@ static uint32_t bufs_fit(const struct tgt *t, uint64_t room, const char *where)
  */
 static int pmr_setup(struct tgt *t)
 {
-	int ret;
-
 	if (!t->pmr.size) {
 		fprintf(stderr, "p2pmr-nvmf: no PMR enabled\n");
 		return -ENODEV;
@@ -369,24 +396,7 @@ static int pmr_setup(struct tgt *t)
 			!!(t->pmr.pmrcap & P2PMR_NVME_PMRCAP_WDS));
 		return -EOPNOTSUPP;
 	}
-	t->nr_bufs = bufs_fit(t, t->pmr.size, "the PMR");
-	if (!t->nr_bufs)
-		return -ENOSPC;
-	t->dev_name = "PMR";
-	t->dev_bar = t->pmr.bar;
-	t->dev_offset = 0;
-	t->dev_size = t->pmr.size;
-	ret = dev_mr(t);
-	if (ret)
-		return ret;
-	t->data_rdma = MR_IOVA;
-	t->data_nvme = t->pmr.addr;
-	printf("p2pmr-nvmf: %u data buffers of %u bytes in the PMR (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
-	       t->nr_bufs, t->max_data, t->pmr.bar,
-	       (unsigned long long)t->pmr.size,
-	       (unsigned long long)t->pmr.addr,
-	       ibv_get_device_name(t->listen->verbs->device));
-	return 0;
+	return dev_bufs(t, "PMR", t->pmr.bar, 0, t->pmr.size, t->pmr.addr);
 }
 
 /*
@@ -427,7 +437,8 @@ static int buf_setup(struct tgt *t)
 	if (t->o.buf == TGT_BUF_PMR)
 		return pmr_setup(t);
 	if (t->o.buf == TGT_BUF_HOST) {
-		t->nr_bufs = bufs_fit(t, TGT_HOST_BUFS_SIZE, "host memory");
+		t->nr_bufs = bufs_fit(t, TGT_HOST_BUFS_SIZE,
+				      "host memory budget");
 		if (!t->nr_bufs)
 			return -ENOSPC;
 		ret = p2pmr_nvme_dma_alloc(t->n, (size_t)t->nr_bufs * t->max_data,
@@ -451,9 +462,6 @@ static int buf_setup(struct tgt *t)
 		fprintf(stderr, "p2pmr-nvmf: no usable CMB\n");
 		return ret ? ret : -ENOSPC;
 	}
-	t->nr_bufs = bufs_fit(t, t->cmb.size, "the CMB");
-	if (!t->nr_bufs)
-		return -ENOSPC;
 	/* Many CMBs hold submission queues only: data needs RDS and WDS. */
 	if (!(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_RDS) ||
 	    !(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_WDS)) {
@@ -464,21 +472,8 @@ static int buf_setup(struct tgt *t)
 			!!(t->cmb.cmbsz & P2PMR_NVME_CMBSZ_WDS));
 		return -EOPNOTSUPP;
 	}
-	t->dev_name = "CMB";
-	t->dev_bar = t->cmb.bar;
-	t->dev_offset = t->cmb.bar_offset;
-	t->dev_size = t->cmb.size;
-	ret = dev_mr(t);
-	if (ret)
-		return ret;
-	t->data_rdma = MR_IOVA;
-	t->data_nvme = t->cmb.addr;
-	printf("p2pmr-nvmf: %u data buffers of %u bytes in the CMB (BAR%u, %llu bytes at controller address 0x%llx), MR on %s\n",
-	       t->nr_bufs, t->max_data, t->cmb.bar,
-	       (unsigned long long)t->cmb.size,
-	       (unsigned long long)t->cmb.addr,
-	       ibv_get_device_name(t->listen->verbs->device));
-	return 0;
+	return dev_bufs(t, "CMB", t->cmb.bar, t->cmb.bar_offset, t->cmb.size,
+			t->cmb.addr);
 }
 
 /*
