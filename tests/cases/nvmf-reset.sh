@@ -107,6 +107,24 @@ phase() {
 	eval failed$p=$failed
 }
 
+# served_again P...: a new write and its read-back (on the block device:
+# a name that went with its controller would be a new file in /dev), then
+# every block of phases P as the host last saw it, read through the target.
+served_again() {
+	local p base
+
+	check test -b $DEV
+	check write $((5000 + $1)) $((120000 + 2000 * ($1 - 1))) 64
+	check readback $((5000 + $1)) $((120000 + 2000 * ($1 - 1))) 64
+	for p in "$@"; do
+		base=$(cat /vmout/reset-base$p)
+		dd if=$DEV of=/tmp/final$p bs=$((N * 512)) count=1 \
+			iflag=direct,skip_bytes skip=$((base * 512)) status=none ||
+			{ echo "not ok: read of phase $p"; ok=1; }
+		check cmp /tmp/final$p /vmout/reset-expect$p
+	done
+}
+
 nvmf_bed
 RESET=/sys/bus/pci/devices/$NVME/reset
 say "reset methods of $NVME: $(cat /sys/bus/pci/devices/$NVME/reset_method)"
@@ -128,18 +146,7 @@ echo 0 > /sys/module/nvme_core/parameters/max_retries
 phase 2 110000
 echo $retries > /sys/module/nvme_core/parameters/max_retries
 
-# Serving again: a new write and its read-back (on the block device: a
-# name that went with its controller would be a new file in /dev).
-check test -b $DEV
-check write 5000 120000 64
-check readback 5000 120000 64
-# Every block as the host last saw it, read through the target.
-for p in 1 2; do
-	base=$(cat /vmout/reset-base$p)
-	dd if=$DEV of=/tmp/final$p bs=$((N * 512)) count=1 \
-		iflag=direct,skip_bytes skip=$((base * 512)) status=none || { echo "not ok: read of phase $p"; ok=1; }
-	check cmp /tmp/final$p /vmout/reset-expect$p
-done
+served_again 1 2
 dmesg | grep -i 'nvme.*\(reconnect\|error\|I/O\|abort\|fail\)' | tail -n 12
 
 stop_target
@@ -180,13 +187,7 @@ CONNECT_OPTS="-k 30 -c 1 -l 60" connect_dev
 echo 0 > /sys/module/nvme_core/parameters/max_retries
 phase 3 121000
 echo $retries > /sys/module/nvme_core/parameters/max_retries
-check test -b $DEV
-check write 5001 122000 64
-check readback 5001 122000 64
-base=$(cat /vmout/reset-base3)
-dd if=$DEV of=/tmp/final3 bs=$((N * 512)) count=1 \
-	iflag=direct,skip_bytes skip=$((base * 512)) status=none || { echo "not ok: read of phase 3"; ok=1; }
-check cmp /tmp/final3 /vmout/reset-expect3
+served_again 3
 stop_target
 offs=$(grep -c 'FAULT: memory decode of .* off and on before' /tmp/tgt.log)
 say "phase 3: $offs times memory decode off and on, $failed3 of $N writes failed, $(get revokes) revoked RDMA operations, $(get resets) recoveries"
