@@ -229,8 +229,8 @@ static void fault_reset(struct tgt *t, const char *before)
  * @data: a Write's in-capsule data (rw->bytes of it), or NULL
  *
  * A full batch runs first.  The command is answered when its batch runs.
- * In-capsule data is copied into the command's buffer now (the capsule's
- * receive buffer is posted again after this): it is host memory, which
+ * In-capsule data is copied into the command's buffer now (the capsule
+ * is queue_poll()'s copy, gone after this): it is host memory, which
  * only --buf=host offers to take.
  */
 void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
