@@ -129,10 +129,10 @@ echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 _stext\+0x[0-9a-f]+
 # A vCPU halted with an interrupt in service (p2pmr_stuck.ko halts the one
 # that takes edu's interrupt inside its handler) is found while the other
 # vCPU and the heartbeat go on, within seconds, and the run is retried
-# once; the second boot does not plant it and passes.
-rm -f build/vm/runner-selftest/frozen-lapic-first.log
+# once, single-threaded; the second boot does not plant it and passes.
+rm -f build/vm/runner-selftest/frozen-lapic-first.log build/vm/runner-selftest/qemu-args
 t0=$SECONDS
-out=$(tests/vm/run --kver "$s" --edu --timeout 300 --dir build/vm/runner-selftest -- \
+out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty tests/vm/run --kver "$s" --edu --timeout 300 --dir build/vm/runner-selftest -- \
 	sh -c "[ -e /vmout/planted ] || { touch /vmout/planted;
 		insmod build/$s/tests/kmod/warn/p2pmr_stuck.ko; sleep 280; }" 2>&1)
 rc=$?
@@ -146,6 +146,9 @@ grep -qE '^ISR[[:space:]]+[0-9]' build/vm/runner-selftest/frozen-lapic-first.log
 	{ echo "FAIL: no local APIC dump with the vector in service"; exit 1; }
 [ $rc = 0 ] || { echo "FAIL: one stuck vCPU not retried (exit $rc)"; exit 1; }
 [ $t -lt 150 ] || { echo "FAIL: the stuck vCPU took ${t}s to notice"; exit 1; }
+[ "$(wc -l < $args)" = 2 ] && sed -n 1p $args | grep -q 'tcg,thread=multi' &&
+	sed -n 2p $args | grep -q 'tcg,thread=single' ||
+	{ cat $args; echo "FAIL: the stuck vCPU's retry did not run single-threaded TCG"; exit 1; }
 out=$(P2PMR_FREEZE_AFTER=20 tests/vm/run --kver "$s" --timeout 300 \
 	--dir build/vm/runner-selftest -- \
 	sh -c "$stop_beat; (while :; do :; done) & (while :; do :; done) & sleep 280" 2>&1)
