@@ -80,13 +80,13 @@ args=build/vm/runner-selftest/qemu-args
 for budget in 1 2; do
 	echo $budget > build/vm/runner-selftest/hang-budget
 	t0=$SECONDS
-	out=$(P2PMR_BOOT_DEADLINE=30 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
+	out=$(P2PMR_BOOT_DEADLINE=20 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
 		tests/vm/run --kver "$s" --timeout 200 \
 		--dir build/vm/runner-selftest -- true 2>&1)
 	rc=$?
 	t=$(since $t0)
 	echo "$out"
-	echo "$out" | grep -q 'no guest after 30s (hung in early boot).*retrying once' ||
+	echo "$out" | grep -q 'no guest after 20s (hung in early boot).*retrying once' ||
 		{ echo "FAIL: hang retry not said"; exit 1; }
 	[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
 		{ echo "FAIL: not exactly one retry"; exit 1; }
@@ -111,7 +111,7 @@ rm -f build/vm/runner-selftest/hang-budget
 # second one fails the run.
 stop_beat="until pkill -STOP -f '^sleep 2\$'; do sleep 0.1; done"
 t0=$SECONDS
-out=$(P2PMR_FREEZE_AFTER=20 tests/vm/run --kver "$s" --timeout 300 \
+out=$(P2PMR_FREEZE_AFTER=12 tests/vm/run --kver "$s" --timeout 300 \
 	--dir build/vm/runner-selftest -- sh -c "$stop_beat; sleep 280" 2>&1)
 rc=$?
 t=$(since $t0)
@@ -149,7 +149,7 @@ grep -qE '^ISR[[:space:]]+[0-9]' build/vm/runner-selftest/frozen-lapic-first.log
 [ "$(wc -l < $args)" = 2 ] && sed -n 1p $args | grep -q 'tcg,thread=multi' &&
 	sed -n 2p $args | grep -q 'tcg,thread=single' ||
 	{ cat $args; echo "FAIL: the stuck vCPU's retry did not run single-threaded TCG"; exit 1; }
-out=$(P2PMR_FREEZE_AFTER=20 tests/vm/run --kver "$s" --timeout 300 \
+out=$(P2PMR_FREEZE_AFTER=12 tests/vm/run --kver "$s" --timeout 300 \
 	--dir build/vm/runner-selftest -- \
 	sh -c "$stop_beat; (while :; do :; done) & (while :; do :; done) & sleep 280" 2>&1)
 rc=$?
@@ -161,7 +161,7 @@ echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 .*CPU1 ' ||
 for budget in 1 2; do
 	echo $budget > build/vm/runner-selftest/freeze-budget
 	t0=$SECONDS
-	out=$(P2PMR_FREEZE_AFTER=20 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
+	out=$(P2PMR_FREEZE_AFTER=12 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
 		tests/vm/run --kver "$s" --timeout 300 \
 		--dir build/vm/runner-selftest -- sleep 30 2>&1)
 	rc=$?
