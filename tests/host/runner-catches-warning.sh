@@ -11,27 +11,41 @@ cd "$(dirname "$0")/../.."
 since() {
 	echo $((SECONDS - $1 - $(cat build/vm/runner-selftest/lock-wait 2> /dev/null || echo 0)))
 }
-for s in ${P2PMR_SERIES:-7.3}; do
-	out=$(tests/vm/run --kver "$s" --dir build/vm/runner-selftest -- \
-		insmod build/$s/tests/kmod/warn/p2pmr_warn.ko 2>&1)
+# must_say ERE WHAT: the last run's output ($out) matches ERE, or the test
+# fails, saying WHAT is missing.
+must_say() {
+	echo "$out" | grep -qE "$1" || { echo "FAIL: $2"; exit 1; }
+}
+# one_retry: the last run said it retried, exactly once.
+one_retry() {
+	[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
+		{ echo "FAIL: not exactly one retry"; exit 1; }
+}
+# vm ARGS: tests/vm/run ARGS, its output (shown) in $out, its exit status in
+# $rc and its seconds, less the wait for the VM lock, in $t.
+vm() {
+	local t0=$SECONDS
+
+	out=$(tests/vm/run "$@" 2>&1)
 	rc=$?
+	t=$(since $t0)
 	echo "$out"
+}
+for s in ${P2PMR_SERIES:-7.3}; do
+	vm --kver "$s" --dir build/vm/runner-selftest -- \
+		insmod build/$s/tests/kmod/warn/p2pmr_warn.ko
 	[ $rc != 0 ] || { echo "FAIL: runner passed a run with a WARNING"; exit 1; }
-	echo "$out" | grep -q 'vm:.*WARNING.*p2pmr_warn' ||
-		{ echo "FAIL: runner did not name the warning"; exit 1; }
+	must_say 'vm:.*WARNING.*p2pmr_warn' "runner did not name the warning"
 	tests/vm/run --kver "$s" --dir build/vm/runner-selftest -- \
 		sh -c 'test -e build/'"$s"'/tests/kmod/warn/p2pmr_warn.ko' ||
 		{ echo "FAIL: clean run failed"; exit 1; }
 	# A timeout is a failure too, and shows the guest's heartbeat and
 	# its blocked tasks (dumped at uptime 30 s for a 40 s limit).
-	out=$(tests/vm/run --kver "$s" --timeout 40 --dir build/vm/runner-selftest -- sleep 120 2>&1)
-	rc=$?
-	echo "$out"
+	vm --kver "$s" --timeout 40 --dir build/vm/runner-selftest -- sleep 120
 	[ $rc = 124 ] || { echo "FAIL: timeout gave exit $rc, not 124"; exit 1; }
-	echo "$out" | grep -q 'last heartbeat at uptime [0-9.]*s' ||
-		{ echo "FAIL: no heartbeat reported"; exit 1; }
-	echo "$out" | grep -q 'vm: console: .*Show Blocked State' ||
-		{ echo "FAIL: no blocked-task dump shown"; exit 1; }
+	must_say 'last heartbeat at uptime [0-9.]*s' "no heartbeat reported"
+	must_say 'vm: console: .*Show Blocked State' \
+		"no blocked-task dump shown"
 done
 
 # QEMU dying on a signal is retried once, and said; dying twice fails.
@@ -40,14 +54,11 @@ s=${s%% *}
 for budget in 1 2; do
 	mkdir -p build/vm/runner-selftest
 	echo $budget > build/vm/runner-selftest/crash-budget
-	out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty tests/vm/run --kver "$s" \
-		--dir build/vm/runner-selftest -- true 2>&1)
-	rc=$?
-	echo "$out"
-	echo "$out" | grep -q 'vm: qemu: qemu-faulty: planted assertion' ||
-		{ echo "FAIL: QEMU's last words not shown"; exit 1; }
-	echo "$out" | grep -q 'qemu died on signal 6.*retrying once' ||
-		{ echo "FAIL: retry not said"; exit 1; }
+	P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty vm --kver "$s" \
+		--dir build/vm/runner-selftest -- true
+	must_say 'vm: qemu: qemu-faulty: planted assertion' \
+		"QEMU's last words not shown"
+	must_say 'qemu died on signal 6.*retrying once' "retry not said"
 	if [ $budget = 1 ]; then
 		[ $rc = 0 ] || { echo "FAIL: one QEMU crash not retried"; exit 1; }
 	else
@@ -61,13 +72,11 @@ rm -f build/vm/runner-selftest/crash-budget
 echo 1 > build/vm/runner-selftest/crash-budget
 touch build/vm/runner-selftest/crash-iotlb
 rm -f build/vm/runner-selftest/qemu-args
-out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty tests/vm/run --kver "$s" \
-	--dir build/vm/runner-selftest -- true 2>&1)
-rc=$?
-echo "$out"
+P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty vm --kver "$s" \
+	--dir build/vm/runner-selftest -- true
 rm -f build/vm/runner-selftest/crash-iotlb build/vm/runner-selftest/crash-budget
-echo "$out" | grep -q "memory-map race: the retry runs single-threaded TCG" ||
-	{ echo "FAIL: the iotlb_to_section retry does not say single-threaded"; exit 1; }
+must_say "memory-map race: the retry runs single-threaded TCG" \
+	"the iotlb_to_section retry does not say single-threaded"
 [ $rc = 0 ] || { echo "FAIL: the iotlb_to_section crash not retried (exit $rc)"; exit 1; }
 args=build/vm/runner-selftest/qemu-args
 [ "$(wc -l < $args)" = 2 ] && sed -n 1p $args | grep -q 'tcg,thread=multi' &&
@@ -79,17 +88,12 @@ args=build/vm/runner-selftest/qemu-args
 # hang fails the run, with exit 1, not the timeout's 124.
 for budget in 1 2; do
 	echo $budget > build/vm/runner-selftest/hang-budget
-	t0=$SECONDS
-	out=$(P2PMR_BOOT_DEADLINE=20 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
-		tests/vm/run --kver "$s" --timeout 200 \
-		--dir build/vm/runner-selftest -- true 2>&1)
-	rc=$?
-	t=$(since $t0)
-	echo "$out"
-	echo "$out" | grep -q 'no guest after 20s (hung in early boot).*retrying once' ||
-		{ echo "FAIL: hang retry not said"; exit 1; }
-	[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
-		{ echo "FAIL: not exactly one retry"; exit 1; }
+	P2PMR_BOOT_DEADLINE=20 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
+		vm --kver "$s" --timeout 200 \
+		--dir build/vm/runner-selftest -- true
+	must_say 'no guest after 20s \(hung in early boot\).*retrying once' \
+		"hang retry not said"
+	one_retry
 	[ $t -lt 150 ] || { echo "FAIL: the hang took ${t}s to notice"; exit 1; }
 	if [ $budget = 1 ]; then
 		[ $rc = 0 ] || { echo "FAIL: one boot hang not retried (exit $rc)"; exit 1; }
@@ -110,20 +114,15 @@ rm -f build/vm/runner-selftest/hang-budget
 # QEMU that stopped answering (a planted SIGSTOP) is retried once, and a
 # second one fails the run.
 stop_beat="until pkill -STOP -f '^sleep 2\$'; do sleep 0.1; done"
-t0=$SECONDS
-out=$(P2PMR_FREEZE_AFTER=12 tests/vm/run --kver "$s" --timeout 300 \
-	--dir build/vm/runner-selftest -- sh -c "$stop_beat; sleep 280" 2>&1)
-rc=$?
-t=$(since $t0)
-echo "$out"
-echo "$out" | grep -qE 'vm: the guest froze with every vCPU halted: CPU0 _stext\+0x[0-9a-f]+ \(halted\) CPU1 .*retrying once' ||
-	{ echo "FAIL: halted guest not retried with its vCPUs named"; exit 1; }
-[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
-	{ echo "FAIL: not exactly one retry"; exit 1; }
+P2PMR_FREEZE_AFTER=12 vm --kver "$s" --timeout 300 \
+	--dir build/vm/runner-selftest -- sh -c "$stop_beat; sleep 280"
+must_say 'vm: the guest froze with every vCPU halted: CPU0 _stext\+0x[0-9a-f]+ \(halted\) CPU1 .*retrying once' \
+	"halted guest not retried with its vCPUs named"
+one_retry
 grep -q 'dumping local APIC state for CPU 1' build/vm/runner-selftest/frozen-lapic-first.log ||
 	{ echo "FAIL: no local APIC dump of the first freeze"; exit 1; }
-echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 _stext\+0x[0-9a-f]+ \(halted\) CPU1 ' ||
-	{ echo "FAIL: second freeze not reported with its vCPUs' functions"; exit 1; }
+must_say 'vm: the guest froze: .* are at: CPU0 _stext\+0x[0-9a-f]+ \(halted\) CPU1 ' \
+	"second freeze not reported with its vCPUs' functions"
 [ $rc = 1 ] || { echo "FAIL: frozen guest gave exit $rc, not 1"; exit 1; }
 [ $t -lt 330 ] || { echo "FAIL: two frozen guests took ${t}s to notice"; exit 1; }
 # A vCPU halted with an interrupt in service (p2pmr_stuck.ko halts the one
@@ -131,17 +130,12 @@ echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 _stext\+0x[0-9a-f]+
 # vCPU and the heartbeat go on, within seconds, and the run is retried
 # once, single-threaded; the second boot does not plant it and passes.
 rm -f build/vm/runner-selftest/frozen-lapic-first.log build/vm/runner-selftest/qemu-args
-t0=$SECONDS
-out=$(P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty tests/vm/run --kver "$s" --edu --timeout 300 --dir build/vm/runner-selftest -- \
+P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty vm --kver "$s" --edu --timeout 300 --dir build/vm/runner-selftest -- \
 	sh -c "[ -e /vmout/planted ] || { touch /vmout/planted;
-		insmod build/$s/tests/kmod/warn/p2pmr_stuck.ko; sleep 280; }" 2>&1)
-rc=$?
-t=$(since $t0)
-echo "$out"
-echo "$out" | grep -qE 'vm: a vCPU is halted with an interrupt in service: CPU[01]:[0-9]+; CPU0 .* \(halted\).*retrying once' ||
-	{ echo "FAIL: stuck vCPU not found, named and retried"; exit 1; }
-[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
-	{ echo "FAIL: not exactly one retry"; exit 1; }
+		insmod build/$s/tests/kmod/warn/p2pmr_stuck.ko; sleep 280; }"
+must_say 'vm: a vCPU is halted with an interrupt in service: CPU[01]:[0-9]+; CPU0 .* \(halted\).*retrying once' \
+	"stuck vCPU not found, named and retried"
+one_retry
 grep -qE '^ISR[[:space:]]+[0-9]' build/vm/runner-selftest/frozen-lapic-first.log ||
 	{ echo "FAIL: no local APIC dump with the vector in service"; exit 1; }
 [ $rc = 0 ] || { echo "FAIL: one stuck vCPU not retried (exit $rc)"; exit 1; }
@@ -149,34 +143,26 @@ grep -qE '^ISR[[:space:]]+[0-9]' build/vm/runner-selftest/frozen-lapic-first.log
 [ "$(wc -l < $args)" = 2 ] && sed -n 1p $args | grep -q 'tcg,thread=multi' &&
 	sed -n 2p $args | grep -q 'tcg,thread=single' ||
 	{ cat $args; echo "FAIL: the stuck vCPU's retry did not run single-threaded TCG"; exit 1; }
-out=$(P2PMR_FREEZE_AFTER=12 tests/vm/run --kver "$s" --timeout 300 \
+P2PMR_FREEZE_AFTER=12 vm --kver "$s" --timeout 300 \
 	--dir build/vm/runner-selftest -- \
-	sh -c "$stop_beat; (while :; do :; done) & (while :; do :; done) & sleep 280" 2>&1)
-rc=$?
-echo "$out"
+	sh -c "$stop_beat; (while :; do :; done) & (while :; do :; done) & sleep 280"
 echo "$out" | grep -q 'retrying once' && { echo "FAIL: a running guest was retried"; exit 1; }
-echo "$out" | grep -qE 'vm: the guest froze: .* are at: CPU0 .*CPU1 ' ||
-	{ echo "FAIL: frozen running guest not reported"; exit 1; }
+must_say 'vm: the guest froze: .* are at: CPU0 .*CPU1 ' \
+	"frozen running guest not reported"
 [ $rc = 1 ] || { echo "FAIL: frozen running guest gave exit $rc, not 1"; exit 1; }
 for budget in 1 2; do
 	echo $budget > build/vm/runner-selftest/freeze-budget
-	t0=$SECONDS
-	out=$(P2PMR_FREEZE_AFTER=12 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
-		tests/vm/run --kver "$s" --timeout 300 \
-		--dir build/vm/runner-selftest -- sleep 30 2>&1)
-	rc=$?
-	t=$(since $t0)
-	echo "$out"
-	echo "$out" | grep -q "QEMU's monitor does not answer.*retrying once" ||
-		{ echo "FAIL: QEMU hang retry not said"; exit 1; }
-	[ "$(echo "$out" | grep -c 'retrying once')" = 1 ] ||
-		{ echo "FAIL: not exactly one retry"; exit 1; }
+	P2PMR_FREEZE_AFTER=12 P2PMR_QEMU=/p2pmr/tests/vm/qemu-faulty \
+		vm --kver "$s" --timeout 300 \
+		--dir build/vm/runner-selftest -- sleep 30
+	must_say "QEMU's monitor does not answer.*retrying once" \
+		"QEMU hang retry not said"
+	one_retry
 	if [ $budget = 1 ]; then
 		[ $rc = 0 ] || { echo "FAIL: one QEMU hang not retried (exit $rc)"; exit 1; }
 	else
 		[ $rc = 1 ] || { echo "FAIL: two QEMU hangs gave exit $rc, not 1"; exit 1; }
-		echo "$out" | grep -q 'vm: QEMU hung again' ||
-			{ echo "FAIL: second QEMU hang not named"; exit 1; }
+		must_say 'vm: QEMU hung again' "second QEMU hang not named"
 		[ $t -lt 250 ] || { echo "FAIL: two QEMU hangs took ${t}s"; exit 1; }
 	fi
 done
