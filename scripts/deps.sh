@@ -25,12 +25,17 @@ SECMIRROR=${P2PMR_SECMIRROR:-http://deb.debian.org/debian-security}
 SERIES=${P2PMR_SERIES:-"6.12 7.3"}
 
 ROOT_PKGS="ca-certificates build-essential bc bison flex libelf-dev libssl-dev
-dwarves kmod cpio xz-utils zstd busybox-static qemu-system-x86 qemu-utils
+dwarves kmod cpio xz-utils zstd busybox-static
 rdma-core ibverbs-utils ibverbs-providers libibverbs-dev librdmacm-dev
 perftest iproute2 pciutils python3 procps util-linux file patch git
 libcmocka-dev pkg-config gcc-14 dpkg-dev cmake ninja-build libnl-3-dev
 libnl-route-3-dev libudev-dev clang libclang-rt-19-dev libibumad-dev
 libpci-dev gnuplot-nox nvme-cli fio e2fsprogs libjson-c-dev rdmacm-utils"
+
+# QEMU from trixie-backports (11.1): trixie's 10.0.13 has multi-threaded
+# TCG's stale-section race (the iotlb_to_section abort, and EOIs lost to the
+# local APIC's neighbour; docs/testbed.md), which 11.1 no longer has.
+BACKPORTS_PKGS="qemu-system-x86 qemu-utils"
 
 log() { echo "deps: $*" >&2; }
 
@@ -87,13 +92,15 @@ SRC
 
 root_pkgs() {
 	local want
-	want=$(echo $ROOT_PKGS)
+	want="$(echo $ROOT_PKGS) trixie-backports: $BACKPORTS_PKGS"
 	if [ "$(cat "$ROOT/.p2pmr-pkgs" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
 	log "installing packages in the root"
 	in_root apt-get update -qq
-	in_root apt-get install -y -qq --no-install-recommends $want >&2
+	in_root apt-get install -y -qq --no-install-recommends $ROOT_PKGS >&2
+	in_root apt-get install -y -qq --no-install-recommends \
+		-t trixie-backports $BACKPORTS_PKGS >&2
 	echo "$want" > "$ROOT/.p2pmr-pkgs"
 }
 
