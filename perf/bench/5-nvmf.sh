@@ -8,8 +8,9 @@
 # round (perf/guest/nvmf.sh).  Medians of the rounds, and each as a ratio
 # to nvmet-rdma's median.
 #   perf/bench/5-nvmf.sh SERIES...    (BENCH_OUT: output directory;
-#   ROUNDS, RUNTIME, JOBS: passed to the guest; BENCH_REPORT_ONLY=1 makes
-#   the tables again from BENCH_OUT/results-SERIES.txt)
+#   ROUNDS, RUNTIME, JOBS, TARGETS (some of nvmet host cmb pmr), TGT_OPTS
+#   (more p2pmr-nvmf options): passed to the guest; BENCH_REPORT_ONLY=1
+#   makes the tables again from BENCH_OUT/results-SERIES.txt)
 set -euo pipefail
 . perf/lib.sh
 out=${BENCH_OUT:-build/bench/5-nvmf}
@@ -19,7 +20,8 @@ for s in "${@:-7.3}"; do
 	if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
 		bench_vm 5-nvmf "$s" --nvme 64 --nvme-cmb 16 --nvme-pmr 16 -- \
 			env ROUNDS="${ROUNDS:-3}" RUNTIME="${RUNTIME:-5}" \
-			${JOBS:+JOBS="$JOBS"} bash perf/guest/nvmf.sh
+			${JOBS:+JOBS="$JOBS"} ${TARGETS:+TARGETS="$TARGETS"} \
+			${TGT_OPTS:+TGT_OPTS="$TGT_OPTS"} bash perf/guest/nvmf.sh
 		cp "$vm/out/results.txt" "$out/results-$s.txt"
 	fi
 	{
@@ -36,6 +38,12 @@ for s in "${@:-7.3}"; do
 					if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		}
+		function cell(k, b,   m) {	# "-": a target not run
+			if (!(k in v))
+				return "-"
+			m = median(k)
+			return sprintf("%.1f (%.2fx)", m, b > 0 ? m / b : 0)
+		}
 		{	# 4 KiB jobs by IOPS, 128 KiB ones by bandwidth
 			x = $3 ~ /-4k-/ ? $4 : $5 / 1024
 			v[$3 SUBSEP $2] = v[$3 SUBSEP $2] " " x
@@ -44,13 +52,11 @@ for s in "${@:-7.3}"; do
 		END {
 			for (i = 1; i <= nj; i++) {
 				j = order[i]
-				b = median(j SUBSEP "nvmet")
-				h = median(j SUBSEP "host")
-				c = median(j SUBSEP "cmb")
-				p = median(j SUBSEP "pmr")
-				printf "| %s | %.1f | %.1f (%.2fx) | %.1f (%.2fx) | %.1f (%.2fx) |\n", j,
-					b, h, (b > 0 ? h / b : 0), c, (b > 0 ? c / b : 0),
-					p, (b > 0 ? p / b : 0)
+				b = (j SUBSEP "nvmet") in v ? median(j SUBSEP "nvmet") : 0
+				printf "| %s | %s | %s | %s | %s |\n", j,
+					b ? sprintf("%.1f", b) : "-",
+					cell(j SUBSEP "host", b), cell(j SUBSEP "cmb", b),
+					cell(j SUBSEP "pmr", b)
 			}
 		}' "$out/results-$s.txt"
 		echo

@@ -16,7 +16,8 @@
  * Writes served in batches, one data buffer each, the backing commands'
  * completions matched to their commands in any order, a broken queue's
  * commands left unanswered while the others are answered, the batch run
- * before any other command and when it is full.
+ * before any other command and when it is full; answers not waited for,
+ * and a buffer reused only once its answer's sends completed.
  */
 #include <errno.h>
 
@@ -82,51 +83,96 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 }
 
 /*
- * The batch's RDMA: READs land at once; a queue in @fail_qid fails (and
- * with @fail_fatal its drain too: the target must stop).  Work requests
- * posted and not yet waited for, over all queues: each wait takes its
- * queue's, so a test ends with none.
+ * The RDMA sends: posted ones are kept in order, as an RC queue pair
+ * completes them; a wait completes all of its queue's, and so does a
+ * reap unless @reap_holds (answers still on their way).  A queue in
+ * @fail_qid fails (and with @fail_fatal its drain too: the target must
+ * stop); with @rdma_fail >= 0 every queue fails with that status.
  */
-static int reads_posted, waits;
-static int fail_qid = -1, fail_fatal;
+static int reads_posted, waits, reaps;
+static int fail_qid = -1, fail_fatal, reap_holds;
 static int wr_outstanding;
+static struct posted {
+	struct tgt_queue *q;
+	uint64_t wr_id;
+} posted[256];
+static int nr_posted;
 
-int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
-		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+static void post(struct tgt_queue *q, uint64_t wr_id)
+{
+	assert_true(nr_posted < 256);
+	posted[nr_posted].q = q;
+	posted[nr_posted++].wr_id = wr_id;
+	q->outstanding++;
+	wr_outstanding++;
+}
+
+/* Complete every send of @q: 0, or -EIO when the queue fails. */
+static int complete_sends(struct tgt_queue *q)
+{
+	int fail = rdma_fail >= 0 || q->qid == fail_qid;
+	int status = rdma_fail >= 0 ? rdma_fail : IBV_WC_RETRY_EXC_ERR;
+	int i, j;
+
+	for (i = 0, j = 0; i < nr_posted; i++) {
+		if (posted[i].q != q) {
+			posted[j++] = posted[i];
+			continue;
+		}
+		q->outstanding--;
+		wr_outstanding--;
+		if (posted[i].wr_id)
+			tgt_io_sent(q->t, posted[i].wr_id - 1,
+				    fail ? status : IBV_WC_SUCCESS);
+		/* After the first error, the rest are flushed. */
+		if (fail)
+			status = IBV_WC_WR_FLUSH_ERR;
+	}
+	nr_posted = j;
+	assert_int_equal(q->outstanding, 0);
+	if (!fail)
+		return 0;
+	if (q->wc_status < 0)
+		q->wc_status = rdma_fail >= 0 ? rdma_fail : IBV_WC_RETRY_EXC_ERR;
+	q->broken = 1;
+	if (fail_fatal)
+		q->t->fatal = 1;
+	return -EIO;
+}
+
+int tgt_post_read(struct tgt_queue *q, uint64_t wr_id, uint64_t laddr,
+		  uint32_t lkey, const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
 	(void)laddr; (void)lkey; (void)sgl; (void)len;
-	q->wc_status = -1;
 	reads_posted++;
-	wr_outstanding++;
+	post(q, wr_id);
 	return 0;
 }
 
 int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
-		 uint64_t laddr, uint32_t lkey,
+		 uint64_t wr_id, uint64_t laddr, uint32_t lkey,
 		 const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
 	(void)rsp_lkey; (void)lkey; (void)sgl;
-	q->wc_status = -1;
 	record(rsp, laddr, len);
-	wr_outstanding += len ? 2 : 1;
+	post(q, wr_id);
+	if (len)
+		post(q, wr_id);
 	return len ? 2 : 1;
 }
 
-int tgt_wait_sends(struct tgt_queue *q, int n, const char *what)
+int tgt_wait_sends(struct tgt_queue *q)
 {
-	(void)what;
-	assert_true(n > 0);
-	assert_true(n <= wr_outstanding);
-	wr_outstanding -= n;
+	assert_true(q->outstanding > 0);
 	waits++;
-	if (rdma_fail >= 0 || q->qid == fail_qid) {
-		q->wc_status = rdma_fail >= 0 ? rdma_fail : IBV_WC_RETRY_EXC_ERR;
-		q->broken = 1;
-		if (fail_fatal)
-			q->t->fatal = 1;
-		return -EIO;
-	}
-	return 0;
+	return complete_sends(q);
+}
+
+void tgt_reap_sends(struct tgt_queue *q)
+{
+	reaps++;
+	if (!reap_holds && q->outstanding)
+		complete_sends(q);
 }
 
 void tgt_queue_close(struct tgt_queue *q)
@@ -280,8 +326,12 @@ static void queue_init(struct tgt_queue *q, struct tgt *t, uint16_t qid)
 	q->t = t;
 	q->qid = qid;
 	q->depth = 32;
+	q->wc_status = -1;
 	q->ctl = test_malloc(TGT_CTL_SIZE);
 	q->ctl_mr = &fake_mr;
+	/* The target's list: io.c waits on its queues for free buffers. */
+	q->next = t->queues;
+	t->queues = q;
 }
 
 /* Connect @q to controller @cntlid: the status of the completion. */
@@ -503,9 +553,11 @@ static void tgt_init(struct tgt *t, uint32_t bufs)
 	t->data_rdma = 0x40000000;
 	t->data_nvme = 0x80000000;
 	t->nr_bufs = bufs;
+	memset(batch, 0, sizeof(batch));
 	t->io = batch;
 	nr_sent = nr_subs = nr_done = 0;
-	reads_posted = waits = wr_outstanding = 0;
+	reads_posted = waits = reaps = wr_outstanding = nr_posted = 0;
+	reap_holds = 0;
 	exec_status = exec_dnr = exec_ret = 0;
 	ready = 1;
 	fail_qid = -1;
@@ -541,6 +593,7 @@ static void test_revoked(void **state)
 	assert_int_equal(nr_subs, 0);
 	rdma_fail = IBV_WC_RETRY_EXC_ERR;
 	io.broken = 0;
+	io.wc_status = -1;
 	w = waits;
 	write_block(&io, 7);
 	assert_int_equal(waits, w + 1);		/* the READ was waited for */
@@ -553,6 +606,7 @@ static void test_revoked(void **state)
 	rdma_fail = -1;
 	connect_data = NULL;
 	io.broken = 0;
+	io.wc_status = -1;
 	write_block(&io, 7);
 	assert_int_equal(responses, n + 1);
 	st = sent[0].status;
@@ -662,9 +716,20 @@ static void test_batch(void **state)
 	assert_int_equal(t.st.writes, 2);
 	assert_int_equal(t.st.reads, 2);
 	assert_int_equal(t.st.batch_max, 5);
-	/* 3 READs, 3 SENDs, 2 RDMA WRITEs and SENDs: all waited for. */
+	/*
+	 * The 3 READs waited for; the answers (3 SENDs, 2 RDMA WRITEs and
+	 * SENDs) not: their buffers stay taken until they completed.
+	 */
+	assert_int_equal(waits, 1);
+	assert_int_equal(q1.outstanding, 3);
+	assert_int_equal(q2.outstanding, 4);
+	for (i = 0; i < 5; i++)
+		assert_true(t.io[i].busy);
+	tgt_reap_sends(&q1);
+	tgt_reap_sends(&q2);
 	assert_int_equal(wr_outstanding, 0);
-	assert_int_equal(waits, 3);
+	for (i = 0; i < 5; i++)
+		assert_false(t.io[i].busy);
 	fail_lba = ~0ULL;
 	test_free(q1.ctl);
 	test_free(q2.ctl);
@@ -834,7 +899,70 @@ static void test_batch_fatal(void **state)
 	for (i = 0; i < nr_sent; i++)
 		assert_int_not_equal(sent[i].status, 0);
 	assert_int_equal(t.st.writes + t.st.reads, 0);
+	/* Queue 2's two failures are on their way, queue 1 drained. */
+	assert_int_equal(q1.outstanding, 0);
+	assert_int_equal(q2.outstanding, 2);
+	tgt_reap_sends(&q2);
 	assert_int_equal(wr_outstanding, 0);
+	test_free(q1.ctl);
+	test_free(q2.ctl);
+}
+
+/*
+ * Answers are not waited for: the next batch runs on the buffers that are
+ * free, and a buffer whose answer is still being sent (its RDMA WRITE
+ * could still read it) is taken again only after its sends completed,
+ * waited for when no buffer is free.  A queue that goes frees its
+ * buffers.
+ */
+static void test_batch_reuse(void **state)
+{
+	struct tgt_queue q1, q2;
+	struct tgt t;
+	int i, j;
+
+	(void)state;
+	tgt_init(&t, 2);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	queue_init(&q2, &t, 2);
+	reap_holds = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
+	tgt_io_run(&t);
+	assert_int_equal(q1.outstanding, 2);	/* RDMA WRITE and SEND */
+	assert_int_equal(waits, 0);
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 2, 11);
+	tgt_io_run(&t);
+	assert_int_equal(subs[0].addr, t.data_nvme);
+	assert_int_equal(subs[1].addr, t.data_nvme + t.max_data);
+	assert_int_equal(waits, 0);
+	/* Both buffers busy: the third waits for the first answers. */
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 3, 12);
+	assert_int_equal(waits, 1);
+	assert_true(reaps > 0);
+	assert_int_equal(q1.outstanding, 0);
+	tgt_io_run(&t);
+	assert_int_equal(subs[2].addr, t.data_nvme);
+	assert_int_equal(sent_to(1, 3)->laddr, t.data_rdma);
+	/* Queue 2 takes buffer 1; its queue goes before the answer did. */
+	rw_block(&q2, P2PMR_NVME_CMD_READ, 4, 13);
+	tgt_io_run(&t);
+	assert_int_equal(subs[3].addr, t.data_nvme + t.max_data);
+	assert_true(t.io[1].busy);
+	tgt_io_queue_gone(&q2);
+	assert_false(t.io[1].busy);
+	assert_true(t.io[0].busy);		/* queue 1's answer */
+	/* Its sends went with its QP. */
+	for (i = 0, j = 0; i < nr_posted; i++)
+		if (posted[i].q != &q2)
+			posted[j++] = posted[i];
+	wr_outstanding -= nr_posted - j;
+	nr_posted = j;
+	tgt_reap_sends(&q1);
+	assert_true(t.io[0].busy);		/* reap_holds: still sending */
+	reap_holds = 0;
+	tgt_reap_sends(&q1);
+	assert_false(t.io[0].busy);
 	test_free(q1.ctl);
 	test_free(q2.ctl);
 }
@@ -889,6 +1017,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_incapsule),
 		cmocka_unit_test(test_batch_fatal),
+		cmocka_unit_test(test_batch_reuse),
 		cmocka_unit_test(test_batch_fua_reset),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_broken_queue),

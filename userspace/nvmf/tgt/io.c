@@ -3,21 +3,23 @@
  * The data path of p2pmr-nvmf: Reads and Writes served in batches, and
  * the commands of the backing controller.
  *
- * do_rw() (cmd.c) checks a command and adds it to the batch.  The batch
- * runs when every data buffer has a command, before any other command is
- * served, and when no capsule is left to take.  It runs in three steps,
- * each posted for all its commands and then waited for:
+ * do_rw() (cmd.c) checks a command and adds it to the batch, on a free
+ * data buffer.  The batch runs when it has TGT_MAX_BUFS commands or no
+ * buffer is free, before any other command is served, and when no capsule
+ * is left to take.  It runs in three steps:
  *
  *  1. the RDMA READs of its writes, from the hosts' buffers into the data
- *     buffers;
+ *     buffers: posted for all, then waited for;
  *  2. its NVMe Reads and Writes, all submitted to the backing I/O queue,
  *     then their completions polled (one Flush after them for FUA);
  *  3. the answers: a read's RDMA WRITE and then its response SEND, the
- *     response SEND of every other command.
+ *     response SEND of every other command: posted, not waited for.
  *
- * So the commands of a batch overlap in each step, and a data buffer is
- * used again only by a later batch, when no RDMA operation and no NVMe
- * command can still touch it.
+ * So the commands of a batch overlap in each step, and the answers of one
+ * batch are still on their way while the next runs, on other buffers.  A
+ * data buffer is free again when its command's sends completed (taken by
+ * tgt_reap_sends(), or waited for when every buffer is busy), or its queue
+ * went: then no RDMA operation and no NVMe command can still touch it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +223,47 @@ static void fault_reset(struct tgt *t, const char *before)
 		close(fd);
 }
 
+/* Entry @k of the batch. */
+static struct tgt_io *bio(struct tgt *t, uint32_t k)
+{
+	return &t->io[t->batch[k]];
+}
+
+/* An entry whose buffer is free, else -1. */
+static int io_free(const struct tgt *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_bufs; i++)
+		if (!t->io[i].busy)
+			return i;
+	return -1;
+}
+
+/*
+ * A free entry: when every buffer is busy, the rest hold answers being
+ * sent, whose completions are taken, and if need be waited for.  -1 only
+ * when a queue's sends could not even be drained (the target stops).
+ */
+static int io_get(struct tgt *t)
+{
+	struct tgt_queue *q;
+	int i;
+
+	i = io_free(t);
+	if (i >= 0)
+		return i;
+	for (q = t->queues; q; q = q->next)
+		tgt_reap_sends(q);
+	i = io_free(t);
+	if (i >= 0)
+		return i;
+	for (q = t->queues; q; q = q->next)
+		if (q->outstanding)
+			tgt_wait_sends(q);
+	return io_free(t);
+}
+
 /**
  * tgt_io_add() - A checked Read or Write joins the batch.
  * @q: the I/O queue it came on
@@ -238,11 +281,26 @@ void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 {
 	struct tgt *t = q->t;
 	struct tgt_io *io;
+	int i;
 
 	if (t->nr_io == t->nr_bufs)
 		tgt_io_run(t);
-	io = &t->io[t->nr_io++];
+	i = io_get(t);
+	if (i < 0 && t->nr_io) {
+		/* Every free buffer is in the batch. */
+		tgt_io_run(t);
+		i = io_get(t);
+	}
+	if (i < 0) {
+		fprintf(stderr, "p2pmr-nvmf: queue %u: no data buffer came free: command not served\n",
+			q->qid);
+		return;
+	}
+	io = &t->io[i];
 	memset(io, 0, sizeof(*io));
+	io->busy = 1;
+	io->batched = 1;
+	t->batch[t->nr_io++] = i;
 	io->q = q;
 	io->cmd = *cmd;
 	io->rw = *rw;
@@ -250,8 +308,8 @@ void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	io->write = cmd->opc == P2PMR_NVME_CMD_WRITE;
 	io->fua = io->write && (cdw12(cmd) & RW_FUA);
 	if (data && io->write && t->host_buf) {
-		memcpy((uint8_t *)t->host_buf +
-		       (uint64_t)(t->nr_io - 1) * t->max_data, data, rw->bytes);
+		memcpy((uint8_t *)t->host_buf + (uint64_t)i * t->max_data, data,
+		       rw->bytes);
 		io->incapsule = 1;
 	} else if (data) {
 		/* Not offered (the capsule's parser refuses it before). */
@@ -272,58 +330,122 @@ static int live(const struct tgt_io *io)
 /* Every command still live gets @status (a command that failed). */
 static void fail_all(struct tgt *t, uint16_t status)
 {
+	uint32_t k;
+
+	for (k = 0; k < t->nr_io; k++)
+		if (live(bio(t, k)))
+			bio(t, k)->status = status;
+}
+
+/**
+ * tgt_io_sent() - A send of entry @i completed.
+ * @t: the target
+ * @i: the entry
+ * @status: its work completion's
+ *
+ * A local protection error is what rxe gives for an lkey whose dma-buf
+ * the exporter revoked (docs/importer.md): t->revoked_by says so, and the
+ * batch's step or tgt_io_idle() sets everything up again.
+ */
+void tgt_io_sent(struct tgt *t, uint32_t i, int status)
+{
+	struct tgt_io *io = &t->io[i];
+
+	if (status == IBV_WC_LOC_PROT_ERR && !t->revoked_by)
+		t->revoked_by = io->reading ? "RDMA READ" : "RDMA WRITE";
+	if (!--io->sends && !io->batched)
+		io->busy = 0;
+}
+
+/* What entry @i's sends are, for the log. */
+const char *tgt_io_what(const struct tgt *t, uint32_t i)
+{
+	return t->io[i].reading ? "RDMA READ" : "RDMA WRITE or SEND";
+}
+
+/**
+ * tgt_io_queue_gone() - Queue @q is destroyed: its entries are free.
+ * @q: the queue, its QP destroyed (none of its sends runs any more)
+ */
+void tgt_io_queue_gone(struct tgt_queue *q)
+{
+	struct tgt *t = q->t;
+	struct tgt_io *io;
 	uint32_t i;
 
-	for (i = 0; i < t->nr_io; i++)
-		if (live(&t->io[i]))
-			t->io[i].status = status;
+	for (i = 0; i < t->nr_bufs; i++) {
+		io = &t->io[i];
+		if (!io->busy || io->q != q)
+			continue;
+		io->sends = 0;
+		io->dropped = 1;
+		if (!io->batched)
+			io->busy = 0;
+	}
 }
 
 /*
- * Wait for the sends each queue of the batch posted (q->posted).  A queue
- * whose operations failed is broken: its commands get no answer (the host
- * requeues them after reconnecting).  Return: whether one failed with a
- * local protection error, what rxe gives for an lkey whose dma-buf the
- * exporter revoked (docs/importer.md).
+ * Wait for the RDMA READs of the batch: for every send of their queues
+ * (on an RC queue pair the answers posted before them complete first).
+ * A queue whose operations failed is broken: its commands get no answer
+ * (the host requeues them after reconnecting).  Return: whether one
+ * found the data MR revoked (t->revoked_by).
  */
-static int wait_posted(struct tgt *t, const char *what)
+static int wait_reads(struct tgt *t)
 {
-	struct tgt_queue *q;
-	int revoked = 0;
-	uint32_t i;
+	struct tgt_io *io;
+	uint32_t k;
 
-	for (i = 0; i < t->nr_io; i++) {
-		q = t->io[i].q;
-		if (q->posted && tgt_wait_sends(q, q->posted, what) &&
-		    q->wc_status == IBV_WC_LOC_PROT_ERR)
-			revoked = 1;
-		q->posted = 0;
+	for (k = 0; k < t->nr_io; k++) {
+		io = bio(t, k);
+		if (io->sends && io->q->outstanding)
+			tgt_wait_sends(io->q);
 	}
-	for (i = 0; i < t->nr_io; i++)
-		if (t->io[i].q->broken)
-			t->io[i].dropped = 1;
-	return revoked;
+	for (k = 0; k < t->nr_io; k++)
+		if (bio(t, k)->q->broken)
+			bio(t, k)->dropped = 1;
+	return t->revoked_by != NULL;
 }
 
-/* The data MR was revoked under an RDMA operation: all set up again. */
-static void revoked(struct tgt *t, const char *op)
+/*
+ * The data MR was revoked under an RDMA operation: all set up again,
+ * once no send can still use the old MR.
+ */
+static void revoked(struct tgt *t)
 {
+	struct tgt_queue *q;
 	char why[128];
 
+	for (q = t->queues; q; q = q->next)
+		if (q->outstanding)
+			tgt_wait_sends(q);
 	t->st.revokes++;
 	snprintf(why, sizeof(why),
 		 "%s on the data MR: local protection error, the dma-buf was revoked",
-		 op);
+		 t->revoked_by);
+	t->revoked_by = NULL;
 	tgt_recover(t, why);
+}
+
+/**
+ * tgt_io_idle() - No batch runs: a revoke that an answer found is handled.
+ * @t: the target
+ */
+void tgt_io_idle(struct tgt *t)
+{
+	if (t->revoked_by && !t->nr_io && !t->fatal)
+		revoked(t);
 }
 
 /* Step 1: the RDMA READs of the batch's writes into their buffers. */
 static void batch_rdma_read(struct tgt *t)
 {
 	struct tgt_io *io;
-	uint32_t i;
+	uint32_t i, k;
+	int revoke;
 
-	for (i = 0; i < t->nr_io; i++) {
+	for (k = 0; k < t->nr_io; k++) {
+		i = t->batch[k];
 		io = &t->io[i];
 		if (!io->write || !live(io) || io->q->broken)
 			continue;
@@ -331,18 +453,22 @@ static void batch_rdma_read(struct tgt *t)
 			fault_reset(t, "the RDMA READ of a host write");
 		if (t->fault_skip_read || io->incapsule)
 			continue;
-		if (!tgt_post_read(io->q, buf_rdma(t, i), t->data_mr->lkey,
-				   &io->cmd.sgl, io->rw.bytes))
-			io->q->posted++;
+		io->reading = 1;
+		if (!tgt_post_read(io->q, i + 1, buf_rdma(t, i),
+				   t->data_mr->lkey, &io->cmd.sgl, io->rw.bytes))
+			io->sends++;
 	}
-	if (wait_posted(t, "RDMA READ")) {
+	revoke = wait_reads(t);
+	for (k = 0; k < t->nr_io; k++)
+		bio(t, k)->reading = 0;
+	if (revoke) {
 		/* What the READs brought in went with the reset. */
-		revoked(t, "RDMA READ");
+		revoked(t);
 		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
 		return;
 	}
-	for (i = 0; i < t->nr_io; i++) {
-		io = &t->io[i];
+	for (k = 0; k < t->nr_io; k++) {
+		io = bio(t, k);
 		if (!io->write || !live(io))
 			continue;
 		if (io->incapsule)
@@ -355,11 +481,11 @@ static void batch_rdma_read(struct tgt *t)
 /* The batch entry of backing command @cid, or NULL. */
 static struct tgt_io *io_of_cid(struct tgt *t, uint16_t cid)
 {
-	uint32_t i;
+	uint32_t k;
 
-	for (i = 0; i < t->nr_io; i++)
-		if (t->io[i].cid == cid)
-			return &t->io[i];
+	for (k = 0; k < t->nr_io; k++)
+		if (bio(t, k)->cid == cid)
+			return bio(t, k);
 	return NULL;
 }
 
@@ -388,13 +514,14 @@ static void batch_nvme(struct tgt *t)
 	const char *why = NULL;
 	int pending = 0, ret, got, j;
 	struct p2pmr_nvme_buf b;
-	uint32_t i;
+	uint32_t i, k;
 
 	if (!t->nqp) {
 		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
 		return;
 	}
-	for (i = 0; i < t->nr_io && !why; i++) {
+	for (k = 0; k < t->nr_io && !why; k++) {
+		i = t->batch[k];
 		io = &t->io[i];
 		if (!live(io))
 			continue;
@@ -439,12 +566,12 @@ static void batch_nvme(struct tgt *t)
 	if (!pending)
 		return;
 	/* Named: the lost one, or the first that did not complete. */
-	for (i = 0; i < t->nr_io && !lost; i++)
-		if (t->io[i].cid >= 0)
-			lost = &t->io[i];
+	for (k = 0; k < t->nr_io && !lost; k++)
+		if (bio(t, k)->cid >= 0)
+			lost = bio(t, k);
 	io_sqe(lost, &sqe);
-	for (i = 0; i < t->nr_io; i++) {
-		io = &t->io[i];
+	for (k = 0; k < t->nr_io; k++) {
+		io = bio(t, k);
 		if (io->cid >= 0) {
 			io->cid = -1;
 			io->status = P2PMR_NVMF_SC_INTERNAL;
@@ -476,10 +603,10 @@ static void batch_fua(struct tgt *t)
 					.nsid = TGT_NSID };
 	uint16_t st = 0;
 	int done = 0;
-	uint32_t i;
+	uint32_t k;
 
-	for (i = 0; i < t->nr_io; i++) {
-		struct tgt_io *io = &t->io[i];
+	for (k = 0; k < t->nr_io; k++) {
+		struct tgt_io *io = bio(t, k);
 
 		if (!io->fua || !live(io))
 			continue;
@@ -498,7 +625,7 @@ static void batch_count(struct tgt *t)
 {
 	uint64_t *through;
 	struct tgt_io *io;
-	uint32_t i;
+	uint32_t k;
 
 	if (t->cmb.size && t->data_nvme >= t->cmb.addr &&
 	    buf_nvme(t, t->nr_bufs) <= t->cmb.addr + t->cmb.size)
@@ -508,8 +635,8 @@ static void batch_count(struct tgt *t)
 		through = &t->st.pmr_bytes;
 	else
 		through = &t->st.host_bytes;
-	for (i = 0; i < t->nr_io; i++) {
-		io = &t->io[i];
+	for (k = 0; k < t->nr_io; k++) {
+		io = bio(t, k);
 		if (!live(io))
 			continue;
 		if (io->write) {
@@ -523,34 +650,30 @@ static void batch_count(struct tgt *t)
 	}
 }
 
-/* Step 3: a read's data by RDMA WRITE, every command's response SEND. */
+/*
+ * Step 3: a read's data by RDMA WRITE, every command's response SEND;
+ * not waited for (tgt_io_sent() frees the buffer).
+ */
 static void batch_respond(struct tgt *t)
 {
 	struct tgt_io *io;
-	uint32_t i, len;
-	uint64_t out = 0;
+	uint32_t i, k, len;
 	int n;
 
-	for (i = 0; i < t->nr_io; i++) {
+	for (k = 0; k < t->nr_io; k++) {
+		i = t->batch[k];
 		io = &t->io[i];
 		if (io->dropped || io->q->broken)
 			continue;
 		tgt_rsp_fill(io->q, io->rsp, &io->cmd, io->status, 0);
 		len = io->write || io->status ? 0 : io->rw.bytes;
-		n = tgt_post_rsp(io->q, io->rsp, t->io_mr->lkey,
+		n = tgt_post_rsp(io->q, io->rsp, t->io_mr->lkey, i + 1,
 				 buf_rdma(t, i), t->data_mr->lkey,
 				 &io->cmd.sgl, len);
-		if (n > 0)
-			io->q->posted += n;
+		io->sends += n;
+		if (n == 2)
+			t->st.rdma_out += len;
 	}
-	if (wait_posted(t, "RDMA WRITE or SEND"))
-		revoked(t, "RDMA WRITE");
-	for (i = 0; i < t->nr_io; i++) {
-		io = &t->io[i];
-		if (!io->dropped && !io->write && !io->status)
-			out += io->rw.bytes;
-	}
-	t->st.rdma_out += out;
 }
 
 /**
@@ -561,8 +684,14 @@ static void batch_respond(struct tgt *t)
  */
 void tgt_io_run(struct tgt *t)
 {
+	struct tgt_io *io;
+	uint32_t k;
+
 	if (!t->nr_io)
 		return;
+	/* An answer found the data MR revoked: set up again first. */
+	if (t->revoked_by && !t->fatal)
+		revoked(t);
 	t->st.batches++;
 	if (t->nr_io > t->st.batch_max)
 		t->st.batch_max = t->nr_io;
@@ -589,5 +718,11 @@ void tgt_io_run(struct tgt *t)
 	/* After a recovery that failed there is no data MR to answer from. */
 	if (t->data_mr)
 		batch_respond(t);
+	for (k = 0; k < t->nr_io; k++) {
+		io = bio(t, k);
+		io->batched = 0;
+		if (!io->sends)
+			io->busy = 0;
+	}
 	t->nr_io = 0;
 }

@@ -6,7 +6,7 @@
  *   p2pmr-nvmf --bdf BDF --addr IP [--port 4420] --nqn SUBNQN
  *              (--allow-host HOSTNQN ... | --allow-any-host)
  *              [--buf cmb|host|pmr] [--ibdev DEV] [--mdts KIB] [--stats FILE]
- *              [--max-connections N] [--buffers N]
+ *              [--max-connections N] [--buffers N] [--poll-us N]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
  * I/O queue pair created, and only then the CMB exported as a dma-buf (a
@@ -58,8 +58,11 @@ static void usage(FILE *f)
 		"  --max-connections N  RDMA connections (queues) at once [%d]\n"
 		"  --buffers N          data buffers: Reads and Writes served at once\n"
 		"                       (1..%d) [as many as fit, at most %d]\n"
+		"  --poll-us N          after a command, look for the next one for N us\n"
+		"                       before sleeping (0..1000000) [%d]\n"
 		"  --stats FILE         write the data counters there\n",
-		TGT_MAX_HOSTS, TGT_MAX_CONNS, TGT_MAX_BUFS, TGT_MAX_BUFS);
+		TGT_MAX_HOSTS, TGT_MAX_CONNS, TGT_MAX_BUFS, TGT_MAX_BUFS,
+		TGT_POLL_US);
 }
 
 static int parse_opts(int argc, char **argv, struct tgt_opts *o)
@@ -77,6 +80,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 		{ "stats", required_argument, NULL, 's' },
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "buffers", required_argument, NULL, 'N' },
+		{ "poll-us", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -86,6 +90,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 	o->port = "4420";
 	o->mdts_kib = 128;
 	o->max_conns = TGT_MAX_CONNS;
+	o->poll_us = TGT_POLL_US;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -152,6 +157,13 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 				return -1;
 			}
 			o->bufs = v;
+			break;
+		case 'P':
+			if (p2pmr_parse_size(optarg, &v) || v > 1000000) {
+				fprintf(stderr, "p2pmr-nvmf: --poll-us: 0..1000000\n");
+				return -1;
+			}
+			o->poll_us = v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -562,9 +574,25 @@ void tgt_recover(struct tgt *t, const char *why)
 	tgt_stats_write(t);
 }
 
+/* Microseconds, monotonic. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Serve until stopped.  With --poll-us, the queues are polled for that
+ * long after the last command came before the target sleeps in
+ * epoll_wait() again: a command that follows soon is taken without the
+ * wake-up of a sleeping thread.
+ */
 static int serve(struct tgt *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	uint64_t spin_end = 0;
 	int ep, n, i;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -577,12 +605,18 @@ static int serve(struct tgt *t)
 	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
 	fflush(stdout);
 	while (!stop && !t->fatal) {
-		n = epoll_wait(ep, got, 4, 1000);
+		n = epoll_wait(ep, got, 4, spin_end ? 0 : 1000);
 		for (i = 0; i < n && !t->fatal; i++) {
 			if (got[i].data.u32 == 0)
 				tgt_cm_event(t);
-			else
-				tgt_poll_queues(t);
+			else if (tgt_poll_queues(t) && t->o.poll_us)
+				spin_end = now_us() + t->o.poll_us;
+		}
+		if (!n && spin_end) {
+			if (tgt_poll_queues(t))
+				spin_end = now_us() + t->o.poll_us;
+			else if (now_us() >= spin_end)
+				spin_end = 0;
 		}
 		tgt_check_kato(t);
 		fflush(stdout);

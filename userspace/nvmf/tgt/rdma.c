@@ -3,7 +3,10 @@
  * The RDMA side of p2pmr-nvmf: the RDMA CM listener, one RC queue pair per
  * NVMe-oF queue (NVMe-oF 1.1 section 7.3, the RDMA transport binding), the
  * receive ring of command capsules, and the RDMA READ, RDMA WRITE and
- * response SEND of commands: posted, then waited for.
+ * response SEND of commands.  Every send is signaled and counted in
+ * q->outstanding until its completion is taken; a data-path send carries
+ * its batch entry (wr_id: entry + 1), whose buffer io.c frees only when
+ * all of the entry's sends completed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -141,6 +144,8 @@ static void queue_free(struct tgt_queue *q)
 		tgt_ctrl_put(q);
 	if (q->id->qp)
 		rdma_destroy_qp(q->id);
+	/* No send of it can touch a data buffer now. */
+	tgt_io_queue_gone(q);
 	if (q->scq)
 		ibv_destroy_cq(q->scq);
 	if (q->rcq)
@@ -256,6 +261,7 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 		return reject(t, ev->id, CM_NO_RSC);
 	q->t = t;
 	q->id = ev->id;
+	q->wc_status = -1;
 	q->qid = req->qid;
 	q->depth = req->hsqsize + 1;
 	ev->id->context = q;
@@ -374,29 +380,58 @@ static long since_ms(const struct timespec *t0)
 }
 
 /*
- * @n posted work requests did not complete, after an error or in time:
- * one may still move data into or out of a data buffer, which a later
- * command reuses.  The QP is moved to the error state, which flushes
- * what it holds, and their completions consumed.  If they do not come,
- * the buffers cannot be trusted: the target stops.
+ * A send of @q completed (also one flushed): counted, and a data-path
+ * one handed to its batch entry.  An error breaks the queue; the first
+ * is kept in wc_status.
  */
-static void drain_send(struct tgt_queue *q, int n)
+static void send_done(struct tgt_queue *q, const struct ibv_wc *wc)
+{
+	q->outstanding--;
+	if (wc->status != IBV_WC_SUCCESS)
+		q->broken = 1;
+	if (wc->status != IBV_WC_SUCCESS && q->wc_status < 0) {
+		/* An error completion's opcode is undefined. */
+		q->wc_status = wc->status;
+		fprintf(stderr, "p2pmr-nvmf: queue %u: %s failed: %s\n",
+			q->qid, wc->wr_id ? tgt_io_what(q->t, wc->wr_id - 1) :
+			q->ctl_what, ibv_wc_status_str(wc->status));
+	}
+	if (wc->wr_id)
+		tgt_io_sent(q->t, wc->wr_id - 1, wc->status);
+}
+
+/* The completions @q has now, at most @max; or -1 when polling failed. */
+static int take_sends(struct tgt_queue *q, int max)
+{
+	struct ibv_wc wc[8];
+	int n, i;
+
+	n = ibv_poll_cq(q->scq, max < 8 ? max : 8, wc);
+	for (i = 0; i < n; i++)
+		send_done(q, &wc[i]);
+	return n;
+}
+
+/*
+ * Sends of @q did not complete, after an error or in time: one may
+ * still move data into or out of a data buffer, which a later command
+ * reuses.  The QP is moved to the error state, which flushes what it
+ * holds, and their completions consumed.  If they do not come, the
+ * buffers cannot be trusted: the target stops.
+ */
+static void drain_send(struct tgt_queue *q)
 {
 	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_ERR };
 	struct timespec t0;
-	struct ibv_wc wc;
-	int ret;
 
+	q->broken = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (ibv_modify_qp(q->id->qp, &attr, IBV_QP_STATE))
 		goto fatal;
-	while (n > 0 && since_ms(&t0) <= WAIT_MS) {
-		ret = ibv_poll_cq(q->scq, 1, &wc);
-		if (ret < 0)
+	while (q->outstanding > 0 && since_ms(&t0) <= WAIT_MS)
+		if (take_sends(q, q->outstanding) < 0)
 			goto fatal;
-		n -= ret;
-	}
-	if (!n)
+	if (!q->outstanding)
 		return;
 fatal:
 	fprintf(stderr, "p2pmr-nvmf: queue %u: RDMA operations not drained, the data buffers may still change: stopping\n",
@@ -405,54 +440,56 @@ fatal:
 }
 
 /**
- * tgt_wait_sends() - Wait for the completions of posted sends.
+ * tgt_reap_sends() - Take the send completions @q has, without waiting.
  * @q: the queue
- * @n: work requests posted on it (every one signaled)
- * @what: for the log
+ *
+ * An error breaks the queue: the rest of its sends are drained.
+ */
+void tgt_reap_sends(struct tgt_queue *q)
+{
+	while (q->outstanding > 0 && q->wc_status < 0)
+		if (take_sends(q, q->outstanding) <= 0)
+			break;
+	if (q->wc_status >= 0 && q->outstanding > 0)
+		drain_send(q);
+}
+
+/**
+ * tgt_wait_sends() - Wait until every send posted on a queue completed.
+ * @q: the queue
  *
  * Any error breaks the queue: its QP is put in the error state and the
- * rest of the @n consumed, so that none can touch a buffer afterwards.
- * A timeout does the same.  The first error's status is in q->wc_status.
+ * rest consumed, so that none can touch a buffer afterwards.  A timeout
+ * does the same.  The first error's status is in q->wc_status.
  *
  * Return: 0, or -EIO when the queue broke.
  */
-int tgt_wait_sends(struct tgt_queue *q, int n, const char *what)
+int tgt_wait_sends(struct tgt_queue *q)
 {
 	struct timespec t0;
-	struct ibv_wc wc;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (n > 0) {
-		ret = ibv_poll_cq(q->scq, 1, &wc);
+	while (q->outstanding > 0 && q->wc_status < 0) {
+		ret = take_sends(q, q->outstanding);
 		if (ret < 0)
 			break;
-		if (ret == 1) {
-			n--;
-			if (wc.status == IBV_WC_SUCCESS)
-				continue;
-			/* An error completion's opcode is undefined. */
-			q->wc_status = wc.status;
-			fprintf(stderr, "p2pmr-nvmf: queue %u: %s failed: %s\n",
-				q->qid, what, ibv_wc_status_str(wc.status));
-			break;
-		}
-		if (since_ms(&t0) > WAIT_MS) {
+		if (!ret && since_ms(&t0) > WAIT_MS) {
 			fprintf(stderr, "p2pmr-nvmf: queue %u: no completion in %d ms\n",
 				q->qid, WAIT_MS);
 			break;
 		}
 	}
-	if (!n && q->wc_status < 0)
+	if (!q->outstanding && q->wc_status < 0)
 		return 0;
-	drain_send(q, n);
-	q->broken = 1;
+	drain_send(q);
 	return -EIO;
 }
 
 /**
  * tgt_post_read() - Post an RDMA READ from the host's keyed SGL.
  * @q: the queue
+ * @wr_id: a batch entry + 1, or 0
  * @laddr: where the data goes, in the MR of @lkey
  * @lkey: that MR's
  * @sgl: the command's keyed SGL
@@ -460,13 +497,12 @@ int tgt_wait_sends(struct tgt_queue *q, int n, const char *what)
  *
  * Return: 0 (one signaled work request posted), or -EIO (@q broken).
  */
-int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
-		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
+int tgt_post_read(struct tgt_queue *q, uint64_t wr_id, uint64_t laddr,
+		  uint32_t lkey, const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
 	struct ibv_sge sge = { .addr = laddr, .length = len, .lkey = lkey };
-	struct ibv_send_wr wr = { 0 }, *bad;
+	struct ibv_send_wr wr = { .wr_id = wr_id }, *bad;
 
-	q->wc_status = -1;
 	wr.opcode = IBV_WR_RDMA_READ;
 	wr.sg_list = &sge;
 	wr.num_sge = 1;
@@ -477,15 +513,19 @@ int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		q->broken = 1;
 		return -EIO;
 	}
+	q->outstanding++;
 	return 0;
 }
 
 int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
-	if (tgt_post_read(q, laddr, lkey, sgl, len))
+	q->ctl_what = "RDMA READ";
+	if (tgt_post_read(q, 0, laddr, lkey, sgl, len)) {
+		drain_send(q);
 		return -EIO;
-	return tgt_wait_sends(q, 1, "RDMA READ");
+	}
+	return tgt_wait_sends(q);
 }
 
 /**
@@ -493,24 +533,26 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  * @q: the queue
  * @rsp: the 16-byte completion queue entry, in the MR of @rsp_lkey
  * @rsp_lkey: that MR's
+ * @wr_id: a batch entry + 1, or 0
  * @laddr: with @len, the data to RDMA WRITE to the command's SGL first
  * @lkey: the MR of @laddr
  * @sgl: the command's keyed SGL
  * @len: data bytes, or 0
  *
- * Return: the signaled work requests posted (2 with data, else 1), or
- * -EIO (@q broken).
+ * Return: the signaled work requests posted (2 with data, else 1); fewer
+ * when posting failed, which breaks @q.
  */
 int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
-		 uint64_t laddr, uint32_t lkey,
+		 uint64_t wr_id, uint64_t laddr, uint32_t lkey,
 		 const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
 	struct ibv_sge dsge = { .addr = laddr, .length = len, .lkey = lkey };
 	struct ibv_sge rsge = { .addr = (uintptr_t)rsp, .length = 16,
 				.lkey = rsp_lkey };
-	struct ibv_send_wr data = { 0 }, send = { 0 }, *bad;
+	struct ibv_send_wr data = { .wr_id = wr_id }, send = { .wr_id = wr_id };
+	struct ibv_send_wr *bad;
+	int n = len ? 2 : 1;
 
-	q->wc_status = -1;
 	send.opcode = IBV_WR_SEND;
 	send.sg_list = &rsge;
 	send.num_sge = 1;
@@ -531,24 +573,25 @@ int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
 	if (ibv_post_send(q->id->qp, len ? &data : &send, &bad)) {
 		/*
 		 * The RDMA WRITE may have been taken without its SEND: it
-		 * could still read the buffer a later command reuses.
+		 * could still read the buffer, until its completion.
 		 */
-		if (len && bad == &send)
-			drain_send(q, 1);
+		n = len && bad == &send ? 1 : 0;
 		q->broken = 1;
-		return -EIO;
 	}
-	return len ? 2 : 1;
+	q->outstanding += n;
+	return n;
 }
 
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		const struct p2pmr_nvmf_sgl *sgl, uint32_t len)
 {
-	int n = tgt_post_rsp(q, q->rsp, q->rsp_mr->lkey, laddr, lkey, sgl, len);
-
-	if (n < 0)
-		return n;
-	return tgt_wait_sends(q, n, len ? "RDMA WRITE or SEND" : "SEND");
+	q->ctl_what = len ? "RDMA WRITE or SEND" : "SEND";
+	if (tgt_post_rsp(q, q->rsp, q->rsp_mr->lkey, 0, laddr, lkey, sgl,
+			 len) < (len ? 2 : 1)) {
+		drain_send(q);
+		return -EIO;
+	}
+	return tgt_wait_sends(q);
 }
 
 /*
@@ -557,10 +600,11 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  * then served, so that the host finds a receive for the command it sends
  * after reading this one's answer.
  */
-static void queue_poll(struct tgt_queue *q)
+static int queue_poll(struct tgt_queue *q)
 {
 	uint8_t capsule[P2PMR_NVMF_CAPSULE_SIZE + TGT_INLINE_SIZE];
 	struct ibv_wc wc;
+	int taken = 0;
 	size_t len;
 
 	while (!q->broken && ibv_poll_cq(q->rcq, 1, &wc) == 1) {
@@ -578,13 +622,22 @@ static void queue_poll(struct tgt_queue *q)
 			break;
 		}
 		tgt_cmd(q, capsule, len);
+		taken++;
 	}
+	return taken;
 }
 
-void tgt_poll_queues(struct tgt *t)
+/**
+ * tgt_poll_queues() - Serve the capsules that came on every queue.
+ * @t: the target
+ *
+ * Return: how many were taken.
+ */
+int tgt_poll_queues(struct tgt *t)
 {
 	struct tgt_queue *q, *next;
 	struct ibv_cq *cq;
+	int taken = 0;
 	void *ctx;
 
 	/* Acknowledge the event; rearm, then poll (nothing slips between). */
@@ -593,9 +646,12 @@ void tgt_poll_queues(struct tgt *t)
 		ibv_req_notify_cq(cq, 0);
 	}
 	for (q = t->queues; q; q = q->next)
-		queue_poll(q);
+		taken += queue_poll(q);
 	/* What is left of the batch: nothing more came. */
 	tgt_io_run(t);
+	for (q = t->queues; q; q = q->next)
+		tgt_reap_sends(q);
+	tgt_io_idle(t);
 	for (q = t->queues; q; q = next) {
 		next = q->next;
 		/* The DISCONNECTED event frees it. */
@@ -604,4 +660,5 @@ void tgt_poll_queues(struct tgt *t)
 			rdma_disconnect(q->id);
 		}
 	}
+	return taken;
 }

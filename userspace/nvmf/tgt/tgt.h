@@ -4,11 +4,12 @@
  * an NVMe controller owned through VFIO.
  *
  * One thread.  Reads and Writes are served in batches (io.c), one data
- * buffer (in the CMB, or in host memory with --buf=host) a command: each
- * step of a batch (the RDMA READs, the NVMe commands, the RDMA WRITEs and
- * response SENDs) is posted for all its commands and then waited for, so
- * the commands overlap, and a buffer is reused only by a later batch,
- * when no RDMA operation can still touch it.  Every other command runs to
+ * buffer (in the CMB, or in host memory with --buf=host) a command: the
+ * RDMA READs and then the NVMe commands of a batch are posted for all its
+ * commands and then waited for, so the commands overlap; the answers
+ * (RDMA WRITEs and response SENDs) are posted and not waited for, and a
+ * buffer is reused only when its answer's sends completed, while the
+ * next batch runs on other buffers.  Every other command runs to
  * completion alone, after the batch before it.
  */
 #ifndef P2PMR_NVMF_TGT_H
@@ -34,6 +35,7 @@
 #define TGT_MAX_BUFS		16	/* data buffers: a batch's commands */
 #define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
 #define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
+#define TGT_POLL_US		300	/* --poll-us: polling after a command */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -55,6 +57,7 @@ struct tgt_opts {
 	uint32_t mdts_kib;		/* largest transfer, KiB */
 	uint32_t max_conns;		/* RDMA connections (queues) at once */
 	uint32_t bufs;			/* --buffers: 0, as many as fit */
+	uint32_t poll_us;		/* --poll-us */
 };
 
 /* What went through the data buffers, for the stats line and file. */
@@ -116,14 +119,16 @@ struct tgt_queue {
 	int broken;			/* an RDMA error: disconnect */
 	int wc_status;			/* of the failed completion, or -1 */
 	int disconnecting;
-	int posted;			/* signaled sends of the running batch */
+	int outstanding;		/* sends posted, completion not taken */
+	const char *ctl_what;		/* the last non-batch send, for the log */
 	struct tgt_queue *next;
 };
 
 /*
- * A Read or Write in the batch (io.c).  Entry N of the batch uses data
- * buffer N, and its response is SENT from @rsp (in t->io_mr).  Only the
- * one thread touches it; it lives from do_rw() to the end of the batch.
+ * A Read or Write (io.c).  Entry N uses data buffer N, and its response
+ * is SENT from @rsp (in t->io_mr).  Only the one thread touches it; it is
+ * taken (@busy) from do_rw() until its batch ended and its sends
+ * completed (or its queue went).
  */
 struct tgt_io {
 	struct tgt_queue *q;
@@ -136,6 +141,10 @@ struct tgt_io {
 	int cid;			/* its backing command in flight, or -1 */
 	int dropped;			/* its queue broke: it gets no answer */
 	uint16_t status;		/* NVMe status; 0: success so far */
+	int busy;			/* taken: its buffer is in use */
+	int batched;			/* in the batch being gathered or run */
+	int reading;			/* its sends are its RDMA READ */
+	int sends;			/* its sends not completed */
 	uint8_t rsp[16];		/* its completion queue entry */
 };
 
@@ -166,9 +175,11 @@ struct tgt {
 	uint64_t data_nvme;		/* its controller address */
 	void *host_buf;			/* --buf=host: its CPU address */
 	uint32_t nr_bufs;		/* data buffers of max_data bytes */
-	struct tgt_io *io;		/* the batch: nr_bufs entries */
+	struct tgt_io *io;		/* nr_bufs entries, one a data buffer */
 	struct ibv_mr *io_mr;		/* ... registered for their responses */
+	uint32_t batch[TGT_MAX_BUFS];	/* the batch: entries of @io */
 	uint32_t nr_io;			/* entries in the batch now */
+	const char *revoked_by;		/* a send found the data MR revoked */
 
 	struct tgt_ctrl ctrls[TGT_MAX_CTRLS];
 	uint16_t next_cntlid;
@@ -187,19 +198,20 @@ struct tgt {
 /* rdma.c */
 int tgt_listen(struct tgt *t);
 void tgt_cm_event(struct tgt *t);
-void tgt_poll_queues(struct tgt *t);
+int tgt_poll_queues(struct tgt *t);
 void tgt_queues_free(struct tgt *t);
 void tgt_queue_close(struct tgt_queue *q);
 int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
 int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 		const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
-int tgt_post_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
-		  const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
+int tgt_post_read(struct tgt_queue *q, uint64_t wr_id, uint64_t laddr,
+		  uint32_t lkey, const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
 int tgt_post_rsp(struct tgt_queue *q, const uint8_t *rsp, uint32_t rsp_lkey,
-		 uint64_t laddr, uint32_t lkey,
+		 uint64_t wr_id, uint64_t laddr, uint32_t lkey,
 		 const struct p2pmr_nvmf_sgl *sgl, uint32_t len);
-int tgt_wait_sends(struct tgt_queue *q, int n, const char *what);
+int tgt_wait_sends(struct tgt_queue *q);
+void tgt_reap_sends(struct tgt_queue *q);
 
 /* cmd.c */
 /* Each command handler returns 0, or -EIO when its response could not be
@@ -216,6 +228,10 @@ void tgt_rsp_fill(struct tgt_queue *q, uint8_t *rsp,
 void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		const struct p2pmr_nvmf_rw *rw, const uint8_t *data);
 void tgt_io_run(struct tgt *t);
+void tgt_io_idle(struct tgt *t);
+void tgt_io_sent(struct tgt *t, uint32_t i, int status);
+const char *tgt_io_what(const struct tgt *t, uint32_t i);
+void tgt_io_queue_gone(struct tgt_queue *q);
 uint16_t tgt_nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 		     const struct p2pmr_nvme_buf *b);
 int tgt_backing_ready(struct tgt *t);
