@@ -8,6 +8,8 @@
  */
 #include <stdlib.h>
 
+#include <time.h>
+
 #include "unit.h"
 #include "../../userspace/lib/internal.h"
 #include "../../userspace/nvme/nvme-internal.h"
@@ -284,6 +286,47 @@ static void test_stopped(void **state)
 	free_ctrl(n);
 }
 
+/* CPU time of this process, ms. */
+static uint64_t cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * With nap_us, a wait that finds no completion sleeps between looks: it
+ * leaves the CPU (a waiter that only yields keeps it, which in the test
+ * bed takes a host CPU from the emulated controller).  A nap of a second
+ * or more is refused.
+ */
+static void test_nap(void **state)
+{
+	struct p2pmr_nvme_opts o = { .nap_us = 1000000 };
+	struct p2pmr_nvme *n = fake_ctrl(64), *bad = NULL;
+	struct p2pmr_nvme_qp qp = { .ctrl = n, .qid = 1, .depth = 4 };
+	struct p2pmr_nvme_cqe cqe;
+	uint64_t t0, c0;
+
+	(void)state;
+	assert_int_equal(nvme_qp_alloc(n, &qp), 0);
+	n->nap_us = 2000;
+	t0 = nvme_now_ms();
+	c0 = cpu_ms();
+	assert_int_equal(p2pmr_nvme_poll(&qp, &cqe, 1, 200), 0);
+	assert_true(nvme_now_ms() - t0 >= 200);
+	assert_true(cpu_ms() - c0 < 80);
+	/* A completion is still found at the next look. */
+	complete(&qp, 0, 0, 1, 0, 1);
+	assert_int_equal(p2pmr_nvme_poll(&qp, &cqe, 1, 200), 1);
+	nvme_qp_free(n, &qp);
+	free_ctrl(n);
+	assert_fails_with(p2pmr_nvme_open("0000:00:00.0", &o, &bad), -EINVAL,
+			  "nap_us 1000000");
+	assert_null(bad);
+}
+
 /* P2PMR_NVME_FAULT=prp-list swaps the first two list entries. */
 static void test_fault_prp(void **state)
 {
@@ -336,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_stopped),
 		cmocka_unit_test(test_fault_prp),
 		cmocka_unit_test(test_dma_alloc),
+		cmocka_unit_test(test_nap),
 	};
 
 	return cmocka_run_group_tests_name("nvme", tests, NULL, NULL);

@@ -558,7 +558,13 @@ int p2pmr_nvme_open(const char *bdf, const struct p2pmr_nvme_opts *opts,
 		return p2pmr_fail(-ENOMEM, "out of memory");
 	if (!opts)
 		opts = &defaults;
+	if (opts->nap_us >= 1000000) {
+		free(n);
+		return p2pmr_fail(-EINVAL, "p2pmr_nvme_open: nap_us %u: want below 1000000",
+				  opts->nap_us);
+	}
 	n->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 30000;
+	n->nap_us = opts->nap_us;
 	n->fault_prp = fault && !strcmp(fault, "prp-list");
 	ret = p2pmr_dev_open(bdf, &n->dev);
 	if (ret) {

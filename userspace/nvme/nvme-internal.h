@@ -70,6 +70,7 @@ struct p2pmr_nvme {
 	uint32_t dstrd;			/* doorbell stride, bytes */
 	uint32_t ready_ms;		/* CAP.TO */
 	uint32_t timeout_ms;
+	uint32_t nap_us;		/* p2pmr_nvme_opts.nap_us */
 	size_t max_xfer;
 	int fault_prp;			/* P2PMR_NVME_FAULT=prp-list */
 

@@ -114,6 +114,10 @@ enum {
  * @pmr: non-zero: enable the persistent memory region, with its controller
  *	memory space (PMRMSC), if the controller has one (CAP.PMRS) that
  *	commands may use (PMRCAP.CMSS); -EOPNOTSUPP if not
+ * @nap_us: while a wait finds no completion, sleep this many microseconds
+ *	between looks (below 1000000) instead of looking again at once (only
+ *	yielding the CPU): the waiting thread then leaves its CPU to others,
+ *	such as an emulated controller's own threads, for a little latency [0]
  */
 struct p2pmr_nvme_opts {
 	uint32_t admin_depth;
@@ -121,6 +125,7 @@ struct p2pmr_nvme_opts {
 	uint32_t timeout_ms;
 	int cmb;
 	int pmr;
+	uint32_t nap_us;
 };
 
 /**
@@ -377,7 +382,8 @@ int p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
  * @timeout_ms: wait at most this long for the first one (0: do not wait)
  *
  * The wait also ends when the controller stops serving (CSTS read every
- * 100 ms, as p2pmr_nvme_ready()).
+ * 100 ms, as p2pmr_nvme_ready()).  Between looks at the completion queue
+ * it yields the CPU, or sleeps the open option's @nap_us.
  *
  * Return: the number of completions (0 when none came in time).
  */

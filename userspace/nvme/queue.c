@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "nvme-internal.h"
@@ -165,6 +166,17 @@ int p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 	return cid;
 }
 
+/* Between two looks at a completion queue: the CPU to others. */
+static void nap(const struct p2pmr_nvme *n)
+{
+	struct timespec ts = { .tv_nsec = (long)n->nap_us * 1000 };
+
+	if (n->nap_us)
+		nanosleep(&ts, NULL);
+	else
+		sched_yield();
+}
+
 int p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_cqe *cqes,
 		    int max, uint32_t timeout_ms)
 {
@@ -192,7 +204,7 @@ int p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_cqe *cqes,
 					break;
 				look = now + NVME_CSTS_LOOK_MS;
 			}
-			sched_yield();
+			nap(qp->ctrl);
 			continue;
 		}
 		/* The rest of the entry is read after its phase bit. */

@@ -7,6 +7,7 @@
  *              (--allow-host HOSTNQN ... | --allow-any-host)
  *              [--buf cmb|host|pmr] [--ibdev DEV] [--mdts KIB] [--stats FILE]
  *              [--max-connections N] [--buffers N] [--poll-us N]
+ *              [--nap-us N]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
  * I/O queue pair created, and only then the CMB exported as a dma-buf (a
@@ -60,9 +61,11 @@ static void usage(FILE *f)
 		"                       (1..%d) [as many as fit, at most %d]\n"
 		"  --poll-us N          after a command, look for the next one for N us\n"
 		"                       before sleeping (0..1000000) [%d]\n"
+		"  --nap-us N           while the controller works, sleep N us between\n"
+		"                       looks at its completions (0: spin) [%d]\n"
 		"  --stats FILE         write the data counters there\n",
 		TGT_MAX_HOSTS, TGT_MAX_CONNS, TGT_MAX_BUFS, TGT_MAX_BUFS,
-		TGT_POLL_US);
+		TGT_POLL_US, TGT_NAP_US);
 }
 
 static int parse_opts(int argc, char **argv, struct tgt_opts *o)
@@ -81,6 +84,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "buffers", required_argument, NULL, 'N' },
 		{ "poll-us", required_argument, NULL, 'P' },
+		{ "nap-us", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -91,6 +95,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 	o->mdts_kib = 128;
 	o->max_conns = TGT_MAX_CONNS;
 	o->poll_us = TGT_POLL_US;
+	o->nap_us = TGT_NAP_US;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -164,6 +169,13 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 				return -1;
 			}
 			o->poll_us = v;
+			break;
+		case 'S':
+			if (p2pmr_parse_size(optarg, &v) || v > 999999) {
+				fprintf(stderr, "p2pmr-nvmf: --nap-us: 0..999999\n");
+				return -1;
+			}
+			o->nap_us = v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -281,6 +293,7 @@ static int nvme_setup(struct tgt *t)
 	struct p2pmr_nvme_opts no = { .cmb = t->o.buf == TGT_BUF_CMB,
 				      .pmr = t->o.buf == TGT_BUF_PMR,
 				      .timeout_ms = TGT_NVME_TIMEOUT_MS,
+				      .nap_us = t->o.nap_us,
 				      .dma_size = (8 << 20) +
 						  TGT_HOST_BUFS_SIZE };
 	int ret;

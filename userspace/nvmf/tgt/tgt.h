@@ -36,6 +36,7 @@
 #define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
 #define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
 #define TGT_POLL_US		300	/* --poll-us: polling after a command */
+#define TGT_NAP_US		50	/* --nap-us: sleep between NVMe looks */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -58,6 +59,7 @@ struct tgt_opts {
 	uint32_t max_conns;		/* RDMA connections (queues) at once */
 	uint32_t bufs;			/* --buffers: 0, as many as fit */
 	uint32_t poll_us;		/* --poll-us */
+	uint32_t nap_us;		/* --nap-us */
 };
 
 /* What went through the data buffers, for the stats line and file. */
