@@ -1012,12 +1012,56 @@ static void test_batch_fua_reset(void **state)
 	test_free(q1.ctl);
 }
 
+/*
+ * A reset found before a batch (the controller not ready) while a read's
+ * answer is still being sent: that answer's RDMA WRITE then fails on the
+ * revoked MR.  The recovery waits for it first and covers it: one
+ * recovery, not a second one for a revoke on a healthy controller.
+ */
+static void test_recover_waits_answers(void **state)
+{
+	struct tgt_queue q1, q2;
+	int r0 = recoveries;
+	struct tgt t;
+
+	(void)state;
+	tgt_init(&t, 4);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
+	queue_init(&q1, &t, 1);
+	queue_init(&q2, &t, 2);
+	reap_holds = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
+	tgt_io_run(&t);
+	assert_int_equal(q1.outstanding, 2);
+	/* Reset: the controller stops, the answer will fail. */
+	ready = 0;
+	rdma_fail = IBV_WC_LOC_PROT_ERR;
+	rw_block(&q2, P2PMR_NVME_CMD_READ, 2, 11);
+	tgt_io_run(&t);
+	assert_int_equal(recoveries, r0 + 1);
+	reap_holds = 0;
+	tgt_reap_sends(&q1);
+	tgt_io_idle(&t);
+	assert_int_equal(recoveries, r0 + 1);
+	assert_int_equal(t.st.revokes, 0);
+	assert_null(t.revoked_by);
+	assert_true(q1.broken);
+	rdma_fail = -1;
+	ready = 1;
+	tgt_reap_sends(&q2);
+	assert_int_equal(wr_outstanding, 0);
+	test_free(q1.ctl);
+	test_free(q2.ctl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_incapsule),
 		cmocka_unit_test(test_batch_fatal),
 		cmocka_unit_test(test_batch_reuse),
+		cmocka_unit_test(test_recover_waits_answers),
 		cmocka_unit_test(test_batch_fua_reset),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_broken_queue),

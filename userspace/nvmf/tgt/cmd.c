@@ -527,8 +527,9 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	st = p2pmr_nvmf_rw_parse(cmd, q->t->ns.nsze, q->t->ns.lba_size, &rw);
 	if (st)
 		return status_only(q, cmd, st, 0);
-	tgt_io_add(q, cmd, &rw, cmd->sgl.type == P2PMR_NVMF_SGL_DATA ?
-		   q->cur + P2PMR_NVMF_CAPSULE_SIZE + cmd->sgl.addr : NULL);
+	if (tgt_io_add(q, cmd, &rw, cmd->sgl.type == P2PMR_NVMF_SGL_DATA ?
+		       q->cur + P2PMR_NVMF_CAPSULE_SIZE + cmd->sgl.addr : NULL))
+		return status_only(q, cmd, P2PMR_NVMF_SC_INTERNAL, 0);
 	return 0;
 }
 

@@ -87,6 +87,8 @@ static void nvme_recover(struct tgt *t)
 	       p2pmr_nvme_qp_id(t->nqp));
 }
 
+static void recover(struct tgt *t, const char *why);
+
 /*
  * Backing commands that did not complete, @why (or the library's
  * message): a controller that stopped serving (reset, failed) lost the
@@ -106,7 +108,7 @@ static void nvme_lost(struct tgt *t, const struct p2pmr_nvme_sqe *sqe, int ret,
 		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x failed (%d): %s\n",
 			sqe->opc, ret, why ? why : p2pmr_errmsg());
 	if (!p2pmr_nvme_ready(t->n))
-		tgt_recover(t, "a backing command stopped");
+		recover(t, "a backing command stopped");
 	else if (ret != -EINVAL)
 		nvme_recover(t);
 }
@@ -161,7 +163,7 @@ uint16_t tgt_nvme_io(struct tgt *t, struct p2pmr_nvme_sqe *sqe,
 int tgt_backing_ready(struct tgt *t)
 {
 	if (t->n && !t->fatal && !p2pmr_nvme_ready(t->n))
-		tgt_recover(t, "the controller is not ready");
+		recover(t, "the controller is not ready");
 	return !t->fatal;
 }
 
@@ -242,12 +244,15 @@ static int io_free(const struct tgt *t)
 
 /*
  * A free entry: when every buffer is busy, the rest hold answers being
- * sent, whose completions are taken, and if need be waited for.  -1 only
+ * sent, whose completions are taken, and if need be waited for: on one
+ * answer's queue at a time, which frees (or drains) its buffer.  -1 only
  * when a queue's sends could not even be drained (the target stops).
  */
 static int io_get(struct tgt *t)
 {
 	struct tgt_queue *q;
+	struct tgt_io *io;
+	uint32_t j;
 	int i;
 
 	i = io_free(t);
@@ -256,12 +261,13 @@ static int io_get(struct tgt *t)
 	for (q = t->queues; q; q = q->next)
 		tgt_reap_sends(q);
 	i = io_free(t);
-	if (i >= 0)
-		return i;
-	for (q = t->queues; q; q = q->next)
-		if (q->outstanding)
-			tgt_wait_sends(q);
-	return io_free(t);
+	for (j = 0; i < 0 && j < t->nr_bufs && !t->fatal; j++) {
+		io = &t->io[j];
+		if (io->busy && !io->batched && io->q->outstanding)
+			tgt_wait_sends(io->q);
+		i = io_free(t);
+	}
+	return i;
 }
 
 /**
@@ -275,8 +281,11 @@ static int io_get(struct tgt *t)
  * In-capsule data is copied into the command's buffer now (the capsule
  * is queue_poll()'s copy, gone after this): it is host memory, which
  * only --buf=host offers to take.
+ *
+ * Return: 0, or -ENOBUFS: no buffer came free (the target stops), the
+ * caller answers the command.
  */
-void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		const struct p2pmr_nvmf_rw *rw, const uint8_t *data)
 {
 	struct tgt *t = q->t;
@@ -287,14 +296,14 @@ void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 		tgt_io_run(t);
 	i = io_get(t);
 	if (i < 0 && t->nr_io) {
-		/* Every free buffer is in the batch. */
+		/* The buffers not in the batch hold answers being sent. */
 		tgt_io_run(t);
 		i = io_get(t);
 	}
 	if (i < 0) {
-		fprintf(stderr, "p2pmr-nvmf: queue %u: no data buffer came free: command not served\n",
+		fprintf(stderr, "p2pmr-nvmf: queue %u: no data buffer came free\n",
 			q->qid);
-		return;
+		return -ENOBUFS;
 	}
 	io = &t->io[i];
 	memset(io, 0, sizeof(*io));
@@ -319,6 +328,7 @@ void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	if (io->write && t->fault_reset &&
 	    !(++t->fault_writes % t->fault_reset))
 		io->reset = 2 - (t->fault_writes / t->fault_reset) % 2;
+	return 0;
 }
 
 /* Whether @io is still to be served: its queue works, no status yet. */
@@ -408,23 +418,35 @@ static int wait_reads(struct tgt *t)
 }
 
 /*
- * The data MR was revoked under an RDMA operation: all set up again,
- * once no send can still use the old MR.
+ * The controller, dma-buf and data MR set up again (tgt_recover()), once
+ * no send can still use the old MR: an answer's RDMA WRITE still on its
+ * way would read the restarted device memory, or fail on the revoked MR
+ * afterwards and start a second recovery.  What those sends found is
+ * covered by this recovery.
  */
-static void revoked(struct tgt *t)
+static void recover(struct tgt *t, const char *why)
 {
 	struct tgt_queue *q;
-	char why[128];
 
 	for (q = t->queues; q; q = q->next)
 		if (q->outstanding)
 			tgt_wait_sends(q);
+	if (t->fatal)
+		return;
+	tgt_recover(t, why);
+	t->revoked_by = NULL;
+}
+
+/* The data MR was revoked under an RDMA operation: all set up again. */
+static void revoked(struct tgt *t)
+{
+	char why[128];
+
 	t->st.revokes++;
 	snprintf(why, sizeof(why),
 		 "%s on the data MR: local protection error, the dma-buf was revoked",
 		 t->revoked_by);
-	t->revoked_by = NULL;
-	tgt_recover(t, why);
+	recover(t, why);
 }
 
 /**

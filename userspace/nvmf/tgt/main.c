@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +63,7 @@ static void usage(FILE *f)
 		"  --poll-us N          after a command, look for the next one for N us\n"
 		"                       before sleeping (0..1000000) [%d]\n"
 		"  --nap-us N           while the controller works, sleep N us between\n"
-		"                       looks at its completions (0: spin) [%d]\n"
+		"                       looks at its completions (0: only yield) [%d]\n"
 		"  --stats FILE         write the data counters there\n",
 		TGT_MAX_HOSTS, TGT_MAX_CONNS, TGT_MAX_BUFS, TGT_MAX_BUFS,
 		TGT_POLL_US, TGT_NAP_US);
@@ -630,6 +631,9 @@ static int serve(struct tgt *t)
 				spin_end = now_us() + t->o.poll_us;
 			else if (now_us() >= spin_end)
 				spin_end = 0;
+		} else if (!n) {
+			/* Idle for a second: the answers' completions. */
+			tgt_poll_queues(t);
 		}
 		tgt_check_kato(t);
 		fflush(stdout);
@@ -650,6 +654,14 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_opts(argc, argv, &t.o))
 		return 2;
+	/*
+	 * The naps between looks at the NVMe completions are short: the
+	 * default timer slack (50 us) would stretch each to twice its length
+	 * (in the bed, 4 KiB reads at depth 1: 0.78x nvmet-rdma with it,
+	 * 0.85x with a slack of 1 us).
+	 */
+	if (t.o.nap_us && prctl(PR_SET_TIMERSLACK, TGT_NAP_SLACK_NS, 0, 0, 0))
+		perror("p2pmr-nvmf: PR_SET_TIMERSLACK");
 	if (fault && !strcmp(fault, "skip-rdma-read")) {
 		fprintf(stderr, "p2pmr-nvmf: FAULT: host writes skip the RDMA READ\n");
 		t.fault_skip_read = 1;

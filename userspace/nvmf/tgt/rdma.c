@@ -130,6 +130,8 @@ static int post_recv(struct tgt_queue *q, uint32_t slot)
 	return ibv_post_recv(q->id->qp, &wr, &bad);
 }
 
+static void drain_send(struct tgt_queue *q);
+
 static void queue_free(struct tgt_queue *q)
 {
 	struct tgt_queue **pp;
@@ -142,6 +144,9 @@ static void queue_free(struct tgt_queue *q)
 		}
 	if (q->ctrl)
 		tgt_ctrl_put(q);
+	/* Its sends' completions taken first: a revoke they found counts. */
+	if (q->id->qp && q->outstanding)
+		drain_send(q);
 	if (q->id->qp)
 		rdma_destroy_qp(q->id);
 	/* No send of it can touch a data buffer now. */

@@ -37,6 +37,7 @@
 #define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
 #define TGT_POLL_US		300	/* --poll-us: polling after a command */
 #define TGT_NAP_US		50	/* --nap-us: sleep between NVMe looks */
+#define TGT_NAP_SLACK_NS	1000UL	/* ... and the thread's timer slack */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -227,8 +228,8 @@ void tgt_rsp_fill(struct tgt_queue *q, uint8_t *rsp,
 		  uint64_t result);
 
 /* io.c */
-void tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-		const struct p2pmr_nvmf_rw *rw, const uint8_t *data);
+int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+	       const struct p2pmr_nvmf_rw *rw, const uint8_t *data);
 void tgt_io_run(struct tgt *t);
 void tgt_io_idle(struct tgt *t);
 void tgt_io_sent(struct tgt *t, uint32_t i, int status);
