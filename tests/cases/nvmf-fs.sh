@@ -43,8 +43,8 @@ fs_check() {
 
 # fio_verify: fio with verify in the raw tail, one job on each CPU, so
 # each of the host's two I/O queues carries its own writes and reads, 16
-# at a time: more than p2pmr-nvmf's data buffers, so it serves them in
-# full batches.
+# at a time: more than p2pmr-nvmf's data buffers, so every buffer is
+# taken and commands wait for one.
 fio_verify() {
 	# The hardware queues of the namespace's block device, or of its
 	# path device under a multipath node (nvmet reports a multi-
@@ -117,9 +117,9 @@ say "stats: $s"
 check test "$(get host_bytes)" = 0
 check test "$(get write_bytes)" -ge $((4 * 1024 * 1024 + 2 * 1024 * 1024))
 check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
-# fio's commands were served together (several data buffers in use at
-# once), not one at a time.
-check test "$(get batch_max)" -ge 2
+# fio's commands were served together (several in flight at once, each
+# on its own data buffer), not one at a time.
+check test "$(get inflight_max)" -ge 2
 
 # kill -9 of the target while the host writes: the host fails the writes
 # and removes the controller within its loss timeout (connect's -l 20),

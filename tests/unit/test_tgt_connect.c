@@ -13,11 +13,14 @@
  * discovery controllers take at most half of the controllers.
  *
  * And the data path (userspace/nvmf/tgt/io.c, built in too): Reads and
- * Writes served in batches, one data buffer each, the backing commands'
- * completions matched to their commands in any order, a broken queue's
- * commands left unanswered while the others are answered, the batch run
- * before any other command and when it is full; answers not waited for,
- * and a buffer reused only once its answer's sends completed.
+ * Writes started as they come, one data buffer each, a command answered
+ * as soon as its backing command completed while others are still in
+ * flight, the backing commands' completions matched to their commands in
+ * any order, a broken queue's commands left unanswered while the others
+ * are answered, every other command run once no Read or Write is in
+ * flight; answers not waited for, and a buffer reused only once its
+ * answer's sends completed; a backing command that never completes, or
+ * a controller that stops, failing every command in flight.
  */
 #include <errno.h>
 
@@ -46,11 +49,14 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
 }
 
 /* A recovery: counted, and as the target's succeeds, a reset more. */
+static int ready = 1;
+
 void tgt_recover(struct tgt *t, const char *why)
 {
 	(void)why;
 	recoveries++;
 	t->st.resets++;
+	ready = 1;
 }
 
 /* The responses sent, in order: queue ID, CID, status field, data. */
@@ -91,6 +97,7 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  */
 static int reads_posted, waits, reaps;
 static int fail_qid = -1, fail_fatal, reap_holds;
+static int fail_status = IBV_WC_RETRY_EXC_ERR;	/* of @fail_qid's sends */
 static int wr_outstanding;
 static struct posted {
 	struct tgt_queue *q;
@@ -111,7 +118,7 @@ static void post(struct tgt_queue *q, uint64_t wr_id)
 static int complete_sends(struct tgt_queue *q)
 {
 	int fail = rdma_fail >= 0 || q->qid == fail_qid;
-	int status = rdma_fail >= 0 ? rdma_fail : IBV_WC_RETRY_EXC_ERR;
+	int status = rdma_fail >= 0 ? rdma_fail : fail_status;
 	int i, j;
 
 	for (i = 0, j = 0; i < nr_posted; i++) {
@@ -133,7 +140,7 @@ static int complete_sends(struct tgt_queue *q)
 	if (!fail)
 		return 0;
 	if (q->wc_status < 0)
-		q->wc_status = rdma_fail >= 0 ? rdma_fail : IBV_WC_RETRY_EXC_ERR;
+		q->wc_status = rdma_fail >= 0 ? rdma_fail : fail_status;
 	q->broken = 1;
 	if (fail_fatal)
 		q->t->fatal = 1;
@@ -191,7 +198,7 @@ void tgt_stats_write(const struct tgt *t)
  * @ready (a controller that stopped: the target recovers).
  */
 static uint16_t exec_status;
-static int exec_dnr, exec_ret, ready = 1;
+static int exec_dnr, exec_ret;
 
 int __wrap_p2pmr_nvme_ready(struct p2pmr_nvme *n);
 int __wrap_p2pmr_nvme_ready(struct p2pmr_nvme *n)
@@ -218,19 +225,23 @@ int __wrap_p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
 }
 
 /*
- * The backing I/O queue of the batch: submissions recorded, completed by
+ * The backing I/O queue: submissions recorded, completed by
  * p2pmr_nvme_poll() all at once in reverse order, each with the status
- * @lba_status gives its LBA (else exec_status, exec_dnr).
+ * @fail_lba gives its LBA (else exec_status, exec_dnr).  A controller
+ * that stopped (!@ready) completes none; with @nvme_holds none completes
+ * either, and one whose LBA is @hold_lba never does.
  */
 struct submitted {
 	uint8_t opc;
 	uint64_t slba;
 	uint64_t addr;
 	uint16_t cid;
+	int done;
 };
 static struct submitted subs[64];
-static int nr_subs, nr_done;
+static int nr_subs, nvme_holds, qp_recreated;
 static uint64_t fail_lba = ~0ULL;	/* completes with 0x281, DNR */
+static uint64_t hold_lba = ~0ULL;
 
 int __wrap_p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp,
 			     struct p2pmr_nvme_sqe *sqe,
@@ -239,13 +250,16 @@ int __wrap_p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp,
 			     struct p2pmr_nvme_sqe *sqe,
 			     const struct p2pmr_nvme_buf *buf)
 {
-	struct submitted *s = &subs[nr_subs % 64];
+	struct submitted *s;
 
 	(void)qp;
+	assert_true(nr_subs < 64);
+	s = &subs[nr_subs];
 	s->opc = sqe->opc;
 	s->slba = (uint64_t)sqe->cdw11 << 32 | sqe->cdw10;
 	s->addr = buf ? buf->addr : 0;
-	/* CIDs far from the batch's indices. */
+	s->done = 0;
+	/* CIDs far from the entries' indices. */
 	s->cid = (uint16_t)(100 + nr_subs++);
 	return s->cid;
 }
@@ -257,26 +271,73 @@ int __wrap_p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp,
 			   struct p2pmr_nvme_cqe *cqes, int max,
 			   uint32_t timeout_ms)
 {
-	int got = 0, st, dnr;
+	int got = 0, st, dnr, i;
 
-	(void)qp; (void)timeout_ms;
-	while (nr_done < nr_subs && got < max) {
-		const struct submitted *s = &subs[(nr_subs - 1 - got) % 64];
+	(void)qp;
+	assert_int_equal(timeout_ms, 0);	/* io.c never waits in it */
+	for (i = nr_subs - 1; i >= 0 && got < max && ready && !nvme_holds;
+	     i--) {
+		struct submitted *s = &subs[i];
 
+		if (s->done || (s->slba == hold_lba &&
+				s->opc != P2PMR_NVME_CMD_FLUSH))
+			continue;
 		st = s->slba == fail_lba ? 0x281 : exec_status;
 		dnr = s->slba == fail_lba ? 1 : exec_dnr;
 		memset(&cqes[got], 0, sizeof(cqes[got]));
 		cqes[got].cid = s->cid;
 		cqes[got].status = (uint16_t)(st << 1 | dnr << 15);
+		s->done = 1;
 		got++;
-		nr_done++;
 	}
 	return got;
 }
 
+/* The backing queue set up again (a lost command): none is pending. */
+int __wrap_p2pmr_nvme_qp_destroy(struct p2pmr_nvme_qp *qp);
+int __wrap_p2pmr_nvme_qp_destroy(struct p2pmr_nvme_qp *qp)
+{
+	int i;
+
+	(void)qp;
+	for (i = 0; i < nr_subs; i++)
+		subs[i].done = 1;
+	return 0;
+}
+
+int __wrap_p2pmr_nvme_qp_create(struct p2pmr_nvme *n, uint32_t depth,
+				struct p2pmr_nvme_qp **qp);
+int __wrap_p2pmr_nvme_qp_create(struct p2pmr_nvme *n, uint32_t depth,
+				struct p2pmr_nvme_qp **qp)
+{
+	(void)depth;
+	*qp = (struct p2pmr_nvme_qp *)n;	/* never looked into */
+	qp_recreated++;
+	return 0;
+}
+
+uint16_t __wrap_p2pmr_nvme_qp_id(const struct p2pmr_nvme_qp *qp);
+uint16_t __wrap_p2pmr_nvme_qp_id(const struct p2pmr_nvme_qp *qp)
+{
+	(void)qp;
+	return 2;
+}
+
+uint32_t __wrap_p2pmr_nvme_reg32(struct p2pmr_nvme *n, uint32_t off);
+uint32_t __wrap_p2pmr_nvme_reg32(struct p2pmr_nvme *n, uint32_t off)
+{
+	(void)n; (void)off;
+	return ready;			/* CSTS.RDY */
+}
+
+/* Time: 10 ms more at every look (io.c looks once a poll that found
+ * no backing completion).
+ */
+static uint64_t now_ms;
+
 uint64_t tgt_now_ms(void)
 {
-	return 0;
+	return now_ms += 10;
 }
 
 int tgt_log_refusal(struct tgt *t)
@@ -511,7 +572,7 @@ static void test_connect_io_twice(void **state)
 	test_free(io2.ctl);
 }
 
-/* A one-block @opc of LBA @slba, CID @cid, on I/O queue @q: joins the batch. */
+/* A one-block @opc of LBA @slba, CID @cid, on I/O queue @q: started. */
 static void rw_block(struct tgt_queue *q, uint8_t opc, uint16_t cid,
 		     uint64_t slba)
 {
@@ -536,10 +597,10 @@ static void rw_block(struct tgt_queue *q, uint8_t opc, uint16_t cid,
 static void write_block(struct tgt_queue *q, uint64_t slba)
 {
 	rw_block(q, P2PMR_NVME_CMD_WRITE, 1, slba);
-	tgt_io_run(q->t);
+	tgt_io_drain(q->t);
 }
 
-static struct tgt_io batch[TGT_MAX_BUFS];
+static struct tgt_io entries[TGT_MAX_BUFS];
 
 /* A target with @bufs data buffers of 128 KiB and a 1000-block namespace. */
 static void tgt_init(struct tgt *t, uint32_t bufs)
@@ -553,14 +614,16 @@ static void tgt_init(struct tgt *t, uint32_t bufs)
 	t->data_rdma = 0x40000000;
 	t->data_nvme = 0x80000000;
 	t->nr_bufs = bufs;
-	memset(batch, 0, sizeof(batch));
-	t->io = batch;
-	nr_sent = nr_subs = nr_done = 0;
+	memset(entries, 0, sizeof(entries));
+	t->io = entries;
+	nr_sent = nr_subs = nvme_holds = qp_recreated = 0;
+	hold_lba = ~0ULL;
 	reads_posted = waits = reaps = wr_outstanding = nr_posted = 0;
 	reap_holds = 0;
 	exec_status = exec_dnr = exec_ret = 0;
 	ready = 1;
 	fail_qid = -1;
+	fail_status = IBV_WC_RETRY_EXC_ERR;
 	fail_fatal = 0;
 	rdma_fail = -1;
 }
@@ -594,9 +657,9 @@ static void test_revoked(void **state)
 	rdma_fail = IBV_WC_RETRY_EXC_ERR;
 	io.broken = 0;
 	io.wc_status = -1;
-	w = waits;
+	w = reads_posted;
 	write_block(&io, 7);
-	assert_int_equal(waits, w + 1);		/* the READ was waited for */
+	assert_int_equal(reads_posted, w + 1);
 	assert_int_equal(recoveries, r0 + 1);
 	assert_int_equal(t.st.revokes, 1);
 	assert_int_equal(responses, n);
@@ -662,14 +725,33 @@ static const struct sent *sent_to(uint16_t qid, uint16_t cid)
 	return NULL;
 }
 
+/* The backing command of LBA @slba, or NULL. */
+static const struct submitted *sub_of(uint64_t slba)
+{
+	int i;
+
+	for (i = 0; i < nr_subs; i++)
+		if (subs[i].slba == slba && subs[i].opc != P2PMR_NVME_CMD_FLUSH)
+			return &subs[i];
+	return NULL;
+}
+
+/* Whether entry @i's buffer is taken. */
+static int taken(const struct tgt *t, uint32_t i)
+{
+	return t->io[i].state != IO_FREE;
+}
+
 /*
- * Five commands on two queues in one batch: three writes on queue 1, two
- * reads on queue 2.  Each has its own data buffer; the backing commands
+ * Five commands on two queues: three writes on queue 1, two reads on
+ * queue 2.  Each has its own data buffer; a read goes to the backing
+ * controller at once, a write after its RDMA READ; the backing commands
  * complete in reverse order and each answer carries its own command's
  * status; a read's data goes out of its own buffer.
  */
-static void test_batch(void **state)
+static void test_io(void **state)
 {
+	static const uint64_t lba[5] = { 10, 11, 20, 12, 21 };
 	struct tgt_queue q1, q2;
 	const struct sent *r;
 	struct tgt t;
@@ -688,17 +770,18 @@ static void test_batch(void **state)
 	rw_block(&q2, P2PMR_NVME_CMD_READ, 3, 20);
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 4, 12);
 	rw_block(&q2, P2PMR_NVME_CMD_READ, 5, 21);
-	/* Nothing ran yet: the batch waits for more. */
-	assert_int_equal(nr_subs, 0);
-	assert_int_equal(nr_sent, 0);
-	assert_int_equal(t.nr_io, 5);
-	tgt_io_run(&t);
-	assert_int_equal(t.nr_io, 0);
+	/* Started: the reads on the controller, the writes reading. */
 	assert_int_equal(reads_posted, 3);
+	assert_int_equal(nr_subs, 2);
+	assert_int_equal(nr_sent, 0);
+	assert_int_equal(tgt_io_busy(&t), 5);
+	tgt_io_drain(&t);
+	assert_int_equal(tgt_io_busy(&t), 0);
 	assert_int_equal(nr_subs, 5);
-	/* Buffer i for the batch's command i. */
+	/* Buffer i for command i. */
 	for (i = 0; i < 5; i++)
-		assert_int_equal(subs[i].addr, t.data_nvme + i * t.max_data);
+		assert_int_equal(sub_of(lba[i])->addr,
+				 t.data_nvme + i * t.max_data);
 	assert_int_equal(nr_sent, 5);
 	assert_non_null(r = sent_to(1, 1));
 	assert_int_equal(r->status, 0);
@@ -715,31 +798,124 @@ static void test_batch(void **state)
 	assert_int_equal(r->laddr, t.data_rdma + 4 * t.max_data);
 	assert_int_equal(t.st.writes, 2);
 	assert_int_equal(t.st.reads, 2);
-	assert_int_equal(t.st.batch_max, 5);
+	assert_int_equal(t.st.inflight_max, 5);
 	/*
-	 * The 3 READs waited for; the answers (3 SENDs, 2 RDMA WRITEs and
-	 * SENDs) not: their buffers stay taken until they completed.
+	 * The READs were polled for, not waited for; so are the answers (3
+	 * SENDs, 2 RDMA WRITEs and SENDs): their buffers stay taken until
+	 * they completed.
 	 */
-	assert_int_equal(waits, 1);
+	assert_int_equal(waits, 0);
 	assert_int_equal(q1.outstanding, 3);
 	assert_int_equal(q2.outstanding, 4);
 	for (i = 0; i < 5; i++)
-		assert_true(t.io[i].busy);
+		assert_true(taken(&t, i));
 	tgt_reap_sends(&q1);
 	tgt_reap_sends(&q2);
 	assert_int_equal(wr_outstanding, 0);
 	for (i = 0; i < 5; i++)
-		assert_false(t.io[i].busy);
+		assert_false(taken(&t, i));
 	fail_lba = ~0ULL;
 	test_free(q1.ctl);
 	test_free(q2.ctl);
 }
 
 /*
- * A queue whose RDMA fails (not a revoke) breaks: its commands get no
- * answer and no backing command; the other queue's are served.
+ * Commands do not wait for each other: one that comes while others are
+ * on the backing controller goes there at once, and each is answered
+ * when its own backing command completed, the others still in flight.
  */
-static void test_batch_broken_queue(void **state)
+static void test_io_pipeline(void **state)
+{
+	struct tgt_queue q1;
+	struct tgt t;
+
+	(void)state;
+	tgt_init(&t, 4);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	rdma_fail = -1;
+	nvme_holds = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 2, 11);
+	assert_int_equal(tgt_io_poll(&t), 1);	/* the write's READ done */
+	assert_int_equal(nr_subs, 2);
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 3, 12);
+	assert_int_equal(nr_subs, 3);
+	assert_int_equal(nr_sent, 0);
+	/* LBA 11 stays on the controller; the two reads complete. */
+	nvme_holds = 0;
+	hold_lba = 11;
+	assert_int_equal(tgt_io_poll(&t), 2);
+	assert_int_equal(nr_sent, 2);
+	assert_non_null(sent_to(1, 1));
+	assert_non_null(sent_to(1, 3));
+	assert_int_equal(tgt_io_busy(&t), 1);
+	/* The buffers of answered reads are taken again meanwhile. */
+	tgt_reap_sends(&q1);
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 4, 13);
+	assert_int_equal(sub_of(13)->addr, t.data_nvme);
+	hold_lba = ~0ULL;
+	tgt_io_drain(&t);
+	assert_int_equal(nr_sent, 4);
+	assert_int_equal(sent_to(1, 2)->status, 0);
+	assert_int_equal(t.st.inflight_max, 3);
+	test_free(q1.ctl);
+}
+
+/*
+ * A backing command that never completes, the controller still ready:
+ * after TGT_NVME_TIMEOUT_MS the backing queue is set up again and every
+ * command on it fails with Internal Error, which carries no DNR (the
+ * host retries it); one that completed before is answered as it was.
+ * Then a controller that stops: a recovery, and the command fails.
+ */
+static void test_io_lost(void **state)
+{
+	struct tgt_queue q1;
+	int r0 = recoveries;
+	struct tgt t;
+
+	(void)state;
+	tgt_init(&t, 4);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
+	queue_init(&q1, &t, 1);
+	rdma_fail = -1;
+	hold_lba = 11;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 2, 11);
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 3, 12);
+	tgt_io_drain(&t);
+	assert_true(now_ms > TGT_NVME_TIMEOUT_MS);
+	assert_int_equal(qp_recreated, 1);
+	assert_int_equal(t.st.recoveries, 1);
+	assert_int_equal(recoveries, r0);
+	assert_int_equal(sent_to(1, 1)->status, 0);
+	assert_int_equal(sent_to(1, 3)->status, 0);
+	assert_int_equal(sent_to(1, 2)->status, P2PMR_NVMF_SC_INTERNAL << 1);
+	assert_int_equal(sent_to(1, 2)->len, 0);
+	assert_int_equal(t.st.reads, 2);
+	tgt_reap_sends(&q1);
+
+	/* The controller stops under a command: found by CSTS. */
+	nvme_holds = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 4, 13);
+	assert_non_null(sub_of(13));
+	ready = 0;
+	nvme_holds = 0;
+	tgt_io_drain(&t);
+	assert_int_equal(recoveries, r0 + 1);
+	assert_int_equal(sent_to(1, 4)->status, P2PMR_NVMF_SC_INTERNAL << 1);
+	assert_int_equal(tgt_io_busy(&t), 0);
+	hold_lba = ~0ULL;
+	test_free(q1.ctl);
+}
+
+/*
+ * A queue whose RDMA fails (not a revoke) breaks: its commands get no
+ * answer, and a write no backing command; the other queue's are served.
+ */
+static void test_io_broken_queue(void **state)
 {
 	struct tgt_queue q1, q2;
 	struct tgt t;
@@ -756,25 +932,31 @@ static void test_batch_broken_queue(void **state)
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
 	rw_block(&q2, P2PMR_NVME_CMD_WRITE, 2, 20);
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 3, 30);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	fail_qid = -1;
 	assert_true(q1.broken);
 	assert_false(q2.broken);
-	assert_int_equal(nr_subs, 1);
-	assert_int_equal(subs[0].slba, 20);
+	/* The read went to the controller before its queue broke. */
+	assert_int_equal(nr_subs, 2);
+	assert_non_null(sub_of(20));
+	assert_non_null(sub_of(30));
+	assert_null(sub_of(10));
 	assert_int_equal(nr_sent, 1);
 	assert_non_null(sent_to(2, 2));
 	assert_int_equal(recoveries, n);
 	assert_int_equal(t.st.writes, 1);
+	assert_int_equal(t.st.reads, 0);	/* not answered: not counted */
+	assert_int_equal(tgt_io_busy(&t), 0);
 	test_free(q1.ctl);
 	test_free(q2.ctl);
 }
 
 /*
- * The batch runs when every buffer has a command, and before any other
- * command: a Flush is answered after the writes that came before it.
+ * A command that finds every buffer taken waits for one; any other
+ * command runs once no Read or Write is in flight: a Flush is answered
+ * after the writes that came before it.
  */
-static void test_batch_order(void **state)
+static void test_io_order(void **state)
 {
 	uint8_t c[64] = { 0 };
 	struct tgt_queue q1;
@@ -795,8 +977,8 @@ static void test_batch_order(void **state)
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 3, 12);
 	assert_int_equal(nr_subs, 2);
 	assert_int_equal(nr_sent, 2);
-	assert_int_equal(t.nr_io, 1);
-	/* A Flush (through tgt_cmd) runs the batch before it. */
+	assert_int_equal(tgt_io_busy(&t), 1);
+	/* A Flush (through tgt_cmd) waits for the write before it. */
 	c[0] = P2PMR_NVME_CMD_FLUSH;
 	c[1] = 0x40;			/* SGL: a keyed one of no data */
 	put16(c + 2, 9);
@@ -816,7 +998,7 @@ static void test_batch_order(void **state)
  * copied into its own buffer, no RDMA READ for it, counted as inline_in;
  * a keyed Write beside it is read by RDMA as before.
  */
-static void test_batch_incapsule(void **state)
+static void test_io_incapsule(void **state)
 {
 	static const struct p2pmr_nvmf_limits lim = { .max_data = 8192,
 						      .inline_size = 4096 };
@@ -850,13 +1032,13 @@ static void test_batch_incapsule(void **state)
 	put32(c + 40, 11);
 	memset(c + 64, 0x5a, 512);
 	assert_int_equal(p2pmr_nvmf_capsule_parse(c, sizeof(c), &lim, &cmd), 0);
-	/* As queue_poll() serves it: the capsule, then the batch. */
+	/* As queue_poll() serves it: to the controller at once. */
 	assert_int_equal(tgt_cmd(&q1, c, sizeof(c)), 0);
-	tgt_io_run(&t);
+	assert_int_equal(nr_subs, 1);
+	tgt_io_drain(&t);
 	assert_int_equal(reads_posted, 1);
 	assert_int_equal(nr_subs, 2);
-	assert_int_equal(subs[1].slba, 11);
-	assert_int_equal(subs[1].addr, t.data_nvme + 8192);
+	assert_int_equal(sub_of(11)->addr, t.data_nvme + 8192);
 	assert_int_equal(host[8192], 0x5a);
 	assert_int_equal(host[8192 + 511], 0x5a);
 	assert_int_equal(t.st.inline_in, 512);
@@ -873,11 +1055,11 @@ static void test_batch_incapsule(void **state)
 }
 
 /*
- * A target that must stop during a batch (a queue's RDMA failed and its
- * drain did not finish): the other queue's commands did not run, and
- * none may be answered with success.
+ * A target that must stop (a queue's RDMA failed and its drain did not
+ * finish): no command in flight may be answered with success, and none
+ * goes to the controller afterwards.
  */
-static void test_batch_fatal(void **state)
+static void test_io_fatal(void **state)
 {
 	struct tgt_queue q1, q2;
 	struct tgt t;
@@ -890,15 +1072,19 @@ static void test_batch_fatal(void **state)
 	queue_init(&q2, &t, 2);
 	fail_qid = 1;
 	fail_fatal = 1;
+	nvme_holds = 1;
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
 	rw_block(&q2, P2PMR_NVME_CMD_WRITE, 2, 20);
 	rw_block(&q2, P2PMR_NVME_CMD_READ, 3, 30);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_true(t.fatal);
-	assert_int_equal(nr_subs, 0);
+	assert_int_equal(nr_subs, 1);		/* the read, before */
+	assert_null(sub_of(20));
+	assert_int_equal(nr_sent, 2);
 	for (i = 0; i < nr_sent; i++)
-		assert_int_not_equal(sent[i].status, 0);
+		assert_int_equal(sent[i].status, P2PMR_NVMF_SC_INTERNAL << 1);
 	assert_int_equal(t.st.writes + t.st.reads, 0);
+	assert_int_equal(tgt_io_busy(&t), 0);
 	/* Queue 2's two failures are on their way, queue 1 drained. */
 	assert_int_equal(q1.outstanding, 0);
 	assert_int_equal(q2.outstanding, 2);
@@ -909,15 +1095,15 @@ static void test_batch_fatal(void **state)
 }
 
 /*
- * Answers are not waited for: the next batch runs on the buffers that are
+ * Answers are not waited for: the next command takes a buffer that is
  * free, and a buffer whose answer is still being sent (its RDMA WRITE
  * could still read it) is taken again only after its sends completed,
  * waited for when no buffer is free.  A queue that goes frees its
- * buffers.
+ * buffers, except one whose backing command is still in flight.
  */
-static void test_batch_reuse(void **state)
+static void test_io_reuse(void **state)
 {
-	struct tgt_queue q1, q2;
+	struct tgt_queue q1, q2, q3;
 	struct tgt t;
 	int i, j;
 
@@ -926,13 +1112,14 @@ static void test_batch_reuse(void **state)
 	t.nqp = (struct p2pmr_nvme_qp *)&t;
 	queue_init(&q1, &t, 1);
 	queue_init(&q2, &t, 2);
+	queue_init(&q3, &t, 3);
 	reap_holds = 1;
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_int_equal(q1.outstanding, 2);	/* RDMA WRITE and SEND */
 	assert_int_equal(waits, 0);
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 2, 11);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_int_equal(subs[0].addr, t.data_nvme);
 	assert_int_equal(subs[1].addr, t.data_nvme + t.max_data);
 	assert_int_equal(waits, 0);
@@ -941,38 +1128,53 @@ static void test_batch_reuse(void **state)
 	assert_int_equal(waits, 1);
 	assert_true(reaps > 0);
 	assert_int_equal(q1.outstanding, 0);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_int_equal(subs[2].addr, t.data_nvme);
 	assert_int_equal(sent_to(1, 3)->laddr, t.data_rdma);
 	/* Queue 2 takes buffer 1; its queue goes before the answer did. */
 	rw_block(&q2, P2PMR_NVME_CMD_READ, 4, 13);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_int_equal(subs[3].addr, t.data_nvme + t.max_data);
-	assert_true(t.io[1].busy);
+	assert_true(taken(&t, 1));
 	tgt_io_queue_gone(&q2);
-	assert_false(t.io[1].busy);
-	assert_true(t.io[0].busy);		/* queue 1's answer */
+	assert_false(taken(&t, 1));
+	assert_true(taken(&t, 0));		/* queue 1's answer */
 	/* Its sends went with its QP. */
 	for (i = 0, j = 0; i < nr_posted; i++)
 		if (posted[i].q != &q2)
 			posted[j++] = posted[i];
 	wr_outstanding -= nr_posted - j;
 	nr_posted = j;
+	q2.outstanding = 0;
 	tgt_reap_sends(&q1);
-	assert_true(t.io[0].busy);		/* reap_holds: still sending */
+	assert_true(taken(&t, 0));		/* reap_holds: still sending */
 	reap_holds = 0;
 	tgt_reap_sends(&q1);
-	assert_false(t.io[0].busy);
+	assert_false(taken(&t, 0));
+	/* A queue that goes under a backing command: its buffer is kept
+	 * until the command completed, then freed without an answer.
+	 */
+	nvme_holds = 1;
+	rw_block(&q3, P2PMR_NVME_CMD_READ, 5, 14);
+	tgt_io_queue_gone(&q3);
+	assert_true(taken(&t, 0));
+	nvme_holds = 0;
+	i = nr_sent;
+	tgt_io_drain(&t);
+	assert_false(taken(&t, 0));
+	assert_int_equal(nr_sent, i);
 	test_free(q1.ctl);
 	test_free(q2.ctl);
+	test_free(q3.ctl);
 }
 
 /*
- * A reset found by the Flush of a batch's FUA write: the recovery took
- * the device memory, so the batch's read, done before it, must not be
- * answered from it; both fail with a status the host retries.
+ * A reset found by the Flush of a FUA write: the write fails with a
+ * status the host retries; a read that completed before it was answered
+ * from its buffer then (the exporter revokes the MR before a reset, so
+ * its RDMA WRITE sent what the read brought, or failed).
  */
-static void test_batch_fua_reset(void **state)
+static void test_io_fua_reset(void **state)
 {
 	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
 	struct p2pmr_nvmf_cmd cmd;
@@ -998,24 +1200,32 @@ static void test_batch_fua_reset(void **state)
 	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
 	assert_int_equal(do_io(&q1, &cmd), 0);
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 2, 20);
-	/* The Flush finds the controller stopped. */
-	exec_ret = -EIO;
+	/* The write's READ, then both complete; the Flush is submitted. */
+	assert_int_equal(tgt_io_poll(&t), 3);
+	assert_int_equal(nr_subs, 3);
+	assert_int_equal(subs[2].opc, P2PMR_NVME_CMD_FLUSH);
+	assert_int_equal(sent_to(1, 2)->status, 0);
+	assert_null(sent_to(1, 1));
+	/* The controller stops before the Flush completes. */
 	ready = 0;
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_int_equal(recoveries, r0 + 1);
-	assert_int_equal(nr_subs, 2);
-	assert_int_equal(nr_sent, 2);
 	assert_int_equal(sent_to(1, 1)->status, P2PMR_NVMF_SC_INTERNAL << 1);
-	assert_int_equal(sent_to(1, 2)->status, P2PMR_NVMF_SC_INTERNAL << 1);
-	assert_int_equal(sent_to(1, 2)->len, 0);
-	assert_int_equal(t.st.reads + t.st.writes + t.st.fua, 0);
+	assert_int_equal(t.st.writes + t.st.fua, 0);
+	assert_int_equal(t.st.reads, 1);
+	/* Served again: a FUA write gets its Flush and succeeds. */
+	assert_int_equal(do_io(&q1, &cmd), 0);
+	tgt_io_drain(&t);
+	assert_int_equal(subs[nr_subs - 1].opc, P2PMR_NVME_CMD_FLUSH);
+	assert_int_equal(sent[nr_sent - 1].status, 0);
+	assert_int_equal(t.st.fua, 1);
 	test_free(q1.ctl);
 }
 
 /*
- * A reset found before a batch (the controller not ready) while a read's
- * answer is still being sent: that answer's RDMA WRITE then fails on the
- * revoked MR.  The recovery waits for it first and covers it: one
+ * A reset found before a command (the controller not ready) while a
+ * read's answer is still being sent: that answer's RDMA WRITE then fails
+ * on the revoked MR.  The recovery waits for it first and covers it: one
  * recovery, not a second one for a revoke on a healthy controller.
  */
 static void test_recover_waits_answers(void **state)
@@ -1032,23 +1242,24 @@ static void test_recover_waits_answers(void **state)
 	queue_init(&q2, &t, 2);
 	reap_holds = 1;
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_int_equal(q1.outstanding, 2);
-	/* Reset: the controller stops, the answer will fail. */
+	/* Reset: the controller stops, queue 1's answer will fail. */
 	ready = 0;
-	rdma_fail = IBV_WC_LOC_PROT_ERR;
+	fail_qid = 1;
+	fail_status = IBV_WC_LOC_PROT_ERR;
 	rw_block(&q2, P2PMR_NVME_CMD_READ, 2, 11);
-	tgt_io_run(&t);
+	tgt_io_drain(&t);
 	assert_int_equal(recoveries, r0 + 1);
 	reap_holds = 0;
 	tgt_reap_sends(&q1);
-	tgt_io_idle(&t);
+	tgt_io_poll(&t);
 	assert_int_equal(recoveries, r0 + 1);
 	assert_int_equal(t.st.revokes, 0);
 	assert_null(t.revoked_by);
 	assert_true(q1.broken);
-	rdma_fail = -1;
-	ready = 1;
+	/* Queue 2's read was served after the recovery. */
+	assert_int_equal(sent_to(2, 2)->status, 0);
 	tgt_reap_sends(&q2);
 	assert_int_equal(wr_outstanding, 0);
 	test_free(q1.ctl);
@@ -1058,14 +1269,16 @@ static void test_recover_waits_answers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_incapsule),
-		cmocka_unit_test(test_batch_fatal),
-		cmocka_unit_test(test_batch_reuse),
+		cmocka_unit_test(test_io_incapsule),
+		cmocka_unit_test(test_io_fatal),
+		cmocka_unit_test(test_io_reuse),
 		cmocka_unit_test(test_recover_waits_answers),
-		cmocka_unit_test(test_batch_fua_reset),
-		cmocka_unit_test(test_batch),
-		cmocka_unit_test(test_batch_broken_queue),
-		cmocka_unit_test(test_batch_order),
+		cmocka_unit_test(test_io_fua_reset),
+		cmocka_unit_test(test_io),
+		cmocka_unit_test(test_io_pipeline),
+		cmocka_unit_test(test_io_lost),
+		cmocka_unit_test(test_io_broken_queue),
+		cmocka_unit_test(test_io_order),
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_backing_dnr),
 		cmocka_unit_test(test_connect_io_twice),

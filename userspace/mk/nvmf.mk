@@ -34,6 +34,8 @@ $(UNIT_DIR)/test_tgt_connect: ../tests/unit/test_tgt_connect.c nvmf/tgt/cmd.c \
 $(UNIT_DIR)/test_tgt_connect: UNIT_LDFLAGS = -Invmf -Invme \
 	-Wl,--wrap=p2pmr_nvme_exec -Wl,--wrap=p2pmr_nvme_submit \
 	-Wl,--wrap=p2pmr_nvme_poll -Wl,--wrap=p2pmr_nvme_ready \
+	-Wl,--wrap=p2pmr_nvme_qp_create -Wl,--wrap=p2pmr_nvme_qp_destroy \
+	-Wl,--wrap=p2pmr_nvme_qp_id -Wl,--wrap=p2pmr_nvme_reg32 \
 	$(UNIT_DIR)/libp2pmr-nvmf-san.a $(UNIT_DIR)/libp2pmr-nvme-san.a \
 	$(UNIT_DIR)/libp2pmr-san.a
 

@@ -4,7 +4,7 @@
  * Get/Set), the admin commands the Linux host sends (Identify, Get Log
  * Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort)
  * and the NVM commands Read, Write and Flush.  Reads and Writes are
- * checked here and served in batches by io.c.
+ * checked here and served by io.c, many at once.
  */
 #include <assert.h>
 #include <errno.h>
@@ -516,8 +516,9 @@ static int do_admin(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 }
 
 /*
- * A Read or Write, checked, joins the batch: answered when it runs.  A
- * Write's in-capsule data is inside the capsule (its parser checked).
+ * A Read or Write, checked, is started (io.c): answered when its steps
+ * are done.  A Write's in-capsule data is inside the capsule (its parser
+ * checked).
  */
 static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
@@ -582,13 +583,13 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	if (q->ctrl)
 		q->ctrl->last_ms = tgt_now_ms();
 	/*
-	 * Commands run in the order they came: the batch of Reads and
-	 * Writes before them is served first.
+	 * Every other command runs after the Reads and Writes that came
+	 * before it are done.
 	 */
 	if (st || !q->qid || (cmd.opc != P2PMR_NVME_CMD_READ &&
 			      cmd.opc != P2PMR_NVME_CMD_WRITE)) {
-		tgt_io_run(q->t);
-		/* The batch broke this queue: nothing can be answered. */
+		tgt_io_drain(q->t);
+		/* A recovery broke this queue: nothing can be answered. */
 		if (q->broken)
 			return -EIO;
 	}

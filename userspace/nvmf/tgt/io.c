@@ -1,30 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The data path of p2pmr-nvmf: Reads and Writes served in batches, and
- * the commands of the backing controller.
+ * The data path of p2pmr-nvmf: Reads and Writes, each on its own data
+ * buffer, moved along as their operations complete; and the commands of
+ * the backing controller.
  *
- * do_rw() (cmd.c) checks a command and adds it to the batch, on a free
- * data buffer.  The batch runs when it has TGT_MAX_BUFS commands or no
- * buffer is free, before any other command is served, and when no capsule
- * is left to take.  It runs in three steps:
+ * do_rw() (cmd.c) checks a command and hands it to tgt_io_add(), which
+ * takes a free data buffer and starts it at once:
  *
- *  1. the RDMA READs of its writes, from the hosts' buffers into the data
- *     buffers: posted for all, then waited for;
- *  2. its NVMe Reads and Writes, all submitted to the backing I/O queue,
- *     then their completions polled (one Flush after them for FUA);
- *  3. the answers: a read's RDMA WRITE and then its response SEND, the
- *     response SEND of every other command: posted, not waited for.
+ *  1. a write's RDMA READ, from the host's buffer into the data buffer
+ *     (not for in-capsule data), posted (IO_READING);
+ *  2. when it completed, and at once for a read: the backing NVMe Read or
+ *     Write, submitted (IO_NVME); a FUA write's Flush after it;
+ *  3. when that completed: the answer, a read's RDMA WRITE and then the
+ *     response SEND, posted (IO_SENDING); the buffer is free again when
+ *     both completed, or when the queue went.
  *
- * So the commands of a batch overlap in each step, and the answers of one
- * batch are still on their way while the next runs, on other buffers.  A
- * data buffer is free again when its command's sends completed (taken by
- * tgt_reap_sends(), or waited for when every buffer is busy), or its queue
- * went: then no RDMA operation and no NVMe command can still touch it.
+ * tgt_io_poll() takes the completions of all three (the RDMA send CQs and
+ * the backing completion queue, polled: it never waits), so up to
+ * TGT_MAX_BUFS commands of any queues are at different steps at once, and
+ * a command arriving meanwhile starts without waiting for the others.
+ * Every other command waits until no Read or Write is in flight
+ * (tgt_io_drain()).  A recovery (a reset, a revoked MR, a lost backing
+ * command) fails every command in flight with a status the host retries.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -55,6 +59,8 @@ static uint64_t buf_nvme(const struct tgt *t, uint32_t i)
 	return t->data_nvme + (uint64_t)i * t->max_data;
 }
 
+static void fail_inflight(struct tgt *t, int reads_too);
+
 /*
  * The backing I/O queue pair again, after a command on it did not
  * complete: the queue is deleted (the controller completes or aborts
@@ -72,7 +78,7 @@ static void nvme_recover(struct tgt *t)
 		fprintf(stderr, "p2pmr-nvmf: Couldn't delete the backing I/O queue (%d): stopping\n",
 			ret);
 		t->fatal = 1;
-		return;
+		goto out;
 	}
 	ret = p2pmr_nvme_qp_create(t->n, TGT_NVME_DEPTH, &t->nqp);
 	if (ret) {
@@ -80,11 +86,14 @@ static void nvme_recover(struct tgt *t)
 			ret);
 		t->nqp = NULL;
 		t->fatal = 1;
-		return;
+		goto out;
 	}
 	t->st.recoveries++;
 	printf("p2pmr-nvmf: backing I/O queue recovered (now queue %u)\n",
 	       p2pmr_nvme_qp_id(t->nqp));
+out:
+	/* Their backing commands were aborted, or will never complete. */
+	fail_inflight(t, 0);
 }
 
 static void recover(struct tgt *t, const char *why);
@@ -115,7 +124,7 @@ static void nvme_lost(struct tgt *t, const struct p2pmr_nvme_sqe *sqe, int ret,
 
 /**
  * tgt_nvme_io() - One command on the backing I/O queue, alone.
- * @t: the target; no batch command is in flight
+ * @t: the target; no Read or Write is in flight (tgt_io_drain())
  * @sqe: the command
  * @b: its data, or NULL
  *
@@ -225,196 +234,118 @@ static void fault_reset(struct tgt *t, const char *before)
 		close(fd);
 }
 
-/* Entry @k of the batch. */
-static struct tgt_io *bio(struct tgt *t, uint32_t k)
+/* How often a backing command in flight has CSTS looked at, in ms. */
+#define CSTS_LOOK_MS	100
+
+/* Whether entry @io holds a Read or Write in flight (not its answer). */
+static int inflight(const struct tgt_io *io)
 {
-	return &t->io[t->batch[k]];
+	return io->state == IO_READING || io->state == IO_NVME;
 }
 
-/* An entry whose buffer is free, else -1. */
-static int io_free(const struct tgt *t)
+/**
+ * tgt_io_busy() - How many Reads and Writes are in flight.
+ * @t: the target
+ *
+ * Return: the entries reading their data or on the backing controller;
+ * their completions are polled for, not waited for (tgt_io_poll()).
+ */
+uint32_t tgt_io_busy(const struct tgt *t)
 {
-	uint32_t i;
+	uint32_t i, n = 0;
 
 	for (i = 0; i < t->nr_bufs; i++)
-		if (!t->io[i].busy)
-			return i;
-	return -1;
+		n += inflight(&t->io[i]);
+	return n;
+}
+
+/**
+ * tgt_io_nap() - Between two polls that found nothing: the CPU to others.
+ * @t: the target
+ *
+ * With --nap-us 0 a yield; else a sleep that long (docs/perf.md: in the
+ * bed, a target spinning on its vCPU slows the emulated controller).
+ */
+void tgt_io_nap(const struct tgt *t)
+{
+	struct timespec ts = { .tv_nsec = (long)t->o.nap_us * 1000 };
+
+	if (t->o.nap_us)
+		nanosleep(&ts, NULL);
+	else
+		sched_yield();
+}
+
+/* The counter of data bytes through the buffers: by where PRPs point. */
+static uint64_t *through(struct tgt *t)
+{
+	if (t->cmb.size && t->data_nvme >= t->cmb.addr &&
+	    buf_nvme(t, t->nr_bufs) <= t->cmb.addr + t->cmb.size)
+		return &t->st.cmb_bytes;
+	if (t->pmr.size && t->data_nvme >= t->pmr.addr &&
+	    buf_nvme(t, t->nr_bufs) <= t->pmr.addr + t->pmr.size)
+		return &t->st.pmr_bytes;
+	return &t->st.host_bytes;
 }
 
 /*
- * A free entry: when every buffer is busy, the rest hold answers being
- * sent, whose completions are taken, and if need be waited for: on one
- * answer's queue at a time, which frees (or drains) its buffer.  -1 only
- * when a queue's sends could not even be drained (the target stops).
+ * Entry @i's answer: its response SEND, after a successful read's data
+ * by RDMA WRITE; not waited for (tgt_io_sent() frees the buffer).  A
+ * command whose queue broke or went gets none.  A successful one that was
+ * answered is counted, by where its PRPs point.
  */
-static int io_get(struct tgt *t)
-{
-	struct tgt_queue *q;
-	struct tgt_io *io;
-	uint32_t j;
-	int i;
-
-	i = io_free(t);
-	if (i >= 0)
-		return i;
-	for (q = t->queues; q; q = q->next)
-		tgt_reap_sends(q);
-	i = io_free(t);
-	for (j = 0; i < 0 && j < t->nr_bufs && !t->fatal; j++) {
-		io = &t->io[j];
-		if (io->busy && !io->batched && io->q->outstanding)
-			tgt_wait_sends(io->q);
-		i = io_free(t);
-	}
-	return i;
-}
-
-/**
- * tgt_io_add() - A checked Read or Write joins the batch.
- * @q: the I/O queue it came on
- * @cmd: the command
- * @rw: its range
- * @data: a Write's in-capsule data (rw->bytes of it), or NULL
- *
- * A full batch runs first.  The command is answered when its batch runs.
- * In-capsule data is copied into the command's buffer now (the capsule
- * is queue_poll()'s copy, gone after this): it is host memory, which
- * only --buf=host offers to take.
- *
- * Return: 0, or -ENOBUFS: no buffer came free (the target stops), the
- * caller answers the command.
- */
-int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
-		const struct p2pmr_nvmf_rw *rw, const uint8_t *data)
-{
-	struct tgt *t = q->t;
-	struct tgt_io *io;
-	int i;
-
-	if (t->nr_io == t->nr_bufs)
-		tgt_io_run(t);
-	i = io_get(t);
-	if (i < 0 && t->nr_io) {
-		/* The buffers not in the batch hold answers being sent. */
-		tgt_io_run(t);
-		i = io_get(t);
-	}
-	if (i < 0) {
-		fprintf(stderr, "p2pmr-nvmf: queue %u: no data buffer came free\n",
-			q->qid);
-		return -ENOBUFS;
-	}
-	io = &t->io[i];
-	memset(io, 0, sizeof(*io));
-	io->busy = 1;
-	io->batched = 1;
-	t->batch[t->nr_io++] = i;
-	io->q = q;
-	io->cmd = *cmd;
-	io->rw = *rw;
-	io->cid = -1;
-	io->write = cmd->opc == P2PMR_NVME_CMD_WRITE;
-	io->fua = io->write && (cdw12(cmd) & RW_FUA);
-	if (data && io->write && t->host_buf) {
-		memcpy((uint8_t *)t->host_buf + (uint64_t)i * t->max_data, data,
-		       rw->bytes);
-		io->incapsule = 1;
-	} else if (data) {
-		/* Not offered (the capsule's parser refuses it before). */
-		io->status = P2PMR_NVMF_SC_INVALID_FIELD;
-	}
-	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
-	if (io->write && t->fault_reset &&
-	    !(++t->fault_writes % t->fault_reset))
-		io->reset = 2 - (t->fault_writes / t->fault_reset) % 2;
-	return 0;
-}
-
-/* Whether @io is still to be served: its queue works, no status yet. */
-static int live(const struct tgt_io *io)
-{
-	return !io->dropped && !io->status;
-}
-
-/* Every command still live gets @status (a command that failed). */
-static void fail_all(struct tgt *t, uint16_t status)
-{
-	uint32_t k;
-
-	for (k = 0; k < t->nr_io; k++)
-		if (live(bio(t, k)))
-			bio(t, k)->status = status;
-}
-
-/**
- * tgt_io_sent() - A send of entry @i completed.
- * @t: the target
- * @i: the entry
- * @status: its work completion's
- *
- * A local protection error is what rxe gives for an lkey whose dma-buf
- * the exporter revoked (docs/importer.md): t->revoked_by says so, and the
- * batch's step or tgt_io_idle() sets everything up again.
- */
-void tgt_io_sent(struct tgt *t, uint32_t i, int status)
+static void io_answer(struct tgt *t, uint32_t i)
 {
 	struct tgt_io *io = &t->io[i];
+	uint32_t len;
+	int n;
 
-	if (status == IBV_WC_LOC_PROT_ERR && !t->revoked_by)
-		t->revoked_by = io->reading ? "RDMA READ" : "RDMA WRITE";
-	if (!--io->sends && !io->batched)
-		io->busy = 0;
+	io->state = IO_SENDING;
+	io->cid = -1;
+	if (t->fatal && !io->status)
+		io->status = P2PMR_NVMF_SC_INTERNAL;
+	/* After a recovery that failed there is no data MR to answer from. */
+	if (io->dropped || !io->q || io->q->broken || !t->data_mr)
+		goto out;
+	tgt_rsp_fill(io->q, io->rsp, &io->cmd, io->status, 0);
+	len = io->write || io->status ? 0 : io->rw.bytes;
+	n = tgt_post_rsp(io->q, io->rsp, t->io_mr->lkey, i + 1, buf_rdma(t, i),
+			 t->data_mr->lkey, &io->cmd.sgl, len);
+	io->sends += n;
+	if (n == 2)
+		t->st.rdma_out += len;
+	if (io->status || n < (len ? 2 : 1))
+		goto out;
+	if (io->write) {
+		t->st.writes++;
+		t->st.write_bytes += io->rw.bytes;
+	} else {
+		t->st.reads++;
+		t->st.read_bytes += io->rw.bytes;
+	}
+	*through(t) += io->rw.bytes;
+out:
+	if (!io->sends)
+		io->state = IO_FREE;
 }
 
-/* What entry @i's sends are, for the log. */
-const char *tgt_io_what(const struct tgt *t, uint32_t i)
-{
-	return t->io[i].reading ? "RDMA READ" : "RDMA WRITE or SEND";
-}
-
-/**
- * tgt_io_queue_gone() - Queue @q is destroyed: its entries are free.
- * @q: the queue, its QP destroyed (none of its sends runs any more)
+/* Every Read and Write on the backing controller, and with @reads_too
+ * every one reading its data, fails with Internal Error (no DNR: the
+ * host retries it) and is answered.
  */
-void tgt_io_queue_gone(struct tgt_queue *q)
+static void fail_inflight(struct tgt *t, int reads_too)
 {
-	struct tgt *t = q->t;
 	struct tgt_io *io;
 	uint32_t i;
 
 	for (i = 0; i < t->nr_bufs; i++) {
 		io = &t->io[i];
-		if (!io->busy || io->q != q)
+		if (io->state != IO_NVME &&
+		    !(reads_too && io->state == IO_READING))
 			continue;
-		io->sends = 0;
-		io->dropped = 1;
-		if (!io->batched)
-			io->busy = 0;
+		io->status = P2PMR_NVMF_SC_INTERNAL;
+		io_answer(t, i);
 	}
-}
-
-/*
- * Wait for the RDMA READs of the batch: for every send of their queues
- * (on an RC queue pair the answers posted before them complete first).
- * A queue whose operations failed is broken: its commands get no answer
- * (the host requeues them after reconnecting).  Return: whether one
- * found the data MR revoked (t->revoked_by).
- */
-static int wait_reads(struct tgt *t)
-{
-	struct tgt_io *io;
-	uint32_t k;
-
-	for (k = 0; k < t->nr_io; k++) {
-		io = bio(t, k);
-		if (io->sends && io->q->outstanding)
-			tgt_wait_sends(io->q);
-	}
-	for (k = 0; k < t->nr_io; k++)
-		if (bio(t, k)->q->broken)
-			bio(t, k)->dropped = 1;
-	return t->revoked_by != NULL;
 }
 
 /*
@@ -422,7 +353,9 @@ static int wait_reads(struct tgt *t)
  * no send can still use the old MR: an answer's RDMA WRITE still on its
  * way would read the restarted device memory, or fail on the revoked MR
  * afterwards and start a second recovery.  What those sends found is
- * covered by this recovery.
+ * covered by this recovery.  The device memory went with the reset: no
+ * command in flight succeeds (a write's data read into it is gone, a
+ * read would send what the reset left).
  */
 static void recover(struct tgt *t, const char *why)
 {
@@ -431,10 +364,11 @@ static void recover(struct tgt *t, const char *why)
 	for (q = t->queues; q; q = q->next)
 		if (q->outstanding)
 			tgt_wait_sends(q);
-	if (t->fatal)
-		return;
-	tgt_recover(t, why);
-	t->revoked_by = NULL;
+	if (!t->fatal) {
+		tgt_recover(t, why);
+		t->revoked_by = NULL;
+	}
+	fail_inflight(t, 1);
 }
 
 /* The data MR was revoked under an RDMA operation: all set up again. */
@@ -449,302 +383,418 @@ static void revoked(struct tgt *t)
 	recover(t, why);
 }
 
-/**
- * tgt_io_idle() - No batch runs: a revoke that an answer found is handled.
- * @t: the target
- */
-void tgt_io_idle(struct tgt *t)
-{
-	if (t->revoked_by && !t->nr_io && !t->fatal)
-		revoked(t);
-}
-
-/* Step 1: the RDMA READs of the batch's writes into their buffers. */
-static void batch_rdma_read(struct tgt *t)
-{
-	struct tgt_io *io;
-	uint32_t i, k;
-	int revoke;
-
-	for (k = 0; k < t->nr_io; k++) {
-		i = t->batch[k];
-		io = &t->io[i];
-		if (!io->write || !live(io) || io->q->broken)
-			continue;
-		if (io->reset == 1)
-			fault_reset(t, "the RDMA READ of a host write");
-		if (t->fault_skip_read || io->incapsule)
-			continue;
-		io->reading = 1;
-		if (!tgt_post_read(io->q, i + 1, buf_rdma(t, i),
-				   t->data_mr->lkey, &io->cmd.sgl, io->rw.bytes))
-			io->sends++;
-	}
-	revoke = wait_reads(t);
-	for (k = 0; k < t->nr_io; k++)
-		bio(t, k)->reading = 0;
-	if (revoke) {
-		/* What the READs brought in went with the reset. */
-		revoked(t);
-		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
-		return;
-	}
-	for (k = 0; k < t->nr_io; k++) {
-		io = bio(t, k);
-		if (!io->write || !live(io))
-			continue;
-		if (io->incapsule)
-			t->st.inline_in += io->rw.bytes;
-		else if (!t->fault_skip_read)
-			t->st.rdma_in += io->rw.bytes;
-	}
-}
-
-/* The batch entry of backing command @cid, or NULL. */
-static struct tgt_io *io_of_cid(struct tgt *t, uint16_t cid)
-{
-	uint32_t k;
-
-	for (k = 0; k < t->nr_io; k++)
-		if (bio(t, k)->cid == cid)
-			return bio(t, k);
-	return NULL;
-}
-
-/* The backing Read or Write of @io. */
+/* The backing Read or Write of @io, or its Flush. */
 static void io_sqe(const struct tgt_io *io, struct p2pmr_nvme_sqe *sqe)
 {
 	memset(sqe, 0, sizeof(*sqe));
-	sqe->opc = io->write ? P2PMR_NVME_CMD_WRITE : P2PMR_NVME_CMD_READ;
 	sqe->nsid = TGT_NSID;
+	if (io->flushing) {
+		sqe->opc = P2PMR_NVME_CMD_FLUSH;
+		return;
+	}
+	sqe->opc = io->write ? P2PMR_NVME_CMD_WRITE : P2PMR_NVME_CMD_READ;
 	sqe->cdw10 = (uint32_t)io->rw.slba;
 	sqe->cdw11 = io->rw.slba >> 32;
 	sqe->cdw12 = io->rw.nlb - 1;		/* 0's based */
 }
 
 /*
- * Step 2: the batch's Reads and Writes on the backing I/O queue, all
- * submitted, then polled for.  Commands that do not complete (the queue
- * or the controller stopped) fail with Internal Error, which carries no
- * DNR: the host retries them.
+ * @io's backing command did not complete, @why: the backing queue (or,
+ * for a controller that stopped, all of it) is set up again, and every
+ * command on it fails (nvme_lost()).
  */
-static void batch_nvme(struct tgt *t)
+static void io_lost(struct tgt *t, struct tgt_io *io, const char *why)
 {
-	struct p2pmr_nvme_cqe cqes[TGT_MAX_BUFS];
-	struct tgt_io *io, *lost = NULL;
+	int ready = p2pmr_nvme_ready(t->n);
 	struct p2pmr_nvme_sqe sqe;
-	const char *why = NULL;
-	int pending = 0, ret, got, j;
-	struct p2pmr_nvme_buf b;
-	uint32_t i, k;
+	uint32_t i, n = 0;
 
+	for (i = 0; i < t->nr_bufs; i++)
+		n += t->io[i].state == IO_NVME;
+	io_sqe(io, &sqe);
+	fprintf(stderr, "p2pmr-nvmf: %u backing command%s not completed (CSTS 0x%x)\n",
+		n, n > 1 ? "s" : "", p2pmr_nvme_reg32(t->n, 0x1c));
+	nvme_lost(t, &sqe, ready ? -ETIMEDOUT : -EIO, why);
+}
+
+/*
+ * Entry @i's backing command (its Read or Write, or the Flush after a
+ * FUA write), submitted; when it cannot be, answered with Internal Error.
+ */
+static void io_submit(struct tgt *t, uint32_t i)
+{
+	struct tgt_io *io = &t->io[i];
+	struct p2pmr_nvme_buf b = { .addr = buf_nvme(t, i),
+				    .len = io->rw.bytes };
+	struct p2pmr_nvme_sqe sqe;
+	int ret;
+
+	if (io->reset == 2 && !io->flushing)
+		fault_reset(t, "the backing Write of a host write");
 	if (!t->nqp) {
-		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
+		io->status = P2PMR_NVMF_SC_INTERNAL;
+		io_answer(t, i);
 		return;
 	}
-	for (k = 0; k < t->nr_io && !why; k++) {
-		i = t->batch[k];
-		io = &t->io[i];
-		if (!live(io))
-			continue;
-		if (io->reset == 2)
-			fault_reset(t, "the backing Write of a host write");
-		io_sqe(io, &sqe);
-		b = (struct p2pmr_nvme_buf){ .addr = buf_nvme(t, i),
-					     .len = io->rw.bytes };
-		ret = p2pmr_nvme_submit(t->nqp, &sqe, &b);
-		if (ret < 0) {
-			/* Refused by the driver: nothing was submitted. */
-			fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu not submitted (%d): %s\n",
-				sqe.opc, (unsigned long long)io->rw.slba, ret,
-				p2pmr_errmsg());
-			io->status = P2PMR_NVMF_SC_INTERNAL;
-			continue;
-		}
-		io->cid = ret;
-		pending++;
-		/* Test hook: submitted, never waited for, as if lost. */
-		if (t->fault_timeout && !--t->fault_timeout) {
-			why = "not waited for (P2PMR_NVMF_FAULT=nvme-timeout)";
-			lost = io;
-		}
-	}
-	while (pending && !why) {
-		got = p2pmr_nvme_poll(t->nqp, cqes, TGT_MAX_BUFS,
-				      TGT_NVME_TIMEOUT_MS);
-		if (got <= 0)
-			break;
-		for (j = 0; j < got; j++) {
-			io = io_of_cid(t, cqes[j].cid);
-			if (!io)
-				continue;
-			io->cid = -1;
-			io->status = P2PMR_NVME_STATUS(&cqes[j]);
-			if (io->status && P2PMR_NVME_DNR(&cqes[j]))
-				io->status |= P2PMR_NVMF_STATUS_DNR;
-			pending--;
-		}
-	}
-	if (!pending)
+	io_sqe(io, &sqe);
+	ret = p2pmr_nvme_submit(t->nqp, &sqe, io->flushing ? NULL : &b);
+	if (ret < 0) {
+		/* Refused by the driver: nothing was submitted. */
+		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu not submitted (%d): %s\n",
+			sqe.opc, (unsigned long long)io->rw.slba, ret,
+			p2pmr_errmsg());
+		io->status = P2PMR_NVMF_SC_INTERNAL;
+		io_answer(t, i);
 		return;
-	/* Named: the lost one, or the first that did not complete. */
-	for (k = 0; k < t->nr_io && !lost; k++)
-		if (bio(t, k)->cid >= 0)
-			lost = bio(t, k);
-	io_sqe(lost, &sqe);
-	for (k = 0; k < t->nr_io; k++) {
-		io = bio(t, k);
-		if (io->cid >= 0) {
-			io->cid = -1;
-			io->status = P2PMR_NVMF_SC_INTERNAL;
-		}
 	}
-	/*
-	 * The rest fail too: those not submitted after a lost one, and
-	 * those that completed, whose buffers the recovery below may take.
-	 */
-	fail_all(t, P2PMR_NVMF_SC_INTERNAL);
-	fprintf(stderr, "p2pmr-nvmf: %d backing command%s of the batch not completed (CSTS 0x%x)\n",
-		pending, pending > 1 ? "s" : "", p2pmr_nvme_reg32(t->n, 0x1c));
-	if (!why)
-		why = p2pmr_nvme_ready(t->n) ?
-		      "no completion within the timeout" :
-		      "the controller stopped (reset, failed or memory decode off)";
-	nvme_lost(t, &sqe, p2pmr_nvme_ready(t->n) ? -ETIMEDOUT : -EIO, why);
+	io->cid = ret;
+	io->since_ms = tgt_now_ms();
+	io->state = IO_NVME;
+	/* Test hook: submitted, never waited for, as if lost. */
+	if (t->fault_timeout && !--t->fault_timeout)
+		io_lost(t, io, "not waited for (P2PMR_NVMF_FAULT=nvme-timeout)");
+}
+
+/* Entry @i's RDMA READ completed (or failed: its queue broke). */
+static void io_read_done(struct tgt *t, uint32_t i)
+{
+	struct tgt_io *io = &t->io[i];
+
+	if (io->dropped || io->q->broken) {
+		/* No answer can go; nothing else touches the buffer. */
+		io->dropped = 1;
+		io->state = IO_FREE;
+		return;
+	}
+	if (t->fatal) {
+		io_answer(t, i);
+		return;
+	}
+	t->st.rdma_in += io->rw.bytes;
+	io_submit(t, i);
+}
+
+/* The entry whose backing command is @cid, or NULL. */
+static struct tgt_io *io_of_cid(struct tgt *t, uint16_t cid)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_bufs; i++)
+		if (t->io[i].state == IO_NVME && t->io[i].cid == cid)
+			return &t->io[i];
+	return NULL;
 }
 
 /*
- * Force Unit Access: the host completes journal commits and O_DSYNC
- * writes on it, so the data must be on the media, not in the
- * controller's volatile cache: one Flush after the batch's writes gives
- * that to every FUA write of it.
+ * A backing command completed.  A FUA write is on the media only after
+ * a Flush (the host completes journal commits and O_DSYNC writes on it,
+ * and the controller may have a volatile cache): its Flush follows.
  */
-static void batch_fua(struct tgt *t)
+static void io_nvme_done(struct tgt *t, const struct p2pmr_nvme_cqe *cqe)
 {
-	struct p2pmr_nvme_sqe flush = { .opc = P2PMR_NVME_CMD_FLUSH,
-					.nsid = TGT_NSID };
-	uint16_t st = 0;
-	int done = 0;
-	uint32_t k;
+	struct tgt_io *io = io_of_cid(t, cqe->cid);
+	uint16_t st;
 
-	for (k = 0; k < t->nr_io; k++) {
-		struct tgt_io *io = bio(t, k);
-
-		if (!io->fua || !live(io))
-			continue;
-		if (!done) {
-			st = tgt_nvme_io(t, &flush, NULL);
-			done = 1;
-		}
-		io->status = st;
-		if (!st)
-			t->st.fua++;
+	if (!io)
+		return;
+	io->cid = -1;
+	st = P2PMR_NVME_STATUS(cqe);
+	if (st && P2PMR_NVME_DNR(cqe))
+		st |= P2PMR_NVMF_STATUS_DNR;
+	if (!st && io->fua && !io->flushing) {
+		io->flushing = 1;
+		io_submit(t, io - t->io);
+		return;
 	}
-}
-
-/* What went through, counted by where the PRPs point. */
-static void batch_count(struct tgt *t)
-{
-	uint64_t *through;
-	struct tgt_io *io;
-	uint32_t k;
-
-	if (t->cmb.size && t->data_nvme >= t->cmb.addr &&
-	    buf_nvme(t, t->nr_bufs) <= t->cmb.addr + t->cmb.size)
-		through = &t->st.cmb_bytes;
-	else if (t->pmr.size && t->data_nvme >= t->pmr.addr &&
-		 buf_nvme(t, t->nr_bufs) <= t->pmr.addr + t->pmr.size)
-		through = &t->st.pmr_bytes;
-	else
-		through = &t->st.host_bytes;
-	for (k = 0; k < t->nr_io; k++) {
-		io = bio(t, k);
-		if (!live(io))
-			continue;
-		if (io->write) {
-			t->st.writes++;
-			t->st.write_bytes += io->rw.bytes;
-		} else {
-			t->st.reads++;
-			t->st.read_bytes += io->rw.bytes;
-		}
-		*through += io->rw.bytes;
-	}
+	if (!st && io->flushing)
+		t->st.fua++;
+	io->status = st;
+	io_answer(t, io - t->io);
 }
 
 /*
- * Step 3: a read's data by RDMA WRITE, every command's response SEND;
- * not waited for (tgt_io_sent() frees the buffer).
+ * No backing completion came: every CSTS_LOOK_MS, a controller that
+ * stopped serving (reset, failed, memory decode off) is looked for; the
+ * oldest command waits TGT_NVME_TIMEOUT_MS at most.
  */
-static void batch_respond(struct tgt *t)
+static void io_nvme_stalled(struct tgt *t)
 {
-	struct tgt_io *io;
-	uint32_t i, k, len;
-	int n;
+	struct tgt_io *io, *oldest = NULL;
+	uint64_t now = tgt_now_ms();
+	uint32_t i;
 
-	for (k = 0; k < t->nr_io; k++) {
-		i = t->batch[k];
+	if (now - t->csts_ms < CSTS_LOOK_MS)
+		return;
+	t->csts_ms = now;
+	for (i = 0; i < t->nr_bufs; i++) {
 		io = &t->io[i];
-		if (io->dropped || io->q->broken)
-			continue;
-		tgt_rsp_fill(io->q, io->rsp, &io->cmd, io->status, 0);
-		len = io->write || io->status ? 0 : io->rw.bytes;
-		n = tgt_post_rsp(io->q, io->rsp, t->io_mr->lkey, i + 1,
-				 buf_rdma(t, i), t->data_mr->lkey,
-				 &io->cmd.sgl, len);
-		io->sends += n;
-		if (n == 2)
-			t->st.rdma_out += len;
+		if (io->state == IO_NVME &&
+		    (!oldest || io->since_ms < oldest->since_ms))
+			oldest = io;
 	}
+	if (!oldest)
+		return;
+	if (!p2pmr_nvme_ready(t->n))
+		io_lost(t, oldest,
+			"the controller stopped (reset, failed or memory decode off)");
+	else if (now - oldest->since_ms > TGT_NVME_TIMEOUT_MS)
+		io_lost(t, oldest, "no completion within the timeout");
 }
 
 /**
- * tgt_io_run() - Serve the batch, and empty it.
+ * tgt_io_poll() - Move the Reads and Writes in flight along, not waiting.
  * @t: the target
  *
- * Every command of the batch is answered, unless its queue broke.
+ * Takes the send completions of every queue (RDMA READs done, answers
+ * sent), then the backing controller's completions; a revoke an RDMA
+ * operation found, a stopped controller or a lost backing command starts
+ * a recovery here.
+ *
+ * Return: how many commands moved to their next step.
  */
-void tgt_io_run(struct tgt *t)
+int tgt_io_poll(struct tgt *t)
+{
+	struct p2pmr_nvme_cqe cqes[TGT_MAX_BUFS];
+	struct tgt_queue *q;
+	int moved = 0, got, j;
+	uint64_t gen;
+	uint32_t i;
+
+	for (q = t->queues; q; q = q->next)
+		tgt_reap_sends(q);
+	/* Before a READ's data is used: it may have come after a reset. */
+	if (t->revoked_by && !t->fatal) {
+		revoked(t);
+		return 1;
+	}
+	for (i = 0; i < t->nr_bufs; i++) {
+		if (t->io[i].state == IO_READING && !t->io[i].sends) {
+			io_read_done(t, i);
+			moved++;
+		}
+	}
+	if (!t->nqp || t->fatal)
+		return moved;
+	for (i = 0; i < t->nr_bufs; i++)
+		if (t->io[i].state == IO_NVME)
+			break;
+	if (i == t->nr_bufs)
+		return moved;
+	got = p2pmr_nvme_poll(t->nqp, cqes, TGT_MAX_BUFS, 0);
+	/* The rest are stale after a FUA Flush's recovery (test hook). */
+	gen = t->st.recoveries + t->st.resets;
+	for (j = 0; j < got && !t->fatal &&
+	     gen == t->st.recoveries + t->st.resets; j++)
+		io_nvme_done(t, &cqes[j]);
+	if (got <= 0)
+		io_nvme_stalled(t);
+	return moved + (got > 0 ? got : 0);
+}
+
+/* An entry whose buffer is free, else -1. */
+static int io_free(const struct tgt *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_bufs; i++)
+		if (t->io[i].state == IO_FREE)
+			return i;
+	return -1;
+}
+
+/*
+ * The sends of a queue that has some waited for: the first queue with an
+ * RDMA READ in flight, else with an answer.  Return: whether there was
+ * one.
+ */
+static int io_wait_one(struct tgt *t)
 {
 	struct tgt_io *io;
-	uint32_t k;
+	int pass;
+	uint32_t i;
 
-	if (!t->nr_io)
-		return;
-	/* An answer found the data MR revoked: set up again first. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < t->nr_bufs; i++) {
+			io = &t->io[i];
+			if (io->state != (pass ? IO_SENDING : IO_READING) ||
+			    !io->sends || !io->q->outstanding)
+				continue;
+			tgt_wait_sends(io->q);
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Until @done(t) or the target must stop: polled, and when nothing moved
+ * a queue's sends waited for (a send completes without the target doing
+ * anything), else a nap while the backing controller works.
+ */
+static void io_wait(struct tgt *t, int (*done)(const struct tgt *))
+{
+	while (!done(t) && !t->fatal)
+		if (!tgt_io_poll(t) && !done(t) && !io_wait_one(t))
+			tgt_io_nap(t);
+}
+
+static int io_some_free(const struct tgt *t)
+{
+	return io_free(t) >= 0;
+}
+
+static int io_none_busy(const struct tgt *t)
+{
+	return !tgt_io_busy(t);
+}
+
+/**
+ * tgt_io_drain() - Wait until no Read or Write is in flight.
+ * @t: the target
+ *
+ * Their answers may still be on their way.  A target that must stop
+ * fails the rest.
+ */
+void tgt_io_drain(struct tgt *t)
+{
+	io_wait(t, io_none_busy);
+	if (t->fatal)
+		fail_inflight(t, 1);
+}
+
+/* Entry @i, set up: started. */
+static void io_start(struct tgt *t, uint32_t i)
+{
+	struct tgt_io *io = &t->io[i];
+	uint32_t busy;
+
 	if (t->revoked_by && !t->fatal)
 		revoked(t);
-	t->st.batches++;
-	if (t->nr_io > t->st.batch_max)
-		t->st.batch_max = t->nr_io;
-	if (!tgt_backing_ready(t)) {
-		fail_all(t, P2PMR_NVMF_SC_INTERNAL);
-	} else {
-		uint64_t resets = t->st.resets;
+	if (!io->status && !tgt_backing_ready(t))
+		io->status = P2PMR_NVMF_SC_INTERNAL;
+	if (io->status || t->fatal) {
+		io_answer(t, i);
+		return;
+	}
+	busy = tgt_io_busy(t) + 1;
+	if (busy > t->st.inflight_max)
+		t->st.inflight_max = busy;
+	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
+	if (io->reset == 1)
+		fault_reset(t, "the RDMA READ of a host write");
+	if (!io->write || io->incapsule || t->fault_skip_read) {
+		if (io->incapsule)
+			t->st.inline_in += io->rw.bytes;
+		io_submit(t, i);
+		return;
+	}
+	io->state = IO_READING;
+	if (!tgt_post_read(io->q, i + 1, buf_rdma(t, i), t->data_mr->lkey,
+			   &io->cmd.sgl, io->rw.bytes))
+		io->sends++;
+}
 
-		batch_rdma_read(t);
-		if (!t->fatal)
-			batch_nvme(t);
-		if (!t->fatal)
-			batch_fua(t);
-		/*
-		 * A target that must stop did not run every step; a recovery
-		 * (a reset found during a step) took what the device memory
-		 * held: a read would send it, a write was not done.  No
-		 * command of the batch succeeds then; the host retries.
-		 */
-		if (t->fatal || t->st.resets != resets)
-			fail_all(t, P2PMR_NVMF_SC_INTERNAL);
-		batch_count(t);
+/**
+ * tgt_io_add() - Start a checked Read or Write.
+ * @q: the I/O queue it came on
+ * @cmd: the command
+ * @rw: its range
+ * @data: a Write's in-capsule data (rw->bytes of it), or NULL
+ *
+ * It takes a free data buffer, waiting for one (for commands in flight
+ * to end, or answers to be sent) when all are taken.  In-capsule data is
+ * copied into the buffer now (the capsule is queue_poll()'s copy, gone
+ * after this): it is host memory, which only --buf=host offers to take.
+ *
+ * Return: 0, or -ENOBUFS: no buffer came free (the target stops), the
+ * caller answers the command.
+ */
+int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
+	       const struct p2pmr_nvmf_rw *rw, const uint8_t *data)
+{
+	struct tgt *t = q->t;
+	struct tgt_io *io;
+	int i;
+
+	io_wait(t, io_some_free);
+	i = io_free(t);
+	if (i < 0) {
+		fprintf(stderr, "p2pmr-nvmf: queue %u: no data buffer came free\n",
+			q->qid);
+		return -ENOBUFS;
 	}
-	/* After a recovery that failed there is no data MR to answer from. */
-	if (t->data_mr)
-		batch_respond(t);
-	for (k = 0; k < t->nr_io; k++) {
-		io = bio(t, k);
-		io->batched = 0;
-		if (!io->sends)
-			io->busy = 0;
+	io = &t->io[i];
+	memset(io, 0, sizeof(*io));
+	io->q = q;
+	io->cmd = *cmd;
+	io->rw = *rw;
+	io->cid = -1;
+	io->write = cmd->opc == P2PMR_NVME_CMD_WRITE;
+	io->fua = io->write && (cdw12(cmd) & RW_FUA);
+	if (data && io->write && t->host_buf) {
+		memcpy((uint8_t *)t->host_buf + (uint64_t)i * t->max_data, data,
+		       rw->bytes);
+		io->incapsule = 1;
+	} else if (data) {
+		/* Not offered (the capsule's parser refuses it before). */
+		io->status = P2PMR_NVMF_SC_INVALID_FIELD;
 	}
-	t->nr_io = 0;
+	if (io->write && t->fault_reset &&
+	    !(++t->fault_writes % t->fault_reset))
+		io->reset = 2 - (t->fault_writes / t->fault_reset) % 2;
+	io_start(t, i);
+	return 0;
+}
+
+/**
+ * tgt_io_sent() - A send of entry @i completed.
+ * @t: the target
+ * @i: the entry
+ * @status: its work completion's
+ *
+ * A local protection error is what rxe gives for an lkey whose dma-buf
+ * the exporter revoked (docs/importer.md): t->revoked_by says so, and
+ * tgt_io_poll() sets everything up again.  An answer's last send frees
+ * the buffer; a READ's is taken up by tgt_io_poll().
+ */
+void tgt_io_sent(struct tgt *t, uint32_t i, int status)
+{
+	struct tgt_io *io = &t->io[i];
+
+	if (status == IBV_WC_LOC_PROT_ERR && !t->revoked_by)
+		t->revoked_by = io->state == IO_READING ? "RDMA READ" :
+							   "RDMA WRITE";
+	if (!--io->sends && io->state == IO_SENDING)
+		io->state = IO_FREE;
+}
+
+/* What entry @i's sends are, for the log. */
+const char *tgt_io_what(const struct tgt *t, uint32_t i)
+{
+	return t->io[i].state == IO_READING ? "RDMA READ" :
+					      "RDMA WRITE or SEND";
+}
+
+/**
+ * tgt_io_queue_gone() - Queue @q is destroyed: its entries go.
+ * @q: the queue, its QP destroyed (none of its sends runs any more)
+ *
+ * A command on the backing controller keeps its buffer until it
+ * completes, and then gets no answer.
+ */
+void tgt_io_queue_gone(struct tgt_queue *q)
+{
+	struct tgt *t = q->t;
+	struct tgt_io *io;
+	uint32_t i;
+
+	for (i = 0; i < t->nr_bufs; i++) {
+		io = &t->io[i];
+		if (io->state == IO_FREE || io->q != q)
+			continue;
+		io->sends = 0;
+		io->dropped = 1;
+		io->q = NULL;
+		if (io->state != IO_NVME)
+			io->state = IO_FREE;
+	}
 }

@@ -203,7 +203,7 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	int i;
 
 	n = snprintf(line, len,
-		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu inline_in=%llu rdma_out=%llu batches=%llu batch_max=%llu",
+		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu inline_in=%llu rdma_out=%llu inflight_max=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" :
 		 t->o.buf == TGT_BUF_PMR ? "pmr" : "host", t->nr_bufs,
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
@@ -221,8 +221,7 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 		 (unsigned long long)s->rdma_in,
 		 (unsigned long long)s->inline_in,
 		 (unsigned long long)s->rdma_out,
-		 (unsigned long long)s->batches,
-		 (unsigned long long)s->batch_max);
+		 (unsigned long long)s->inflight_max);
 	for (i = 0; i < TGT_MAX_IO_QUEUES && n < len; i++)
 		n += snprintf(line + n, len - n, " q%d_cmds=%llu", i + 1,
 			      (unsigned long long)s->queue_cmds[i]);
@@ -426,8 +425,8 @@ static int pmr_setup(struct tgt *t)
 }
 
 /*
- * The data buffers: the CMB as a dma-buf MR, or host memory; and the
- * batch, whose entries hold the responses.  The target only initiates
+ * The data buffers: the CMB as a dma-buf MR, or host memory; and their
+ * entries, which hold the responses.  The target only initiates
  * RDMA (READ from and WRITE to the host's buffers), so the MR grants no
  * remote access: a peer that merely connected cannot touch the buffers
  * that hold other hosts' data.
@@ -598,16 +597,18 @@ static uint64_t now_us(void)
 }
 
 /*
- * Serve until stopped.  With --poll-us, the queues are polled for that
- * long after the last command came before the target sleeps in
- * epoll_wait() again: a command that follows soon is taken without the
- * wake-up of a sleeping thread.
+ * Serve until stopped.  While Reads and Writes are in flight, everything
+ * is polled, with a nap (--nap-us) between passes that found nothing.
+ * Otherwise the target sleeps in epoll_wait(), after polling the queues
+ * for --poll-us after the last command came: a command that follows soon
+ * is taken without the wake-up of a sleeping thread.
  */
 static int serve(struct tgt *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got[4];
 	uint64_t spin_end = 0;
-	int ep, n, i;
+	int ep, n, i, moved;
+	uint32_t busy;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
@@ -619,22 +620,26 @@ static int serve(struct tgt *t)
 	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
 	fflush(stdout);
 	while (!stop && !t->fatal) {
-		n = epoll_wait(ep, got, 4, spin_end ? 0 : 1000);
+		busy = tgt_io_busy(t);
+		n = epoll_wait(ep, got, 4, busy || spin_end ? 0 : 1000);
+		moved = 0;
 		for (i = 0; i < n && !t->fatal; i++) {
 			if (got[i].data.u32 == 0)
 				tgt_cm_event(t);
-			else if (tgt_poll_queues(t) && t->o.poll_us)
-				spin_end = now_us() + t->o.poll_us;
+			else
+				moved += tgt_poll_queues(t);
 		}
-		if (!n && spin_end) {
-			if (tgt_poll_queues(t))
-				spin_end = now_us() + t->o.poll_us;
-			else if (now_us() >= spin_end)
-				spin_end = 0;
-		} else if (!n) {
-			/* Idle for a second: the answers' completions. */
-			tgt_poll_queues(t);
-		}
+		/* Nothing woke it: polled anyway, or idle for a second (the
+		 * answers' completions are taken then).
+		 */
+		if (!n)
+			moved += tgt_poll_queues(t);
+		if (moved && t->o.poll_us)
+			spin_end = now_us() + t->o.poll_us;
+		else if (spin_end && now_us() >= spin_end)
+			spin_end = 0;
+		if (busy && !moved && tgt_io_busy(t))
+			tgt_io_nap(t);
 		tgt_check_kato(t);
 		fflush(stdout);
 	}

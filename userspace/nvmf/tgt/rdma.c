@@ -5,8 +5,8 @@
  * receive ring of command capsules, and the RDMA READ, RDMA WRITE and
  * response SEND of commands.  Every send is signaled and counted in
  * q->outstanding until its completion is taken; a data-path send carries
- * its batch entry (wr_id: entry + 1), whose buffer io.c frees only when
- * all of the entry's sends completed.
+ * its entry (wr_id: entry + 1), whose buffer io.c frees only when all of
+ * the entry's sends completed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -199,7 +199,7 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
 				(size_t)q->depth * q->slot_size, acc);
 	q->ctl_mr = ibv_reg_mr(t->pd, q->ctl, TGT_CTL_SIZE, acc);
 	q->rsp_mr = ibv_reg_mr(t->pd, q->rsp, sizeof(q->rsp), acc);
-	/* A batch's sends, each signaled: a read's RDMA WRITE and SEND. */
+	/* Every entry's sends, each signaled: a read's RDMA WRITE and SEND. */
 	q->scq = ibv_create_cq(t->listen->verbs, SEND_WRS, q, NULL, 0);
 	q->rcq = ibv_create_cq(t->listen->verbs, q->depth, q, t->cc, 0);
 	if (!q->cmds_mr || !q->ctl_mr || !q->rsp_mr || !q->scq || !q->rcq)
@@ -386,7 +386,7 @@ static long since_ms(const struct timespec *t0)
 
 /*
  * A send of @q completed (also one flushed): counted, and a data-path
- * one handed to its batch entry.  An error breaks the queue; the first
+ * one handed to its entry of io.c.  An error breaks the queue; the first
  * is kept in wc_status.
  */
 static void send_done(struct tgt_queue *q, const struct ibv_wc *wc)
@@ -494,7 +494,7 @@ int tgt_wait_sends(struct tgt_queue *q)
 /**
  * tgt_post_read() - Post an RDMA READ from the host's keyed SGL.
  * @q: the queue
- * @wr_id: a batch entry + 1, or 0
+ * @wr_id: an entry of io.c + 1, or 0
  * @laddr: where the data goes, in the MR of @lkey
  * @lkey: that MR's
  * @sgl: the command's keyed SGL
@@ -538,7 +538,7 @@ int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  * @q: the queue
  * @rsp: the 16-byte completion queue entry, in the MR of @rsp_lkey
  * @rsp_lkey: that MR's
- * @wr_id: a batch entry + 1, or 0
+ * @wr_id: an entry of io.c + 1, or 0
  * @laddr: with @len, the data to RDMA WRITE to the command's SGL first
  * @lkey: the MR of @laddr
  * @sgl: the command's keyed SGL
@@ -636,7 +636,9 @@ static int queue_poll(struct tgt_queue *q)
  * tgt_poll_queues() - Serve the capsules that came on every queue.
  * @t: the target
  *
- * Return: how many were taken.
+ * Then the Reads and Writes in flight are moved along (tgt_io_poll()).
+ *
+ * Return: how many capsules were taken and commands moved.
  */
 int tgt_poll_queues(struct tgt *t)
 {
@@ -652,11 +654,7 @@ int tgt_poll_queues(struct tgt *t)
 	}
 	for (q = t->queues; q; q = q->next)
 		taken += queue_poll(q);
-	/* What is left of the batch: nothing more came. */
-	tgt_io_run(t);
-	for (q = t->queues; q; q = q->next)
-		tgt_reap_sends(q);
-	tgt_io_idle(t);
+	taken += tgt_io_poll(t);
 	for (q = t->queues; q; q = next) {
 		next = q->next;
 		/* The DISCONNECTED event frees it. */

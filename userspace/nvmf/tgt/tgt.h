@@ -3,14 +3,12 @@
  * p2pmr-nvmf: an NVMe-oF/RDMA target whose data buffers live in the CMB of
  * an NVMe controller owned through VFIO.
  *
- * One thread.  Reads and Writes are served in batches (io.c), one data
- * buffer (in the CMB, or in host memory with --buf=host) a command: the
- * RDMA READs and then the NVMe commands of a batch are posted for all its
- * commands and then waited for, so the commands overlap; the answers
- * (RDMA WRITEs and response SENDs) are posted and not waited for, and a
- * buffer is reused only when its answer's sends completed, while the
- * next batch runs on other buffers.  Every other command runs to
- * completion alone, after the batch before it.
+ * One thread.  A Read or Write takes a data buffer (in the CMB, or in
+ * host memory with --buf=host) and moves through its steps (io.c: RDMA
+ * READ, backing NVMe command, answer) as their completions are polled,
+ * so up to TGT_MAX_BUFS of them are in flight at once, from any queues.
+ * Every other command runs to completion alone, once no Read or Write
+ * is in flight.
  */
 #ifndef P2PMR_NVMF_TGT_H
 #define P2PMR_NVMF_TGT_H
@@ -32,7 +30,7 @@
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
 #define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
 #define TGT_NVME_TIMEOUT_MS	30000	/* a backing command, at most */
-#define TGT_MAX_BUFS		16	/* data buffers: a batch's commands */
+#define TGT_MAX_BUFS		16	/* data buffers: Reads and Writes at once */
 #define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
 #define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
 #define TGT_POLL_US		300	/* --poll-us: polling after a command */
@@ -79,8 +77,7 @@ struct tgt_stats {
 	uint64_t rdma_in;		/* RDMA READ into the data buffer */
 	uint64_t inline_in;		/* in-capsule write data copied in */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
-	uint64_t batches;		/* batches of Reads and Writes served */
-	uint64_t batch_max;		/* the most commands in one */
+	uint64_t inflight_max;		/* the most Reads and Writes in flight */
 	/* NVM commands by the I/O queue they came on (index: QID - 1) */
 	uint64_t queue_cmds[TGT_MAX_IO_QUEUES];
 };
@@ -123,30 +120,38 @@ struct tgt_queue {
 	int wc_status;			/* of the failed completion, or -1 */
 	int disconnecting;
 	int outstanding;		/* sends posted, completion not taken */
-	const char *ctl_what;		/* the last non-batch send, for the log */
+	const char *ctl_what;		/* the last send of no io.c entry: the log */
 	struct tgt_queue *next;
+};
+
+/* The step a data buffer's command is at (io.c). */
+enum tgt_io_state {
+	IO_FREE,		/* no command: the buffer is free */
+	IO_READING,		/* a write's RDMA READ posted */
+	IO_NVME,		/* its backing command (or FUA Flush) submitted */
+	IO_SENDING,		/* its answer posted */
 };
 
 /*
  * A Read or Write (io.c).  Entry N uses data buffer N, and its response
  * is SENT from @rsp (in t->io_mr).  Only the one thread touches it; it is
- * taken (@busy) from do_rw() until its batch ended and its sends
- * completed (or its queue went).
+ * taken from tgt_io_add() until its answer's sends completed, or its
+ * queue went and its backing command completed.
  */
 struct tgt_io {
-	struct tgt_queue *q;
+	struct tgt_queue *q;		/* NULL once its queue went */
 	struct p2pmr_nvmf_cmd cmd;
 	struct p2pmr_nvmf_rw rw;
 	int write;
 	int fua;			/* Force Unit Access: flushed before done */
 	int incapsule;			/* its data came in the capsule */
 	int reset;			/* test hook: 1, 2 (see fault_reset()) */
+	enum tgt_io_state state;
 	int cid;			/* its backing command in flight, or -1 */
+	int flushing;			/* @cid is the Flush after a FUA write */
+	uint64_t since_ms;		/* @cid submitted (tgt_now_ms()) */
 	int dropped;			/* its queue broke: it gets no answer */
 	uint16_t status;		/* NVMe status; 0: success so far */
-	int busy;			/* taken: its buffer is in use */
-	int batched;			/* in the batch being gathered or run */
-	int reading;			/* its sends are its RDMA READ */
 	int sends;			/* its sends not completed */
 	uint8_t rsp[16];		/* its completion queue entry */
 };
@@ -180,9 +185,8 @@ struct tgt {
 	uint32_t nr_bufs;		/* data buffers of max_data bytes */
 	struct tgt_io *io;		/* nr_bufs entries, one a data buffer */
 	struct ibv_mr *io_mr;		/* ... registered for their responses */
-	uint32_t batch[TGT_MAX_BUFS];	/* the batch: entries of @io */
-	uint32_t nr_io;			/* entries in the batch now */
 	const char *revoked_by;		/* a send found the data MR revoked */
+	uint64_t csts_ms;		/* CSTS last looked at (io.c) */
 
 	struct tgt_ctrl ctrls[TGT_MAX_CTRLS];
 	uint16_t next_cntlid;
@@ -230,8 +234,10 @@ void tgt_rsp_fill(struct tgt_queue *q, uint8_t *rsp,
 /* io.c */
 int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	       const struct p2pmr_nvmf_rw *rw, const uint8_t *data);
-void tgt_io_run(struct tgt *t);
-void tgt_io_idle(struct tgt *t);
+int tgt_io_poll(struct tgt *t);
+void tgt_io_drain(struct tgt *t);
+uint32_t tgt_io_busy(const struct tgt *t);
+void tgt_io_nap(const struct tgt *t);
 void tgt_io_sent(struct tgt *t, uint32_t i, int status);
 const char *tgt_io_what(const struct tgt *t, uint32_t i);
 void tgt_io_queue_gone(struct tgt_queue *q);
