@@ -597,16 +597,19 @@ static uint64_t now_us(void)
 }
 
 /*
- * Serve until stopped.  While Reads and Writes are in flight, everything
- * is polled, with a nap (--nap-us) between passes that found nothing.
- * Otherwise the target sleeps in epoll_wait(), after polling the queues
- * for --poll-us after the last command came: a command that follows soon
- * is taken without the wake-up of a sleeping thread.
+ * Serve until stopped.  While Reads and Writes are in flight, and for
+ * --poll-us after the last command came or moved, the queues and the
+ * backing controller are polled with no system call (a system call under
+ * emulation costs a pass many times over), but a nap (--nap-us) after a
+ * pass that found nothing while commands are in flight, and epoll (RDMA
+ * CM events, keep alive) every TGT_LOOK_US.  Otherwise the target sleeps
+ * in epoll_wait(): a command that follows soon after another is taken
+ * without the wake-up of a sleeping thread.
  */
 static int serve(struct tgt *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got[4];
-	uint64_t spin_end = 0;
+	uint64_t spin_end = 0, look = 0, now;
 	int ep, n, i, moved;
 	uint32_t busy;
 
@@ -621,27 +624,33 @@ static int serve(struct tgt *t)
 	fflush(stdout);
 	while (!stop && !t->fatal) {
 		busy = tgt_io_busy(t);
-		n = epoll_wait(ep, got, 4, busy || spin_end ? 0 : 1000);
-		moved = 0;
-		for (i = 0; i < n && !t->fatal; i++) {
-			if (got[i].data.u32 == 0)
-				tgt_cm_event(t);
-			else
-				moved += tgt_poll_queues(t);
+		now = now_us();
+		if ((busy || spin_end) && now < look) {
+			moved = tgt_poll_queues(t, 0);
+		} else {
+			look = now + TGT_LOOK_US;
+			n = epoll_wait(ep, got, 4, busy || spin_end ? 0 : 1000);
+			moved = 0;
+			for (i = 0; i < n && !t->fatal; i++) {
+				if (got[i].data.u32 == 0)
+					tgt_cm_event(t);
+				else
+					moved += tgt_poll_queues(t, 1);
+			}
+			/* Nothing woke it: polled anyway, or idle for a
+			 * second (the answers' completions are taken then).
+			 */
+			if (!n)
+				moved += tgt_poll_queues(t, 0);
+			tgt_check_kato(t);
+			fflush(stdout);
 		}
-		/* Nothing woke it: polled anyway, or idle for a second (the
-		 * answers' completions are taken then).
-		 */
-		if (!n)
-			moved += tgt_poll_queues(t);
 		if (moved && t->o.poll_us)
 			spin_end = now_us() + t->o.poll_us;
 		else if (spin_end && now_us() >= spin_end)
 			spin_end = 0;
 		if (busy && !moved && tgt_io_busy(t))
 			tgt_io_nap(t);
-		tgt_check_kato(t);
-		fflush(stdout);
 	}
 	close(ep);
 	return t->fatal ? -EIO : 0;

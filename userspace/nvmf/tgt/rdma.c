@@ -635,12 +635,16 @@ static int queue_poll(struct tgt_queue *q)
 /**
  * tgt_poll_queues() - Serve the capsules that came on every queue.
  * @t: the target
+ * @event: take a completion channel event first (a system call)
  *
  * Then the Reads and Writes in flight are moved along (tgt_io_poll()).
+ * Without @event a receive CQ that completed since it was armed keeps
+ * its event pending on the channel, so the epoll_wait() before the
+ * target sleeps returns at once.
  *
  * Return: how many capsules were taken and commands moved.
  */
-int tgt_poll_queues(struct tgt *t)
+int tgt_poll_queues(struct tgt *t, int event)
 {
 	struct tgt_queue *q, *next;
 	struct ibv_cq *cq;
@@ -648,7 +652,7 @@ int tgt_poll_queues(struct tgt *t)
 	void *ctx;
 
 	/* Acknowledge the event; rearm, then poll (nothing slips between). */
-	if (!ibv_get_cq_event(t->cc, &cq, &ctx)) {
+	if (event && !ibv_get_cq_event(t->cc, &cq, &ctx)) {
 		ibv_ack_cq_events(cq, 1);
 		ibv_req_notify_cq(cq, 0);
 	}

@@ -36,6 +36,7 @@
 #define TGT_POLL_US		300	/* --poll-us: polling after a command */
 #define TGT_NAP_US		50	/* --nap-us: sleep between NVMe looks */
 #define TGT_NAP_SLACK_NS	1000UL	/* ... and the thread's timer slack */
+#define TGT_LOOK_US		1000	/* polling: epoll (RDMA CM) this often */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -205,7 +206,7 @@ struct tgt {
 /* rdma.c */
 int tgt_listen(struct tgt *t);
 void tgt_cm_event(struct tgt *t);
-int tgt_poll_queues(struct tgt *t);
+int tgt_poll_queues(struct tgt *t, int event);
 void tgt_queues_free(struct tgt *t);
 void tgt_queue_close(struct tgt_queue *q);
 int tgt_rdma_read(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
