@@ -32,6 +32,14 @@ $(UNIT_DIR)/test_nvme: $(UNIT_DIR)/libp2pmr-nvme-san.a
 $(UNIT_DIR)/test_nvme: UNIT_LDFLAGS = $(UNIT_DIR)/libp2pmr-nvme-san.a \
 	$(UNIT_DIR)/libp2pmr-san.a
 
+# test_nvme_pmr: the PMR set-up (nvme/ctrl.c, built into the test) against
+# a register file in memory and a fake PCI listing.
+$(UNIT_DIR)/test_nvme_pmr: ../tests/unit/test_nvme_pmr.c nvme/ctrl.c \
+		nvme/nvme-internal.h $(UNIT_DIR)/libp2pmr-nvme-san.a
+$(UNIT_DIR)/test_nvme_pmr: UNIT_LDFLAGS = -Ilib -Invme \
+	-Wl,--wrap=p2pmr_list_devices -Wl,--wrap=p2pmr_free_devices \
+	$(UNIT_DIR)/libp2pmr-nvme-san.a $(UNIT_DIR)/libp2pmr-san.a
+
 # The CMB as an RDMA MR (case nvme-cmb-rdma): verbs, so not static.
 $(BUILD)/tests/nvme_cmb_rdma: ../tests/nvme/nvme_cmb_rdma.c ../tests/importer/rdma_lib.h $(BUILD)/libp2pmr-nvme.a $(BUILD)/libp2pmr.a $(TESTHDRS) nvme/p2pmr-nvme.h
 	@mkdir -p $(dir $@)
