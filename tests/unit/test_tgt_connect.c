@@ -229,7 +229,9 @@ int __wrap_p2pmr_nvme_exec(struct p2pmr_nvme_qp *qp, struct p2pmr_nvme_sqe *sqe,
  * p2pmr_nvme_poll() all at once in reverse order, each with the status
  * @fail_lba gives its LBA (else exec_status, exec_dnr).  A controller
  * that stopped (!@ready) completes none; with @nvme_holds none completes
- * either, and one whose LBA is @hold_lba never does.
+ * either, and one whose LBA is @hold_lba never does.  CIDs are taken
+ * round robin among @cid_pool, as the library does, and free again when
+ * polled (offset by 100, far from the entries' indices).
  */
 struct submitted {
 	uint8_t opc;
@@ -238,10 +240,12 @@ struct submitted {
 	uint16_t cid;
 	int done;
 };
-static struct submitted subs[64];
+#define MAX_SUBS	8192
+static struct submitted subs[MAX_SUBS];
 static int nr_subs, nvme_holds, qp_recreated;
 static uint64_t fail_lba = ~0ULL;	/* completes with 0x281, DNR */
 static uint64_t hold_lba = ~0ULL;
+static int cid_pool = 32, cid_next, cid_busy[32];
 
 int __wrap_p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp,
 			     struct p2pmr_nvme_sqe *sqe,
@@ -251,16 +255,22 @@ int __wrap_p2pmr_nvme_submit(struct p2pmr_nvme_qp *qp,
 			     const struct p2pmr_nvme_buf *buf)
 {
 	struct submitted *s;
+	int n;
 
 	(void)qp;
-	assert_true(nr_subs < 64);
-	s = &subs[nr_subs];
+	assert_true(nr_subs < MAX_SUBS);
+	for (n = 0; n < cid_pool && cid_busy[cid_next]; n++)
+		cid_next = (cid_next + 1) % cid_pool;
+	if (n == cid_pool)
+		return -EBUSY;
+	cid_busy[cid_next] = 1;
+	s = &subs[nr_subs++];
 	s->opc = sqe->opc;
 	s->slba = (uint64_t)sqe->cdw11 << 32 | sqe->cdw10;
 	s->addr = buf ? buf->addr : 0;
 	s->done = 0;
-	/* CIDs far from the entries' indices. */
-	s->cid = (uint16_t)(100 + nr_subs++);
+	s->cid = (uint16_t)(100 + cid_next);
+	cid_next = (cid_next + 1) % cid_pool;
 	return s->cid;
 }
 
@@ -288,6 +298,7 @@ int __wrap_p2pmr_nvme_poll(struct p2pmr_nvme_qp *qp,
 		cqes[got].cid = s->cid;
 		cqes[got].status = (uint16_t)(st << 1 | dnr << 15);
 		s->done = 1;
+		cid_busy[s->cid - 100] = 0;
 		got++;
 	}
 	return got;
@@ -302,6 +313,7 @@ int __wrap_p2pmr_nvme_qp_destroy(struct p2pmr_nvme_qp *qp)
 	(void)qp;
 	for (i = 0; i < nr_subs; i++)
 		subs[i].done = 1;
+	memset(cid_busy, 0, sizeof(cid_busy));
 	return 0;
 }
 
@@ -618,6 +630,9 @@ static void tgt_init(struct tgt *t, uint32_t bufs)
 	t->io = entries;
 	nr_sent = nr_subs = nvme_holds = qp_recreated = 0;
 	hold_lba = ~0ULL;
+	cid_pool = 32;
+	cid_next = 0;
+	memset(cid_busy, 0, sizeof(cid_busy));
 	reads_posted = waits = reaps = wr_outstanding = nr_posted = 0;
 	reap_holds = 0;
 	exec_status = exec_dnr = exec_ret = 0;
@@ -723,6 +738,63 @@ static const struct sent *sent_to(uint16_t qid, uint16_t cid)
 		if (sent[i].qid == qid && sent[i].cid == cid)
 			return &sent[i];
 	return NULL;
+}
+
+/* A one-block Force Unit Access Write of LBA @slba, CID @cid, on @q. */
+static void fua_write(struct tgt_queue *q, uint16_t cid, uint64_t slba)
+{
+	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
+	struct p2pmr_nvmf_cmd cmd;
+	uint8_t c[64] = { 0 };
+
+	c[0] = P2PMR_NVME_CMD_WRITE;
+	c[1] = 0x40;
+	put16(c + 2, cid);
+	put32(c + 4, TGT_NSID);
+	put32(c + 24 + 8, 512);
+	put32(c + 24 + 11, 0xabcd);
+	c[24 + 15] = 0x40;
+	put32(c + 40, (uint32_t)slba);
+	put32(c + 48, 1u << 30);		/* CDW12.FUA */
+	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
+	assert_int_equal(do_io(q, &cmd), 0);
+}
+
+/*
+ * --buf=host with in-capsule data: @t's buffers are @host (@bufs of 8
+ * KiB), and @q's controller is ready for tgt_cmd().
+ */
+static void host_bufs(struct tgt *t, struct tgt_queue *q, uint8_t *host)
+{
+	t->max_data = 8192;
+	t->inline_size = 4096;
+	t->host_buf = host;
+	q->ctrl = &t->ctrls[0];
+	t->ctrls[0].used = 1;
+	t->ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+}
+
+/*
+ * A one-block Write of LBA @slba, CID @cid, with FUA if @fua, its data
+ * (bytes of @fill) in the capsule, through tgt_cmd() as queue_poll()
+ * serves it.
+ */
+static void inline_write(struct tgt_queue *q, uint16_t cid, uint64_t slba,
+			 int fua, uint8_t fill)
+{
+	uint8_t c[64 + 512] = { 0 };
+
+	c[0] = P2PMR_NVME_CMD_WRITE;
+	c[1] = 0x40;
+	put16(c + 2, cid);
+	put32(c + 4, TGT_NSID);
+	put32(c + 24 + 8, 512);
+	c[24 + 15] = 0x01;		/* data block, offset */
+	put32(c + 40, (uint32_t)slba);
+	if (fua)
+		put32(c + 48, 1u << 30);
+	memset(c + 64, fill, 512);
+	assert_int_equal(tgt_cmd(q, c, sizeof(c)), 0);
 }
 
 /* The backing command of LBA @slba, or NULL. */
@@ -912,6 +984,86 @@ static void test_io_lost(void **state)
 }
 
 /*
+ * A command that never completes while others complete on every poll:
+ * it still times out (the look for a stall is not only for idle polls).
+ */
+static void test_io_lost_under_load(void **state)
+{
+	struct tgt_queue q1;
+	struct tgt t;
+	int k;
+
+	(void)state;
+	tgt_init(&t, 4);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	t.n = (struct p2pmr_nvme *)&t;
+	queue_init(&q1, &t, 1);
+	hold_lba = 11;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 11);
+	for (k = 0; k < 5000 && !qp_recreated; k++) {
+		rw_block(&q1, P2PMR_NVME_CMD_READ, 2, 100 + k % 50);
+		assert_int_equal(tgt_io_poll(&t), 1);
+		tgt_reap_sends(&q1);
+	}
+	assert_int_equal(qp_recreated, 1);
+	assert_int_equal(sent_to(1, 1)->status, P2PMR_NVMF_SC_INTERNAL << 1);
+	hold_lba = ~0ULL;
+	test_free(q1.ctl);
+}
+
+/*
+ * The backing controller's CIDs are reused as soon as polled.  A FUA
+ * write's Flush, submitted while the completions of one poll are handled,
+ * may take the CID of a completion later in that same poll: each
+ * completion belongs to the command that had its CID when it was polled.
+ */
+static void test_io_fua_cid_reuse(void **state)
+{
+	static uint8_t host[4 * 8192];
+	struct tgt_queue q1;
+	struct tgt t;
+
+	(void)state;
+	tgt_init(&t, 4);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	queue_init(&q1, &t, 1);
+	host_bufs(&t, &q1, host);
+	cid_pool = 2;
+	/* A read takes entry 0 and CID 100; its answer stays in flight. */
+	reap_holds = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 50);
+	assert_int_equal(tgt_io_poll(&t), 1);
+	/* B, entry 1: its Write (CID 101) completes, its Flush takes 100. */
+	inline_write(&q1, 2, 10, 1, 0xbb);
+	assert_int_equal(tgt_io_poll(&t), 1);
+	assert_int_equal(subs[2].opc, P2PMR_NVME_CMD_FLUSH);
+	assert_int_equal(subs[2].cid, 100);
+	reap_holds = 0;
+	tgt_reap_sends(&q1);
+	assert_false(taken(&t, 0));
+	/* A, entry 0: its Write takes CID 101, B's Flush in flight. */
+	nvme_holds = 1;
+	inline_write(&q1, 3, 11, 1, 0xaa);
+	assert_int_equal(subs[3].cid, 101);
+	/*
+	 * One poll: A's Write (101), then B's Flush (100).  A's Flush,
+	 * submitted in between, takes CID 100 again.
+	 */
+	nvme_holds = 0;
+	assert_int_equal(tgt_io_poll(&t), 2);
+	assert_int_equal(subs[4].opc, P2PMR_NVME_CMD_FLUSH);
+	assert_int_equal(subs[4].cid, 100);
+	assert_false(subs[4].done);
+	assert_non_null(sent_to(1, 2));		/* B: its Flush is done */
+	assert_int_equal(sent_to(1, 2)->status, 0);
+	assert_null(sent_to(1, 3));		/* A: its Flush is not */
+	tgt_io_drain(&t);
+	assert_int_equal(sent_to(1, 3)->status, 0);
+	assert_int_equal(t.st.fua, 2);
+	test_free(q1.ctl);
+}
+
+/*
  * A queue whose RDMA fails (not a revoke) breaks: its commands get no
  * answer, and a write no backing command; the other queue's are served.
  */
@@ -1061,6 +1213,7 @@ static void test_io_incapsule(void **state)
  */
 static void test_io_fatal(void **state)
 {
+	static uint8_t host[8 * 8192], before[8 * 8192];
 	struct tgt_queue q1, q2;
 	struct tgt t;
 	int i;
@@ -1070,6 +1223,7 @@ static void test_io_fatal(void **state)
 	t.nqp = (struct p2pmr_nvme_qp *)&t;
 	queue_init(&q1, &t, 1);
 	queue_init(&q2, &t, 2);
+	host_bufs(&t, &q2, host);
 	fail_qid = 1;
 	fail_fatal = 1;
 	nvme_holds = 1;
@@ -1090,6 +1244,18 @@ static void test_io_fatal(void **state)
 	assert_int_equal(q2.outstanding, 2);
 	tgt_reap_sends(&q2);
 	assert_int_equal(wr_outstanding, 0);
+	/*
+	 * A command after that takes no buffer (the read's may still be
+	 * the controller's): its in-capsule data is not copied into one,
+	 * and it gets Internal Error at once.
+	 */
+	memcpy(before, host, sizeof(host));
+	inline_write(&q2, 4, 40, 0, 0x5a);
+	assert_memory_equal(host, before, sizeof(host));
+	assert_int_equal(nr_subs, 1);
+	assert_int_equal(sent[nr_sent - 1].cid, 4);
+	assert_int_equal(sent[nr_sent - 1].status,
+			 P2PMR_NVMF_SC_INTERNAL << 1);
 	test_free(q1.ctl);
 	test_free(q2.ctl);
 }
@@ -1151,16 +1317,14 @@ static void test_io_reuse(void **state)
 	reap_holds = 0;
 	tgt_reap_sends(&q1);
 	assert_false(taken(&t, 0));
-	/* A queue that goes under a backing command: its buffer is kept
-	 * until the command completed, then freed without an answer.
+	/* A queue that goes under a backing command: the command is
+	 * waited for then, and its buffer freed without an answer.
 	 */
-	nvme_holds = 1;
 	rw_block(&q3, P2PMR_NVME_CMD_READ, 5, 14);
-	tgt_io_queue_gone(&q3);
-	assert_true(taken(&t, 0));
-	nvme_holds = 0;
+	assert_false(sub_of(14)->done);
 	i = nr_sent;
-	tgt_io_drain(&t);
+	tgt_io_queue_gone(&q3);
+	assert_true(sub_of(14)->done);
 	assert_false(taken(&t, 0));
 	assert_int_equal(nr_sent, i);
 	test_free(q1.ctl);
@@ -1176,9 +1340,6 @@ static void test_io_reuse(void **state)
  */
 static void test_io_fua_reset(void **state)
 {
-	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
-	struct p2pmr_nvmf_cmd cmd;
-	uint8_t c[64] = { 0 };
 	struct tgt_queue q1;
 	struct tgt t;
 	int r0 = recoveries;
@@ -1187,18 +1348,8 @@ static void test_io_fua_reset(void **state)
 	tgt_init(&t, 8);
 	t.nqp = (struct p2pmr_nvme_qp *)&t;
 	queue_init(&q1, &t, 1);
-	/* A FUA write of LBA 10 (CDW12 bit 30), and a read of LBA 20. */
-	c[0] = P2PMR_NVME_CMD_WRITE;
-	c[1] = 0x40;
-	put16(c + 2, 1);
-	put32(c + 4, TGT_NSID);
-	put32(c + 24 + 8, 512);
-	put32(c + 24 + 11, 0xabcd);
-	c[24 + 15] = 0x40;
-	put32(c + 40, 10);
-	put32(c + 48, 1u << 30);
-	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
-	assert_int_equal(do_io(&q1, &cmd), 0);
+	/* A FUA write of LBA 10, and a read of LBA 20. */
+	fua_write(&q1, 1, 10);
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 2, 20);
 	/* The write's READ, then both complete; the Flush is submitted. */
 	assert_int_equal(tgt_io_poll(&t), 3);
@@ -1214,7 +1365,7 @@ static void test_io_fua_reset(void **state)
 	assert_int_equal(t.st.writes + t.st.fua, 0);
 	assert_int_equal(t.st.reads, 1);
 	/* Served again: a FUA write gets its Flush and succeeds. */
-	assert_int_equal(do_io(&q1, &cmd), 0);
+	fua_write(&q1, 1, 10);
 	tgt_io_drain(&t);
 	assert_int_equal(subs[nr_subs - 1].opc, P2PMR_NVME_CMD_FLUSH);
 	assert_int_equal(sent[nr_sent - 1].status, 0);
@@ -1277,6 +1428,8 @@ int main(void)
 		cmocka_unit_test(test_io),
 		cmocka_unit_test(test_io_pipeline),
 		cmocka_unit_test(test_io_lost),
+		cmocka_unit_test(test_io_lost_under_load),
+		cmocka_unit_test(test_io_fua_cid_reuse),
 		cmocka_unit_test(test_io_broken_queue),
 		cmocka_unit_test(test_io_order),
 		cmocka_unit_test(test_revoked),

@@ -319,6 +319,7 @@ static void io_answer(struct tgt *t, uint32_t i)
 	if (io->write) {
 		t->st.writes++;
 		t->st.write_bytes += io->rw.bytes;
+		t->st.fua += io->fua;
 	} else {
 		t->st.reads++;
 		t->st.read_bytes += io->rw.bytes;
@@ -486,18 +487,16 @@ static struct tgt_io *io_of_cid(struct tgt *t, uint16_t cid)
 }
 
 /*
- * A backing command completed.  A FUA write is on the media only after
- * a Flush (the host completes journal commits and O_DSYNC writes on it,
- * and the controller may have a volatile cache): its Flush follows.
+ * @io's backing command completed with @cqe (its cid already taken off
+ * @io).  A FUA write is on the media only after a Flush (the host
+ * completes journal commits and O_DSYNC writes on it, and the controller
+ * may have a volatile cache): its Flush follows.
  */
-static void io_nvme_done(struct tgt *t, const struct p2pmr_nvme_cqe *cqe)
+static void io_nvme_done(struct tgt *t, struct tgt_io *io,
+			 const struct p2pmr_nvme_cqe *cqe)
 {
-	struct tgt_io *io = io_of_cid(t, cqe->cid);
 	uint16_t st;
 
-	if (!io)
-		return;
-	io->cid = -1;
 	st = P2PMR_NVME_STATUS(cqe);
 	if (st && P2PMR_NVME_DNR(cqe))
 		st |= P2PMR_NVMF_STATUS_DNR;
@@ -506,8 +505,6 @@ static void io_nvme_done(struct tgt *t, const struct p2pmr_nvme_cqe *cqe)
 		io_submit(t, io - t->io);
 		return;
 	}
-	if (!st && io->flushing)
-		t->st.fua++;
 	io->status = st;
 	io_answer(t, io - t->io);
 }
@@ -556,6 +553,7 @@ int tgt_io_poll(struct tgt *t)
 {
 	struct p2pmr_nvme_cqe cqes[TGT_MAX_BUFS];
 	struct tgt_queue *q;
+	struct tgt_io *done[TGT_MAX_BUFS];
 	int moved = 0, got, j;
 	uint64_t gen;
 	uint32_t i;
@@ -581,14 +579,27 @@ int tgt_io_poll(struct tgt *t)
 	if (i == t->nr_bufs)
 		return moved;
 	got = p2pmr_nvme_poll(t->nqp, cqes, TGT_MAX_BUFS, 0);
+	/*
+	 * Every completion matched to its command first: the poll freed
+	 * their cids, which a FUA write's Flush submitted below may take.
+	 */
+	for (j = 0; j < got; j++) {
+		done[j] = io_of_cid(t, cqes[j].cid);
+		if (done[j])
+			done[j]->cid = -1;
+	}
 	/* The rest are stale after a FUA Flush's recovery (test hook). */
 	gen = t->st.recoveries + t->st.resets;
 	for (j = 0; j < got && !t->fatal &&
-	     gen == t->st.recoveries + t->st.resets; j++)
-		io_nvme_done(t, &cqes[j]);
-	if (got <= 0)
-		io_nvme_stalled(t);
-	return moved + (got > 0 ? got : 0);
+	     gen == t->st.recoveries + t->st.resets; j++) {
+		if (!done[j])
+			continue;
+		io_nvme_done(t, done[j], &cqes[j]);
+		moved++;
+	}
+	/* Also while others complete: one may never. */
+	io_nvme_stalled(t);
+	return moved;
 }
 
 /* An entry whose buffer is free, else -1. */
@@ -669,7 +680,12 @@ static void io_start(struct tgt *t, uint32_t i)
 
 	if (t->revoked_by && !t->fatal)
 		revoked(t);
-	if (!io->status && !tgt_backing_ready(t))
+	/*
+	 * A reset since the last command: set up again first.  While others
+	 * are in flight, io_nvme_stalled() looks at CSTS instead (a read of
+	 * a device register a command costs, in a VM an exit).
+	 */
+	if (!io->status && !tgt_io_busy(t) && !tgt_backing_ready(t))
 		io->status = P2PMR_NVMF_SC_INTERNAL;
 	if (io->status || t->fatal) {
 		io_answer(t, i);
@@ -706,7 +722,7 @@ static void io_start(struct tgt *t, uint32_t i)
  * after this): it is host memory, which only --buf=host offers to take.
  *
  * Return: 0, or -ENOBUFS: no buffer came free (the target stops), the
- * caller answers the command.
+ * caller answers the command, if its queue still works.
  */
 int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	       const struct p2pmr_nvmf_rw *rw, const uint8_t *data)
@@ -716,12 +732,16 @@ int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	int i;
 
 	io_wait(t, io_some_free);
-	i = io_free(t);
+	/* Stopping: a freed buffer may still be the controller's. */
+	i = t->fatal ? -1 : io_free(t);
 	if (i < 0) {
 		fprintf(stderr, "p2pmr-nvmf: queue %u: no data buffer came free\n",
 			q->qid);
 		return -ENOBUFS;
 	}
+	/* Its queue broke meanwhile: no answer could go (the host requeues). */
+	if (q->broken)
+		return 0;
 	io = &t->io[i];
 	memset(io, 0, sizeof(*io));
 	io->q = q;
@@ -776,15 +796,20 @@ const char *tgt_io_what(const struct tgt *t, uint32_t i)
 
 /**
  * tgt_io_queue_gone() - Queue @q is destroyed: its entries go.
- * @q: the queue, its QP destroyed (none of its sends runs any more)
+ * @q: the queue, its QP destroyed (none of its sends runs any more), out
+ *	of t->queues
  *
  * A command on the backing controller keeps its buffer until it
- * completes, and then gets no answer.
+ * completes, and gets no answer; it is waited for here (tgt_io_drain()),
+ * so that nothing the target serves afterwards, such as the host's
+ * retry of a write after it reconnected and later writes to the same
+ * blocks, can be overtaken by it.
  */
 void tgt_io_queue_gone(struct tgt_queue *q)
 {
 	struct tgt *t = q->t;
 	struct tgt_io *io;
+	int backing = 0;
 	uint32_t i;
 
 	for (i = 0; i < t->nr_bufs; i++) {
@@ -794,7 +819,11 @@ void tgt_io_queue_gone(struct tgt_queue *q)
 		io->sends = 0;
 		io->dropped = 1;
 		io->q = NULL;
-		if (io->state != IO_NVME)
+		if (io->state == IO_NVME)
+			backing = 1;
+		else
 			io->state = IO_FREE;
 	}
+	if (backing)
+		tgt_io_drain(t);
 }

@@ -612,7 +612,8 @@ static int queue_poll(struct tgt_queue *q)
 	int taken = 0;
 	size_t len;
 
-	while (!q->broken && ibv_poll_cq(q->rcq, 1, &wc) == 1) {
+	while (!q->broken && !q->t->fatal &&
+	       ibv_poll_cq(q->rcq, 1, &wc) == 1) {
 		if (wc.status != IBV_WC_SUCCESS) {
 			if (wc.status != IBV_WC_WR_FLUSH_ERR)
 				fprintf(stderr, "p2pmr-nvmf: queue %u: receive failed: %s\n",
