@@ -584,9 +584,12 @@ static void test_connect_io_twice(void **state)
 	test_free(io2.ctl);
 }
 
-/* A one-block @opc of LBA @slba, CID @cid, on I/O queue @q: started. */
-static void rw_block(struct tgt_queue *q, uint8_t opc, uint16_t cid,
-		     uint64_t slba)
+/*
+ * A one-block @opc of LBA @slba, CID @cid, CDW12 @cdw12 (its FUA bit), on
+ * I/O queue @q, its data by keyed SGL: started.
+ */
+static void rw_cmd(struct tgt_queue *q, uint8_t opc, uint16_t cid,
+		   uint64_t slba, uint32_t cdw12)
 {
 	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
 	struct p2pmr_nvmf_cmd cmd;
@@ -601,8 +604,15 @@ static void rw_block(struct tgt_queue *q, uint8_t opc, uint16_t cid,
 	put32(c + 24 + 11, 0xabcd);
 	c[24 + 15] = 0x40;
 	put32(c + 40, (uint32_t)slba);
+	put32(c + 48, cdw12);
 	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
 	assert_int_equal(do_io(q, &cmd), 0);
+}
+
+static void rw_block(struct tgt_queue *q, uint8_t opc, uint16_t cid,
+		     uint64_t slba)
+{
+	rw_cmd(q, opc, cid, slba, 0);
 }
 
 /* A one-block Write of LBA @slba on I/O queue @q, served at once. */
@@ -743,21 +753,7 @@ static const struct sent *sent_to(uint16_t qid, uint16_t cid)
 /* A one-block Force Unit Access Write of LBA @slba, CID @cid, on @q. */
 static void fua_write(struct tgt_queue *q, uint16_t cid, uint64_t slba)
 {
-	static const struct p2pmr_nvmf_limits lim = { .max_data = 128 * 1024 };
-	struct p2pmr_nvmf_cmd cmd;
-	uint8_t c[64] = { 0 };
-
-	c[0] = P2PMR_NVME_CMD_WRITE;
-	c[1] = 0x40;
-	put16(c + 2, cid);
-	put32(c + 4, TGT_NSID);
-	put32(c + 24 + 8, 512);
-	put32(c + 24 + 11, 0xabcd);
-	c[24 + 15] = 0x40;
-	put32(c + 40, (uint32_t)slba);
-	put32(c + 48, 1u << 30);		/* CDW12.FUA */
-	assert_int_equal(p2pmr_nvmf_capsule_parse(c, 64, &lim, &cmd), 0);
-	assert_int_equal(do_io(q, &cmd), 0);
+	rw_cmd(q, P2PMR_NVME_CMD_WRITE, cid, slba, 1u << 30);
 }
 
 /*
