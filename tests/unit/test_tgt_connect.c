@@ -1100,8 +1100,8 @@ static void test_io_broken_queue(void **state)
 }
 
 /*
- * A command that finds every buffer taken waits for one; any other
- * command runs once no Read or Write is in flight: a Flush is answered
+ * A command that finds every buffer taken waits for one; a Flush
+ * runs once no Read or Write is in flight: it is answered
  * after the writes that came before it.
  */
 static void test_io_order(void **state)
@@ -1138,6 +1138,83 @@ static void test_io_order(void **state)
 	assert_int_equal(sent[3].cid, 9);
 	assert_int_equal(sent[3].status, 0);
 	assert_int_equal(t.st.flushes, 1);
+	test_free(q1.ctl);
+}
+
+/*
+ * A capsule of no data (a keyed SGL of length 0): @opc, CID @cid, for
+ * tgt_cmd(); fabrics command type @fctype for a fabrics @opc.
+ */
+static void bare_cmd(uint8_t *c, uint8_t opc, uint16_t cid, uint8_t fctype)
+{
+	memset(c, 0, 64);
+	c[0] = opc;
+	c[1] = 0x40;
+	put16(c + 2, cid);
+	if (opc == P2PMR_NVMF_OPC_FABRICS)
+		c[4] = fctype;
+	c[24 + 15] = 0x40;
+}
+
+/*
+ * Admin commands do not wait for Reads and Writes: a Keep Alive and an
+ * Identify are answered while a backing command is slow (or lost), and
+ * nothing times out meanwhile.  A Property Set (it may shut the
+ * controller down) still waits for them.
+ */
+static void test_admin_no_wait(void **state)
+{
+	struct tgt_queue adm, q1;
+	uint8_t c[64];
+	struct tgt t;
+	uint64_t t0;
+
+	(void)state;
+	tgt_init(&t, 2);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
+	queue_init(&adm, &t, 0);
+	queue_init(&q1, &t, 1);
+	adm.ctrl = q1.ctrl = &t.ctrls[0];
+	t.ctrls[0].used = 1;
+	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	nvme_holds = 1;
+	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
+	assert_int_equal(nr_subs, 1);
+	t0 = now_ms;
+
+	bare_cmd(c, ADM_KEEP_ALIVE, 7, 0);
+	assert_int_equal(tgt_cmd(&adm, c, sizeof(c)), 0);
+	assert_int_equal(nr_sent, 1);
+	assert_int_equal(sent_to(0, 7)->status, 0);
+	/* Identify Namespace 1, 4096 bytes by keyed SGL. */
+	bare_cmd(c, ADM_IDENTIFY, 9, 0);
+	put32(c + 4, TGT_NSID);
+	put32(c + 24 + 8, P2PMR_NVMF_ID_SIZE);
+	put32(c + 24 + 11, 0xabcd);
+	c[40] = CNS_NS;
+	t.ns_id[0] = 0x5a;
+	assert_int_equal(tgt_cmd(&adm, c, sizeof(c)), 0);
+	assert_int_equal(nr_sent, 2);
+	assert_int_equal(sent_to(0, 9)->status, 0);
+	assert_int_equal(adm.ctl[0], 0x5a);
+	/* The read is still on the controller: no time out, no recovery. */
+	assert_int_equal(tgt_io_busy(&t), 1);
+	assert_null(sent_to(1, 1));
+	assert_int_equal(qp_recreated, 0);
+	assert_true(now_ms - t0 < TGT_NVME_TIMEOUT_MS);
+
+	/* A Property Set (CC, 4 bytes) is answered after the read. */
+	nvme_holds = 0;
+	bare_cmd(c, P2PMR_NVMF_OPC_FABRICS, 8, P2PMR_NVMF_PROP_SET);
+	put32(c + 44, P2PMR_NVMF_PROP_CC);
+	assert_int_equal(tgt_cmd(&adm, c, sizeof(c)), 0);
+	assert_int_equal(nr_sent, 4);
+	assert_int_equal(sent[2].cid, 1);
+	assert_int_equal(sent[2].status, 0);
+	assert_int_equal(sent[3].cid, 8);
+	assert_int_equal(tgt_io_busy(&t), 0);
+	test_free(adm.ctl);
 	test_free(q1.ctl);
 }
 
@@ -1428,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_io_fua_cid_reuse),
 		cmocka_unit_test(test_io_broken_queue),
 		cmocka_unit_test(test_io_order),
+		cmocka_unit_test(test_admin_no_wait),
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_backing_dnr),
 		cmocka_unit_test(test_connect_io_twice),

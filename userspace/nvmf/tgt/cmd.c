@@ -561,6 +561,23 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
+/*
+ * Whether @cmd runs only after the Reads and Writes in flight are done: a
+ * Flush (it is alone on the backing queue, tgt_nvme_io(), and covers the
+ * writes before it) and a Property Set (a shutdown flushes; a disable
+ * ends the controller's commands).  Every other command is answered
+ * without waiting: a Keep Alive, an Identify or a Get Log Page is not
+ * held up by a backing command that is slow or lost.
+ */
+static int waits_for_io(const struct tgt_queue *q,
+			const struct p2pmr_nvmf_cmd *cmd)
+{
+	if (q->qid)
+		return cmd->opc == P2PMR_NVME_CMD_FLUSH;
+	return cmd->opc == P2PMR_NVMF_OPC_FABRICS &&
+	       cmd->fctype == P2PMR_NVMF_PROP_SET;
+}
+
 int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 {
 	struct p2pmr_nvmf_limits lim = {
@@ -582,12 +599,7 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	/* Any command keeps its controller alive (traffic based). */
 	if (q->ctrl)
 		q->ctrl->last_ms = tgt_now_ms();
-	/*
-	 * Every other command runs after the Reads and Writes that came
-	 * before it are done.
-	 */
-	if (st || !q->qid || (cmd.opc != P2PMR_NVME_CMD_READ &&
-			      cmd.opc != P2PMR_NVME_CMD_WRITE)) {
+	if (!st && waits_for_io(q, &cmd)) {
 		tgt_io_drain(q->t);
 		/* A recovery broke this queue: nothing can be answered. */
 		if (q->broken)

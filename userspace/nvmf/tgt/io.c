@@ -19,8 +19,8 @@
  * the backing completion queue, polled: it never waits), so up to
  * TGT_MAX_BUFS commands of any queues are at different steps at once, and
  * a command arriving meanwhile starts without waiting for the others.
- * Every other command waits until no Read or Write is in flight
- * (tgt_io_drain()).  A recovery (a reset, a revoked MR, a lost backing
+ * A Flush and a Property Set wait until no Read or Write is in flight
+ * (tgt_io_drain()); other commands do not (cmd.c, waits_for_io()).  A recovery (a reset, a revoked MR, a lost backing
  * command) fails every command in flight with a status the host retries.
  */
 #include <errno.h>
