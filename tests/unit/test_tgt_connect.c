@@ -17,8 +17,8 @@
  * as soon as its backing command completed while others are still in
  * flight, the backing commands' completions matched to their commands in
  * any order, a broken queue's commands left unanswered while the others
- * are answered, every other command run once no Read or Write is in
- * flight; answers not waited for, and a buffer reused only once its
+ * are answered, a Flush beside them, admin commands answered at once and
+ * a Property Set run once none is in flight; answers not waited for, and a buffer reused only once its
  * answer's sends completed; a backing command that never completes, or
  * a controller that stops, failing every command in flight.
  */
@@ -1100,13 +1100,81 @@ static void test_io_broken_queue(void **state)
 }
 
 /*
- * A command that finds every buffer taken waits for one; a Flush
- * runs once no Read or Write is in flight: it is answered
- * after the writes that came before it.
+ * A capsule of no data (a keyed SGL of length 0): @opc, CID @cid, for
+ * tgt_cmd(); fabrics command type @fctype for a fabrics @opc.
  */
+static void bare_cmd(uint8_t *c, uint8_t opc, uint16_t cid, uint8_t fctype)
+{
+	memset(c, 0, 64);
+	c[0] = opc;
+	c[1] = 0x40;
+	put16(c + 2, cid);
+	if (opc == P2PMR_NVMF_OPC_FABRICS)
+		c[4] = fctype;
+	c[24 + 15] = 0x40;
+}
+
+/*
+ * A Flush goes along with the Reads and Writes in flight: its backing
+ * Flush is submitted at once and it is answered when that completed,
+ * while a write that came before it is still on the controller (a Flush
+ * covers the writes completed before it: all those answered).
+ */
+static void test_io_flush(void **state)
+{
+	struct tgt_queue q1;
+	uint8_t c[64];
+	struct tgt t;
+
+	(void)state;
+	tgt_init(&t, 4);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
+	queue_init(&q1, &t, 1);
+	q1.ctrl = &t.ctrls[0];
+	t.ctrls[0].used = 1;
+	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	hold_lba = 11;
+	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 11);
+	assert_int_equal(tgt_io_poll(&t), 1);	/* its READ done */
+	assert_non_null(sub_of(11));
+
+	bare_cmd(c, P2PMR_NVME_CMD_FLUSH, 9, 0);
+	put32(c + 4, TGT_NSID);
+	assert_int_equal(tgt_cmd(&q1, c, sizeof(c)), 0);
+	assert_int_equal(nr_subs, 2);
+	assert_int_equal(subs[1].opc, P2PMR_NVME_CMD_FLUSH);
+	assert_int_equal(subs[1].addr, 0);
+	assert_int_equal(nr_sent, 0);
+	assert_int_equal(tgt_io_poll(&t), 1);
+	assert_int_equal(nr_sent, 1);
+	assert_int_equal(sent_to(1, 9)->status, 0);
+	assert_int_equal(sent_to(1, 9)->len, 0);
+	assert_int_equal(t.st.flushes, 1);
+	assert_int_equal(t.st.reads + t.st.writes, 0);
+	assert_int_equal(tgt_io_busy(&t), 1);
+	assert_int_equal(qp_recreated, 0);
+
+	/* A Flush that fails: its status. */
+	exec_status = 0x6;
+	bare_cmd(c, P2PMR_NVME_CMD_FLUSH, 10, 0);
+	put32(c + 4, 0xffffffff);
+	assert_int_equal(tgt_cmd(&q1, c, sizeof(c)), 0);
+	assert_int_equal(tgt_io_poll(&t), 1);
+	assert_int_equal(sent_to(1, 10)->status, 0x6 << 1);
+	assert_int_equal(t.st.flushes, 1);
+	exec_status = 0;
+
+	hold_lba = ~0ULL;
+	tgt_io_drain(&t);
+	assert_int_equal(sent_to(1, 1)->status, 0);
+	assert_int_equal(t.st.writes, 1);
+	test_free(q1.ctl);
+}
+
+/* A command that finds every buffer taken waits for one. */
 static void test_io_order(void **state)
 {
-	uint8_t c[64] = { 0 };
 	struct tgt_queue q1;
 	struct tgt t;
 
@@ -1126,34 +1194,10 @@ static void test_io_order(void **state)
 	assert_int_equal(nr_subs, 2);
 	assert_int_equal(nr_sent, 2);
 	assert_int_equal(tgt_io_busy(&t), 1);
-	/* A Flush (through tgt_cmd) waits for the write before it. */
-	c[0] = P2PMR_NVME_CMD_FLUSH;
-	c[1] = 0x40;			/* SGL: a keyed one of no data */
-	put16(c + 2, 9);
-	put32(c + 4, TGT_NSID);
-	c[24 + 15] = 0x40;
-	assert_int_equal(tgt_cmd(&q1, c, sizeof(c)), 0);
-	assert_int_equal(nr_sent, 4);
+	tgt_io_drain(&t);
+	assert_int_equal(nr_sent, 3);
 	assert_int_equal(sent[2].cid, 3);
-	assert_int_equal(sent[3].cid, 9);
-	assert_int_equal(sent[3].status, 0);
-	assert_int_equal(t.st.flushes, 1);
 	test_free(q1.ctl);
-}
-
-/*
- * A capsule of no data (a keyed SGL of length 0): @opc, CID @cid, for
- * tgt_cmd(); fabrics command type @fctype for a fabrics @opc.
- */
-static void bare_cmd(uint8_t *c, uint8_t opc, uint16_t cid, uint8_t fctype)
-{
-	memset(c, 0, 64);
-	c[0] = opc;
-	c[1] = 0x40;
-	put16(c + 2, cid);
-	if (opc == P2PMR_NVMF_OPC_FABRICS)
-		c[4] = fctype;
-	c[24 + 15] = 0x40;
 }
 
 /*
@@ -1505,6 +1549,7 @@ int main(void)
 		cmocka_unit_test(test_io_fua_cid_reuse),
 		cmocka_unit_test(test_io_broken_queue),
 		cmocka_unit_test(test_io_order),
+		cmocka_unit_test(test_io_flush),
 		cmocka_unit_test(test_admin_no_wait),
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_backing_dnr),

@@ -3,8 +3,8 @@
  * Command execution of p2pmr-nvmf: fabrics commands (Connect, Property
  * Get/Set), the admin commands the Linux host sends (Identify, Get Log
  * Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort)
- * and the NVM commands Read, Write and Flush.  Reads and Writes are
- * checked here and served by io.c, many at once.
+ * and the NVM commands Read, Write and Flush.  Reads, Writes and
+ * Flushes are checked here and served by io.c, many at once.
  */
 #include <assert.h>
 #include <errno.h>
@@ -536,9 +536,7 @@ static int do_rw(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 
 static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 {
-	struct p2pmr_nvme_sqe sqe = { .opc = P2PMR_NVME_CMD_FLUSH,
-				      .nsid = TGT_NSID };
-	int st;
+	static const struct p2pmr_nvmf_rw no_data;
 
 	/* rdma.c accepts no queue ID past TGT_MAX_IO_QUEUES; 0 is admin. */
 	assert(q->qid >= 1 && q->qid <= TGT_MAX_IO_QUEUES);
@@ -552,29 +550,30 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 	case P2PMR_NVME_CMD_FLUSH:
 		if (cmd->nsid != TGT_NSID && cmd->nsid != 0xffffffff)
 			return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_NS, 0);
-		st = tgt_backing_ready(q->t) ? tgt_nvme_io(q->t, &sqe, NULL) :
-					       P2PMR_NVMF_SC_INTERNAL;
-		if (!st)
-			q->t->st.flushes++;
-		return status_only(q, cmd, st, 0);
+		/* Started like a Read or Write, answered when it completed. */
+		if (tgt_io_add(q, cmd, &no_data, NULL))
+			return status_only(q, cmd, P2PMR_NVMF_SC_INTERNAL, 0);
+		return 0;
 	}
 	return status_only(q, cmd, P2PMR_NVMF_SC_INVALID_OPCODE, 0);
 }
 
 /*
- * Whether @cmd runs only after the Reads and Writes in flight are done: a
- * Flush (it is alone on the backing queue, tgt_nvme_io(), and covers the
- * writes before it) and a Property Set (a shutdown flushes; a disable
- * ends the controller's commands).  Every other command is answered
- * without waiting: a Keep Alive, an Identify or a Get Log Page is not
- * held up by a backing command that is slow or lost.
+ * Whether @cmd runs only after the commands in flight (io.c) are done: a
+ * Property Set.  A shutdown flushes the backing controller alone on its
+ * queue (tgt_nvme_io()); a disable ends the controller's commands; and an
+ * enable (CC.EN, which Reads and Writes need) of a host's new controller
+ * comes after the writes of its old one that are still in flight, which
+ * its retries must not overtake.  Every other command is answered without
+ * waiting: a Keep Alive, an Identify or a Get Log Page is not held up by a
+ * backing command that is slow or lost.  A Flush goes along with the
+ * Reads and Writes: it covers the writes completed before it, which are
+ * all those answered.
  */
 static int waits_for_io(const struct tgt_queue *q,
 			const struct p2pmr_nvmf_cmd *cmd)
 {
-	if (q->qid)
-		return cmd->opc == P2PMR_NVME_CMD_FLUSH;
-	return cmd->opc == P2PMR_NVMF_OPC_FABRICS &&
+	return !q->qid && cmd->opc == P2PMR_NVMF_OPC_FABRICS &&
 	       cmd->fctype == P2PMR_NVMF_PROP_SET;
 }
 

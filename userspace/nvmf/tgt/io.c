@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The data path of p2pmr-nvmf: Reads and Writes, each on its own data
- * buffer, moved along as their operations complete; and the commands of
- * the backing controller.
+ * The data path of p2pmr-nvmf: Reads, Writes and Flushes, each on its own
+ * data buffer (a Flush uses none of it), moved along as their operations
+ * complete; and the commands of the backing controller.
  *
  * do_rw() (cmd.c) checks a command and hands it to tgt_io_add(), which
  * takes a free data buffer and starts it at once:
@@ -19,8 +19,10 @@
  * the backing completion queue, polled: it never waits), so up to
  * TGT_MAX_BUFS commands of any queues are at different steps at once, and
  * a command arriving meanwhile starts without waiting for the others.
- * A Flush and a Property Set wait until no Read or Write is in flight
- * (tgt_io_drain()); other commands do not (cmd.c, waits_for_io()).  A recovery (a reset, a revoked MR, a lost backing
+ * A Flush goes the same way, with no data: its backing Flush submitted at
+ * once, its answer when it completed.  A Property Set waits until none
+ * is in flight (tgt_io_drain()); other commands do not (cmd.c,
+ * waits_for_io()).  A recovery (a reset, a revoked MR, a lost backing
  * command) fails every command in flight with a status the host retries.
  */
 #include <errno.h>
@@ -124,7 +126,7 @@ static void nvme_lost(struct tgt *t, const struct p2pmr_nvme_sqe *sqe, int ret,
 
 /**
  * tgt_nvme_io() - One command on the backing I/O queue, alone.
- * @t: the target; no Read or Write is in flight (tgt_io_drain())
+ * @t: the target; nothing is in flight (tgt_io_drain())
  * @sqe: the command
  * @b: its data, or NULL
  *
@@ -237,14 +239,14 @@ static void fault_reset(struct tgt *t, const char *before)
 /* How often a backing command in flight has CSTS looked at, in ms. */
 #define CSTS_LOOK_MS	100
 
-/* Whether entry @io holds a Read or Write in flight (not its answer). */
+/* Whether entry @io holds a command in flight (not its answer). */
 static int inflight(const struct tgt_io *io)
 {
 	return io->state == IO_READING || io->state == IO_NVME;
 }
 
 /**
- * tgt_io_busy() - How many Reads and Writes are in flight.
+ * tgt_io_busy() - How many Reads, Writes and Flushes are in flight.
  * @t: the target
  *
  * Return: the entries reading their data or on the backing controller;
@@ -316,6 +318,10 @@ static void io_answer(struct tgt *t, uint32_t i)
 		t->st.rdma_out += len;
 	if (io->status || n < (len ? 2 : 1))
 		goto out;
+	if (io->flush) {
+		t->st.flushes++;
+		goto out;
+	}
 	if (io->write) {
 		t->st.writes++;
 		t->st.write_bytes += io->rw.bytes;
@@ -419,8 +425,8 @@ static void io_lost(struct tgt *t, struct tgt_io *io, const char *why)
 }
 
 /*
- * Entry @i's backing command (its Read or Write, or the Flush after a
- * FUA write), submitted; when it cannot be, answered with Internal Error.
+ * Entry @i's backing command (its Read, Write or Flush, or the Flush after
+ * a FUA write), submitted; when it cannot be, answered with Internal Error.
  */
 static void io_submit(struct tgt *t, uint32_t i)
 {
@@ -539,7 +545,7 @@ static void io_nvme_stalled(struct tgt *t)
 }
 
 /**
- * tgt_io_poll() - Move the Reads and Writes in flight along, not waiting.
+ * tgt_io_poll() - Move the commands in flight along, not waiting.
  * @t: the target
  *
  * Takes the send completions of every queue (RDMA READs done, answers
@@ -659,7 +665,7 @@ static int io_none_busy(const struct tgt *t)
 }
 
 /**
- * tgt_io_drain() - Wait until no Read or Write is in flight.
+ * tgt_io_drain() - Wait until no Read, Write or Flush is in flight.
  * @t: the target
  *
  * Their answers may still be on their way.  A target that must stop
@@ -710,10 +716,10 @@ static void io_start(struct tgt *t, uint32_t i)
 }
 
 /**
- * tgt_io_add() - Start a checked Read or Write.
+ * tgt_io_add() - Start a checked Read, Write or Flush.
  * @q: the I/O queue it came on
  * @cmd: the command
- * @rw: its range
+ * @rw: its range (all zero for a Flush)
  * @data: a Write's in-capsule data (rw->bytes of it), or NULL
  *
  * It takes a free data buffer, waiting for one (for commands in flight
@@ -750,6 +756,8 @@ int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 	io->cid = -1;
 	io->write = cmd->opc == P2PMR_NVME_CMD_WRITE;
 	io->fua = io->write && (cdw12(cmd) & RW_FUA);
+	io->flush = cmd->opc == P2PMR_NVME_CMD_FLUSH;
+	io->flushing = io->flush;
 	if (data && io->write && t->host_buf) {
 		memcpy((uint8_t *)t->host_buf + (uint64_t)i * t->max_data, data,
 		       rw->bytes);

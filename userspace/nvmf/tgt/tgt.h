@@ -3,12 +3,12 @@
  * p2pmr-nvmf: an NVMe-oF/RDMA target whose data buffers live in the CMB of
  * an NVMe controller owned through VFIO.
  *
- * One thread.  A Read or Write takes a data buffer (in the CMB, or in
- * host memory with --buf=host) and moves through its steps (io.c: RDMA
- * READ, backing NVMe command, answer) as their completions are polled,
- * so up to TGT_MAX_BUFS of them are in flight at once, from any queues.
- * Every other command runs to completion alone, once no Read or Write
- * is in flight.
+ * One thread.  A Read, Write or Flush takes a data buffer (in the CMB, or
+ * in host memory with --buf=host; a Flush uses none of it) and moves
+ * through its steps (io.c: RDMA READ, backing NVMe command, answer) as
+ * their completions are polled, so up to TGT_MAX_BUFS of them are in
+ * flight at once, from any queues.  A Property Set runs to completion
+ * alone, once none is in flight; every other command is answered at once.
  */
 #ifndef P2PMR_NVMF_TGT_H
 #define P2PMR_NVMF_TGT_H
@@ -78,7 +78,7 @@ struct tgt_stats {
 	uint64_t rdma_in;		/* RDMA READ into the data buffer */
 	uint64_t inline_in;		/* in-capsule write data copied in */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
-	uint64_t inflight_max;		/* the most Reads and Writes in flight */
+	uint64_t inflight_max;		/* the most commands in flight (io.c) */
 	/* NVM commands by the I/O queue they came on (index: QID - 1) */
 	uint64_t queue_cmds[TGT_MAX_IO_QUEUES];
 };
@@ -129,12 +129,12 @@ struct tgt_queue {
 enum tgt_io_state {
 	IO_FREE,		/* no command: the buffer is free */
 	IO_READING,		/* a write's RDMA READ posted */
-	IO_NVME,		/* its backing command (or FUA Flush) submitted */
+	IO_NVME,		/* its backing command (or Flush) submitted */
 	IO_SENDING,		/* its answer posted */
 };
 
 /*
- * A Read or Write (io.c).  Entry N uses data buffer N, and its response
+ * A Read, Write or Flush (io.c).  Entry N uses data buffer N, and its response
  * is SENT from @rsp (in t->io_mr).  Only the one thread touches it; it is
  * taken from tgt_io_add() until its answer's sends completed, or its
  * queue went and its backing command completed.
@@ -145,11 +145,12 @@ struct tgt_io {
 	struct p2pmr_nvmf_rw rw;
 	int write;
 	int fua;			/* Force Unit Access: flushed before done */
+	int flush;			/* a host's Flush: no data */
 	int incapsule;			/* its data came in the capsule */
 	int reset;			/* test hook: 1, 2 (see fault_reset()) */
 	enum tgt_io_state state;
 	int cid;			/* its backing command in flight, or -1 */
-	int flushing;			/* @cid is the Flush after a FUA write */
+	int flushing;			/* @cid is a Flush (@fua or @flush) */
 	uint64_t since_ms;		/* @cid submitted (tgt_now_ms()) */
 	int dropped;			/* its queue broke: it gets no answer */
 	uint16_t status;		/* NVMe status; 0: success so far */
