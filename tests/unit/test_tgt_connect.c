@@ -1152,6 +1152,8 @@ static void test_io_flush(void **state)
 	assert_int_equal(sent_to(1, 9)->len, 0);
 	assert_int_equal(t.st.flushes, 1);
 	assert_int_equal(t.st.reads + t.st.writes, 0);
+	assert_int_equal(t.st.read_bytes + t.st.rdma_out + t.st.host_bytes, 0);
+	assert_int_equal(t.st.inflight_max, 1);	/* Reads and Writes only */
 	assert_int_equal(tgt_io_busy(&t), 1);
 	assert_int_equal(qp_recreated, 0);
 
@@ -1173,7 +1175,7 @@ static void test_io_flush(void **state)
 }
 
 /* A command that finds every buffer taken waits for one. */
-static void test_io_order(void **state)
+static void test_io_no_buffer(void **state)
 {
 	struct tgt_queue q1;
 	struct tgt t;
@@ -1548,7 +1550,7 @@ int main(void)
 		cmocka_unit_test(test_io_lost_under_load),
 		cmocka_unit_test(test_io_fua_cid_reuse),
 		cmocka_unit_test(test_io_broken_queue),
-		cmocka_unit_test(test_io_order),
+		cmocka_unit_test(test_io_no_buffer),
 		cmocka_unit_test(test_io_flush),
 		cmocka_unit_test(test_admin_no_wait),
 		cmocka_unit_test(test_revoked),

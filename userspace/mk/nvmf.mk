@@ -39,6 +39,12 @@ $(UNIT_DIR)/test_tgt_connect: UNIT_LDFLAGS = -Invmf -Invme \
 	$(UNIT_DIR)/libp2pmr-nvmf-san.a $(UNIT_DIR)/libp2pmr-nvme-san.a \
 	$(UNIT_DIR)/libp2pmr-san.a
 
+# The target's RDMA side (nvmf/tgt/rdma.c, built into the test) against
+# fake verbs and RDMA CM calls, which the test defines.
+$(UNIT_DIR)/test_tgt_rdma: ../tests/unit/test_tgt_rdma.c nvmf/tgt/rdma.c \
+		nvmf/tgt/tgt.h
+$(UNIT_DIR)/test_tgt_rdma: UNIT_LDFLAGS = -Invmf -Invme
+
 # The fuzz target links the parsers only; "make fuzz" runs it after the
 # library's targets, with the same options.
 $(FUZZ_DIR)/fuzz_nvmf: ../tests/unit/fuzz/fuzz_nvmf.c $(NVMFSRC) $(NVMFHDR)

@@ -4,8 +4,8 @@
  * data buffer (a Flush uses none of it), moved along as their operations
  * complete; and the commands of the backing controller.
  *
- * do_rw() (cmd.c) checks a command and hands it to tgt_io_add(), which
- * takes a free data buffer and starts it at once:
+ * do_rw() and do_io() (cmd.c) check a command and hand it to
+ * tgt_io_add(), which takes a free data buffer and starts it at once:
  *
  *  1. a write's RDMA READ, from the host's buffer into the data buffer
  *     (not for in-capsule data), posted (IO_READING);
@@ -310,7 +310,7 @@ static void io_answer(struct tgt *t, uint32_t i)
 	if (io->dropped || !io->q || io->q->broken || !t->data_mr)
 		goto out;
 	tgt_rsp_fill(io->q, io->rsp, &io->cmd, io->status, 0);
-	len = io->write || io->status ? 0 : io->rw.bytes;
+	len = io->write || io->flush || io->status ? 0 : io->rw.bytes;
 	n = tgt_post_rsp(io->q, io->rsp, t->io_mr->lkey, i + 1, buf_rdma(t, i),
 			 t->data_mr->lkey, &io->cmd.sgl, len);
 	io->sends += n;
@@ -336,7 +336,7 @@ out:
 		io->state = IO_FREE;
 }
 
-/* Every Read and Write on the backing controller, and with @reads_too
+/* Every command on the backing controller, and with @reads_too
  * every one reading its data, fails with Internal Error (no DNR: the
  * host retries it) and is answered.
  */
@@ -447,9 +447,13 @@ static void io_submit(struct tgt *t, uint32_t i)
 	ret = p2pmr_nvme_submit(t->nqp, &sqe, io->flushing ? NULL : &b);
 	if (ret < 0) {
 		/* Refused by the driver: nothing was submitted. */
-		fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu not submitted (%d): %s\n",
-			sqe.opc, (unsigned long long)io->rw.slba, ret,
-			p2pmr_errmsg());
+		if (io->flush)
+			fprintf(stderr, "p2pmr-nvmf: backing Flush not submitted (%d): %s\n",
+				ret, p2pmr_errmsg());
+		else
+			fprintf(stderr, "p2pmr-nvmf: backing opcode 0x%02x at LBA %llu not submitted (%d): %s\n",
+				sqe.opc, (unsigned long long)io->rw.slba, ret,
+				p2pmr_errmsg());
 		io->status = P2PMR_NVMF_SC_INTERNAL;
 		io_answer(t, i);
 		return;
@@ -682,7 +686,7 @@ void tgt_io_drain(struct tgt *t)
 static void io_start(struct tgt *t, uint32_t i)
 {
 	struct tgt_io *io = &t->io[i];
-	uint32_t busy;
+	uint32_t busy, j;
 
 	if (t->revoked_by && !t->fatal)
 		revoked(t);
@@ -697,8 +701,10 @@ static void io_start(struct tgt *t, uint32_t i)
 		io_answer(t, i);
 		return;
 	}
-	busy = tgt_io_busy(t) + 1;
-	if (busy > t->st.inflight_max)
+	/* The most Reads and Writes at once (a Flush moves no data). */
+	for (j = 0, busy = 1; j < t->nr_bufs && !io->flush; j++)
+		busy += j != i && inflight(&t->io[j]) && !t->io[j].flush;
+	if (!io->flush && busy > t->st.inflight_max)
 		t->st.inflight_max = busy;
 	/* Test hook: 1 before the RDMA READ, 2 before the NVMe Write. */
 	if (io->reset == 1)

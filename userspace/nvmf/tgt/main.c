@@ -597,7 +597,7 @@ static uint64_t now_us(void)
 }
 
 /*
- * Serve until stopped.  While Reads and Writes are in flight, and for
+ * Serve until stopped.  While commands are in flight (io.c), and for
  * --poll-us after the last command came or moved, the queues and the
  * backing controller are polled with no system call (a system call under
  * emulation costs a pass many times over), but a nap (--nap-us) after a

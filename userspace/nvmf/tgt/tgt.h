@@ -30,7 +30,7 @@
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
 #define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
 #define TGT_NVME_TIMEOUT_MS	30000	/* a backing command, at most */
-#define TGT_MAX_BUFS		16	/* data buffers: Reads and Writes at once */
+#define TGT_MAX_BUFS		16	/* data buffers: commands in io.c at once */
 #define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
 #define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
 #define TGT_POLL_US		300	/* --poll-us: polling after a command */
@@ -78,7 +78,7 @@ struct tgt_stats {
 	uint64_t rdma_in;		/* RDMA READ into the data buffer */
 	uint64_t inline_in;		/* in-capsule write data copied in */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
-	uint64_t inflight_max;		/* the most commands in flight (io.c) */
+	uint64_t inflight_max;		/* the most Reads and Writes in flight */
 	/* NVM commands by the I/O queue they came on (index: QID - 1) */
 	uint64_t queue_cmds[TGT_MAX_IO_QUEUES];
 };
