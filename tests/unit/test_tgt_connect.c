@@ -756,6 +756,14 @@ static void fua_write(struct tgt_queue *q, uint16_t cid, uint64_t slba)
 	rw_cmd(q, P2PMR_NVME_CMD_WRITE, cid, slba, 1u << 30);
 }
 
+/* @q on @t's controller 0, connected and enabled (CSTS.RDY). */
+static void ctrl_ready(struct tgt *t, struct tgt_queue *q)
+{
+	q->ctrl = &t->ctrls[0];
+	t->ctrls[0].used = 1;
+	t->ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+}
+
 /*
  * --buf=host with in-capsule data: @t's buffers are @host (@bufs of 8
  * KiB), and @q's controller is ready for tgt_cmd().
@@ -765,9 +773,7 @@ static void host_bufs(struct tgt *t, struct tgt_queue *q, uint8_t *host)
 	t->max_data = 8192;
 	t->inline_size = 4096;
 	t->host_buf = host;
-	q->ctrl = &t->ctrls[0];
-	t->ctrls[0].used = 1;
-	t->ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	ctrl_ready(t, q);
 }
 
 /*
@@ -1131,9 +1137,7 @@ static void test_io_flush(void **state)
 	t.nqp = (struct p2pmr_nvme_qp *)&t;
 	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
 	queue_init(&q1, &t, 1);
-	q1.ctrl = &t.ctrls[0];
-	t.ctrls[0].used = 1;
-	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	ctrl_ready(&t, &q1);
 	hold_lba = 11;
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 11);
 	assert_int_equal(tgt_io_poll(&t), 1);	/* its READ done */
@@ -1184,9 +1188,7 @@ static void test_io_no_buffer(void **state)
 	tgt_init(&t, 2);
 	t.nqp = (struct p2pmr_nvme_qp *)&t;
 	queue_init(&q1, &t, 1);
-	q1.ctrl = &t.ctrls[0];
-	t.ctrls[0].used = 1;
-	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	ctrl_ready(&t, &q1);
 	rdma_fail = -1;
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 2, 11);
@@ -1221,9 +1223,8 @@ static void test_admin_no_wait(void **state)
 	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
 	queue_init(&adm, &t, 0);
 	queue_init(&q1, &t, 1);
-	adm.ctrl = q1.ctrl = &t.ctrls[0];
-	t.ctrls[0].used = 1;
-	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	ctrl_ready(&t, &q1);
+	adm.ctrl = q1.ctrl;
 	nvme_holds = 1;
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
 	assert_int_equal(nr_subs, 1);
@@ -1288,9 +1289,7 @@ static void test_io_incapsule(void **state)
 	queue_init(&q1, &t, 1);
 	rdma_fail = -1;
 
-	q1.ctrl = &t.ctrls[0];
-	t.ctrls[0].used = 1;
-	t.ctrls[0].regs.csts = P2PMR_NVMF_CSTS_RDY;
+	ctrl_ready(&t, &q1);
 	/* The keyed one takes buffer 0. */
 	rw_block(&q1, P2PMR_NVME_CMD_WRITE, 1, 10);
 	/* One block at LBA 11, its data after the SQE (offset 0). */
