@@ -97,10 +97,10 @@ get() {
 	sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<< "$s"
 }
 
-# connect HOSTNQN: keep alive 30 s, controller loss timeout 20 s, or
-# the options in $CONNECT_OPTS.
+# connect HOSTNQN: to port $SVC [4420], keep alive 30 s, controller loss
+# timeout 20 s, or the options in $CONNECT_OPTS.
 connect() {
-	nvme connect -t rdma -a $RXE1_IP -s 4420 -w $RXE0_IP -n $NQN \
+	nvme connect -t rdma -a $RXE1_IP -s ${SVC:-4420} -w $RXE0_IP -n $NQN \
 		-q "$1" -I $HOSTID ${CONNECT_OPTS:--k 30 -l 20}
 }
 
@@ -181,7 +181,7 @@ nvmf_nvme() {
 }
 
 # nvmet_up PATH [BUFFERED]: the kernel's nvmet-rdma serving $NQN to
-# $HOSTNQN on rxe1, port 4420, with one namespace on PATH (a file, or a
+# $HOSTNQN on rxe1, port $SVC [4420], with one namespace on PATH (a file, or a
 # block device); BUFFERED (default 1) is the namespace's buffered_io,
 # which only a file namespace heeds.
 NVMET=/sys/kernel/config/nvmet
@@ -202,7 +202,7 @@ nvmet_up() {
 	echo rdma > $NVMET/ports/1/addr_trtype &&
 	echo ipv4 > $NVMET/ports/1/addr_adrfam &&
 	echo $RXE1_IP > $NVMET/ports/1/addr_traddr &&
-	echo 4420 > $NVMET/ports/1/addr_trsvcid &&
+	echo ${SVC:-4420} > $NVMET/ports/1/addr_trsvcid &&
 	ln -s $NVMET/subsystems/$NQN $NVMET/ports/1/subsystems/ ||
 		die "nvmet configuration"
 }
