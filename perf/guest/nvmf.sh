@@ -18,7 +18,7 @@
 . tests/lib/guest.sh
 . tests/lib/nvmf.sh
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 RUNTIME=${RUNTIME:-5}
 JOBS=${JOBS:-randread-4k-qd1 randread-4k-qd16 randwrite-4k-qd1 randwrite-4k-qd16 read-128k-qd4 write-128k-qd4}
 TARGETS=${TARGETS:-nvmet host cmb pmr}
