@@ -104,6 +104,59 @@ static void test_prp_build(void **state)
 					      &prp2), 8);
 }
 
+/* LBA format @i of Identify Namespace @id: MS bytes of metadata, 2^LBADS. */
+static void lbaf(uint8_t *id, unsigned int i, uint16_t ms, uint8_t lbads)
+{
+	id[128 + 4 * i] = ms & 0xff;
+	id[128 + 4 * i + 1] = ms >> 8;
+	id[128 + 4 * i + 2] = lbads;
+}
+
+/*
+ * Identify Namespace digested: the format FLBAS selects (its index's high
+ * bits in FLBAS 6:5 past 16 formats), and formats with metadata refused:
+ * the commands carry no metadata pointer, and with extended LBAs the
+ * controller would move more bytes than their PRPs describe.
+ */
+static void test_ns_parse(void **state)
+{
+	static uint8_t id[4096];
+	struct p2pmr_nvme_ns ns;
+	uint64_t nsze = 131072;
+
+	(void)state;
+	memcpy(id, &nsze, 8);
+	id[25] = 1;				/* NLBAF: two formats */
+	lbaf(id, 0, 0, 9);
+	lbaf(id, 1, 8, 9);			/* 512 + 8 */
+	id[26] = 0;
+	assert_int_equal(nvme_ns_parse("0000:00:12.0", 1, id, &ns), 0);
+	assert_int_equal(ns.lba_size, 512);
+	assert_int_equal(ns.nsze, 131072);
+	/* Extended LBAs (FLBAS bit 4) or a separate buffer: refused. */
+	id[26] = 0x11;
+	assert_fails_with(nvme_ns_parse("0000:00:12.0", 1, id, &ns),
+			  -EOPNOTSUPP, "8 bytes of metadata");
+	id[26] = 0x01;
+	assert_fails_with(nvme_ns_parse("0000:00:12.0", 1, id, &ns),
+			  -EOPNOTSUPP, "8 bytes of metadata");
+	/* Format 17 of 20: index bits 3:0 in FLBAS 3:0, bits 5:4 in 6:5. */
+	id[25] = 19;
+	lbaf(id, 1, 0, 9);
+	lbaf(id, 17, 0, 12);
+	id[26] = 0x21;
+	assert_int_equal(nvme_ns_parse("0000:00:12.0", 1, id, &ns), 0);
+	assert_int_equal(ns.lba_size, 4096);
+	/* An index past NLBAF. */
+	id[25] = 1;
+	assert_fails_with(nvme_ns_parse("0000:00:12.0", 1, id, &ns), -EIO,
+			  "format 17 of 2");
+	/* Inactive: all zeroes. */
+	memset(id, 0, sizeof(id));
+	assert_fails_with(nvme_ns_parse("0000:00:12.0", 1, id, &ns), -ENODEV,
+			  "not active");
+}
+
 /* A controller in memory: BAR0 as a buffer, an arena at IOVA 1 MiB. */
 static struct p2pmr_dev fake_dev = { .bdf = "0000:00:12.0" };
 static uint32_t bar0[0x2000 / 4];
@@ -374,6 +427,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prp_build),
+		cmocka_unit_test(test_ns_parse),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_csts_ok),
 		cmocka_unit_test(test_stopped),

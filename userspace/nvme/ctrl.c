@@ -667,33 +667,57 @@ int p2pmr_nvme_identify(struct p2pmr_nvme *n, uint8_t cns, uint32_t nsid,
 	return ret;
 }
 
+/*
+ * The LBA format FLBAS selects: its index's bits 3:0 in FLBAS 3:0, bits
+ * 5:4 in FLBAS 6:5 (zero unless there are more than 16 formats).  A
+ * format with metadata is refused: the commands built here carry no
+ * metadata pointer, and with extended LBAs (FLBAS bit 4) the controller
+ * would move more bytes than their PRPs describe.
+ */
+int nvme_ns_parse(const char *bdf, uint32_t nsid, const uint8_t *id,
+		  struct p2pmr_nvme_ns *ns)
+{
+	unsigned int fmt, nlbaf = id[25] + 1u;
+	const uint8_t *lbaf;
+	uint16_t ms;
+	uint8_t lbads;
+
+	memcpy(&ns->nsze, id, 8);
+	if (!ns->nsze)
+		return p2pmr_fail(-ENODEV, "%s: namespace %u is not active",
+				  bdf, nsid);
+	fmt = (id[26] & 0xf) | (id[26] >> 5 & 0x3) << 4;
+	if (fmt >= nlbaf)
+		return p2pmr_fail(-EIO, "%s: namespace %u: FLBAS selects format %u of %u",
+				  bdf, nsid, fmt, nlbaf);
+	lbaf = &id[128 + 4 * fmt];		/* LBAF[fmt]: MS, LBADS, RP */
+	ms = (uint16_t)(lbaf[0] | lbaf[1] << 8);
+	lbads = lbaf[2];
+	if (ms)
+		return p2pmr_fail(-EOPNOTSUPP, "%s: namespace %u: format %u has %u bytes of metadata per block (%s): not supported",
+				  bdf, nsid, fmt, ms,
+				  id[26] & 0x10 ? "extended LBAs" :
+						  "a separate buffer");
+	ns->nsid = nsid;
+	ns->lba_size = lbads >= 9 && lbads < 32 ? 1u << lbads : 0;
+	if (!ns->lba_size)
+		return p2pmr_fail(-EIO, "%s: namespace %u: LBA data size 2^%u",
+				  bdf, nsid, lbads);
+	return 0;
+}
+
 int p2pmr_nvme_ns_info(struct p2pmr_nvme *n, uint32_t nsid,
 		       struct p2pmr_nvme_ns *ns)
 {
 	uint8_t *id = malloc(NVME_PAGE);
-	uint8_t flbas, lbads;
 	int ret;
 
 	p2pmr_clear_error();
 	if (!id)
 		return p2pmr_fail(-ENOMEM, "out of memory");
 	ret = p2pmr_nvme_identify(n, 0, nsid, id);
-	if (ret)
-		goto out;
-	memcpy(&ns->nsze, id, 8);
-	if (!ns->nsze) {
-		ret = p2pmr_fail(-ENODEV, "%s: namespace %u is not active",
-				 p2pmr_dev_bdf(n->dev), nsid);
-		goto out;
-	}
-	flbas = id[26] & 0xf;
-	lbads = id[128 + 4 * flbas + 2];	/* LBAF[flbas].LBADS */
-	ns->nsid = nsid;
-	ns->lba_size = lbads >= 9 && lbads < 32 ? 1u << lbads : 0;
-	if (!ns->lba_size)
-		ret = p2pmr_fail(-EIO, "%s: namespace %u: LBA data size 2^%u",
-				 p2pmr_dev_bdf(n->dev), nsid, lbads);
-out:
+	if (!ret)
+		ret = nvme_ns_parse(p2pmr_dev_bdf(n->dev), nsid, id, ns);
 	free(id);
 	return ret;
 }

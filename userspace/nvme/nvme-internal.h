@@ -98,6 +98,10 @@ uint32_t nvme_rd32(struct p2pmr_nvme *n, uint32_t off);
 void nvme_wr32(struct p2pmr_nvme *n, uint32_t off, uint32_t v);
 uint64_t nvme_now_ms(void);
 
+/* Identify Namespace data @id of @nsid digested into @ns; 0 or -errno. */
+int nvme_ns_parse(const char *bdf, uint32_t nsid, const uint8_t *id,
+		  struct p2pmr_nvme_ns *ns);
+
 /* Set up the queue memory of @qp (qid, depth, ctrl set); 0 or -ENOSPC. */
 int nvme_qp_alloc(struct p2pmr_nvme *n, struct p2pmr_nvme_qp *qp);
 void nvme_qp_free(struct p2pmr_nvme *n, struct p2pmr_nvme_qp *qp);

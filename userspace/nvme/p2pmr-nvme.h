@@ -274,7 +274,9 @@ struct p2pmr_nvme_ns {
  * @ns: receives the namespace
  *
  * Return: 0; a positive NVMe status (e.g. Invalid Namespace); -ENODEV an
- * inactive namespace (all zeroes); -ETIMEDOUT.
+ * inactive namespace (all zeroes); -EOPNOTSUPP a format with metadata
+ * (the commands here carry none); -EIO a format index or data size out
+ * of range; -ETIMEDOUT.
  */
 int p2pmr_nvme_ns_info(struct p2pmr_nvme *n, uint32_t nsid,
 		       struct p2pmr_nvme_ns *ns);

@@ -307,7 +307,12 @@ static int nvme_setup(struct tgt *t)
 	ret = p2pmr_nvme_ns_info(t->n, TGT_NSID, &t->ns);
 	ret = ret ? ret : p2pmr_nvme_identify(t->n, 0, TGT_NSID, t->ns_id);
 	if (ret) {
-		fprintf(stderr, "p2pmr-nvmf: no namespace %d: %d\n", TGT_NSID, ret);
+		if (ret < 0)
+			fprintf(stderr, "p2pmr-nvmf: namespace %d: %s\n",
+				TGT_NSID, p2pmr_errmsg());
+		else
+			fprintf(stderr, "p2pmr-nvmf: no namespace %d: NVMe status 0x%x\n",
+				TGT_NSID, ret);
 		return ret < 0 ? ret : -EIO;
 	}
 	/* The descriptor list is optional (NVMe 1.3); zeroes if refused. */
