@@ -585,6 +585,46 @@ static void test_connect_io_twice(void **state)
 }
 
 /*
+ * A queue with no controller TGT_CONNECT_MS after its connect request
+ * (no Connect came, or it was refused) is closed: it holds buffers and a
+ * place under --max-connections.  Connected queues stay.
+ */
+static void test_connect_timeout(void **state)
+{
+	struct tgt_queue idle, refused, adm;
+	struct tgt t;
+	uint16_t cntlid;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.o.nqn = SUBNQN;
+	t.o.hosts[0] = HOSTNQN;
+	t.next_cntlid = 1;
+	queue_init(&idle, &t, 0);
+	queue_init(&refused, &t, 1);
+	queue_init(&adm, &t, 0);
+	idle.since_ms = refused.since_ms = adm.since_ms = now_ms;
+	assert_int_equal(connect_queue(&adm, 0xffff, &cntlid), 0);
+	assert_int_not_equal(connect_queue(&refused, cntlid + 1, NULL), 0);
+	assert_null(refused.ctrl);
+
+	now_ms = idle.since_ms + TGT_CONNECT_MS - 100;
+	tgt_check_kato(&t);
+	assert_false(idle.disconnecting);
+	assert_false(refused.disconnecting);
+	now_ms += 100;
+	tgt_check_kato(&t);
+	assert_true(idle.disconnecting);
+	assert_true(refused.disconnecting);
+	assert_false(adm.disconnecting);
+	assert_false(adm.ctrl->expired);
+
+	test_free(idle.ctl);
+	test_free(refused.ctl);
+	test_free(adm.ctl);
+}
+
+/*
  * A one-block @opc of LBA @slba, CID @cid, CDW12 @cdw12 (its FUA bit), on
  * I/O queue @q, its data by keyed SGL: started.
  */
@@ -1555,6 +1595,7 @@ int main(void)
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_backing_dnr),
 		cmocka_unit_test(test_connect_io_twice),
+		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_discovery),
 	};
 

@@ -169,6 +169,11 @@ void tgt_ctrl_put(struct tgt_queue *q)
 	ctrl_puts++;
 }
 
+uint64_t tgt_now_ms(void)
+{
+	return 5000;
+}
+
 int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 {
 	(void)q; (void)capsule; (void)len;
@@ -480,6 +485,7 @@ static void test_connect_refused(void **state)
 	assert_non_null(q = connect_req(1, TGT_IO_DEPTH - 1, 0));
 	assert_int_equal(accepts, 1);
 	assert_int_equal(q->depth, TGT_IO_DEPTH);
+	assert_int_equal(q->since_ms, 5000);	/* for tgt_check_kato() */
 	assert_int_equal(t.nr_queues, 1);
 	t.nr_queues = t.o.max_conns;
 	assert_null(connect_req(2, 31, 0));

@@ -166,6 +166,10 @@ static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect
  * the host is gone or cut off, so their queues are disconnected and freed
  * at once, with the controller, as nvmet releases them: the host may not
  * answer the disconnect, and the DISCONNECTED event would wait for it.
+ * So are queues with no controller TGT_CONNECT_MS after their connect
+ * request: a host sends its Connect at once, and each queue holds its
+ * buffers, QP and a place under --max-connections (a peer that never
+ * sends one, or a Connect that was refused, would keep them for good).
  */
 void tgt_check_kato(struct tgt *t)
 {
@@ -173,6 +177,17 @@ void tgt_check_kato(struct tgt *t)
 	struct tgt_queue *q, *next;
 	struct tgt_ctrl *ctrl;
 	int i;
+
+	for (q = t->queues; q; q = next) {
+		next = q->next;
+		if (q->ctrl || q->disconnecting ||
+		    now - q->since_ms < TGT_CONNECT_MS)
+			continue;
+		if (tgt_log_refusal(t))
+			fprintf(stderr, "p2pmr-nvmf: queue %u: no controller %d ms after the connection: disconnecting\n",
+				q->qid, TGT_CONNECT_MS);
+		tgt_queue_close(q);
+	}
 
 	for (i = 0; i < TGT_MAX_CTRLS; i++) {
 		ctrl = &t->ctrls[i];

@@ -269,6 +269,7 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	q->wc_status = -1;
 	q->qid = req->qid;
 	q->depth = req->hsqsize + 1;
+	q->since_ms = tgt_now_ms();
 	ev->id->context = q;
 	q->next = t->queues;
 	t->queues = q;

@@ -30,6 +30,7 @@
 #define TGT_NSID		1	/* the one namespace served (real nsid 1) */
 #define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
 #define TGT_NVME_TIMEOUT_MS	30000	/* a backing command, at most */
+#define TGT_CONNECT_MS		10000	/* connection to Connect, at most */
 #define TGT_MAX_BUFS		16	/* data buffers: commands in io.c at once */
 #define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
 #define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
@@ -108,6 +109,7 @@ struct tgt_queue {
 	uint16_t depth;			/* entries: the host's HSQSIZE + 1 */
 	uint16_t sqhd;
 	struct tgt_ctrl *ctrl;		/* after Connect */
+	uint64_t since_ms;		/* connect request (tgt_now_ms()) */
 	uint8_t *cmds;			/* depth capsules, receive buffers */
 	uint32_t slot_size;		/* of each: 64 bytes + in-capsule data */
 	const uint8_t *cur;		/* the capsule being served (tgt_cmd()) */
