@@ -151,6 +151,14 @@ static void test_ns_parse(void **state)
 	id[25] = 1;
 	assert_fails_with(nvme_ns_parse("0000:00:12.0", 1, id, &ns), -EIO,
 			  "format 17 of 2");
+	/* ... but within NULBAF's unique-attribute formats after them. */
+	id[25] = 15;
+	id[82] = 2;
+	assert_int_equal(nvme_ns_parse("0000:00:12.0", 1, id, &ns), 0);
+	assert_int_equal(ns.lba_size, 4096);
+	id[82] = 1;
+	assert_fails_with(nvme_ns_parse("0000:00:12.0", 1, id, &ns), -EIO,
+			  "format 17 of 17");
 	/* Inactive: all zeroes. */
 	memset(id, 0, sizeof(id));
 	assert_fails_with(nvme_ns_parse("0000:00:12.0", 1, id, &ns), -ENODEV,

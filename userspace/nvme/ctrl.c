@@ -677,7 +677,8 @@ int p2pmr_nvme_identify(struct p2pmr_nvme *n, uint8_t cns, uint32_t nsid,
 int nvme_ns_parse(const char *bdf, uint32_t nsid, const uint8_t *id,
 		  struct p2pmr_nvme_ns *ns)
 {
-	unsigned int fmt, nlbaf = id[25] + 1u;
+	/* NLBAF (0's based), then NULBAF unique-attribute formats (2.0) */
+	unsigned int fmt, nlbaf = id[25] + 1u + id[82];
 	const uint8_t *lbaf;
 	uint16_t ms;
 	uint8_t lbads;
