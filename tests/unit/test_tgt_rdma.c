@@ -169,9 +169,11 @@ void tgt_ctrl_put(struct tgt_queue *q)
 	ctrl_puts++;
 }
 
+static uint64_t fake_ms = 5000;
+
 uint64_t tgt_now_ms(void)
 {
-	return 5000;
+	return fake_ms;
 }
 
 int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
@@ -497,6 +499,48 @@ static void test_connect_refused(void **state)
 }
 
 /*
+ * At --max-connections, the oldest queue with no controller is closed for
+ * a new connection, once TGT_RECLAIM_MS passed since its connect request;
+ * a queue with a controller never is.
+ */
+static void test_connect_reclaim(void **state)
+{
+	struct tgt_queue *q1, *q2, *q3;
+	struct tgt_ctrl ctrl = { .used = 1 };
+
+	(void)state;
+	fake_reset();
+	t.o.max_conns = 2;
+	fake_ms = 5000;
+	assert_non_null(q1 = connect_req(0, 31, 0));
+	fake_ms += 10;
+	assert_non_null(q2 = connect_req(0, 31, 0));
+	/* Too young: refused. */
+	fake_ms = 5000 + TGT_RECLAIM_MS - 1;
+	assert_null(connect_req(0, 31, 0));
+	assert_int_equal(last_reject_sts, CM_NO_RSC);
+	/* q1, the oldest without a controller, makes room. */
+	fake_ms = 5000 + TGT_RECLAIM_MS;
+	q2->ctrl = &ctrl;
+	assert_non_null(q3 = connect_req(0, 31, 0));
+	assert_int_equal(t.nr_queues, 2);
+	assert_int_equal(disconnects, 1);
+	assert_ptr_equal(t.queues, q3);
+	assert_ptr_equal(q3->next, q2);
+	assert_null(q2->next);
+	/* q2 has a controller, q3 is young: refused. */
+	fake_ms += 5 * TGT_RECLAIM_MS;
+	q3->ctrl = &ctrl;
+	assert_null(connect_req(0, 31, 0));
+	assert_int_equal(last_reject_sts, CM_NO_RSC);
+	q2->ctrl = q3->ctrl = NULL;
+	cm_event(q3->id, RDMA_CM_EVENT_DISCONNECTED);
+	cm_event(q2->id, RDMA_CM_EVENT_DISCONNECTED);
+	assert_null(t.queues);
+	t.o.max_conns = 4;
+}
+
+/*
  * Every send is counted while it is out and handed back to its entry
  * when it completes; a failed one breaks the queue, which goes to the
  * error state: the rest of its sends come back flushed, and each entry
@@ -668,6 +712,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_connect_reclaim),
 		cmocka_unit_test(test_send_error_drains),
 		cmocka_unit_test(test_drain_stuck),
 		cmocka_unit_test(test_wait_timeout),

@@ -167,9 +167,12 @@ static struct tgt_ctrl *ctrl_find(struct tgt *t, const struct p2pmr_nvmf_connect
  * at once, with the controller, as nvmet releases them: the host may not
  * answer the disconnect, and the DISCONNECTED event would wait for it.
  * So are queues with no controller TGT_CONNECT_MS after their connect
- * request: a host sends its Connect at once, and each queue holds its
- * buffers, QP and a place under --max-connections (a peer that never
- * sends one, or a Connect that was refused, would keep them for good).
+ * request: each holds its buffers, QP and a place under
+ * --max-connections, which a peer that never sends a Connect, or whose
+ * Connect was refused, would keep for good.  (A Linux host connects all
+ * its I/O queues before it sends their Connects, and on a reconnect may
+ * wait up to its I/O timeout, 30 s, in between; at --max-connections
+ * such queues are closed sooner, rdma.c's reclaim().)
  */
 void tgt_check_kato(struct tgt *t)
 {

@@ -235,6 +235,31 @@ static int reject(struct tgt *t, struct rdma_cm_id *id, uint16_t sts)
 	return DESTROY_ID;
 }
 
+/*
+ * At --max-connections: the queue with no controller whose connect request
+ * is the oldest, if it came TGT_RECLAIM_MS ago or more, is closed to make
+ * room (a host sends its Connect at once; the controller then keeps its
+ * queues).  Return: whether one was.
+ */
+static int reclaim(struct tgt *t)
+{
+	struct tgt_queue *q, *old = NULL;
+	uint64_t now = tgt_now_ms();
+
+	for (q = t->queues; q; q = q->next)
+		if (!q->ctrl && !q->disconnecting &&
+		    now - q->since_ms >= TGT_RECLAIM_MS &&
+		    (!old || q->since_ms < old->since_ms))
+			old = q;
+	if (!old)
+		return 0;
+	if (tgt_log_refusal(t))
+		fprintf(stderr, "p2pmr-nvmf: queue %u: no controller %llu ms after the connection: closed for a new one\n",
+			old->qid, (unsigned long long)(now - old->since_ms));
+	tgt_queue_close(old);
+	return 1;
+}
+
 static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 {
 	const struct rdma_conn_param *cp = &ev->param.conn;
@@ -255,7 +280,7 @@ static int connect_request(struct tgt *t, struct rdma_cm_event *ev)
 	if (!req->hsqsize || req->hsqsize >= max)
 		return reject(t, ev->id, CM_INVALID_HSQSIZE);
 	/* Each queue holds its buffers, CQs and QP: a bound on them all. */
-	if (t->nr_queues >= t->o.max_conns) {
+	if (t->nr_queues >= t->o.max_conns && !reclaim(t)) {
 		if (tgt_log_refusal(t))
 			fprintf(stderr, "p2pmr-nvmf: %u connections, --max-connections reached\n",
 				t->nr_queues);
