@@ -528,7 +528,7 @@ static void test_connect_reclaim(void **state)
 	assert_ptr_equal(t.queues, q3);
 	assert_ptr_equal(q3->next, q2);
 	assert_null(q2->next);
-	/* q2 has a controller, q3 is young: refused. */
+	/* q2 and q3 have a controller: refused. */
 	fake_ms += 5 * TGT_RECLAIM_MS;
 	q3->ctrl = &ctrl;
 	assert_null(connect_req(0, 31, 0));

@@ -31,7 +31,7 @@
 #define TGT_NVME_DEPTH		32	/* the backing I/O queue's entries */
 #define TGT_NVME_TIMEOUT_MS	30000	/* a backing command, at most */
 #define TGT_CONNECT_MS		60000	/* connection to controller, at most */
-#define TGT_RECLAIM_MS		1000	/* ... past --max-connections */
+#define TGT_RECLAIM_MS		10000	/* ... past --max-connections */
 #define TGT_MAX_BUFS		16	/* data buffers: commands in io.c at once */
 #define TGT_HOST_BUFS_SIZE	(4u << 20) /* --buf=host: all buffers, at most */
 #define TGT_INLINE_SIZE		4096	/* --buf=host: in-capsule data, at most */
