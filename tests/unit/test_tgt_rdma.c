@@ -176,10 +176,26 @@ uint64_t tgt_now_ms(void)
 	return fake_ms;
 }
 
+/* The capsules served, by their CID (bytes 2-3), in order. */
+static uint16_t served[16];
+static int nr_served;
+
 int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 {
-	(void)q; (void)capsule; (void)len;
+	(void)q;
+	assert_int_equal(len, 64);
+	assert_true(nr_served < 16);
+	served[nr_served++] = (uint16_t)(capsule[2] | capsule[3] << 8);
 	return 0;
+}
+
+/* Whether io.c has a free data buffer. */
+static int room = 1;
+
+int tgt_io_room(struct tgt *t)
+{
+	(void)t;
+	return room;
 }
 
 int tgt_io_poll(struct tgt *t)
@@ -541,6 +557,85 @@ static void test_connect_reclaim(void **state)
 }
 
 /*
+ * A capsule of opcode @opc and CID @cid came on @q: in receive slot @slot,
+ * its completion on the receive CQ.
+ */
+static void capsule_in(struct tgt_queue *q, uint32_t slot, uint8_t opc,
+		       uint16_t cid)
+{
+	uint8_t *c = q->cmds + slot * q->slot_size;
+
+	memset(c, 0, 64);
+	c[0] = opc;
+	c[2] = cid & 0xff;
+	c[3] = cid >> 8;
+	complete(&rcq, slot, IBV_WC_SUCCESS);
+	rcq.wc[(rcq.tail - 1) % MAX_WR].byte_len = 64;
+}
+
+/*
+ * A Read, Write or Flush that finds no free data buffer is held and the
+ * queue's later capsules stay on its CQ, in order, while the thread goes
+ * on; other capsules (fabrics) are served.  While another queue holds
+ * one, a new one waits its turn even with a buffer free.  A queue that
+ * goes drops what it held.
+ */
+static void test_held_capsule(void **state)
+{
+	struct tgt_queue *q;
+
+	(void)state;
+	fake_reset();
+	nr_served = 0;
+	assert_non_null(q = connect_req(1, 31, 0));
+	room = 0;
+	capsule_in(q, 0, P2PMR_NVME_CMD_WRITE, 1);
+	capsule_in(q, 1, P2PMR_NVME_CMD_READ, 2);
+	assert_int_equal(tgt_poll_queues(&t, 0), 0);
+	assert_int_equal(nr_served, 0);
+	assert_int_equal(t.held, 1);
+	assert_int_equal(q->held_len, 64);
+	assert_int_equal(rcq.head, 1);		/* the Read: still on the CQ */
+	assert_int_equal(tgt_poll_queues(&t, 0), 0);
+	assert_int_equal(rcq.head, 1);
+	room = 1;
+	assert_int_equal(tgt_poll_queues(&t, 0), 2);
+	assert_int_equal(nr_served, 2);
+	assert_int_equal(served[0], 1);
+	assert_int_equal(served[1], 2);
+	assert_int_equal(t.held, 0);
+	assert_int_equal(q->held_len, 0);
+
+	/* No buffer needed: served. */
+	room = 0;
+	capsule_in(q, 2, P2PMR_NVMF_OPC_FABRICS, 3);
+	assert_int_equal(tgt_poll_queues(&t, 0), 1);
+	assert_int_equal(served[2], 3);
+
+	/* Another queue holds one: a Flush waits its turn, buffer or not. */
+	room = 1;
+	t.held = 1;
+	capsule_in(q, 3, P2PMR_NVME_CMD_FLUSH, 4);
+	assert_int_equal(tgt_poll_queues(&t, 0), 0);
+	assert_int_equal(t.held, 2);
+	t.held = 1;				/* the other one was served */
+	assert_int_equal(tgt_poll_queues(&t, 0), 1);
+	assert_int_equal(served[3], 4);
+	assert_int_equal(t.held, 0);
+
+	/* Held when its queue goes: dropped, and counted out. */
+	room = 0;
+	capsule_in(q, 4, P2PMR_NVME_CMD_WRITE, 5);
+	assert_int_equal(tgt_poll_queues(&t, 0), 0);
+	assert_int_equal(t.held, 1);
+	cm_event(q->id, RDMA_CM_EVENT_DISCONNECTED);
+	assert_null(t.queues);
+	assert_int_equal(t.held, 0);
+	assert_int_equal(nr_served, 4);
+	room = 1;
+}
+
+/*
  * Every send is counted while it is out and handed back to its entry
  * when it completes; a failed one breaks the queue, which goes to the
  * error state: the rest of its sends come back flushed, and each entry
@@ -713,6 +808,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_connect_reclaim),
+		cmocka_unit_test(test_held_capsule),
 		cmocka_unit_test(test_send_error_drains),
 		cmocka_unit_test(test_drain_stuck),
 		cmocka_unit_test(test_wait_timeout),

@@ -62,6 +62,7 @@ static uint64_t buf_nvme(const struct tgt *t, uint32_t i)
 }
 
 static void fail_inflight(struct tgt *t, int reads_too);
+static int io_free(const struct tgt *t);
 
 /*
  * The backing I/O queue pair again, after a command on it did not
@@ -259,6 +260,24 @@ uint32_t tgt_io_busy(const struct tgt *t)
 	for (i = 0; i < t->nr_bufs; i++)
 		n += inflight(&t->io[i]);
 	return n;
+}
+
+/**
+ * tgt_io_room() - Whether a Read, Write or Flush can start now.
+ * @t: the target
+ *
+ * The send and backing completions are taken first when every buffer is
+ * in use.  A target that must stop has room: tgt_io_add() refuses the
+ * command, which is answered at once.
+ *
+ * Return: whether tgt_io_add() would find a free data buffer at once.
+ */
+int tgt_io_room(struct tgt *t)
+{
+	if (t->fatal || io_free(t) >= 0)
+		return 1;
+	tgt_io_poll(t);
+	return t->fatal || io_free(t) >= 0;
 }
 
 /**
@@ -729,7 +748,8 @@ static void io_start(struct tgt *t, uint32_t i)
  * @data: a Write's in-capsule data (rw->bytes of it), or NULL
  *
  * It takes a free data buffer, waiting for one (for commands in flight
- * to end, or answers to be sent) when all are taken.  In-capsule data is
+ * to end, or answers to be sent) when all are taken: only a fallback,
+ * since rdma.c holds such a capsule until tgt_io_room().  In-capsule data is
  * copied into the buffer now (the capsule is queue_poll()'s copy, gone
  * after this): it is host memory, which only --buf=host offers to take.
  *

@@ -602,8 +602,9 @@ static uint64_t now_us(void)
 }
 
 /*
- * Serve until stopped.  While commands are in flight (io.c), and for
- * --poll-us after the last command came or moved, the queues and the
+ * Serve until stopped.  While commands are in flight (io.c) or capsules
+ * wait for a data buffer (rdma.c), and for --poll-us after the last
+ * command came or moved, the queues and the
  * backing controller are polled with no system call (a system call under
  * emulation costs a pass many times over), but a nap (--nap-us) after a
  * pass that found nothing while commands are in flight, and epoll (RDMA
@@ -628,7 +629,8 @@ static int serve(struct tgt *t)
 	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
 	fflush(stdout);
 	while (!stop && !t->fatal) {
-		busy = tgt_io_busy(t);
+		/* A held capsule waits for a buffer: polled for too. */
+		busy = tgt_io_busy(t) + t->held;
 		now = now_us();
 		if ((busy || spin_end) && now < look) {
 			moved = tgt_poll_queues(t, 0);
@@ -654,7 +656,7 @@ static int serve(struct tgt *t)
 			spin_end = now_us() + t->o.poll_us;
 		else if (spin_end && now_us() >= spin_end)
 			spin_end = 0;
-		if (busy && !moved && tgt_io_busy(t))
+		if (busy && !moved && (tgt_io_busy(t) || t->held))
 			tgt_io_nap(t);
 	}
 	close(ep);

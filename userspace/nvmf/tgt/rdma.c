@@ -161,6 +161,9 @@ static void queue_free(struct tgt_queue *q)
 		ibv_dereg_mr(q->ctl_mr);
 	if (q->cmds_mr)
 		ibv_dereg_mr(q->cmds_mr);
+	if (q->held_len)
+		q->t->held--;
+	free(q->held_buf);
 	free(q->ctl);
 	free(q->cmds);
 	rdma_destroy_id(q->id);
@@ -192,8 +195,9 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
 	/* I/O queues take in-capsule data where the target offers it. */
 	q->slot_size = P2PMR_NVMF_CAPSULE_SIZE + (q->qid ? t->inline_size : 0);
 	q->cmds = calloc(q->depth, q->slot_size);
+	q->held_buf = malloc(q->slot_size);
 	q->ctl = aligned_alloc(4096, TGT_CTL_SIZE);
-	if (!q->cmds || !q->ctl)
+	if (!q->cmds || !q->held_buf || !q->ctl)
 		return -ENOMEM;
 	q->cmds_mr = ibv_reg_mr(t->pd, q->cmds,
 				(size_t)q->depth * q->slot_size, acc);
@@ -631,6 +635,26 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  * then served, so that the host finds a receive for the command it sends
  * after reading this one's answer.
  */
+/*
+ * Whether capsule @c of I/O queue @q starts a Read, Write or Flush, which
+ * takes a data buffer (tgt_io_add()).
+ */
+static int needs_buf(const struct tgt_queue *q, const uint8_t *c)
+{
+	return q->qid && (c[0] == P2PMR_NVME_CMD_READ ||
+			  c[0] == P2PMR_NVME_CMD_WRITE ||
+			  c[0] == P2PMR_NVME_CMD_FLUSH);
+}
+
+/*
+ * The capsules that came on @q, in order.  One that needs a data buffer
+ * when none is free, or while another queue holds one, is held (its
+ * receive posted again: the host sends no more than the queue's depth),
+ * and the queue's later ones stay on its receive CQ until it is served:
+ * the thread goes on with other queues (Keep Alives) while the buffers'
+ * commands complete, and the queues waiting for buffers get them in
+ * turn, one capsule each per pass.
+ */
 static int queue_poll(struct tgt_queue *q)
 {
 	uint8_t capsule[P2PMR_NVMF_CAPSULE_SIZE + TGT_INLINE_SIZE];
@@ -638,6 +662,16 @@ static int queue_poll(struct tgt_queue *q)
 	int taken = 0;
 	size_t len;
 
+	if (q->held_len) {
+		if (q->broken || q->t->fatal || !tgt_io_room(q->t))
+			return 0;
+		len = q->held_len;
+		q->held_len = 0;
+		q->t->held--;
+		memcpy(capsule, q->held_buf, len);
+		tgt_cmd(q, capsule, len);
+		taken++;
+	}
 	while (!q->broken && !q->t->fatal &&
 	       ibv_poll_cq(q->rcq, 1, &wc) == 1) {
 		if (wc.status != IBV_WC_SUCCESS) {
@@ -651,6 +685,14 @@ static int queue_poll(struct tgt_queue *q)
 		memcpy(capsule, q->cmds + wc.wr_id * q->slot_size, len);
 		if (post_recv(q, wc.wr_id)) {
 			q->broken = 1;
+			break;
+		}
+		/* Not before the capsules other queues hold: in turn. */
+		if (len && needs_buf(q, capsule) &&
+		    (q->t->held || !tgt_io_room(q->t))) {
+			memcpy(q->held_buf, capsule, len);
+			q->held_len = len;
+			q->t->held++;
 			break;
 		}
 		tgt_cmd(q, capsule, len);

@@ -114,6 +114,11 @@ struct tgt_queue {
 	uint8_t *cmds;			/* depth capsules, receive buffers */
 	uint32_t slot_size;		/* of each: 64 bytes + in-capsule data */
 	const uint8_t *cur;		/* the capsule being served (tgt_cmd()) */
+	/* A Read, Write or Flush that found no free data buffer: held, its
+	 * receive posted again, the queue's later capsules left on its CQ.
+	 */
+	uint8_t *held_buf;		/* slot_size bytes */
+	size_t held_len;		/* 0: none held */
 	struct ibv_mr *cmds_mr;
 	uint8_t *ctl;			/* control data, TGT_CTL_SIZE */
 	struct ibv_mr *ctl_mr;
@@ -205,6 +210,7 @@ struct tgt {
 	int fault_memoff;		/* ... memoff-every=N: decode off instead */
 	uint64_t fault_writes;		/* host writes, for fault_reset */
 	int fatal;			/* cannot serve safely: stop */
+	uint32_t held;			/* queues holding a capsule (rdma.c) */
 };
 
 /* rdma.c */
@@ -242,6 +248,7 @@ int tgt_io_add(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd,
 int tgt_io_poll(struct tgt *t);
 void tgt_io_drain(struct tgt *t);
 uint32_t tgt_io_busy(const struct tgt *t);
+int tgt_io_room(struct tgt *t);
 void tgt_io_nap(const struct tgt *t);
 void tgt_io_sent(struct tgt *t, uint32_t i, int status);
 const char *tgt_io_what(const struct tgt *t, uint32_t i);
