@@ -433,6 +433,15 @@ static uint16_t connect_queue(struct tgt_queue *q, uint16_t cntlid,
 	return connect_to(q, cntlid, res, SUBNQN, HOSTNQN);
 }
 
+/* @t serving SUBNQN to HOSTNQN, no controller yet. */
+static void subsys_init(struct tgt *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->o.nqn = SUBNQN;
+	t->o.hosts[0] = HOSTNQN;
+	t->next_cntlid = 1;
+}
+
 /* An admin command with CDW10 @d10, 4096 bytes of data (keyed SGL). */
 static uint16_t admin(struct tgt_queue *q, uint8_t opc, uint32_t d10,
 		      uint32_t len)
@@ -553,10 +562,7 @@ static void test_connect_io_twice(void **state)
 	uint16_t seq = p2pmr_nvmf_cqe_status(P2PMR_NVMF_SC_CMD_SEQ_ERROR);
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
-	t.o.nqn = SUBNQN;
-	t.o.hosts[0] = HOSTNQN;
-	t.next_cntlid = 1;
+	subsys_init(&t);
 	queue_init(&adm, &t, 0);
 	queue_init(&io1, &t, 1);
 	queue_init(&io1b, &t, 1);
@@ -596,10 +602,7 @@ static void test_connect_timeout(void **state)
 	uint16_t cntlid;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
-	t.o.nqn = SUBNQN;
-	t.o.hosts[0] = HOSTNQN;
-	t.next_cntlid = 1;
+	subsys_init(&t);
 	queue_init(&idle, &t, 0);
 	queue_init(&refused, &t, 1);
 	queue_init(&adm, &t, 0);
