@@ -55,7 +55,8 @@ struct fake_cq {
 };
 
 static struct ibv_context ctx;
-static struct fake_cq scq, rcq;
+static struct fake_cq scq, rcqs[4];	/* receive CQs: one per queue */
+static int nr_rcqs;
 static struct fake_qp fqp;
 static struct rdma_cm_id cm_ids[16];	/* a new one for each request */
 static int nr_cm_ids;
@@ -372,7 +373,7 @@ int ibv_dereg_mr(struct ibv_mr *mr)
 struct ibv_cq *ibv_create_cq(struct ibv_context *c, int cqe, void *cq_ctx,
 			     struct ibv_comp_channel *ch, int vec)
 {
-	struct fake_cq *f = ch ? &rcq : &scq;
+	struct fake_cq *f = ch ? &rcqs[nr_rcqs++ % 4] : &scq;
 
 	(void)c; (void)cqe; (void)vec;
 	f->cq.context = &ctx;
@@ -411,7 +412,8 @@ static void fake_reset(void)
 	ctx.ops.post_recv = fake_post_recv;
 	ctx.ops.req_notify_cq = fake_req_notify;
 	memset(&scq, 0, sizeof(scq));
-	memset(&rcq, 0, sizeof(rcq));
+	memset(rcqs, 0, sizeof(rcqs));
+	nr_rcqs = 0;
 	memset(&fqp, 0, sizeof(fqp));
 	fqp.qp.context = &ctx;
 	fqp.flush_on_err = 1;
@@ -558,80 +560,109 @@ static void test_connect_reclaim(void **state)
 
 /*
  * A capsule of opcode @opc and CID @cid came on @q: in receive slot @slot,
- * its completion on the receive CQ.
+ * its completion on @q's receive CQ.
  */
 static void capsule_in(struct tgt_queue *q, uint32_t slot, uint8_t opc,
 		       uint16_t cid)
 {
+	struct fake_cq *f = (struct fake_cq *)q->rcq;
 	uint8_t *c = q->cmds + slot * q->slot_size;
 
 	memset(c, 0, 64);
 	c[0] = opc;
 	c[2] = cid & 0xff;
 	c[3] = cid >> 8;
-	complete(&rcq, slot, IBV_WC_SUCCESS);
-	rcq.wc[(rcq.tail - 1) % MAX_WR].byte_len = 64;
+	complete(f, slot, IBV_WC_SUCCESS);
+	f->wc[(f->tail - 1) % MAX_WR].byte_len = 64;
+}
+
+/* The receive completions @q has not taken. */
+static int on_cq(struct tgt_queue *q)
+{
+	struct fake_cq *f = (struct fake_cq *)q->rcq;
+
+	return f->tail - f->head;
 }
 
 /*
  * A Read, Write or Flush that finds no free data buffer is held and the
  * queue's later capsules stay on its CQ, in order, while the thread goes
- * on; other capsules (fabrics) are served.  While another queue holds
- * one, a new one waits its turn even with a buffer free.  A queue that
- * goes drops what it held.
+ * on; other capsules (fabrics) are served.  Held capsules of several
+ * queues are served oldest first, and a new one waits behind them even
+ * with a buffer free.  A broken queue drops what it held, and so does
+ * one that goes.
  */
 static void test_held_capsule(void **state)
 {
-	struct tgt_queue *q;
+	struct tgt_queue *a, *b;
 
 	(void)state;
 	fake_reset();
 	nr_served = 0;
-	assert_non_null(q = connect_req(1, 31, 0));
+	assert_non_null(a = connect_req(1, 31, 0));
+	assert_non_null(b = connect_req(2, 31, 0));
+	assert_ptr_equal(t.queues, b);		/* polled first */
 	room = 0;
-	capsule_in(q, 0, P2PMR_NVME_CMD_WRITE, 1);
-	capsule_in(q, 1, P2PMR_NVME_CMD_READ, 2);
+	capsule_in(a, 0, P2PMR_NVME_CMD_WRITE, 1);
+	capsule_in(a, 1, P2PMR_NVME_CMD_READ, 2);
 	assert_int_equal(tgt_poll_queues(&t, 0), 0);
 	assert_int_equal(nr_served, 0);
 	assert_int_equal(t.held, 1);
-	assert_int_equal(q->held_len, 64);
-	assert_int_equal(rcq.head, 1);		/* the Read: still on the CQ */
-	assert_int_equal(tgt_poll_queues(&t, 0), 0);
-	assert_int_equal(rcq.head, 1);
-	room = 1;
-	assert_int_equal(tgt_poll_queues(&t, 0), 2);
-	assert_int_equal(nr_served, 2);
-	assert_int_equal(served[0], 1);
-	assert_int_equal(served[1], 2);
-	assert_int_equal(t.held, 0);
-	assert_int_equal(q->held_len, 0);
-
-	/* No buffer needed: served. */
-	room = 0;
-	capsule_in(q, 2, P2PMR_NVMF_OPC_FABRICS, 3);
-	assert_int_equal(tgt_poll_queues(&t, 0), 1);
-	assert_int_equal(served[2], 3);
-
-	/* Another queue holds one: a Flush waits its turn, buffer or not. */
-	room = 1;
-	t.held = 1;
-	capsule_in(q, 3, P2PMR_NVME_CMD_FLUSH, 4);
+	assert_int_equal(a->held_len, 64);
+	assert_int_equal(on_cq(a), 1);		/* the Read, behind it */
+	/* b's Flush comes later: held behind a's Write. */
+	capsule_in(b, 0, P2PMR_NVME_CMD_FLUSH, 3);
+	/* No buffer needed: served at once. */
+	capsule_in(b, 1, P2PMR_NVMF_OPC_FABRICS, 4);
 	assert_int_equal(tgt_poll_queues(&t, 0), 0);
 	assert_int_equal(t.held, 2);
-	t.held = 1;				/* the other one was served */
+	assert_int_equal(on_cq(b), 1);
+	room = 1;
+	/* b is polled first, but a's Write is older; then b's turn. */
 	assert_int_equal(tgt_poll_queues(&t, 0), 1);
-	assert_int_equal(served[3], 4);
-	assert_int_equal(t.held, 0);
-
-	/* Held when its queue goes: dropped, and counted out. */
-	room = 0;
-	capsule_in(q, 4, P2PMR_NVME_CMD_WRITE, 5);
-	assert_int_equal(tgt_poll_queues(&t, 0), 0);
-	assert_int_equal(t.held, 1);
-	cm_event(q->id, RDMA_CM_EVENT_DISCONNECTED);
-	assert_null(t.queues);
+	assert_int_equal(served[0], 1);
+	assert_int_equal(t.held, 2);		/* a's Read now waits behind b */
+	assert_int_equal(tgt_poll_queues(&t, 0), 3);
+	assert_int_equal(served[1], 3);
+	assert_int_equal(served[2], 4);
+	assert_int_equal(served[3], 2);
 	assert_int_equal(t.held, 0);
 	assert_int_equal(nr_served, 4);
+
+	/* A Property Set's drain first serves what is held, buffer or not,
+	 * with what its queue has after it.
+	 */
+	room = 0;
+	capsule_in(a, 2, P2PMR_NVME_CMD_WRITE, 5);
+	capsule_in(a, 3, P2PMR_NVME_CMD_WRITE, 6);
+	capsule_in(b, 2, P2PMR_NVME_CMD_READ, 7);
+	assert_int_equal(tgt_poll_queues(&t, 0), 0);
+	assert_int_equal(t.held, 2);
+	tgt_serve_held(&t);
+	assert_int_equal(t.held, 0);
+	assert_int_equal(nr_served, 7);
+	assert_int_equal(served[4], 7);		/* b held first (polled first) */
+	assert_int_equal(served[5], 5);
+	assert_int_equal(served[6], 6);
+	assert_int_equal(on_cq(a) + on_cq(b), 0);
+
+	/* Held when its queue breaks: dropped (no answer could go). */
+	capsule_in(a, 4, P2PMR_NVME_CMD_WRITE, 8);
+	assert_int_equal(tgt_poll_queues(&t, 0), 0);
+	assert_int_equal(t.held, 1);
+	a->broken = 1;
+	tgt_poll_queues(&t, 0);
+	assert_int_equal(t.held, 0);
+	assert_int_equal(a->held_len, 0);
+	/* Held when its queue goes: dropped, and counted out. */
+	capsule_in(b, 3, P2PMR_NVME_CMD_WRITE, 9);
+	assert_int_equal(tgt_poll_queues(&t, 0), 0);
+	assert_int_equal(t.held, 1);
+	cm_event(b->id, RDMA_CM_EVENT_DISCONNECTED);
+	assert_int_equal(t.held, 0);
+	cm_event(a->id, RDMA_CM_EVENT_DISCONNECTED);
+	assert_null(t.queues);
+	assert_int_equal(nr_served, 7);
 	room = 1;
 }
 

@@ -617,6 +617,8 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	if (q->ctrl)
 		q->ctrl->last_ms = tgt_now_ms();
 	if (!st && waits_for_io(q, &cmd)) {
+		/* What came before it is started first, held or not. */
+		tgt_serve_held(q->t);
 		tgt_io_drain(q->t);
 		/* A recovery broke this queue: nothing can be answered. */
 		if (q->broken)

@@ -276,7 +276,7 @@ int tgt_io_room(struct tgt *t)
 {
 	if (t->fatal || io_free(t) >= 0)
 		return 1;
-	tgt_io_poll(t);
+	t->room_moved += tgt_io_poll(t);
 	return t->fatal || io_free(t) >= 0;
 }
 
@@ -750,7 +750,7 @@ static void io_start(struct tgt *t, uint32_t i)
  * It takes a free data buffer, waiting for one (for commands in flight
  * to end, or answers to be sent) when all are taken: only a fallback,
  * since rdma.c holds such a capsule until tgt_io_room().  In-capsule data is
- * copied into the buffer now (the capsule is queue_poll()'s copy, gone
+ * copied into the buffer now (the capsule is queue_serve()'s copy, gone
  * after this): it is host memory, which only --buf=host offers to take.
  *
  * Return: 0, or -ENOBUFS: no buffer came free (the target stops), the

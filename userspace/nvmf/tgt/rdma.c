@@ -646,33 +646,59 @@ static int needs_buf(const struct tgt_queue *q, const uint8_t *c)
 			  c[0] == P2PMR_NVME_CMD_FLUSH);
 }
 
+/* Whether @q's held capsule is the oldest held: the next to be served. */
+static int first_held(const struct tgt_queue *q)
+{
+	const struct tgt_queue *p;
+
+	for (p = q->t->queues; p; p = p->next)
+		if (p->held_len && p->held_seq < q->held_seq)
+			return 0;
+	return 1;
+}
+
+/* @q's held capsule, dropped: its queue broke, so no answer could go. */
+static void drop_held(struct tgt_queue *q)
+{
+	if (q->held_len) {
+		q->held_len = 0;
+		q->t->held--;
+	}
+}
+
 /*
- * The capsules that came on @q, in order.  One that needs a data buffer
- * when none is free, or while another queue holds one, is held (its
- * receive posted again: the host sends no more than the queue's depth),
- * and the queue's later ones stay on its receive CQ until it is served:
- * the thread goes on with other queues (Keep Alives) while the buffers'
- * commands complete, and the queues waiting for buffers get them in
- * turn, one capsule each per pass.
+ * The capsules that came on @q, in order.  With @hold, one that needs a
+ * data buffer when none is free, or while another queue holds one, is
+ * held (its receive posted again: the host sends no more than the
+ * queue's depth), and the queue's later ones stay on its receive CQ
+ * until it is served: the thread goes on with other queues (Keep
+ * Alives) while the buffers' commands complete, and held capsules are
+ * served oldest first.  Without @hold, the held capsule and up to a
+ * queue's depth after it are served now (tgt_io_add() waits for
+ * buffers).
  */
-static int queue_poll(struct tgt_queue *q)
+static int queue_serve(struct tgt_queue *q, int hold)
 {
 	uint8_t capsule[P2PMR_NVMF_CAPSULE_SIZE + TGT_INLINE_SIZE];
+	struct tgt *t = q->t;
 	struct ibv_wc wc;
-	int taken = 0;
+	int taken = 0, n = 0;
 	size_t len;
 
 	if (q->held_len) {
-		if (q->broken || q->t->fatal || !tgt_io_room(q->t))
+		if (q->broken || t->fatal) {
+			drop_held(q);
+			return 0;
+		}
+		if (hold && (!first_held(q) || !tgt_io_room(t)))
 			return 0;
 		len = q->held_len;
-		q->held_len = 0;
-		q->t->held--;
+		drop_held(q);
 		memcpy(capsule, q->held_buf, len);
 		tgt_cmd(q, capsule, len);
 		taken++;
 	}
-	while (!q->broken && !q->t->fatal &&
+	while (!q->broken && !t->fatal && (hold || n++ < q->depth) &&
 	       ibv_poll_cq(q->rcq, 1, &wc) == 1) {
 		if (wc.status != IBV_WC_SUCCESS) {
 			if (wc.status != IBV_WC_WR_FLUSH_ERR)
@@ -687,18 +713,46 @@ static int queue_poll(struct tgt_queue *q)
 			q->broken = 1;
 			break;
 		}
-		/* Not before the capsules other queues hold: in turn. */
-		if (len && needs_buf(q, capsule) &&
-		    (q->t->held || !tgt_io_room(q->t))) {
+		/* After the capsules other queues hold: in turn. */
+		if (hold && len && needs_buf(q, capsule) &&
+		    (t->held || !tgt_io_room(t))) {
 			memcpy(q->held_buf, capsule, len);
 			q->held_len = len;
-			q->t->held++;
+			q->held_seq = t->held_next++;
+			t->held++;
 			break;
 		}
 		tgt_cmd(q, capsule, len);
 		taken++;
 	}
 	return taken;
+}
+
+/**
+ * tgt_serve_held() - Serve the held capsules now, oldest first.
+ * @t: the target
+ *
+ * With what each holding queue has after its held one (up to its depth):
+ * before a Property Set drains the commands in flight, every Read, Write
+ * and Flush that came before it is started, as when no capsule was held
+ * (a shutdown's Flush covers their writes; a host's old controller's
+ * writes do not land after its new controller's).  tgt_io_add() waits
+ * for buffers here.
+ */
+void tgt_serve_held(struct tgt *t)
+{
+	struct tgt_queue *q, *first;
+
+	while (t->held) {
+		first = NULL;
+		for (q = t->queues; q; q = q->next)
+			if (q->held_len &&
+			    (!first || q->held_seq < first->held_seq))
+				first = q;
+		if (!first)
+			break;
+		queue_serve(first, 0);
+	}
 }
 
 /**
@@ -726,12 +780,16 @@ int tgt_poll_queues(struct tgt *t, int event)
 		ibv_req_notify_cq(cq, 0);
 	}
 	for (q = t->queues; q; q = q->next)
-		taken += queue_poll(q);
+		taken += queue_serve(q, 1);
 	taken += tgt_io_poll(t);
+	/* What the buffer checks moved (tgt_io_room()). */
+	taken += t->room_moved;
+	t->room_moved = 0;
 	for (q = t->queues; q; q = next) {
 		next = q->next;
 		/* The DISCONNECTED event frees it. */
 		if (q->broken && !q->disconnecting) {
+			drop_held(q);
 			q->disconnecting = 1;
 			rdma_disconnect(q->id);
 		}

@@ -119,6 +119,7 @@ struct tgt_queue {
 	 */
 	uint8_t *held_buf;		/* slot_size bytes */
 	size_t held_len;		/* 0: none held */
+	uint64_t held_seq;		/* its turn: t->held_next when held */
 	struct ibv_mr *cmds_mr;
 	uint8_t *ctl;			/* control data, TGT_CTL_SIZE */
 	struct ibv_mr *ctl_mr;
@@ -211,6 +212,8 @@ struct tgt {
 	uint64_t fault_writes;		/* host writes, for fault_reset */
 	int fatal;			/* cannot serve safely: stop */
 	uint32_t held;			/* queues holding a capsule (rdma.c) */
+	uint64_t held_next;		/* the next held capsule's turn */
+	int room_moved;			/* commands tgt_io_room() moved */
 };
 
 /* rdma.c */
@@ -249,6 +252,7 @@ int tgt_io_poll(struct tgt *t);
 void tgt_io_drain(struct tgt *t);
 uint32_t tgt_io_busy(const struct tgt *t);
 int tgt_io_room(struct tgt *t);
+void tgt_serve_held(struct tgt *t);
 void tgt_io_nap(const struct tgt *t);
 void tgt_io_sent(struct tgt *t, uint32_t i, int status);
 const char *tgt_io_what(const struct tgt *t, uint32_t i);
