@@ -127,6 +127,9 @@ check test "$(get cmb_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
 # fio's commands were served together (several in flight at once, each
 # on its own data buffer), not one at a time.
 check test "$(get inflight_max)" -ge 2
+# Two queues of 16 against 16 buffers: capsules waited on their queues
+# for one (seen: 851-914), while the thread went on.
+check test "$(get held)" -ge 1
 
 # kill -9 of the target while the host writes: the host fails the writes
 # and removes the controller within its loss timeout (connect's -l 20),

@@ -610,6 +610,7 @@ static void test_held_capsule(void **state)
 	assert_int_equal(t.held, 1);
 	assert_int_equal(a->held_len, 64);
 	assert_int_equal(on_cq(a), 1);		/* the Read, behind it */
+	assert_int_equal(t.st.held, 1);
 	/* b's Flush comes later: held behind a's Write. */
 	capsule_in(b, 0, P2PMR_NVME_CMD_FLUSH, 3);
 	/* No buffer needed: served at once. */

@@ -203,7 +203,7 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	int i;
 
 	n = snprintf(line, len,
-		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu inline_in=%llu rdma_out=%llu inflight_max=%llu",
+		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu inline_in=%llu rdma_out=%llu inflight_max=%llu held=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" :
 		 t->o.buf == TGT_BUF_PMR ? "pmr" : "host", t->nr_bufs,
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
@@ -221,7 +221,8 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 		 (unsigned long long)s->rdma_in,
 		 (unsigned long long)s->inline_in,
 		 (unsigned long long)s->rdma_out,
-		 (unsigned long long)s->inflight_max);
+		 (unsigned long long)s->inflight_max,
+		 (unsigned long long)s->held);
 	for (i = 0; i < TGT_MAX_IO_QUEUES && n < len; i++)
 		n += snprintf(line + n, len - n, " q%d_cmds=%llu", i + 1,
 			      (unsigned long long)s->queue_cmds[i]);

@@ -720,6 +720,7 @@ static int queue_serve(struct tgt_queue *q, int hold)
 			q->held_len = len;
 			q->held_seq = t->held_next++;
 			t->held++;
+			t->st.held++;
 			break;
 		}
 		tgt_cmd(q, capsule, len);

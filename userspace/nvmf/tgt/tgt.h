@@ -81,6 +81,7 @@ struct tgt_stats {
 	uint64_t inline_in;		/* in-capsule write data copied in */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
 	uint64_t inflight_max;		/* the most Reads and Writes in flight */
+	uint64_t held;			/* capsules held for a data buffer */
 	/* NVM commands by the I/O queue they came on (index: QID - 1) */
 	uint64_t queue_cmds[TGT_MAX_IO_QUEUES];
 };
