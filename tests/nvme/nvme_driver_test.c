@@ -14,10 +14,13 @@
  * Writes go from the CMB (and from scattered host pages), reads come into
  * the CMB; buffers of one, two and many pages (PRP lists in host memory
  * whose entries point into the CMB), page offsets, scattered pages; then
- * commands the controller must refuse with its own status.
+ * commands the controller must refuse with its own status; then, opened
+ * again with interrupts, that an I/O completion signals the eventfd and
+ * the admin queue does not.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +239,75 @@ static void expect_status(const char *what, int got, int want)
 		   want, got < 0 ? ": " : "", got < 0 ? p2pmr_errmsg() : "");
 }
 
+/* Whether the eventfd @fd is readable; its count is cleared. */
+static int irq_pending(int fd)
+{
+	uint64_t v;
+
+	return read(fd, &v, sizeof(v)) == sizeof(v) && v;
+}
+
+/*
+ * p2pmr_nvme_opts.irq: a Read's completion signals the eventfd, on queue
+ * 1 and on the queue 1 made after it was deleted (its vector set again);
+ * the admin commands before (Identify, Create and Delete queue) do not.
+ */
+static void irq_run(const char *bdf)
+{
+	struct p2pmr_nvme_opts o = { .dma_size = 1 << 20, .timeout_ms = 60000,
+				     .irq = 1 };
+	const struct xfer *x = &reads[0];
+	struct p2pmr_nvme_sqe sqe;
+	struct p2pmr_nvme_cqe cqe;
+	struct p2pmr_nvme_qp *q;
+	struct p2pmr_nvme_buf b;
+	struct p2pmr_nvme *c;
+	struct pollfd pfd;
+	uint64_t iova;
+	uint8_t *buf;
+	int ret, i, fd, cid, woke, got;
+
+	ret = p2pmr_nvme_open(bdf, &o, &c);
+	fd = ret ? -1 : p2pmr_nvme_irq_fd(c);
+	tap_result(fd >= 0, "open with interrupts: eventfd %d%s%s", fd,
+		   ret ? ": " : "", ret ? p2pmr_errmsg() : "");
+	if (fd < 0)
+		return;
+	ret = p2pmr_nvme_dma_alloc(c, PG, (void **)&buf, &iova);
+	for (i = 0; !ret && i < 2; i++) {
+		ret = p2pmr_nvme_qp_create(c, 4, &q);
+		if (ret) {
+			tap_result(0, "I/O queue pair with interrupts: %s",
+				   p2pmr_errmsg());
+			break;
+		}
+		tap_result(!irq_pending(fd),
+			   "queue %u (%s): no interrupt from the admin commands before it",
+			   p2pmr_nvme_qp_id(q), i ? "made again" : "first");
+		memset(buf, 0, PG);
+		sqe = (struct p2pmr_nvme_sqe){ .opc = P2PMR_NVME_CMD_READ,
+					       .nsid = NSID,
+					       .cdw10 = (uint32_t)x->slba,
+					       .cdw12 = x->nlb - 1 };
+		b = (struct p2pmr_nvme_buf){ .addr = iova, .len = PG };
+		cid = p2pmr_nvme_submit(q, &sqe, &b);
+		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		woke = cid >= 0 && poll(&pfd, 1, 10000) == 1 &&
+		       irq_pending(fd);
+		got = woke ? p2pmr_nvme_poll(q, &cqe, 1, 0) : 0;
+		tap_result(woke && got == 1 && cqe.cid == cid &&
+			   !P2PMR_NVME_STATUS(&cqe) &&
+			   pattern_check(buf, PG, x->seed, 0) < 0,
+			   "queue %u: the Read's completion signals the eventfd (cid %d, %s, %d taken, data %s)",
+			   p2pmr_nvme_qp_id(q), cid,
+			   woke ? "signalled" : "NOT signalled in 10 s", got,
+			   got == 1 && pattern_check(buf, PG, x->seed, 0) < 0 ?
+			   "equal" : "DIFFERS");
+		ret = p2pmr_nvme_qp_destroy(q);
+	}
+	p2pmr_nvme_close(c);
+}
+
 static int run(const char *bdf, uint64_t img_mib, uint64_t cmb_mib)
 {
 	struct p2pmr_nvme_opts o = { .cmb = 1, .dma_size = 8 << 20,
@@ -433,6 +505,7 @@ static int run(const char *bdf, uint64_t img_mib, uint64_t cmb_mib)
 		   ret);
 	free(id);
 	p2pmr_nvme_close(n);
+	irq_run(bdf);
 	return tap_done();
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,58 @@ static int pci_command(struct p2pmr_nvme *n, uint16_t set, uint16_t clear)
 				  "%s: cannot write PCI_COMMAND: %s",
 				  p2pmr_dev_bdf(n->dev), strerror(errno));
 	return 0;
+}
+
+/*
+ * p2pmr_nvme_opts.irq: the device's MSI-X vectors counted, the eventfd
+ * made.  VFIO enables MSI-X when the first queue's vector is set
+ * (nvme_irq_set()); vector 0, the admin queue's, gets no eventfd.
+ */
+static int irq_init(struct p2pmr_nvme *n)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info),
+				      .index = VFIO_PCI_MSIX_IRQ_INDEX };
+
+	if (ioctl(p2pmr_dev_fd(n->dev), VFIO_DEVICE_GET_IRQ_INFO, &info))
+		return p2pmr_fail(-errno, "%s: VFIO_DEVICE_GET_IRQ_INFO (MSI-X): %s",
+				  p2pmr_dev_bdf(n->dev), strerror(errno));
+	if (!(info.flags & VFIO_IRQ_INFO_EVENTFD) || info.count < 2)
+		return p2pmr_fail(-EOPNOTSUPP,
+				  "%s: %u MSI-X vectors: interrupts need one for queue 1 beside the admin queue's",
+				  p2pmr_dev_bdf(n->dev), info.count);
+	n->irq_vectors = info.count;
+	n->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (n->irq_fd < 0)
+		return p2pmr_fail(-errno, "eventfd: %s", strerror(errno));
+	return 0;
+}
+
+int nvme_irq_set(struct p2pmr_nvme *n, uint32_t vector, int fd)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} s = { .set = { .argsz = sizeof(s),
+			 .flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				  VFIO_IRQ_SET_ACTION_TRIGGER,
+			 .index = VFIO_PCI_MSIX_IRQ_INDEX,
+			 .start = vector, .count = 1 },
+		.fd = fd };
+
+	if (vector >= n->irq_vectors)
+		return p2pmr_fail(-ENOSPC, "%s: no MSI-X vector %u (%u vectors)",
+				  p2pmr_dev_bdf(n->dev), vector,
+				  n->irq_vectors);
+	if (ioctl(p2pmr_dev_fd(n->dev), VFIO_DEVICE_SET_IRQS, &s.set))
+		return p2pmr_fail(-errno, "%s: VFIO_DEVICE_SET_IRQS of MSI-X vector %u: %s",
+				  p2pmr_dev_bdf(n->dev), vector,
+				  strerror(errno));
+	return 0;
+}
+
+int p2pmr_nvme_irq_fd(const struct p2pmr_nvme *n)
+{
+	return n->irq_fd;
 }
 
 /*
@@ -480,6 +533,8 @@ static int ctrl_init(struct p2pmr_nvme *n, const struct p2pmr_nvme_opts *o)
 		ret = reserve_bars(n);
 	if (!ret)
 		ret = arena_init(n, o->dma_size ? o->dma_size : 4 << 20);
+	if (!ret && o->irq)
+		ret = irq_init(n);
 	if (ret)
 		return ret;
 
@@ -563,6 +618,7 @@ int p2pmr_nvme_open(const char *bdf, const struct p2pmr_nvme_opts *opts,
 		return p2pmr_fail(-EINVAL, "p2pmr_nvme_open: nap_us %u: want below 1000000",
 				  opts->nap_us);
 	}
+	n->irq_fd = -1;
 	n->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 30000;
 	n->nap_us = opts->nap_us;
 	n->fault_prp = fault && !strcmp(fault, "prp-list");
@@ -626,7 +682,10 @@ void p2pmr_nvme_close(struct p2pmr_nvme *n)
 	free(n->admin.busy);
 	for (i = 0; i < n->nr_resv; i++)
 		p2pmr_iova_unreserve(n->dev, n->resv[i][0], n->resv[i][1]);
+	/* Closing the device disables MSI-X and lets go of the eventfd. */
 	p2pmr_dev_close(n->dev);
+	if (n->irq_fd >= 0)
+		close(n->irq_fd);
 	free(n);
 }
 

@@ -56,6 +56,7 @@ struct p2pmr_nvme_qp {
 	uint16_t outstanding;
 	uint16_t next_cid;
 	uint8_t *busy;			/* per cid: submitted, not completed */
+	uint8_t irq;			/* MSI-X vector qid signals irq_fd */
 	uint64_t *prp;			/* one page of PRP list per cid */
 	uint64_t prp_iova;
 	struct p2pmr_nvme_qp *next;	/* the controller's I/O pairs */
@@ -73,6 +74,8 @@ struct p2pmr_nvme {
 	uint32_t nap_us;		/* p2pmr_nvme_opts.nap_us */
 	size_t max_xfer;
 	int fault_prp;			/* P2PMR_NVME_FAULT=prp-list */
+	int irq_fd;			/* p2pmr_nvme_opts.irq: eventfd, or -1 */
+	uint32_t irq_vectors;		/* MSI-X vectors of the device */
 
 	uint8_t *dma;			/* the arena */
 	size_t dma_len;
@@ -97,6 +100,9 @@ struct p2pmr_nvme {
 uint32_t nvme_rd32(struct p2pmr_nvme *n, uint32_t off);
 void nvme_wr32(struct p2pmr_nvme *n, uint32_t off, uint32_t v);
 uint64_t nvme_now_ms(void);
+
+/* MSI-X vector @vector signalling @fd (-1: none); 0 or -errno. */
+int nvme_irq_set(struct p2pmr_nvme *n, uint32_t vector, int fd);
 
 /* Identify Namespace data @id of @nsid digested into @ns; 0 or -errno. */
 int nvme_ns_parse(const char *bdf, uint32_t nsid, const uint8_t *id,

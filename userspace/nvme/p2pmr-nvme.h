@@ -4,7 +4,8 @@
  *
  * It owns one NVMe controller bound to a VFIO driver (vfio-pci-p2p,
  * vfio-pci): enables and disables it, runs the admin queue, creates I/O
- * queue pairs whose completions are polled (no interrupts), builds PRP
+ * queue pairs whose completions are polled (and, if asked, signalled by
+ * MSI-X interrupts on an eventfd: p2pmr_nvme_irq_fd()), builds PRP
  * lists, and enables the controller memory buffer (CMB) so that PRPs may
  * point into it.  Host memory the controller reads or writes (queues, PRP
  * lists, data buffers) comes from one arena mapped with p2pmr_dma_map();
@@ -118,6 +119,11 @@ enum {
  *	between looks (below 1000000) instead of looking again at once (only
  *	yielding the CPU): the waiting thread then leaves its CPU to others,
  *	such as an emulated controller's own threads, for a little latency [0]
+ * @irq: non-zero: every I/O completion queue interrupts when it posts an
+ *	entry, on MSI-X vector <queue id>, and VFIO signals each of those
+ *	vectors to one eventfd (p2pmr_nvme_irq_fd()), so that a thread may
+ *	sleep until a completion comes; -EOPNOTSUPP if the device has no
+ *	MSI-X vector for queue 1 [0: no interrupts]
  */
 struct p2pmr_nvme_opts {
 	uint32_t admin_depth;
@@ -126,6 +132,7 @@ struct p2pmr_nvme_opts {
 	int cmb;
 	int pmr;
 	uint32_t nap_us;
+	int irq;
 };
 
 /**
@@ -169,6 +176,21 @@ void p2pmr_nvme_close(struct p2pmr_nvme *n);
  * Return: the device, owned by @n.
  */
 struct p2pmr_dev *p2pmr_nvme_dev(struct p2pmr_nvme *n);
+
+/**
+ * p2pmr_nvme_irq_fd() - The eventfd the I/O queues' interrupts signal.
+ * @n: controller
+ *
+ * With p2pmr_nvme_opts.irq, the fd (owned by @n, non-blocking) becomes
+ * readable after an I/O completion queue posted an entry.  Read its 8
+ * bytes to clear it, then take the entries with p2pmr_nvme_poll(): an
+ * entry may be polled before its interrupt comes, so the fd may also be
+ * readable with nothing new to take.  The admin queue does not signal it.
+ * The fd stays the same across p2pmr_nvme_restart() and new queue pairs.
+ *
+ * Return: the fd; -1 without p2pmr_nvme_opts.irq.
+ */
+int p2pmr_nvme_irq_fd(const struct p2pmr_nvme *n);
 
 /**
  * p2pmr_nvme_disable() - Clear CC.EN and wait for CSTS.RDY to clear.

@@ -60,6 +60,9 @@ int p2pmr_nvme_prp_build(const struct p2pmr_nvme_buf *buf, uint32_t page,
 /* Free the queue memory and per-cid state of @qp (not @qp itself). */
 void nvme_qp_free(struct p2pmr_nvme *n, struct p2pmr_nvme_qp *qp)
 {
+	if (qp->irq)
+		nvme_irq_set(n, qp->qid, -1);
+	qp->irq = 0;
 	p2pmr_nvme_dma_free(n, qp->sq, (size_t)qp->depth * 64);
 	p2pmr_nvme_dma_free(n, (void *)qp->cq, (size_t)qp->depth * 16);
 	p2pmr_nvme_dma_free(n, qp->prp, (size_t)qp->depth * NVME_PAGE);
@@ -322,11 +325,22 @@ int p2pmr_nvme_qp_create(struct p2pmr_nvme *n, uint32_t depth,
 	if (ret)
 		goto err_free;
 
-	/* Physically contiguous (PC), interrupts off (IEN clear). */
+	/*
+	 * Physically contiguous (PC); with interrupts, IEN and the vector
+	 * (IV) of the queue's id, its eventfd set before the controller
+	 * can raise it.
+	 */
 	sqe.opc = P2PMR_NVME_ADMIN_CREATE_CQ;
 	sqe.prp1 = qp->cq_iova;
 	sqe.cdw10 = (depth - 1) << 16 | qid;
 	sqe.cdw11 = 1;
+	if (n->irq_fd >= 0) {
+		ret = nvme_irq_set(n, qid, n->irq_fd);
+		if (ret)
+			goto err_qp;
+		qp->irq = 1;
+		sqe.cdw11 |= (uint32_t)qid << 16 | 2;
+	}
 	ret = p2pmr_nvme_admin(n, &sqe, NULL, NULL);
 	if (ret)
 		goto err_qp;
