@@ -130,6 +130,9 @@ check test "$(get inflight_max)" -ge 2
 # Two queues of 16 against 16 buffers: capsules waited on their queues
 # for one (seen: 851-914), while the thread went on.
 check test "$(get held)" -ge 1
+# While backing commands ran, the target slept until the controller's
+# MSI-X interrupt woke it (its eventfd), instead of polling and napping.
+check test "$(get irqs)" -ge 1
 
 # kill -9 of the target while the host writes: the host fails the writes
 # and removes the controller within its loss timeout (connect's -l 20),

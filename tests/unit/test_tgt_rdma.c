@@ -52,11 +52,13 @@ struct fake_cq {
 	struct ibv_cq cq;
 	struct ibv_wc wc[MAX_WR];
 	int head, tail;
+	struct ibv_comp_channel *ch;	/* as created */
+	int armed;			/* ibv_req_notify_cq() calls */
 };
 
 static struct ibv_context ctx;
 static struct fake_cq scq, rcqs[4];	/* receive CQs: one per queue */
-static int nr_rcqs;
+static int nr_rcqs, nr_cqs;
 static struct fake_qp fqp;
 static struct rdma_cm_id cm_ids[16];	/* a new one for each request */
 static int nr_cm_ids;
@@ -116,7 +118,8 @@ static int fake_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr,
 
 static int fake_req_notify(struct ibv_cq *cq, int solicited)
 {
-	(void)cq; (void)solicited;
+	(void)solicited;
+	((struct fake_cq *)cq)->armed++;
 	return 0;
 }
 
@@ -369,13 +372,14 @@ int ibv_dereg_mr(struct ibv_mr *mr)
 	return 0;
 }
 
-/* The send CQ has no completion channel, the receive CQ t.cc. */
+/* A queue's send CQ comes first, then its receive CQ. */
 struct ibv_cq *ibv_create_cq(struct ibv_context *c, int cqe, void *cq_ctx,
 			     struct ibv_comp_channel *ch, int vec)
 {
-	struct fake_cq *f = ch ? &rcqs[nr_rcqs++ % 4] : &scq;
+	struct fake_cq *f = nr_cqs++ % 2 ? &rcqs[nr_rcqs++ % 4] : &scq;
 
 	(void)c; (void)cqe; (void)vec;
+	f->ch = ch;
 	f->cq.context = &ctx;
 	f->cq.cq_context = cq_ctx;
 	return &f->cq;
@@ -414,6 +418,7 @@ static void fake_reset(void)
 	memset(&scq, 0, sizeof(scq));
 	memset(rcqs, 0, sizeof(rcqs));
 	nr_rcqs = 0;
+	nr_cqs = 0;
 	memset(&fqp, 0, sizeof(fqp));
 	fqp.qp.context = &ctx;
 	fqp.flush_on_err = 1;
@@ -506,6 +511,11 @@ static void test_connect_refused(void **state)
 	assert_int_equal(accepts, 1);
 	assert_int_equal(q->depth, TGT_IO_DEPTH);
 	assert_int_equal(q->since_ms, 5000);	/* for tgt_check_kato() */
+	/* Both CQs armed on the channel: a sleeping target wakes for both. */
+	assert_ptr_equal(scq.ch, t.cc);
+	assert_int_equal(scq.armed, 1);
+	assert_ptr_equal(rcqs[(nr_rcqs - 1) % 4].ch, t.cc);
+	assert_int_equal(rcqs[(nr_rcqs - 1) % 4].armed, 1);
 	assert_int_equal(t.nr_queues, 1);
 	t.nr_queues = t.o.max_conns;
 	assert_null(connect_req(2, 31, 0));

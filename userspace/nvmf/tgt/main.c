@@ -7,7 +7,7 @@
  *              (--allow-host HOSTNQN ... | --allow-any-host)
  *              [--buf cmb|host|pmr] [--ibdev DEV] [--mdts KIB] [--stats FILE]
  *              [--max-connections N] [--buffers N] [--poll-us N]
- *              [--nap-us N]
+ *              [--nap-us N] [--nvme-poll]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
  * I/O queue pair created, and only then the CMB exported as a dma-buf (a
@@ -64,6 +64,8 @@ static void usage(FILE *f)
 		"                       before sleeping (0..1000000) [%d]\n"
 		"  --nap-us N           while the controller works, sleep N us between\n"
 		"                       looks at its completions (0: only yield) [%d]\n"
+		"  --nvme-poll          no interrupts from the controller: while it\n"
+		"                       works, poll and nap instead of sleeping\n"
 		"  --stats FILE         write the data counters there\n",
 		TGT_MAX_HOSTS, TGT_MAX_CONNS, TGT_MAX_BUFS, TGT_MAX_BUFS,
 		TGT_POLL_US, TGT_NAP_US);
@@ -86,6 +88,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 		{ "buffers", required_argument, NULL, 'N' },
 		{ "poll-us", required_argument, NULL, 'P' },
 		{ "nap-us", required_argument, NULL, 'S' },
+		{ "nvme-poll", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -178,6 +181,9 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 			}
 			o->nap_us = v;
 			break;
+		case 'I':
+			o->nvme_poll = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -203,7 +209,7 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 	int i;
 
 	n = snprintf(line, len,
-		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu inline_in=%llu rdma_out=%llu inflight_max=%llu held=%llu",
+		 "buf=%s bufs=%u writes=%llu reads=%llu flushes=%llu fua=%llu shutdowns=%llu recoveries=%llu resets=%llu revokes=%llu errors=%llu write_bytes=%llu read_bytes=%llu cmb_bytes=%llu pmr_bytes=%llu host_bytes=%llu rdma_in=%llu inline_in=%llu rdma_out=%llu inflight_max=%llu held=%llu irqs=%llu",
 		 t->o.buf == TGT_BUF_CMB ? "cmb" :
 		 t->o.buf == TGT_BUF_PMR ? "pmr" : "host", t->nr_bufs,
 		 (unsigned long long)s->writes, (unsigned long long)s->reads,
@@ -222,7 +228,8 @@ static void stats_line(const struct tgt *t, char *line, size_t len)
 		 (unsigned long long)s->inline_in,
 		 (unsigned long long)s->rdma_out,
 		 (unsigned long long)s->inflight_max,
-		 (unsigned long long)s->held);
+		 (unsigned long long)s->held,
+		 (unsigned long long)s->irqs);
 	for (i = 0; i < TGT_MAX_IO_QUEUES && n < len; i++)
 		n += snprintf(line + n, len - n, " q%d_cmds=%llu", i + 1,
 			      (unsigned long long)s->queue_cmds[i]);
@@ -295,6 +302,7 @@ static int nvme_setup(struct tgt *t)
 				      .pmr = t->o.buf == TGT_BUF_PMR,
 				      .timeout_ms = TGT_NVME_TIMEOUT_MS,
 				      .nap_us = t->o.nap_us,
+				      .irq = !t->o.nvme_poll,
 				      .dma_size = (8 << 20) +
 						  TGT_HOST_BUFS_SIZE };
 	int ret;
@@ -605,19 +613,23 @@ static uint64_t now_us(void)
 /*
  * Serve until stopped.  While commands are in flight (io.c) or capsules
  * wait for a data buffer (rdma.c), and for --poll-us after the last
- * command came or moved, the queues and the
- * backing controller are polled with no system call (a system call under
- * emulation costs a pass many times over), but a nap (--nap-us) after a
- * pass that found nothing while commands are in flight, and epoll (RDMA
- * CM events, keep alive) every TGT_LOOK_US.  Otherwise the target sleeps
- * in epoll_wait(): a command that follows soon after another is taken
- * without the wake-up of a sleeping thread.
+ * command came or moved, the queues and the backing controller are
+ * polled with no system call (a system call under emulation costs a pass
+ * many times over), and epoll (RDMA CM events, keep alive) is looked at
+ * every TGT_LOOK_US.  A pass that found nothing while commands are in
+ * flight is followed by a sleep in epoll_wait() until a completion comes:
+ * the backing controller's interrupt, an RDMA CQ's event; up to
+ * TGT_IRQ_WAIT_MS, so that timeouts are still seen.  With --nvme-poll the
+ * controller gives no interrupts: a nap (--nap-us) instead.  Otherwise
+ * the target sleeps in epoll_wait(): a command that follows soon after
+ * another is taken without the wake-up of a sleeping thread.
  */
 static int serve(struct tgt *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got[4];
-	uint64_t spin_end = 0, look = 0, now;
-	int ep, n, i, moved;
+	int irq_fd = p2pmr_nvme_irq_fd(t->n);
+	uint64_t spin_end = 0, look = 0, now, irqs;
+	int ep, n, i, moved, polled, wait = 0;
 	uint32_t busy;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -627,28 +639,40 @@ static int serve(struct tgt *t)
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->ec->fd, &ev);
 	ev.data.u32 = 1;
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->cc->fd, &ev);
+	ev.data.u32 = 2;
+	if (irq_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, irq_fd, &ev)) {
+		close(ep);
+		return -errno;
+	}
 	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
 	fflush(stdout);
 	while (!stop && !t->fatal) {
 		/* A held capsule waits for a buffer: polled for too. */
 		busy = tgt_io_busy(t) + t->held;
 		now = now_us();
-		if ((busy || spin_end) && now < look) {
+		if ((busy || spin_end) && now < look && !wait) {
 			moved = tgt_poll_queues(t, 0);
 		} else {
 			look = now + TGT_LOOK_US;
-			n = epoll_wait(ep, got, 4, busy || spin_end ? 0 : 1000);
+			n = epoll_wait(ep, got, 4, wait ? TGT_IRQ_WAIT_MS :
+					  busy || spin_end ? 0 : 1000);
+			wait = 0;
 			moved = 0;
+			polled = 0;
 			for (i = 0; i < n && !t->fatal; i++) {
-				if (got[i].data.u32 == 0)
+				if (got[i].data.u32 == 0) {
 					tgt_cm_event(t);
-				else
+				} else if (got[i].data.u32 == 1) {
 					moved += tgt_poll_queues(t, 1);
+					polled = 1;
+				} else if (read(irq_fd, &irqs, sizeof(irqs)) > 0) {
+					t->st.irqs++;
+				}
 			}
-			/* Nothing woke it: polled anyway, or idle for a
-			 * second (the answers' completions are taken then).
+			/* No CQ event: polled anyway (the answers'
+			 * completions are taken then, after an idle second).
 			 */
-			if (!n)
+			if (!polled && !t->fatal)
 				moved += tgt_poll_queues(t, 0);
 			tgt_check_kato(t);
 			fflush(stdout);
@@ -657,8 +681,12 @@ static int serve(struct tgt *t)
 			spin_end = now_us() + t->o.poll_us;
 		else if (spin_end && now_us() >= spin_end)
 			spin_end = 0;
-		if (busy && !moved && (tgt_io_busy(t) || t->held))
-			tgt_io_nap(t);
+		if (busy && !moved && (tgt_io_busy(t) || t->held)) {
+			if (irq_fd >= 0)
+				wait = 1;
+			else
+				tgt_io_nap(t);
+		}
 	}
 	close(ep);
 	return t->fatal ? -EIO : 0;

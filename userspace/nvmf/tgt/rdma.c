@@ -203,8 +203,12 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
 				(size_t)q->depth * q->slot_size, acc);
 	q->ctl_mr = ibv_reg_mr(t->pd, q->ctl, TGT_CTL_SIZE, acc);
 	q->rsp_mr = ibv_reg_mr(t->pd, q->rsp, sizeof(q->rsp), acc);
-	/* Every entry's sends, each signaled: a read's RDMA WRITE and SEND. */
-	q->scq = ibv_create_cq(t->listen->verbs, SEND_WRS, q, NULL, 0);
+	/*
+	 * Every entry's sends, each signaled: a read's RDMA WRITE and SEND.
+	 * On the channel too: a target sleeping while a write's RDMA READ
+	 * runs wakes when it completes (main.c, serve()).
+	 */
+	q->scq = ibv_create_cq(t->listen->verbs, SEND_WRS, q, t->cc, 0);
 	q->rcq = ibv_create_cq(t->listen->verbs, q->depth, q, t->cc, 0);
 	if (!q->cmds_mr || !q->ctl_mr || !q->rsp_mr || !q->scq || !q->rcq)
 		return -ENOMEM;
@@ -220,7 +224,8 @@ static int queue_setup(struct tgt *t, struct tgt_queue *q)
 	for (i = 0; i < q->depth; i++)
 		if (post_recv(q, i))
 			return -EIO;
-	return ibv_req_notify_cq(q->rcq, 0) ? -EIO : 0;
+	return ibv_req_notify_cq(q->rcq, 0) || ibv_req_notify_cq(q->scq, 0) ?
+	       -EIO : 0;
 }
 
 /* What tgt_cm_event() does with a connect request's id once the event is
@@ -762,7 +767,7 @@ void tgt_serve_held(struct tgt *t)
  * @event: take a completion channel event first (a system call)
  *
  * Then the Reads and Writes in flight are moved along (tgt_io_poll()).
- * Without @event a receive CQ that completed since it was armed keeps
+ * Without @event a CQ that completed since it was armed keeps
  * its event pending on the channel, so the epoll_wait() before the
  * target sleeps returns at once.
  *

@@ -39,6 +39,7 @@
 #define TGT_NAP_US		50	/* --nap-us: sleep between NVMe looks */
 #define TGT_NAP_SLACK_NS	1000UL	/* ... and the thread's timer slack */
 #define TGT_LOOK_US		1000	/* polling: epoll (RDMA CM) this often */
+#define TGT_IRQ_WAIT_MS		1	/* sleeping for a completion: at most */
 #define TGT_REFUSAL_MS		5000	/* refusal log lines: a window */
 #define TGT_REFUSAL_BURST	10	/* ... and how many in it */
 
@@ -62,6 +63,7 @@ struct tgt_opts {
 	uint32_t bufs;			/* --buffers: 0, as many as fit */
 	uint32_t poll_us;		/* --poll-us */
 	uint32_t nap_us;		/* --nap-us */
+	int nvme_poll;			/* --nvme-poll: no backing interrupts */
 };
 
 /* What went through the data buffers, for the stats line and file. */
@@ -81,6 +83,7 @@ struct tgt_stats {
 	uint64_t inline_in;		/* in-capsule write data copied in */
 	uint64_t rdma_out;		/* RDMA WRITE from the data buffer */
 	uint64_t inflight_max;		/* the most Reads and Writes in flight */
+	uint64_t irqs;			/* wake-ups by a backing interrupt */
 	uint64_t held;			/* capsules held for a data buffer */
 	/* NVM commands by the I/O queue they came on (index: QID - 1) */
 	uint64_t queue_cmds[TGT_MAX_IO_QUEUES];
