@@ -1491,13 +1491,22 @@ static void test_io_reuse(void **state)
 	reap_holds = 0;
 	tgt_reap_sends(&q1);
 	assert_false(taken(&t, 0));
-	/* A queue that goes under a backing command: the command is
-	 * waited for then, and its buffer freed without an answer.
+	/* A queue that goes under a backing command: the thread does not
+	 * wait for it, but nothing starts until it completed (tgt_io_room()
+	 * false with a buffer free), and its buffer is freed without an
+	 * answer.
 	 */
+	nvme_holds = 1;
 	rw_block(&q3, P2PMR_NVME_CMD_READ, 5, 14);
 	assert_false(sub_of(14)->done);
 	i = nr_sent;
 	tgt_io_queue_gone(&q3);
+	assert_false(sub_of(14)->done);
+	assert_true(taken(&t, 0));
+	assert_false(taken(&t, 1));
+	assert_false(tgt_io_room(&t));
+	nvme_holds = 0;
+	assert_true(tgt_io_room(&t));
 	assert_true(sub_of(14)->done);
 	assert_false(taken(&t, 0));
 	assert_int_equal(nr_sent, i);

@@ -208,6 +208,16 @@ int tgt_io_poll(struct tgt *t)
 	return 0;
 }
 
+/* tgt_io_wait_orphans() calls, with how many capsules served by then. */
+static int orphan_waits, served_at_wait = -1;
+
+void tgt_io_wait_orphans(struct tgt *t)
+{
+	(void)t;
+	orphan_waits++;
+	served_at_wait = nr_served;
+}
+
 int tgt_log_refusal(struct tgt *t)
 {
 	(void)t;
@@ -649,7 +659,11 @@ static void test_held_capsule(void **state)
 	capsule_in(b, 2, P2PMR_NVME_CMD_READ, 7);
 	assert_int_equal(tgt_poll_queues(&t, 0), 0);
 	assert_int_equal(t.held, 2);
+	orphan_waits = 0;
 	tgt_serve_held(&t);
+	/* A gone queue's backing commands first: they came before. */
+	assert_int_equal(orphan_waits, 1);
+	assert_int_equal(served_at_wait, 4);
 	assert_int_equal(t.held, 0);
 	assert_int_equal(nr_served, 7);
 	assert_int_equal(served[4], 7);		/* b held first (polled first) */

@@ -262,22 +262,39 @@ uint32_t tgt_io_busy(const struct tgt *t)
 	return n;
 }
 
+/*
+ * Backing commands of queues that went (tgt_io_queue_gone()): no answer
+ * waits for them, but no Read, Write or Flush may start before they
+ * complete.
+ */
+static uint32_t io_orphans(const struct tgt *t)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < t->nr_bufs; i++)
+		n += t->io[i].state == IO_NVME && !t->io[i].q;
+	return n;
+}
+
 /**
  * tgt_io_room() - Whether a Read, Write or Flush can start now.
  * @t: the target
  *
  * The send and backing completions are taken first when every buffer is
- * in use.  A target that must stop has room: tgt_io_add() refuses the
- * command, which is answered at once.
+ * in use, or while a queue that went still has a command on the backing
+ * controller: until that completes nothing starts, so that nothing can
+ * overtake it (such as the host's retry of the same write on its new
+ * queue, and later writes to the same blocks).  A target that must stop
+ * has room: tgt_io_add() refuses the command, which is answered at once.
  *
- * Return: whether tgt_io_add() would find a free data buffer at once.
+ * Return: whether tgt_io_add() would start a command at once.
  */
 int tgt_io_room(struct tgt *t)
 {
-	if (t->fatal || io_free(t) >= 0)
+	if (t->fatal || (!io_orphans(t) && io_free(t) >= 0))
 		return 1;
 	t->room_moved += tgt_io_poll(t);
-	return t->fatal || io_free(t) >= 0;
+	return t->fatal || (!io_orphans(t) && io_free(t) >= 0);
 }
 
 /**
@@ -834,16 +851,17 @@ const char *tgt_io_what(const struct tgt *t, uint32_t i)
  *	of t->queues
  *
  * A command on the backing controller keeps its buffer until it
- * completes, and gets no answer; it is waited for here (tgt_io_drain()),
- * so that nothing the target serves afterwards, such as the host's
- * retry of a write after it reconnected and later writes to the same
- * blocks, can be overtaken by it.
+ * completes, and gets no answer.  It is not waited for here: the thread
+ * goes on serving the other queues (Keep Alives), and tgt_io_room() holds
+ * every new Read, Write and Flush back until it completed (or was lost
+ * after TGT_NVME_TIMEOUT_MS), so that nothing the target serves
+ * afterwards, such as the host's retry of a write after it reconnected
+ * and later writes to the same blocks, can be overtaken by it.
  */
 void tgt_io_queue_gone(struct tgt_queue *q)
 {
 	struct tgt *t = q->t;
 	struct tgt_io *io;
-	int backing = 0;
 	uint32_t i;
 
 	for (i = 0; i < t->nr_bufs; i++) {
@@ -853,11 +871,21 @@ void tgt_io_queue_gone(struct tgt_queue *q)
 		io->sends = 0;
 		io->dropped = 1;
 		io->q = NULL;
-		if (io->state == IO_NVME)
-			backing = 1;
-		else
+		if (io->state != IO_NVME)
 			io->state = IO_FREE;
 	}
-	if (backing)
+}
+
+/**
+ * tgt_io_wait_orphans() - Wait until no queue that went has a command on
+ *	the backing controller.
+ * @t: the target
+ *
+ * For a caller that starts commands without tgt_io_room() (a Property
+ * Set's tgt_serve_held()).
+ */
+void tgt_io_wait_orphans(struct tgt *t)
+{
+	if (io_orphans(t))
 		tgt_io_drain(t);
 }

@@ -743,11 +743,15 @@ static int queue_serve(struct tgt_queue *q, int hold)
  * and Flush that came before it is started, as when no capsule was held
  * (a shutdown's Flush covers their writes; a host's old controller's
  * writes do not land after its new controller's).  tgt_io_add() waits
- * for buffers here.
+ * for buffers here, and the commands of queues that went are waited for
+ * first (they came before any held one).
  */
 void tgt_serve_held(struct tgt *t)
 {
 	struct tgt_queue *q, *first;
+
+	if (t->held)
+		tgt_io_wait_orphans(t);
 
 	while (t->held) {
 		first = NULL;
