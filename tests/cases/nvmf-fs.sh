@@ -131,7 +131,9 @@ check test "$(get inflight_max)" -ge 2
 # for one (seen: 851-914), while the thread went on.
 check test "$(get held)" -ge 1
 # While backing commands ran, the target slept until the controller's
-# MSI-X interrupt woke it (its eventfd), instead of polling and napping.
+# MSI-X interrupt woke it (its eventfd) with a completion to take,
+# instead of polling and napping.
+check grep -q "backing completions: interrupts (MSI-X vector 1, eventfd)" /tmp/tgt.log
 check test "$(get irqs)" -ge 1
 
 # kill -9 of the target while the host writes: the host fails the writes

@@ -178,6 +178,7 @@ check test "$(get host_bytes)" = 0
 check test "$(get pmr_bytes)" -ge $(((256 + 256 + 2048) * 512))
 check test "$(get pmr_bytes)" = $(($(get write_bytes) + $(get read_bytes)))
 check test "$(get rdma_in)" = "$(get write_bytes)"
+check grep -q "backing completions: polled, naps of 50 us (--nvme-poll)" /tmp/tgt.log
 check test "$(get irqs)" = 0
 
 # Keep alive: a host whose packets stop reaching the target (all of

@@ -247,25 +247,51 @@ static int irq_pending(int fd)
 	return read(fd, &v, sizeof(v)) == sizeof(v) && v;
 }
 
+/* A Read on @q: its completion must signal the eventfd @fd. */
+static void irq_read(struct p2pmr_nvme_qp *q, int fd, uint8_t *buf,
+		     uint64_t iova, const char *what)
+{
+	const struct xfer *x = &reads[0];
+	struct p2pmr_nvme_sqe sqe = { .opc = P2PMR_NVME_CMD_READ,
+				      .nsid = NSID,
+				      .cdw10 = (uint32_t)x->slba,
+				      .cdw12 = x->nlb - 1 };
+	struct p2pmr_nvme_buf b = { .addr = iova, .len = PG };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct p2pmr_nvme_cqe cqe;
+	int cid, woke, got, equal;
+
+	memset(buf, 0, PG);
+	tap_result(!irq_pending(fd),
+		   "queue %u (%s): nothing signalled before its Read",
+		   p2pmr_nvme_qp_id(q), what);
+	cid = p2pmr_nvme_submit(q, &sqe, &b);
+	woke = cid >= 0 && poll(&pfd, 1, 10000) == 1 && irq_pending(fd);
+	got = woke ? p2pmr_nvme_poll(q, &cqe, 1, 0) : 0;
+	equal = got == 1 && pattern_check(buf, PG, x->seed, 0) < 0;
+	tap_result(woke && got == 1 && cqe.cid == cid &&
+		   !P2PMR_NVME_STATUS(&cqe) && equal,
+		   "queue %u (%s): the Read's completion signals the eventfd (cid %d, %s, %d taken, data %s)",
+		   p2pmr_nvme_qp_id(q), what, cid,
+		   woke ? "signalled" : "NOT signalled in 10 s", got,
+		   equal ? "equal" : "DIFFERS");
+}
+
 /*
  * p2pmr_nvme_opts.irq: a Read's completion signals the eventfd, on queue
- * 1 and on the queue 1 made after it was deleted (its vector set again);
- * the admin commands before (Identify, Create and Delete queue) do not.
+ * 1, on queue 1 made again after it was deleted (its vector set again),
+ * and on queue 2 beside it (a second vector while the first is set).
+ * Create I/O CQ and SQ do not signal it.
  */
 static void irq_run(const char *bdf)
 {
 	struct p2pmr_nvme_opts o = { .dma_size = 1 << 20, .timeout_ms = 60000,
 				     .irq = 1 };
-	const struct xfer *x = &reads[0];
-	struct p2pmr_nvme_sqe sqe;
-	struct p2pmr_nvme_cqe cqe;
-	struct p2pmr_nvme_qp *q;
-	struct p2pmr_nvme_buf b;
+	struct p2pmr_nvme_qp *q = NULL, *q2 = NULL;
 	struct p2pmr_nvme *c;
-	struct pollfd pfd;
 	uint64_t iova;
 	uint8_t *buf;
-	int ret, i, fd, cid, woke, got;
+	int ret, fd;
 
 	ret = p2pmr_nvme_open(bdf, &o, &c);
 	fd = ret ? -1 : p2pmr_nvme_irq_fd(c);
@@ -274,37 +300,30 @@ static void irq_run(const char *bdf)
 	if (fd < 0)
 		return;
 	ret = p2pmr_nvme_dma_alloc(c, PG, (void **)&buf, &iova);
-	for (i = 0; !ret && i < 2; i++) {
-		ret = p2pmr_nvme_qp_create(c, 4, &q);
-		if (ret) {
-			tap_result(0, "I/O queue pair with interrupts: %s",
-				   p2pmr_errmsg());
-			break;
-		}
-		tap_result(!irq_pending(fd),
-			   "queue %u (%s): no interrupt from the admin commands before it",
-			   p2pmr_nvme_qp_id(q), i ? "made again" : "first");
-		memset(buf, 0, PG);
-		sqe = (struct p2pmr_nvme_sqe){ .opc = P2PMR_NVME_CMD_READ,
-					       .nsid = NSID,
-					       .cdw10 = (uint32_t)x->slba,
-					       .cdw12 = x->nlb - 1 };
-		b = (struct p2pmr_nvme_buf){ .addr = iova, .len = PG };
-		cid = p2pmr_nvme_submit(q, &sqe, &b);
-		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-		woke = cid >= 0 && poll(&pfd, 1, 10000) == 1 &&
-		       irq_pending(fd);
-		got = woke ? p2pmr_nvme_poll(q, &cqe, 1, 0) : 0;
-		tap_result(woke && got == 1 && cqe.cid == cid &&
-			   !P2PMR_NVME_STATUS(&cqe) &&
-			   pattern_check(buf, PG, x->seed, 0) < 0,
-			   "queue %u: the Read's completion signals the eventfd (cid %d, %s, %d taken, data %s)",
-			   p2pmr_nvme_qp_id(q), cid,
-			   woke ? "signalled" : "NOT signalled in 10 s", got,
-			   got == 1 && pattern_check(buf, PG, x->seed, 0) < 0 ?
-			   "equal" : "DIFFERS");
-		ret = p2pmr_nvme_qp_destroy(q);
-	}
+	ret = ret ? ret : p2pmr_nvme_qp_create(c, 4, &q);
+	tap_result(!ret, "queue pair %u with interrupts%s%s",
+		   q ? p2pmr_nvme_qp_id(q) : 0, ret ? ": " : "",
+		   ret ? p2pmr_errmsg() : "");
+	if (ret)
+		goto out;
+	irq_read(q, fd, buf, iova, "first");
+	ret = p2pmr_nvme_qp_destroy(q);
+	q = NULL;
+	ret = ret ? ret : p2pmr_nvme_qp_create(c, 4, &q);
+	ret = ret ? ret : p2pmr_nvme_qp_create(c, 4, &q2);
+	tap_result(!ret && p2pmr_nvme_qp_id(q) == 1 &&
+		   p2pmr_nvme_qp_id(q2) == 2,
+		   "queue 1 deleted and made again, queue 2 beside it%s%s",
+		   ret ? ": " : "", ret ? p2pmr_errmsg() : "");
+	if (ret)
+		goto out;
+	irq_read(q2, fd, buf, iova, "second vector");
+	irq_read(q, fd, buf, iova, "made again");
+	ret = p2pmr_nvme_qp_destroy(q2);
+	ret = ret ? ret : p2pmr_nvme_qp_destroy(q);
+	q = q2 = NULL;
+	tap_result(!ret, "both queue pairs deleted (%d)", ret);
+out:
 	p2pmr_nvme_close(c);
 }
 

@@ -122,8 +122,8 @@ static int pci_command(struct p2pmr_nvme *n, uint16_t set, uint16_t clear)
 
 /*
  * p2pmr_nvme_opts.irq: the device's MSI-X vectors counted, the eventfd
- * made.  VFIO enables MSI-X when the first queue's vector is set
- * (nvme_irq_set()); vector 0, the admin queue's, gets no eventfd.
+ * made.  MSI-X is enabled when the first queue pair's vector is set
+ * (nvme_irq_set()).
  */
 static int irq_init(struct p2pmr_nvme *n)
 {
@@ -137,34 +137,65 @@ static int irq_init(struct p2pmr_nvme *n)
 		return p2pmr_fail(-EOPNOTSUPP,
 				  "%s: %u MSI-X vectors: interrupts need one for queue 1 beside the admin queue's",
 				  p2pmr_dev_bdf(n->dev), info.count);
-	n->irq_vectors = info.count;
+	n->irq_vectors = info.count < NVME_IRQ_VECTORS ? info.count :
+							 NVME_IRQ_VECTORS;
 	n->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->irq_fd < 0)
 		return p2pmr_fail(-errno, "eventfd: %s", strerror(errno));
 	return 0;
 }
 
-int nvme_irq_set(struct p2pmr_nvme *n, uint32_t vector, int fd)
+/* VFIO_DEVICE_SET_IRQS of MSI-X: @count vectors from @start, or off. */
+static int irq_ioctl(struct p2pmr_nvme *n, uint32_t flags, uint32_t start,
+		     uint32_t count, const int32_t *fds)
 {
 	struct {
 		struct vfio_irq_set set;
-		int32_t fd;
-	} s = { .set = { .argsz = sizeof(s),
-			 .flags = VFIO_IRQ_SET_DATA_EVENTFD |
-				  VFIO_IRQ_SET_ACTION_TRIGGER,
+		int32_t fds[NVME_IRQ_VECTORS];
+	} s = { .set = { .flags = flags | VFIO_IRQ_SET_ACTION_TRIGGER,
 			 .index = VFIO_PCI_MSIX_IRQ_INDEX,
-			 .start = vector, .count = 1 },
-		.fd = fd };
+			 .start = start, .count = count } };
+	int ret;
+
+	s.set.argsz = sizeof(s.set) + (fds ? count * sizeof(*fds) : 0);
+	if (fds)
+		memcpy(s.fds, fds, count * sizeof(*fds));
+	ret = ioctl(p2pmr_dev_fd(n->dev), VFIO_DEVICE_SET_IRQS, &s.set);
+	/* Positive: MSI-X could have only that many vectors. */
+	return ret < 0 ? -errno : ret > 0 ? -ENOSPC : 0;
+}
+
+/*
+ * The first time, MSI-X is enabled with all of n->irq_vectors at once
+ * (none but @vector signalled): VFIO allocates vectors later only where
+ * the platform can (VFIO_IRQ_INFO_NORESIZE clear); then one vector at a
+ * time.  Vector 0, the admin queue's, gets no eventfd: it stays masked.
+ */
+int nvme_irq_set(struct p2pmr_nvme *n, uint32_t vector, int fd)
+{
+	int32_t fds[NVME_IRQ_VECTORS];
+	uint32_t i;
+	int ret;
 
 	if (vector >= n->irq_vectors)
-		return p2pmr_fail(-ENOSPC, "%s: no MSI-X vector %u (%u vectors)",
-				  p2pmr_dev_bdf(n->dev), vector,
+		return p2pmr_fail(-ENOSPC, "%s: no MSI-X vector %u for queue %u (%u used)",
+				  p2pmr_dev_bdf(n->dev), vector, vector,
 				  n->irq_vectors);
-	if (ioctl(p2pmr_dev_fd(n->dev), VFIO_DEVICE_SET_IRQS, &s.set))
-		return p2pmr_fail(-errno, "%s: VFIO_DEVICE_SET_IRQS of MSI-X vector %u: %s",
+	if (n->irq_on) {
+		ret = irq_ioctl(n, VFIO_IRQ_SET_DATA_EVENTFD, vector, 1, &fd);
+	} else {
+		for (i = 0; i < n->irq_vectors; i++)
+			fds[i] = i == vector ? fd : -1;
+		ret = irq_ioctl(n, VFIO_IRQ_SET_DATA_EVENTFD, 0,
+				n->irq_vectors, fds);
+		n->irq_on = !ret;
+	}
+	if (ret && fd >= 0)
+		return p2pmr_fail(ret, "%s: VFIO_DEVICE_SET_IRQS of MSI-X vector %u: %s",
 				  p2pmr_dev_bdf(n->dev), vector,
-				  strerror(errno));
-	return 0;
+				  ret == -ENOSPC ? "too few vectors" :
+				  strerror(-ret));
+	return ret;
 }
 
 int p2pmr_nvme_irq_fd(const struct p2pmr_nvme *n)
@@ -682,7 +713,9 @@ void p2pmr_nvme_close(struct p2pmr_nvme *n)
 	free(n->admin.busy);
 	for (i = 0; i < n->nr_resv; i++)
 		p2pmr_iova_unreserve(n->dev, n->resv[i][0], n->resv[i][1]);
-	/* Closing the device disables MSI-X and lets go of the eventfd. */
+	/* Before the device fd goes: it may have been passed on. */
+	if (n->irq_on)
+		irq_ioctl(n, VFIO_IRQ_SET_DATA_NONE, 0, 0, NULL);
 	p2pmr_dev_close(n->dev);
 	if (n->irq_fd >= 0)
 		close(n->irq_fd);

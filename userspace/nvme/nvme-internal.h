@@ -34,6 +34,13 @@
 #define NVME_CSTS_SHST_MASK	(3u << 2)
 #define NVME_CSTS_SHST_DONE	(2u << 2)
 
+/* Create I/O Completion Queue, CDW11: contiguous, interrupts, vector. */
+#define NVME_CQ_PC		(1u << 0)
+#define NVME_CQ_IEN		(1u << 1)
+#define NVME_CQ_IV(v)		((uint32_t)(v) << 16)
+/* MSI-X vectors enabled at most: interrupts for queues 1 to 31. */
+#define NVME_IRQ_VECTORS	32
+
 #define NVME_PAGE		4096u
 #define NVME_ADMIN_QID		0
 /* While a command is waited for, CSTS is read this often (ms). */
@@ -75,7 +82,8 @@ struct p2pmr_nvme {
 	size_t max_xfer;
 	int fault_prp;			/* P2PMR_NVME_FAULT=prp-list */
 	int irq_fd;			/* p2pmr_nvme_opts.irq: eventfd, or -1 */
-	uint32_t irq_vectors;		/* MSI-X vectors of the device */
+	uint32_t irq_vectors;		/* MSI-X vectors used (at most 32) */
+	int irq_on;			/* MSI-X enabled through VFIO */
 
 	uint8_t *dma;			/* the arena */
 	size_t dma_len;
@@ -101,7 +109,9 @@ uint32_t nvme_rd32(struct p2pmr_nvme *n, uint32_t off);
 void nvme_wr32(struct p2pmr_nvme *n, uint32_t off, uint32_t v);
 uint64_t nvme_now_ms(void);
 
-/* MSI-X vector @vector signalling @fd (-1: none); 0 or -errno. */
+/* MSI-X vector @vector signalling @fd (-1: none); 0 or -errno (with a
+ * message only when @fd >= 0).
+ */
 int nvme_irq_set(struct p2pmr_nvme *n, uint32_t vector, int fd);
 
 /* Identify Namespace data @id of @nsid digested into @ns; 0 or -errno. */

@@ -142,7 +142,8 @@ struct p2pmr_nvme_opts {
  * @np: receives the controller
  *
  * Opens the device with p2pmr_dev_open(), turns on memory decode and bus
- * mastering (and INTx off: completions are polled), maps BAR0, reserves
+ * mastering (and INTx off: completions are polled, or with @opts->irq
+ * signalled by MSI-X), maps BAR0, reserves
  * the IOVAs of the device's memory BARs, maps the DMA arena, disables the
  * controller, enables the CMB if asked (CMBMSC: CBA = the bus address of
  * the CMB in its BAR, so PRPs carry the same addresses the kernel's nvme
@@ -152,7 +153,7 @@ struct p2pmr_nvme_opts {
  * Return: 0; -EINVAL bad @bdf or options; -EOPNOTSUPP the host page size is
  * not 4 KiB, the controller does not support 4 KiB pages or the NVM command
  * set, or @opts->cmb without a CMB, @opts->pmr without a PMR commands can
- * use; -ETIMEDOUT the controller (or its PMR) did not
+ * use, or @opts->irq without two MSI-X vectors; -ETIMEDOUT the controller (or its PMR) did not
  * become ready within CAP.TO; -EIO it reported a fatal status, or Identify
  * failed; or the errors of p2pmr_dev_open(), p2pmr_dma_map().
  */
@@ -350,13 +351,20 @@ int p2pmr_nvme_identify(struct p2pmr_nvme *n, uint8_t cns, uint32_t nsid,
 
 /**
  * p2pmr_nvme_qp_create() - Create an I/O completion and submission queue
- *	pair, polled (interrupts off).
+ *	pair, polled; with p2pmr_nvme_opts.irq also interrupting.
  * @n: controller
  * @depth: entries of each queue, 2..CAP.MQES + 1
  * @qpp: receives the queue pair
  *
- * Return: 0; -EINVAL bad depth; -ENOSPC no queue id or DMA memory left; a
- * positive NVMe status if the controller refused a Create command.
+ * With p2pmr_nvme_opts.irq the completion queue interrupts on MSI-X
+ * vector <queue id>, signalled to p2pmr_nvme_irq_fd(): the first pair
+ * enables MSI-X with up to 32 vectors, so queue ids 1 to 31 (and below
+ * the device's MSI-X table size) can have interrupts.
+ *
+ * Return: 0; -EINVAL bad depth; -ENOSPC no queue id or DMA memory left,
+ * or no MSI-X vector for the queue id; a negative errno of
+ * VFIO_DEVICE_SET_IRQS; a positive NVMe status if the controller refused
+ * a Create command.
  */
 int p2pmr_nvme_qp_create(struct p2pmr_nvme *n, uint32_t depth,
 			 struct p2pmr_nvme_qp **qpp);

@@ -333,13 +333,13 @@ int p2pmr_nvme_qp_create(struct p2pmr_nvme *n, uint32_t depth,
 	sqe.opc = P2PMR_NVME_ADMIN_CREATE_CQ;
 	sqe.prp1 = qp->cq_iova;
 	sqe.cdw10 = (depth - 1) << 16 | qid;
-	sqe.cdw11 = 1;
+	sqe.cdw11 = NVME_CQ_PC;
 	if (n->irq_fd >= 0) {
 		ret = nvme_irq_set(n, qid, n->irq_fd);
 		if (ret)
 			goto err_qp;
 		qp->irq = 1;
-		sqe.cdw11 |= (uint32_t)qid << 16 | 2;
+		sqe.cdw11 |= NVME_CQ_IEN | NVME_CQ_IV(qid);
 	}
 	ret = p2pmr_nvme_admin(n, &sqe, NULL, NULL);
 	if (ret)

@@ -62,8 +62,9 @@ static void usage(FILE *f)
 		"                       (1..%d) [as many as fit, at most %d]\n"
 		"  --poll-us N          after a command, look for the next one for N us\n"
 		"                       before sleeping (0..1000000) [%d]\n"
-		"  --nap-us N           while the controller works, sleep N us between\n"
-		"                       looks at its completions (0: only yield) [%d]\n"
+		"  --nap-us N           with --nvme-poll, and while waiting for a buffer,\n"
+		"                       sleep N us between looks at the controller's\n"
+		"                       completions (0: only yield) [%d]\n"
 		"  --nvme-poll          no interrupts from the controller: while it\n"
 		"                       works, poll and nap instead of sleeping\n"
 		"  --stats FILE         write the data counters there\n",
@@ -339,6 +340,12 @@ static int nvme_setup(struct tgt *t)
 	printf("p2pmr-nvmf: %s: namespace %d: %llu blocks of %u bytes, max transfer %u\n",
 	       t->o.bdf, TGT_NSID, (unsigned long long)t->ns.nsze,
 	       t->ns.lba_size, t->max_data);
+	if (no.irq)
+		printf("p2pmr-nvmf: backing completions: interrupts (MSI-X vector %u, eventfd)\n",
+		       p2pmr_nvme_qp_id(t->nqp));
+	else
+		printf("p2pmr-nvmf: backing completions: polled, naps of %u us (--nvme-poll)\n",
+		       t->o.nap_us);
 	return 0;
 }
 
@@ -610,6 +617,9 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* What woke epoll_wait() in serve(). */
+enum { EV_CM, EV_CQ, EV_IRQ };
+
 /*
  * Serve until stopped.  While commands are in flight (io.c) or capsules
  * wait for a data buffer (rdma.c), and for --poll-us after the last
@@ -619,8 +629,10 @@ static uint64_t now_us(void)
  * every TGT_LOOK_US.  A pass that found nothing while commands are in
  * flight is followed by a sleep in epoll_wait() until a completion comes:
  * the backing controller's interrupt, an RDMA CQ's event; up to
- * TGT_IRQ_WAIT_MS, so that timeouts are still seen.  With --nvme-poll the
- * controller gives no interrupts: a nap (--nap-us) instead.  Otherwise
+ * TGT_IRQ_WAIT_MS, so that timeouts are still seen.  (The controller
+ * interrupts for every completion, also those a polling pass takes.)
+ * With --nvme-poll the controller gives no interrupts: a nap (--nap-us)
+ * instead.  Otherwise
  * the target sleeps in epoll_wait(): a command that follows soon after
  * another is taken without the wake-up of a sleeping thread.
  */
@@ -628,21 +640,25 @@ static int serve(struct tgt *t)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, got[4];
 	int irq_fd = p2pmr_nvme_irq_fd(t->n);
-	uint64_t spin_end = 0, look = 0, now, irqs;
-	int ep, n, i, moved, polled, wait = 0;
+	uint64_t spin_end = 0, look = 0, now, count;
+	int ep, n, i, moved, cq_event, irq, wait = 0, ret = 0;
 	uint32_t busy;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		return -errno;
-	ev.data.u32 = 0;
+	if (ep < 0) {
+		ret = -errno;
+		perror("p2pmr-nvmf: epoll_create1");
+		return ret;
+	}
+	ev.data.u32 = EV_CM;
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->ec->fd, &ev);
-	ev.data.u32 = 1;
+	ev.data.u32 = EV_CQ;
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->cc->fd, &ev);
-	ev.data.u32 = 2;
+	ev.data.u32 = EV_IRQ;
 	if (irq_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, irq_fd, &ev)) {
-		close(ep);
-		return -errno;
+		ret = -errno;
+		perror("p2pmr-nvmf: epoll_ctl of the interrupt eventfd");
+		goto out;
 	}
 	printf("p2pmr-nvmf: serving %s\n", t->o.nqn);
 	fflush(stdout);
@@ -656,24 +672,28 @@ static int serve(struct tgt *t)
 			look = now + TGT_LOOK_US;
 			n = epoll_wait(ep, got, 4, wait ? TGT_IRQ_WAIT_MS :
 					  busy || spin_end ? 0 : 1000);
-			wait = 0;
-			moved = 0;
-			polled = 0;
-			for (i = 0; i < n && !t->fatal; i++) {
-				if (got[i].data.u32 == 0) {
-					tgt_cm_event(t);
-				} else if (got[i].data.u32 == 1) {
-					moved += tgt_poll_queues(t, 1);
-					polled = 1;
-				} else if (read(irq_fd, &irqs, sizeof(irqs)) > 0) {
-					t->st.irqs++;
-				}
-			}
-			/* No CQ event: polled anyway (the answers'
-			 * completions are taken then, after an idle second).
+			cq_event = 0;
+			irq = 0;
+			/* The interrupt taken before the completion queue is
+			 * polled: a later one then means a new entry.
 			 */
-			if (!polled && !t->fatal)
-				moved += tgt_poll_queues(t, 0);
+			for (i = 0; i < n; i++)
+				if (got[i].data.u32 == EV_IRQ &&
+				    read(irq_fd, &count, sizeof(count)) > 0)
+					irq = 1;
+			for (i = 0; i < n && !t->fatal; i++) {
+				if (got[i].data.u32 == EV_CM)
+					tgt_cm_event(t);
+				else if (got[i].data.u32 == EV_CQ)
+					cq_event = 1;
+			}
+			/* Also when nothing woke it: the answers' sends are
+			 * taken after an idle second.
+			 */
+			moved = t->fatal ? 0 : tgt_poll_queues(t, cq_event);
+			if (wait && irq && moved)
+				t->st.irqs++;
+			wait = 0;
 			tgt_check_kato(t);
 			fflush(stdout);
 		}
@@ -688,8 +708,10 @@ static int serve(struct tgt *t)
 				tgt_io_nap(t);
 		}
 	}
+	ret = t->fatal ? -EIO : 0;
+out:
 	close(ep);
-	return t->fatal ? -EIO : 0;
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -768,7 +768,8 @@ void tgt_serve_held(struct tgt *t)
 /**
  * tgt_poll_queues() - Serve the capsules that came on every queue.
  * @t: the target
- * @event: take a completion channel event first (a system call)
+ * @event: take the completion channel's events first (system calls; the
+ *	channel's fd is non-blocking)
  *
  * Then the Reads and Writes in flight are moved along (tgt_io_poll()).
  * Without @event a CQ that completed since it was armed keeps
@@ -784,8 +785,11 @@ int tgt_poll_queues(struct tgt *t, int event)
 	int taken = 0;
 	void *ctx;
 
-	/* Acknowledge the event; rearm, then poll (nothing slips between). */
-	if (event && !ibv_get_cq_event(t->cc, &cq, &ctx)) {
+	/*
+	 * Every event on the channel acknowledged and its CQ rearmed, then
+	 * the CQs polled (nothing slips between).
+	 */
+	while (event && !ibv_get_cq_event(t->cc, &cq, &ctx)) {
 		ibv_ack_cq_events(cq, 1);
 		ibv_req_notify_cq(cq, 0);
 	}
