@@ -592,6 +592,7 @@ static void capsule_in(struct tgt_queue *q, uint32_t slot, uint8_t opc,
 	c[0] = opc;
 	c[2] = cid & 0xff;
 	c[3] = cid >> 8;
+	c[4] = TGT_NSID;
 	complete(f, slot, IBV_WC_SUCCESS);
 	f->wc[(f->tail - 1) % MAX_WR].byte_len = 64;
 }
@@ -616,11 +617,15 @@ static void test_held_capsule(void **state)
 {
 	struct tgt_queue *a, *b;
 
+	struct tgt_ctrl ctrl = { .used = 1 };
+
 	(void)state;
 	fake_reset();
 	nr_served = 0;
+	ctrl.regs.csts = P2PMR_NVMF_CSTS_RDY;
 	assert_non_null(a = connect_req(1, 31, 0));
 	assert_non_null(b = connect_req(2, 31, 0));
+	a->ctrl = b->ctrl = &ctrl;
 	assert_ptr_equal(t.queues, b);		/* polled first */
 	room = 0;
 	capsule_in(a, 0, P2PMR_NVME_CMD_WRITE, 1);
@@ -671,6 +676,21 @@ static void test_held_capsule(void **state)
 	assert_int_equal(served[6], 6);
 	assert_int_equal(on_cq(a) + on_cq(b), 0);
 
+	/* Refused before a buffer is taken (cmd.c): served at once, not
+	 * held, with no buffer free: another namespace, a controller that
+	 * is not ready.
+	 */
+	capsule_in(b, 3, P2PMR_NVME_CMD_READ, 10);
+	b->cmds[3 * b->slot_size + 4] = 2;
+	assert_int_equal(tgt_poll_queues(&t, 0), 1);
+	assert_int_equal(served[7], 10);
+	ctrl.regs.csts = 0;
+	capsule_in(b, 4, P2PMR_NVME_CMD_WRITE, 11);
+	assert_int_equal(tgt_poll_queues(&t, 0), 1);
+	assert_int_equal(served[8], 11);
+	ctrl.regs.csts = P2PMR_NVMF_CSTS_RDY;
+	assert_int_equal(t.held, 0);
+
 	/* Held when its queue breaks: dropped (no answer could go). */
 	capsule_in(a, 4, P2PMR_NVME_CMD_WRITE, 8);
 	assert_int_equal(tgt_poll_queues(&t, 0), 0);
@@ -680,14 +700,14 @@ static void test_held_capsule(void **state)
 	assert_int_equal(t.held, 0);
 	assert_int_equal(a->held_len, 0);
 	/* Held when its queue goes: dropped, and counted out. */
-	capsule_in(b, 3, P2PMR_NVME_CMD_WRITE, 9);
+	capsule_in(b, 5, P2PMR_NVME_CMD_WRITE, 9);
 	assert_int_equal(tgt_poll_queues(&t, 0), 0);
 	assert_int_equal(t.held, 1);
 	cm_event(b->id, RDMA_CM_EVENT_DISCONNECTED);
 	assert_int_equal(t.held, 0);
 	cm_event(a->id, RDMA_CM_EVENT_DISCONNECTED);
 	assert_null(t.queues);
-	assert_int_equal(nr_served, 7);
+	assert_int_equal(nr_served, 9);
 	room = 1;
 }
 

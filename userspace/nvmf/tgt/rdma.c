@@ -642,13 +642,26 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  */
 /*
  * Whether capsule @c of I/O queue @q starts a Read, Write or Flush, which
- * takes a data buffer (tgt_io_add()).
+ * takes a data buffer (tgt_io_add()).  One that cmd.c refuses before,
+ * for its queue's controller (none, or not ready) or its namespace, is
+ * answered at once, not held behind the others.
  */
 static int needs_buf(const struct tgt_queue *q, const uint8_t *c)
 {
-	return q->qid && (c[0] == P2PMR_NVME_CMD_READ ||
-			  c[0] == P2PMR_NVME_CMD_WRITE ||
-			  c[0] == P2PMR_NVME_CMD_FLUSH);
+	uint32_t nsid = (uint32_t)c[4] | (uint32_t)c[5] << 8 |
+			(uint32_t)c[6] << 16 | (uint32_t)c[7] << 24;
+
+	if (!q->qid || !q->ctrl ||
+	    !(q->ctrl->regs.csts & P2PMR_NVMF_CSTS_RDY))
+		return 0;
+	switch (c[0]) {
+	case P2PMR_NVME_CMD_READ:
+	case P2PMR_NVME_CMD_WRITE:
+		return nsid == TGT_NSID;
+	case P2PMR_NVME_CMD_FLUSH:
+		return nsid == TGT_NSID || nsid == 0xffffffff;
+	}
+	return 0;
 }
 
 /* Whether @q's held capsule is the oldest held: the next to be served. */
