@@ -1303,15 +1303,15 @@ static void test_admin_no_wait(void **state)
 	assert_int_equal(qp_recreated, 0);
 	assert_true(now_ms - t0 < TGT_NVME_TIMEOUT_MS);
 
-	/* A Property Set (CC, 4 bytes) is answered after the read, and
-	 * after the capsules rdma.c held are started.
+	/* A Property Set (CC, 4 bytes) is answered after the read; the
+	 * capsules rdma.c held stay held (only a shutdown starts them).
 	 */
 	nvme_holds = 0;
 	serve_helds = 0;
 	bare_cmd(c, P2PMR_NVMF_OPC_FABRICS, 8, P2PMR_NVMF_PROP_SET);
 	put32(c + 44, P2PMR_NVMF_PROP_CC);
 	assert_int_equal(tgt_cmd(&adm, c, sizeof(c)), 0);
-	assert_int_equal(serve_helds, 1);
+	assert_int_equal(serve_helds, 0);
 	assert_int_equal(nr_sent, 4);
 	assert_int_equal(sent[2].cid, 1);
 	assert_int_equal(sent[2].status, 0);
@@ -1319,6 +1319,64 @@ static void test_admin_no_wait(void **state)
 	assert_int_equal(tgt_io_busy(&t), 0);
 	test_free(adm.ctl);
 	test_free(q1.ctl);
+}
+
+/*
+ * A gone queue's Write still on the backing controller (an orphan): a
+ * Property Set that enables a controller does not wait for it (the
+ * host's reconnect is answered at once), while tgt_io_room() holds new
+ * commands back; a shutdown starts the held capsules and waits for it,
+ * then flushes.
+ */
+static void test_prop_set_orphan(void **state)
+{
+	struct tgt_queue adm, q1, q2;
+	struct tgt t;
+	uint8_t c[64];
+
+	(void)state;
+	tgt_init(&t, 2);
+	t.nqp = (struct p2pmr_nvme_qp *)&t;
+	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
+	queue_init(&adm, &t, 0);
+	queue_init(&q1, &t, 1);
+	queue_init(&q2, &t, 2);
+	ctrl_ready(&t, &q1);
+	adm.ctrl = q1.ctrl;
+	nvme_holds = 1;
+	rw_block(&q2, P2PMR_NVME_CMD_WRITE, 1, 14);
+	assert_int_equal(tgt_io_poll(&t), 1);	/* its RDMA READ done */
+	assert_int_equal(nr_subs, 1);
+	tgt_io_queue_gone(&q2);
+	assert_false(tgt_io_room(&t));
+
+	serve_helds = 0;
+	bare_cmd(c, P2PMR_NVMF_OPC_FABRICS, 8, P2PMR_NVMF_PROP_SET);
+	put32(c + 44, P2PMR_NVMF_PROP_CC);
+	put32(c + 48, 1);			/* CC.EN */
+	assert_int_equal(tgt_cmd(&adm, c, sizeof(c)), 0);
+	assert_int_equal(sent_to(0, 8)->status, 0);
+	assert_false(sub_of(14)->done);
+	assert_int_equal(serve_helds, 0);
+	assert_false(tgt_io_room(&t));
+
+	/* CC.SHN: normal shutdown. */
+	nvme_holds = 0;
+	bare_cmd(c, P2PMR_NVMF_OPC_FABRICS, 9, P2PMR_NVMF_PROP_SET);
+	put32(c + 44, P2PMR_NVMF_PROP_CC);
+	put32(c + 48, 1u << 14 | 1);
+	assert_int_equal(tgt_cmd(&adm, c, sizeof(c)), 0);
+	assert_int_equal(serve_helds, 1);
+	assert_true(sub_of(14)->done);
+	assert_int_equal(tgt_io_busy(&t), 0);
+	assert_int_equal(sent_to(0, 9)->status, 0);
+	assert_int_equal(q1.ctrl->regs.csts & P2PMR_NVMF_CSTS_SHST_MASK,
+			 P2PMR_NVMF_CSTS_SHST_DONE);
+	assert_int_equal(t.st.shutdowns, 1);
+	assert_true(tgt_io_room(&t));
+	test_free(adm.ctl);
+	test_free(q1.ctl);
+	test_free(q2.ctl);
 }
 
 /*
@@ -1491,13 +1549,22 @@ static void test_io_reuse(void **state)
 	reap_holds = 0;
 	tgt_reap_sends(&q1);
 	assert_false(taken(&t, 0));
-	/* A queue that goes under a backing command: the thread does not
-	 * wait for it, but nothing starts until it completed (tgt_io_room()
-	 * false with a buffer free), and its buffer is freed without an
-	 * answer.
+	/* A queue that goes under a backing Read: nothing waits for it. */
+	nvme_holds = 1;
+	rw_block(&q3, P2PMR_NVME_CMD_READ, 5, 13);
+	tgt_io_queue_gone(&q3);
+	assert_true(tgt_io_room(&t));
+	nvme_holds = 0;
+	tgt_io_drain(&t);
+	assert_true(sub_of(13)->done);
+	assert_false(taken(&t, 0));
+	/* Under a backing Write: the thread does not wait for it, but
+	 * nothing starts until it completed (tgt_io_room() false with a
+	 * buffer free), and its buffer is freed without an answer.
 	 */
 	nvme_holds = 1;
-	rw_block(&q3, P2PMR_NVME_CMD_READ, 5, 14);
+	rw_block(&q3, P2PMR_NVME_CMD_WRITE, 5, 14);
+	assert_int_equal(tgt_io_poll(&t), 1);	/* its RDMA READ done */
 	assert_false(sub_of(14)->done);
 	i = nr_sent;
 	tgt_io_queue_gone(&q3);
@@ -1617,6 +1684,7 @@ int main(void)
 		cmocka_unit_test(test_io_no_buffer),
 		cmocka_unit_test(test_io_flush),
 		cmocka_unit_test(test_admin_no_wait),
+		cmocka_unit_test(test_prop_set_orphan),
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_backing_dnr),
 		cmocka_unit_test(test_connect_io_twice),

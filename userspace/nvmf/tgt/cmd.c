@@ -579,10 +579,11 @@ static int do_io(struct tgt_queue *q, const struct p2pmr_nvmf_cmd *cmd)
 /*
  * Whether @cmd runs only after the commands in flight (io.c) are done: a
  * Property Set.  A shutdown flushes the backing controller alone on its
- * queue (tgt_nvme_io()); a disable ends the controller's commands; and an
- * enable (CC.EN, which Reads and Writes need) of a host's new controller
- * comes after the writes of its old one that are still in flight, which
- * its retries must not overtake.  Every other command is answered without
+ * queue (tgt_nvme_io()), after every command; a disable ends the
+ * controller's commands; and an enable (CC.EN, which Reads and Writes
+ * need) of a host's new controller comes after the writes of its old one
+ * that are still in flight on queues still there, which its retries must
+ * not overtake (those of gone queues hold new commands back anyway).  Every other command is answered without
  * waiting: a Keep Alive, an Identify or a Get Log Page is not held up by a
  * backing command that is slow or lost.  A Flush goes along with the
  * Reads and Writes: it covers the writes completed before it, which are
@@ -593,6 +594,15 @@ static int waits_for_io(const struct tgt_queue *q,
 {
 	return !q->qid && cmd->opc == P2PMR_NVMF_OPC_FABRICS &&
 	       cmd->fctype == P2PMR_NVMF_PROP_SET;
+}
+
+/* Whether Property Set @cmd sets CC.SHN: a shutdown notification. */
+static int sets_shutdown(const struct p2pmr_nvmf_cmd *cmd)
+{
+	struct p2pmr_nvmf_prop p;
+
+	return !p2pmr_nvmf_prop_parse(cmd, &p) &&
+	       p.offset == P2PMR_NVMF_PROP_CC && (p.value >> 14 & 0x3);
 }
 
 int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
@@ -616,14 +626,27 @@ int tgt_cmd(struct tgt_queue *q, const uint8_t *capsule, size_t len)
 	/* Any command keeps its controller alive (traffic based). */
 	if (q->ctrl)
 		q->ctrl->last_ms = tgt_now_ms();
-	if (!st && waits_for_io(q, &cmd)) {
-		/* What came before it is started first, held or not. */
+	if (!st && waits_for_io(q, &cmd) && sets_shutdown(&cmd)) {
+		/*
+		 * What came before it is started first, held or not, and
+		 * everything completes, a gone queue's too: the flush runs
+		 * alone on the backing queue, and covers them.
+		 */
 		tgt_serve_held(q->t);
 		tgt_io_drain(q->t);
-		/* A recovery broke this queue: nothing can be answered. */
-		if (q->broken)
-			return -EIO;
+	} else if (!st && waits_for_io(q, &cmd)) {
+		/*
+		 * The commands in flight of queues still there complete.
+		 * Held capsules stay held: every later one is held behind
+		 * them, in order; and a gone queue's write still on the
+		 * controller holds every new one back (tgt_io_room()), so
+		 * a new controller's enable does not wait for it.
+		 */
+		tgt_io_drain_live(q->t);
 	}
+	/* A recovery broke this queue: nothing can be answered. */
+	if (!st && waits_for_io(q, &cmd) && q->broken)
+		return -EIO;
 	if (st)
 		return status_only(q, &cmd, st, 0);
 	if (cmd.opc == P2PMR_NVMF_OPC_FABRICS)

@@ -263,16 +263,20 @@ uint32_t tgt_io_busy(const struct tgt *t)
 }
 
 /*
- * Backing commands of queues that went (tgt_io_queue_gone()): no answer
+ * Backing Writes of queues that went (tgt_io_queue_gone()): no answer
  * waits for them, but no Read, Write or Flush may start before they
- * complete.
+ * complete.  (A gone queue's Read or Flush cannot be overtaken in a way
+ * anyone sees.)
  */
 static uint32_t io_orphans(const struct tgt *t)
 {
+	const struct tgt_io *io;
 	uint32_t i, n = 0;
 
-	for (i = 0; i < t->nr_bufs; i++)
-		n += t->io[i].state == IO_NVME && !t->io[i].q;
+	for (i = 0; i < t->nr_bufs; i++) {
+		io = &t->io[i];
+		n += io->state == IO_NVME && !io->q && io->write;
+	}
 	return n;
 }
 
@@ -702,6 +706,30 @@ static int io_some_free(const struct tgt *t)
 static int io_none_busy(const struct tgt *t)
 {
 	return !tgt_io_busy(t);
+}
+
+static int io_none_live(const struct tgt *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_bufs; i++)
+		if (inflight(&t->io[i]) && t->io[i].q)
+			return 0;
+	return 1;
+}
+
+/**
+ * tgt_io_drain_live() - Wait until no Read, Write or Flush of a queue
+ *	still there is in flight.
+ * @t: the target
+ *
+ * Those of queues that went may still be on the backing controller.
+ */
+void tgt_io_drain_live(struct tgt *t)
+{
+	io_wait(t, io_none_live);
+	if (t->fatal)
+		fail_inflight(t, 1);
 }
 
 /**

@@ -646,11 +646,16 @@ int tgt_respond(struct tgt_queue *q, uint64_t laddr, uint32_t lkey,
  * for its queue's controller (none, or not ready) or its namespace, is
  * answered at once, not held behind the others.
  */
-static int needs_buf(const struct tgt_queue *q, const uint8_t *c)
+static int needs_buf(const struct tgt_queue *q, const uint8_t *c,
+		     size_t len)
 {
-	uint32_t nsid = (uint32_t)c[4] | (uint32_t)c[5] << 8 |
-			(uint32_t)c[6] << 16 | (uint32_t)c[7] << 24;
+	uint32_t nsid;
 
+	/* A short capsule is dropped (cmd.c). */
+	if (len < P2PMR_NVMF_CAPSULE_SIZE)
+		return 0;
+	nsid = (uint32_t)c[4] | (uint32_t)c[5] << 8 | (uint32_t)c[6] << 16 |
+	       (uint32_t)c[7] << 24;
 	if (!q->qid || !q->ctrl ||
 	    !(q->ctrl->regs.csts & P2PMR_NVMF_CSTS_RDY))
 		return 0;
@@ -732,7 +737,7 @@ static int queue_serve(struct tgt_queue *q, int hold)
 			break;
 		}
 		/* After the capsules other queues hold: in turn. */
-		if (hold && len && needs_buf(q, capsule) &&
+		if (hold && needs_buf(q, capsule, len) &&
 		    (t->held || !tgt_io_room(t))) {
 			memcpy(q->held_buf, capsule, len);
 			q->held_len = len;

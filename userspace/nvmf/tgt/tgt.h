@@ -257,6 +257,7 @@ void tgt_io_drain(struct tgt *t);
 uint32_t tgt_io_busy(const struct tgt *t);
 int tgt_io_room(struct tgt *t);
 void tgt_io_wait_orphans(struct tgt *t);
+void tgt_io_drain_live(struct tgt *t);
 void tgt_serve_held(struct tgt *t);
 void tgt_io_nap(const struct tgt *t);
 void tgt_io_sent(struct tgt *t, uint32_t i, int status);
