@@ -8,7 +8,7 @@
 # round (perf/guest/nvmf.sh).  Medians of the rounds, and each as a ratio
 # to nvmet-rdma's median.
 #   perf/bench/5-nvmf.sh SERIES...    (BENCH_OUT: output directory;
-#   ROUNDS, RUNTIME, JOBS, TARGETS (some of nvmet host cmb pmr), TGT_OPTS
+#   ROUNDS, RUNTIME, JOBS, TARGETS (some of nvmet host cmb pmr hostirq), TGT_OPTS
 #   (more p2pmr-nvmf options): passed to the guest; BENCH_REPORT_ONLY=1
 #   makes the tables again from BENCH_OUT/results-SERIES.txt)
 set -euo pipefail
@@ -28,9 +28,11 @@ for s in "${@:-7.3}"; do
 		rounds=$(awk '{ print $1 }' "$out/results-$s.txt" | sort -u | wc -l)
 		echo "Linux $s: fio through nvme-rdma, median of $rounds rounds; IOPS for 4 KiB, MiB/s for 128 KiB; (ratio to nvmet-rdma's median; the lowest and highest ratio to nvmet-rdma in one round)"
 		echo
-		echo "| job | nvmet-rdma | p2pmr-nvmf, host buffers | p2pmr-nvmf, CMB buffers | p2pmr-nvmf, PMR buffers |"
-		echo "|---|---|---|---|---|"
-		awk '
+		# hostirq, when TARGETS named it: a column of its own.
+		irq=$(awk '$2 == "hostirq" { print 1; exit }' "$out/results-$s.txt")
+		echo "| job | nvmet-rdma | p2pmr-nvmf, host buffers | p2pmr-nvmf, CMB buffers | p2pmr-nvmf, PMR buffers |${irq:+ p2pmr-nvmf, host buffers, --nvme-irq |}"
+		echo "|---|---|---|---|---|${irq:+---|}"
+		awk -v irq="${irq:-0}" '
 		function median(k,   n, i, j, t, a) {
 			n = split(v[k], a, " ")
 			for (i = 1; i <= n; i++)
@@ -69,10 +71,11 @@ for s in "${@:-7.3}"; do
 			for (i = 1; i <= nj; i++) {
 				j = order[i]
 				b = (j SUBSEP "nvmet") in v ? median(j SUBSEP "nvmet") : 0
-				printf "| %s | %s | %s | %s | %s |\n", j,
+				printf "| %s | %s | %s | %s | %s |", j,
 					b ? sprintf("%.1f", b) : "-",
 					cell(j, "host", b), cell(j, "cmb", b),
 					cell(j, "pmr", b)
+				printf "%s\n", irq ? " " cell(j, "hostirq", b) " |" : ""
 			}
 		}' "$out/results-$s.txt"
 		echo

@@ -8,6 +8,8 @@
 #   host     p2pmr-nvmf --buf host (the controller on vfio-pci-p2p)
 #   cmb      p2pmr-nvmf --buf cmb, data through the controller's CMB
 #   pmr      p2pmr-nvmf --buf pmr, data through its persistent memory region
+#   hostirq  p2pmr-nvmf --buf host --nvme-irq (not run unless TARGETS
+#            names it): backing completions by MSI-X, not polled
 # Jobs: 4 KiB random read and write at queue depth 1 and 16, 128 KiB
 # sequential read and write at depth 4; RUNTIME seconds each, one job at
 # a time on CPU 0.  ROUNDS rounds, the targets in a new random order each
@@ -66,6 +68,10 @@ target_up() {
 		bind_driver "$NVME" vfio-pci-p2p
 		start_target "$1" "" ${TGT_OPTS:-}
 		;;
+	hostirq)
+		bind_driver "$NVME" vfio-pci-p2p
+		start_target host "" ${TGT_OPTS:-} --nvme-irq
+		;;
 	esac
 	connect_dev
 }
@@ -76,7 +82,7 @@ target_down() {
 		nvme disconnect -n $NQN > /dev/null
 		nvmet_down
 		;;
-	host | cmb | pmr)
+	host | cmb | pmr | hostirq)
 		stop_target > /dev/null
 		;;
 	esac

@@ -97,8 +97,8 @@ check debugfs -R "dump /data.bin /tmp/ref-data.bin" /tmp/ref.img
 check $T checkrange /tmp/ref-data.bin 0 8192 321
 rm -f /tmp/ref.img
 
-say "p2pmr-nvmf, the CMB buffer"
-start_target cmb
+say "p2pmr-nvmf, the CMB buffer, backing interrupts"
+start_target cmb "" --nvme-irq
 connect_dev
 fs_write
 disconnect
@@ -130,10 +130,10 @@ check test "$(get inflight_max)" -ge 2
 # Two queues of 16 against 16 buffers: capsules waited on their queues
 # for one (seen: 851-914), while the thread went on.
 check test "$(get held)" -ge 1
-# While backing commands ran, the target slept until the controller's
-# MSI-X interrupt woke it (its eventfd) with a completion to take,
-# instead of polling and napping.
-check grep -q "backing completions: interrupts (MSI-X vector 1, eventfd)" /tmp/tgt.log
+# --nvme-irq: while backing commands ran, the target slept until the
+# controller's MSI-X interrupt woke it (its eventfd) with a completion
+# to take, instead of polling and napping.
+check grep -q "backing completions: interrupts (MSI-X vector 1, eventfd; --nvme-irq)" /tmp/tgt.log
 check test "$(get irqs)" -ge 1
 
 # kill -9 of the target while the host writes: the host fails the writes

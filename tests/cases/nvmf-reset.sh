@@ -135,7 +135,9 @@ say "reset methods of $NVME: $(cat /sys/bus/pci/devices/$NVME/reset_method)"
 # requeues the write) and right before its backing Write (the command
 # stops: Internal Error, the host retries).  Host writes 1-61 are phase
 # 1's, 62-122 phase 2's (a few more where the host sent one again).
-start_target cmb reset-every=$EVERY
+# With --nvme-irq: the backing queue's MSI-X vector is set again on
+# every recovery, and must keep waking the target after the resets.
+start_target cmb reset-every=$EVERY --nvme-irq
 # Reconnect a second after a queue broke; give up after 60 s.
 CONNECT_OPTS="-k 30 -c 1 -l 60" connect_dev
 
@@ -162,6 +164,10 @@ check test "$(get resets)" -ge $nresets
 check test "$(get resets)" -le $((nresets + forced))
 check test "$(grep -c 'recovered: serving again' /tmp/tgt.log)" = "$(get resets)"
 check test "$(grep -c 'recovery: CMB exported again, data MR registered' /tmp/tgt.log)" -ge "$(get resets)"
+# The interrupts kept waking the target across the resets: about one
+# per host write and read (seen: 131); 40 is more than the commands
+# before the first reset.
+check test "$(get irqs)" -ge 40
 # Each way of finding a reset was taken: the revoked MR by an RDMA READ
 # and the stopped backing Write (the target's own resets), CSTS before a
 # command (the resets from outside, at least some).

@@ -7,7 +7,7 @@
  *              (--allow-host HOSTNQN ... | --allow-any-host)
  *              [--buf cmb|host|pmr] [--ibdev DEV] [--mdts KIB] [--stats FILE]
  *              [--max-connections N] [--buffers N] [--poll-us N]
- *              [--nap-us N] [--nvme-poll]
+ *              [--nap-us N] [--nvme-irq]
  *
  * Set-up order: the controller is opened and enabled with its CMB on, an
  * I/O queue pair created, and only then the CMB exported as a dma-buf (a
@@ -62,11 +62,10 @@ static void usage(FILE *f)
 		"                       (1..%d) [as many as fit, at most %d]\n"
 		"  --poll-us N          after a command, look for the next one for N us\n"
 		"                       before sleeping (0..1000000) [%d]\n"
-		"  --nap-us N           with --nvme-poll, and while waiting for a buffer,\n"
-		"                       sleep N us between looks at the controller's\n"
-		"                       completions (0: only yield) [%d]\n"
-		"  --nvme-poll          no interrupts from the controller: while it\n"
-		"                       works, poll and nap instead of sleeping\n"
+		"  --nap-us N           while the controller works, sleep N us between\n"
+		"                       looks at its completions (0: only yield) [%d]\n"
+		"  --nvme-irq           while the controller works, sleep until its\n"
+		"                       MSI-X interrupt instead of polling and napping\n"
 		"  --stats FILE         write the data counters there\n",
 		TGT_MAX_HOSTS, TGT_MAX_CONNS, TGT_MAX_BUFS, TGT_MAX_BUFS,
 		TGT_POLL_US, TGT_NAP_US);
@@ -89,7 +88,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 		{ "buffers", required_argument, NULL, 'N' },
 		{ "poll-us", required_argument, NULL, 'P' },
 		{ "nap-us", required_argument, NULL, 'S' },
-		{ "nvme-poll", no_argument, NULL, 'I' },
+		{ "nvme-irq", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -183,7 +182,7 @@ static int parse_opts(int argc, char **argv, struct tgt_opts *o)
 			o->nap_us = v;
 			break;
 		case 'I':
-			o->nvme_poll = 1;
+			o->nvme_irq = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -303,7 +302,7 @@ static int nvme_setup(struct tgt *t)
 				      .pmr = t->o.buf == TGT_BUF_PMR,
 				      .timeout_ms = TGT_NVME_TIMEOUT_MS,
 				      .nap_us = t->o.nap_us,
-				      .irq = !t->o.nvme_poll,
+				      .irq = t->o.nvme_irq,
 				      .dma_size = (8 << 20) +
 						  TGT_HOST_BUFS_SIZE };
 	int ret;
@@ -341,10 +340,10 @@ static int nvme_setup(struct tgt *t)
 	       t->o.bdf, TGT_NSID, (unsigned long long)t->ns.nsze,
 	       t->ns.lba_size, t->max_data);
 	if (no.irq)
-		printf("p2pmr-nvmf: backing completions: interrupts (MSI-X vector %u, eventfd)\n",
+		printf("p2pmr-nvmf: backing completions: interrupts (MSI-X vector %u, eventfd; --nvme-irq)\n",
 		       p2pmr_nvme_qp_id(t->nqp));
 	else
-		printf("p2pmr-nvmf: backing completions: polled, naps of %u us (--nvme-poll)\n",
+		printf("p2pmr-nvmf: backing completions: polled, naps of %u us\n",
 		       t->o.nap_us);
 	return 0;
 }
@@ -627,12 +626,11 @@ enum { EV_CM, EV_CQ, EV_IRQ };
  * polled with no system call (a system call under emulation costs a pass
  * many times over), and epoll (RDMA CM events, keep alive) is looked at
  * every TGT_LOOK_US.  A pass that found nothing while commands are in
- * flight is followed by a sleep in epoll_wait() until a completion comes:
- * the backing controller's interrupt, an RDMA CQ's event; up to
- * TGT_IRQ_WAIT_MS, so that timeouts are still seen.  (The controller
- * interrupts for every completion, also those a polling pass takes.)
- * With --nvme-poll the controller gives no interrupts: a nap (--nap-us)
- * instead.  Otherwise
+ * flight is followed by a nap (--nap-us); with --nvme-irq, by a sleep in
+ * epoll_wait() until a completion comes: the backing controller's
+ * interrupt, an RDMA CQ's event; up to TGT_IRQ_WAIT_MS, so that timeouts
+ * are still seen.  (The controller then interrupts for every completion,
+ * also those a polling pass takes.)  Otherwise
  * the target sleeps in epoll_wait(): a command that follows soon after
  * another is taken without the wake-up of a sleeping thread.
  */

@@ -63,7 +63,7 @@ struct tgt_opts {
 	uint32_t bufs;			/* --buffers: 0, as many as fit */
 	uint32_t poll_us;		/* --poll-us */
 	uint32_t nap_us;		/* --nap-us */
-	int nvme_poll;			/* --nvme-poll: no backing interrupts */
+	int nvme_irq;			/* --nvme-irq: backing interrupts */
 };
 
 /* What went through the data buffers, for the stats line and file. */
