@@ -817,6 +817,22 @@ static void ctrl_ready(struct tgt *t, struct tgt_queue *q)
 }
 
 /*
+ * A target of two buffers with admin queue @adm and I/O queue @q1 of one
+ * ready controller.
+ */
+static void admin_init(struct tgt *t, struct tgt_queue *adm,
+		       struct tgt_queue *q1)
+{
+	tgt_init(t, 2);
+	t->nqp = (struct p2pmr_nvme_qp *)t;
+	t->n = (struct p2pmr_nvme *)t;		/* never looked into */
+	queue_init(adm, t, 0);
+	queue_init(q1, t, 1);
+	ctrl_ready(t, q1);
+	adm->ctrl = q1->ctrl;
+}
+
+/*
  * --buf=host with in-capsule data: @t's buffers are @host (@bufs of 8
  * KiB), and @q's controller is ready for tgt_cmd().
  */
@@ -1270,13 +1286,7 @@ static void test_admin_no_wait(void **state)
 	uint64_t t0;
 
 	(void)state;
-	tgt_init(&t, 2);
-	t.nqp = (struct p2pmr_nvme_qp *)&t;
-	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
-	queue_init(&adm, &t, 0);
-	queue_init(&q1, &t, 1);
-	ctrl_ready(&t, &q1);
-	adm.ctrl = q1.ctrl;
+	admin_init(&t, &adm, &q1);
 	nvme_holds = 1;
 	rw_block(&q1, P2PMR_NVME_CMD_READ, 1, 10);
 	assert_int_equal(nr_subs, 1);
@@ -1335,14 +1345,8 @@ static void test_prop_set_orphan(void **state)
 	uint8_t c[64];
 
 	(void)state;
-	tgt_init(&t, 2);
-	t.nqp = (struct p2pmr_nvme_qp *)&t;
-	t.n = (struct p2pmr_nvme *)&t;		/* never looked into */
-	queue_init(&adm, &t, 0);
-	queue_init(&q1, &t, 1);
+	admin_init(&t, &adm, &q1);
 	queue_init(&q2, &t, 2);
-	ctrl_ready(&t, &q1);
-	adm.ctrl = q1.ctrl;
 	nvme_holds = 1;
 	rw_block(&q2, P2PMR_NVME_CMD_WRITE, 1, 14);
 	assert_int_equal(tgt_io_poll(&t), 1);	/* its RDMA READ done */
